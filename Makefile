@@ -1,0 +1,37 @@
+# Two commands do all the set-up: `make demo` and `make test`.
+# Both create .venv on first use and install the package with its extras.
+PYTHON ?= python3
+export NO_MKDOCS_2_WARNING := 1
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint typecheck docs docs-serve bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python examples/demo.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict
+
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
+
+test: lint typecheck docs
+	$(BIN)/python -m pytest --cov --cov-branch --cov-fail-under=95 --cov-report=term
+
+bench: $(STAMP)
+	$(BIN)/python -m bench all
+
+clean:
+	rm -rf $(VENV) site .mypy_cache .ruff_cache .coverage
