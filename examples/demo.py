@@ -14,7 +14,7 @@ def main() -> None:
     try:
         from itsm_core._time import to_us
 
-        to_us(datetime(2026, 3, 6, 16, 0), "ticket.opened_at")
+        to_us(datetime(2026, 3, 6, 16, 0), "ticket.opened_at")  # noqa: DTZ001 (naive on purpose)
     except ItsmError as exc:
         print("A naive datetime is refused:", exc)
 
