@@ -16,6 +16,9 @@ import pendulum
 from itsm_core.errors import InvalidValueError, NaiveDatetimeError
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# ``pendulum.DateTime.__sub__`` builds an Interval (about 15 µs); the stdlib
+# subtraction gives the same exact timedelta in well under a microsecond.
+_sub = datetime.__sub__
 US_PER_SECOND = 1_000_000
 US_PER_MINUTE = 60 * US_PER_SECOND
 US_PER_HOUR = 60 * US_PER_MINUTE
@@ -33,7 +36,7 @@ def to_us(value: datetime, field: str = "at") -> int:
         raise InvalidValueError(field, value, "a timezone-aware datetime")
     if value.tzinfo is None or value.utcoffset() is None:
         raise NaiveDatetimeError(field, value)
-    delta = value - _EPOCH
+    delta = _sub(value, _EPOCH)
     return (delta.days * 86_400 + delta.seconds) * US_PER_SECOND + delta.microseconds
 
 
