@@ -48,9 +48,9 @@ class InvalidValueError(ItsmError, ValueError):
     ``field`` is the dotted path of the offending field, ``value`` what was
     given and ``expected`` a phrase describing what would be valid.
 
-    >>> err = InvalidValueError("matrix.cells[high][low]", "P9", "one of P1, P2, P3")
+    >>> err = InvalidValueError("priority.matrix.cells.high.low", "P9", "one of P1, P2, P3")
     >>> err.field, err.value, err.expected
-    ('matrix.cells[high][low]', 'P9', 'one of P1, P2, P3')
+    ('priority.matrix.cells.high.low', 'P9', 'one of P1, P2, P3')
     """
 
     def __init__(self, field: str, value: object, expected: str, detail: str = "") -> None:

@@ -6,4 +6,111 @@ oracles are deliberately slow, obviously-correct implementations that the fast
 algorithms are checked against.
 """
 
-__all__: list[str] = []
+from itsm_core.testing._calendar_oracle import (
+    oracle_add,
+    oracle_elapsed,
+    oracle_is_open,
+    oracle_local_open,
+    oracle_next_close,
+    oracle_next_open,
+    oracle_open_intervals,
+    oracle_subtract,
+)
+from itsm_core.testing._calendar_strategies import (
+    DST_TEST_ZONES,
+    business_calendars,
+    calendars,
+    instants,
+    windows,
+)
+from itsm_core.testing._escalation_strategies import (
+    REQUEST_KINDS,
+    SUPPORT_GROUP_NAMES,
+    escalation_histories,
+    escalation_rules,
+    support_structures,
+)
+from itsm_core.testing._permission_strategies import (
+    PERMISSION_ACTIONS,
+    PERMISSION_DEPARTMENTS,
+    PERMISSION_GROUPS,
+    PERMISSION_ORGANIZATIONS,
+    PERMISSION_PEOPLE,
+    action_patterns,
+    directories,
+    example_history,
+    example_ticket,
+    grants,
+    permission_policies,
+    permission_tickets,
+    permissions,
+    principals,
+    roles,
+)
+from itsm_core.testing._priority_strategies import (
+    level_names,
+    priority_levels,
+    priority_matrices,
+    requester_masks,
+    scales,
+)
+from itsm_core.testing._sla_oracle import OracleCycle, oracle_evaluate
+from itsm_core.testing._sla_strategies import PRIORITIES, event_histories, sla_policies
+from itsm_core.testing._ticket_strategies import (
+    TICKET_ACTORS,
+    TicketHistory,
+    ticket_commands,
+    ticket_histories,
+    tickets,
+)
+
+__all__ = [
+    "DST_TEST_ZONES",
+    "PERMISSION_ACTIONS",
+    "PERMISSION_DEPARTMENTS",
+    "PERMISSION_GROUPS",
+    "PERMISSION_ORGANIZATIONS",
+    "PERMISSION_PEOPLE",
+    "PRIORITIES",
+    "REQUEST_KINDS",
+    "SUPPORT_GROUP_NAMES",
+    "TICKET_ACTORS",
+    "OracleCycle",
+    "TicketHistory",
+    "action_patterns",
+    "business_calendars",
+    "calendars",
+    "directories",
+    "escalation_histories",
+    "escalation_rules",
+    "event_histories",
+    "example_history",
+    "example_ticket",
+    "grants",
+    "instants",
+    "level_names",
+    "oracle_add",
+    "oracle_elapsed",
+    "oracle_evaluate",
+    "oracle_is_open",
+    "oracle_local_open",
+    "oracle_next_close",
+    "oracle_next_open",
+    "oracle_open_intervals",
+    "oracle_subtract",
+    "permission_policies",
+    "permission_tickets",
+    "permissions",
+    "principals",
+    "priority_levels",
+    "priority_matrices",
+    "requester_masks",
+    "roles",
+    "scales",
+    "sla_policies",
+    "support_structures",
+    "ticket_commands",
+    "ticket_histories",
+    "tickets",
+    "windows",
+]

@@ -1,0 +1,280 @@
+"""Business-time arithmetic against businesstimedelta and pandas CustomBusinessHour.
+
+One calendar for everyone: Monday to Friday 09:00-18:00 with a 13:00-14:00 break,
+Europe/Moscow, the Russian national holidays of the ``holidays`` package. The
+same random starts (whole seconds, 2016-2025) go to every library.
+
+* ``add`` of 8 h and 40 h: ours through the integer API the SLA engine uses
+  (``add_us``) and through the datetime API (``add``), businesstimedelta
+  (``start + BusinessTimeDelta``) and pandas (``Timestamp + CustomBusinessHour``).
+* ``elapsed`` over 1 day, 30 days, 1 year, 10 years: ours and businesstimedelta
+  (``Rules.difference``); pandas cannot measure business time between instants.
+* The cost of ``add`` with 0, 100 and 10,000 holidays.
+
+The slow peers are timed on a subset of the starts (the sizes are in the JSON);
+every answer they give on the subsets is checked against ours.
+"""
+
+from __future__ import annotations
+
+import operator
+import random
+import statistics
+import time as clock
+import warnings
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import pendulum
+
+from bench._runner import BenchReport, Figure, measure
+from itsm_core._time import to_us
+from itsm_core.calendar import BusinessCalendar, WeeklySchedule, country_holidays
+
+TZ = "Europe/Moscow"
+HOUR_US = 3_600_000_000
+DAY = timedelta(days=1)
+SPANS = {
+    "1d": timedelta(days=1),
+    "30d": timedelta(days=30),
+    "1y": timedelta(days=365),
+    "10y": timedelta(days=3652),
+}
+
+
+def _starts(count: int, seed: int = 20260306) -> list[pendulum.DateTime]:
+    rng = random.Random(seed)
+    base = pendulum.datetime(2016, 1, 1, tz=TZ)
+    seconds = 10 * 365 * 86_400
+    return [base.add(seconds=rng.randrange(seconds)) for _ in range(count)]
+
+
+def _ours(holidays: tuple[date, ...]) -> BusinessCalendar:
+    return BusinessCalendar(
+        name="bench",
+        timezone=TZ,
+        weekly=WeeklySchedule.same(["09:00-13:00", "14:00-18:00"]),
+        holidays=holidays,
+    )
+
+
+def _peers(holidays: tuple[date, ...]) -> tuple[Any, Any, Callable[[int], Any]]:
+    import businesstimedelta as btd
+    import pandas as pd
+    import pytz
+
+    tz = pytz.timezone(TZ)
+    rules = btd.Rules(
+        [
+            btd.WorkDayRule(
+                start_time=time(9), end_time=time(18), working_days=[0, 1, 2, 3, 4], tz=tz
+            ),
+            btd.LunchTimeRule(
+                start_time=time(13), end_time=time(14), working_days=[0, 1, 2, 3, 4], tz=tz
+            ),
+            btd.HolidayRule(frozenset(holidays), tz=tz),
+        ]
+    )
+
+    def pandas_offset(hours: int) -> Any:
+        return pd.offsets.CustomBusinessHour(
+            n=hours,
+            start=["09:00", "14:00"],
+            end=["13:00", "18:00"],
+            weekmask="Mon Tue Wed Thu Fri",
+            holidays=list(holidays),
+        )
+
+    return btd, rules, pandas_offset
+
+
+def _time(fn: Callable[[], object], ops: int, rounds: int) -> Figure:
+    return measure(fn, ops=ops, rounds=rounds, warmup=1 if rounds > 1 else 0)
+
+
+def _interleaved(
+    batches: dict[str, Callable[[], object]], ops: int, rounds: int
+) -> dict[str, Figure]:
+    """Time several batches round-robin, so a busy machine slows them alike."""
+    for fn in batches.values():
+        fn()  # warm-up (compiles the timelines)
+    per_op: dict[str, list[float]] = {key: [] for key in batches}
+    for _ in range(rounds):
+        for key, fn in batches.items():
+            start = clock.perf_counter_ns()
+            fn()
+            per_op[key].append((clock.perf_counter_ns() - start) / 1000 / ops)
+    return {
+        key: Figure(
+            median_us=statistics.median(values),
+            min_us=min(values),
+            max_us=max(values),
+            rounds=rounds,
+            ops=ops,
+        )
+        for key, values in per_op.items()
+    }
+
+
+def _each(
+    fn: Callable[..., object], items: list[Any], *extra: Any, out: list[Any] | None = None
+) -> Callable[[], object]:
+    """A batch: ``fn(item, *extra)`` for every item (results kept in ``out`` when given)."""
+
+    def batch() -> object:
+        results = [fn(item, *extra) for item in items]
+        if out is not None:
+            out[:] = results
+        return results
+
+    return batch
+
+
+def _over(start: Any, measure_span: Callable[[Any, Any], object], span: Any) -> object:
+    """``measure_span(start, start + span)``."""
+    return measure_span(start, start + span)
+
+
+def run(quick: bool) -> BenchReport:
+    import pandas as pd
+    import pytz
+
+    report = BenchReport("calendar")
+    n = 1_000 if quick else 10_000
+    peer_n = 100 if quick else 1_000
+    rounds = 3 if quick else 7
+    holidays = country_holidays("RU", range(2015, 2037))
+    cal = _ours(holidays)
+    btd, rules, pandas_offset = _peers(holidays)
+    tz = pytz.timezone(TZ)
+
+    starts = _starts(n)
+    starts_us = [to_us(s) for s in starts]
+    btd_starts = [datetime.fromtimestamp(s.int_timestamp, tz) for s in starts[:peer_n]]
+    pd_starts = [pd.Timestamp(s) for s in btd_starts]
+    report.values["starts"] = n
+    report.values["peer starts (add)"] = peer_n
+    report.values["holidays (RU 2015-2036)"] = len(holidays)
+
+    fresh = _ours(holidays)
+    ten_years = 3652 * 24 * HOUR_US
+    cold = measure(
+        lambda: fresh.elapsed_us(starts_us[0], starts_us[0] + ten_years), ops=1, rounds=1, warmup=0
+    )
+    report.values["ours: first query compiling 10 years (ms)"] = round(cold.median_us / 1000, 3)
+
+    mismatches: dict[str, int] = {}
+    pandas_at_close = 0
+    for hours in (8, 40):
+        d_us = hours * HOUR_US
+        delta = timedelta(hours=hours)
+        name = f"add {hours}h"
+        report.figures.update(
+            _interleaved(
+                {
+                    f"{name} ours add_us": _each(cal.add_us, starts_us, d_us),
+                    f"{name} ours add (datetime)": _each(cal.add, starts, delta),
+                },
+                n,
+                rounds,
+            )
+        )
+        btd_delta = btd.BusinessTimeDelta(rules, hours=hours)
+        btd_results: list[Any] = []
+        report.figures[f"{name} businesstimedelta"] = _time(
+            _each(operator.add, btd_starts, btd_delta, out=btd_results), peer_n, 1
+        )
+        offset = pandas_offset(hours)
+        pd_results: list[Any] = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            report.figures[f"{name} pandas"] = _time(
+                _each(operator.add, pd_starts, offset, out=pd_results), peer_n, 1
+            )
+        ours = [cal.add_us(to_us(s), d_us) for s in btd_starts]
+        mismatches[f"{name} businesstimedelta"] = sum(
+            o != to_us(b) for o, b in zip(ours, btd_results, strict=True)
+        )
+        pandas_us = [to_us(p.to_pydatetime()) for p in pd_results]
+        differ = [(o, p) for o, p in zip(ours, pandas_us, strict=True) if o != p]
+        same_business_instant = sum(cal.elapsed_us(o, p) == 0 for o, p in differ)
+        pandas_at_close += same_business_instant
+        mismatches[f"{name} pandas"] = len(differ)
+        mismatches[f"{name} pandas, other than close vs next open"] = (
+            len(differ) - same_business_instant
+        )
+        report.ratio(
+            f"{name} vs businesstimedelta", f"{name} businesstimedelta", f"{name} ours add_us"
+        )
+        report.ratio(f"{name} vs pandas", f"{name} pandas", f"{name} ours add_us")
+        report.ratio(
+            f"{name} (datetime API) vs pandas", f"{name} pandas", f"{name} ours add (datetime)"
+        )
+
+    peer_counts = (
+        {"1d": 200, "30d": 30, "1y": 4, "10y": 1}
+        if quick
+        else {"1d": 1_000, "30d": 100, "1y": 10, "10y": 2}
+    )
+    report.figures.update(
+        _interleaved(
+            {
+                f"elapsed {label} ours elapsed_us": _each(
+                    _over, starts_us, cal.elapsed_us, int(span.total_seconds()) * 1_000_000
+                )
+                for label, span in SPANS.items()
+            },
+            n,
+            rounds,
+        )
+    )
+    for label, span in SPANS.items():
+        name = f"elapsed {label}"
+        count = peer_counts[label]
+        sample = btd_starts[:count]
+        btd_el: list[Any] = []
+        report.figures[f"{name} businesstimedelta"] = _time(
+            _each(_over, sample, rules.difference, span, out=btd_el), count, 1
+        )
+        report.values[f"peer starts ({name})"] = count
+        ours_el = [cal.elapsed(s, s + span) for s in sample]
+        mismatches[f"{name} businesstimedelta"] = sum(
+            o != b.timedelta for o, b in zip(ours_el, btd_el, strict=True)
+        )
+        report.ratio(
+            f"{name} vs businesstimedelta", f"{name} businesstimedelta", f"{name} ours elapsed_us"
+        )
+    one_day = report.figures["elapsed 1d ours elapsed_us"].median_us
+    report.values["elapsed flatness (10y / 1d)"] = round(
+        report.figures["elapsed 10y ours elapsed_us"].median_us / one_day, 3
+    )
+
+    rng = random.Random(7)
+    first = date(1900, 1, 1).toordinal()
+    variants: dict[str, Callable[[], object]] = {}
+    for count in (0, 100, 10_000):
+        chosen: set[date] = set()
+        while len(chosen) < count:
+            chosen.add(date.fromordinal(first + rng.randrange(110_000)))
+        other = _ours(tuple(sorted(chosen)))
+        variants[f"add 8h ours with {count} holidays"] = _each(other.add_us, starts_us, 8 * HOUR_US)
+    cost_figures = _interleaved(variants, n, rounds)
+    report.figures.update(cost_figures)
+    costs = [figure.median_us for figure in cost_figures.values()]
+    report.values["holiday cost (max / min over 0, 100, 10,000)"] = round(
+        max(costs) / min(costs), 3
+    )
+
+    for key, value in mismatches.items():
+        report.values[f"answers differing: {key}"] = value
+    report.notes.append(
+        "pandas moves a result that lands exactly on a closing time (13:00, 18:00) to the next "
+        "opening; ours and businesstimedelta answer the closing instant. Both are the same point "
+        f"in business time (zero open time between them): {pandas_at_close} such answers."
+    )
+    report.notes.append(
+        "businesstimedelta drops microseconds from differences and stops finding holidays more "
+        "than 5 years past a date; starts here are whole seconds and holidays run to 2036."
+    )
+    return report

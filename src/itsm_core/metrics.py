@@ -1,0 +1,273 @@
+"""KPIs over SLA results: compliance per period, mergeable, and the service credits it costs.
+
+:class:`Compliance` counts the SLA cycles met and breached per period, policy,
+metric, priority and group. It is a frozen value built from any iterable of
+:class:`~itsm_core.sla.SlaStatus` in constant memory, and two partial results
+add up to the whole (``Compliance.of(a) + Compliance.of(b) == Compliance.of(a + b)``),
+so the work can be split across processes or months.
+
+>>> from datetime import timedelta
+>>> import pendulum
+>>> from itsm_core.calendar import BusinessCalendar
+>>> from itsm_core.sla import Metric, SlaPolicy, evaluate
+>>> from itsm_core.ticket import StateChanged, TicketOpened
+>>> policy = SlaPolicy(name="kiosks", calendar=BusinessCalendar.eight_by_five("Europe/Moscow"),
+...                    metrics=(Metric.resolution({"P3": timedelta(hours=8)}),))
+>>> t0 = pendulum.datetime(2026, 3, 2, 9, tz="Europe/Moscow")
+>>> opened = TicketOpened(ticket_id="INC-1", actor="kiosk", at=t0, type="incident", state="new",
+...                       state_category="new", title="No paper", requester="kiosk",
+...                       effective_priority="P3")
+>>> resolved = StateChanged(ticket_id="INC-1", actor="ann", at=t0.add(hours=3), trigger="resolve",
+...                         from_state="new", to_state="resolved", from_category="new",
+...                         to_category="resolved")
+>>> status = evaluate([opened, resolved], policy, t0.add(days=1))
+>>> compliance = Compliance.of([status])
+>>> compliance.percent(metric="resolution")
+100.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+
+import attrs
+
+from itsm_core._time import from_us
+from itsm_core.errors import InvalidValueError
+from itsm_core.sla import SlaStatus, Stage
+
+__all__ = [
+    "PERIODS",
+    "Compliance",
+    "ComplianceKey",
+    "CreditRule",
+    "ServiceCredit",
+    "service_credit",
+]
+
+#: How compliance buckets cycles in time, by the local date of the cycle's outcome.
+PERIODS: tuple[str, ...] = ("month", "week", "day", "year")
+
+
+@attrs.frozen(kw_only=True, order=True)
+class ComplianceKey:
+    """What one compliance bucket counts: a period and the policy, metric, priority and group.
+
+    ``period`` is ``"2026-03"`` for a month, ``"2026-W10"`` for an ISO week,
+    ``"2026-03-02"`` for a day and ``"2026"`` for a year.
+    """
+
+    period: str
+    policy: str
+    metric: str
+    priority: str = ""
+    group: str = ""
+
+
+def _period(us: int, timezone: str, period: str) -> str:
+    local: datetime = from_us(us, timezone)
+    if period == "month":
+        return f"{local.year:04d}-{local.month:02d}"
+    if period == "day":
+        return local.date().isoformat()
+    if period == "year":
+        return f"{local.year:04d}"
+    year, week, _ = local.isocalendar()
+    return f"{year:04d}-W{week:02d}"
+
+
+def _items(
+    value: Mapping[ComplianceKey, tuple[int, int]]
+    | Iterable[tuple[ComplianceKey, tuple[int, int]]],
+) -> tuple[tuple[ComplianceKey, tuple[int, int]], ...]:
+    items = value.items() if isinstance(value, Mapping) else value
+    return tuple(sorted((k, (int(m), int(b))) for k, (m, b) in items))
+
+
+@attrs.frozen
+class Compliance:
+    """Counts of SLA cycles met and breached per :class:`ComplianceKey`; add two to merge.
+
+    A cycle counts when it has an outcome: stopped within its target (met),
+    stopped after it or still running past it (breached). Running cycles
+    within their target and cancelled cycles do not count. The period is the
+    one of the outcome instant (the stop, or the breach of a running cycle),
+    in the status's timezone unless ``timezone`` is given.
+
+    >>> Compliance.of([]).percent()
+    """
+
+    counts: tuple[tuple[ComplianceKey, tuple[int, int]], ...] = attrs.field(
+        default=(), converter=_items
+    )
+
+    @classmethod
+    def of(
+        cls, statuses: Iterable[SlaStatus], *, period: str = "month", timezone: str | None = None
+    ) -> Compliance:
+        """Compliance of many statuses, counted in one pass in constant memory."""
+        if period not in PERIODS:
+            raise InvalidValueError("period", period, f"one of {', '.join(PERIODS)}")
+        counts: dict[ComplianceKey, list[int]] = {}
+        for status in statuses:
+            for clock in status.clocks:
+                for cycle in clock.cycles:
+                    if cycle.stage is Stage.MET:
+                        outcome, column = cycle.ended_us, 0
+                    elif cycle.stage is Stage.BREACHED:
+                        outcome = (
+                            cycle.ended_us if cycle.ended_us is not None else cycle.breached_us
+                        )
+                        column = 1
+                    else:
+                        continue
+                    assert outcome is not None
+                    key = ComplianceKey(
+                        period=_period(outcome, timezone or status.timezone, period),
+                        policy=status.policy,
+                        metric=clock.metric,
+                        priority=status.priority or "",
+                        group=status.group or "",
+                    )
+                    found = counts.get(key)
+                    if found is None:
+                        found = counts[key] = [0, 0]
+                    found[column] += 1
+        return cls({k: (v[0], v[1]) for k, v in counts.items()})
+
+    def __add__(self, other: Compliance) -> Compliance:
+        if not isinstance(other, Compliance):
+            return NotImplemented
+        merged = dict(self.counts)
+        for key, (met, breached) in other.counts:
+            m, b = merged.get(key, (0, 0))
+            merged[key] = (m + met, b + breached)
+        return Compliance(merged)
+
+    def totals(self, **match: str) -> tuple[int, int]:
+        """``(met, breached)`` over the buckets whose key fields equal ``match``.
+
+        >>> Compliance().totals(metric="resolution")
+        (0, 0)
+        """
+        names = {a.name for a in attrs.fields(ComplianceKey)}
+        for name in match:
+            if name not in names:
+                raise InvalidValueError(
+                    name, match[name], f"a key field: {', '.join(sorted(names))}"
+                )
+        met = breached = 0
+        for key, (m, b) in self.counts:
+            if all(getattr(key, name) == value for name, value in match.items()):
+                met += m
+                breached += b
+        return met, breached
+
+    def percent(self, **match: str) -> float | None:
+        """The share met, in percent, over the matching buckets (``None`` when none count)."""
+        met, breached = self.totals(**match)
+        total = met + breached
+        return None if total == 0 else met * 100 / total
+
+    def periods(self) -> tuple[str, ...]:
+        """The periods that have counts, in order."""
+        return tuple(sorted({key.period for key, _ in self.counts}))
+
+    def rows(self) -> list[tuple[str, str, str, str, str, int, int, str]]:
+        """One row per bucket for a table: key fields, met, breached and the percentage."""
+        return [
+            (k.period, k.policy, k.metric, k.priority, k.group, m, b, f"{m * 100 / (m + b):.1f}%")
+            for k, (m, b) in self.counts
+        ]
+
+
+def _decimal(value: object) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+@attrs.frozen(kw_only=True)
+class CreditRule:
+    """A contract clause: below ``below_percent`` compliance on ``metric``, credit a share.
+
+    ``credit_percent`` is the share of the period's fee credited back.
+    ``policy`` restricts the rule to one policy's counts (default: all).
+    Several tiers for one metric: the largest credit whose threshold applies.
+
+    >>> CreditRule(metric="resolution", below_percent=95, credit_percent=10).below_percent
+    Decimal('95')
+    """
+
+    metric: str
+    below_percent: Decimal = attrs.field(converter=_decimal)
+    credit_percent: Decimal = attrs.field(converter=_decimal)
+    policy: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("below_percent", "credit_percent"):
+            value = getattr(self, name)
+            if not Decimal(0) <= value <= Decimal(100):
+                raise InvalidValueError(f"credit_rule.{name}", value, "a percentage from 0 to 100")
+
+
+@attrs.frozen(kw_only=True)
+class ServiceCredit:
+    """What a period's compliance costs the provider.
+
+    ``applied`` lists, per metric, the rule that set its credit and the
+    compliance it saw; ``amount`` is ``fee * credit_percent / 100``.
+    """
+
+    period: str
+    fee: Decimal
+    credit_percent: Decimal
+    amount: Decimal
+    applied: tuple[tuple[CreditRule, float], ...]
+
+
+def service_credit(
+    compliance: Compliance,
+    *,
+    period: str,
+    fee: Decimal | int | str,
+    rules: Iterable[CreditRule],
+    cap_percent: Decimal | int = 100,
+) -> ServiceCredit:
+    """The credit owed for ``period`` under the contract's ``rules``.
+
+    Per metric the largest credit among the rules whose threshold the
+    compliance falls below applies; credits of different metrics add up, and
+    the total is capped at ``cap_percent``. A metric with nothing counted in
+    the period owes nothing.
+
+    >>> rules = [CreditRule(metric="resolution", below_percent=95, credit_percent=10)]
+    >>> credit = service_credit(Compliance(), period="2026-03", fee="1000.00", rules=rules)
+    >>> credit.amount
+    Decimal('0.00')
+    """
+    fee_value = _decimal(fee)
+    best: dict[str, tuple[CreditRule, float]] = {}
+    for rule in rules:
+        match = {"period": period, "metric": rule.metric}
+        if rule.policy is not None:
+            match["policy"] = rule.policy
+        percent = compliance.percent(**match)
+        if percent is None or Decimal(str(percent)) >= rule.below_percent:
+            continue
+        current = best.get(rule.metric)
+        if current is None or rule.credit_percent > current[0].credit_percent:
+            best[rule.metric] = (rule, percent)
+    total = sum((rule.credit_percent for rule, _ in best.values()), Decimal(0))
+    total = min(total, _decimal(cap_percent))
+    amount = fee_value * total / 100
+    exponent = fee_value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < 0:  # keep the fee's precision (cents)
+        amount = amount.quantize(Decimal(1).scaleb(exponent))
+    return ServiceCredit(
+        period=period,
+        fee=fee_value,
+        credit_percent=total,
+        amount=amount,
+        applied=tuple(sorted(best.values(), key=lambda item: item[0].metric)),
+    )

@@ -1,0 +1,50 @@
+"""SLA policies and clocks: response, update and resolution targets over business calendars.
+
+A :class:`SlaPolicy` is data: metrics with targets per priority and declarative
+start, stop, pause, resume, cancel and reset conditions, a business calendar
+and the tickets it applies to. :func:`evaluate` folds a ticket's events into
+the clocks of every metric as of ``now``; :func:`next_deadline` says when to
+look again.
+"""
+
+from itsm_core.sla._clock import (
+    Cycle,
+    MetricClock,
+    SlaStatus,
+    Stage,
+    TimelineEntry,
+    evaluate,
+    evaluate_many,
+    event_kind,
+    next_deadline,
+)
+from itsm_core.sla._policy import (
+    EVENT_KINDS,
+    Applicability,
+    Condition,
+    Metric,
+    OnPriorityChange,
+    SlaKind,
+    SlaPolicy,
+    select_policy,
+)
+
+__all__ = [
+    "EVENT_KINDS",
+    "Applicability",
+    "Condition",
+    "Cycle",
+    "Metric",
+    "MetricClock",
+    "OnPriorityChange",
+    "SlaKind",
+    "SlaPolicy",
+    "SlaStatus",
+    "Stage",
+    "TimelineEntry",
+    "evaluate",
+    "evaluate_many",
+    "event_kind",
+    "next_deadline",
+    "select_policy",
+]

@@ -1,0 +1,770 @@
+"""SLA clocks: a pure fold over a ticket's events."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from operator import itemgetter
+
+import attrs
+import pendulum
+
+from itsm_core._time import from_us, to_us, us_to_td
+from itsm_core.calendar import CalendarLike
+from itsm_core.errors import InvalidValueError, NeverOpenError
+from itsm_core.sla._policy import (
+    EVENT_KINDS,
+    Condition,
+    Metric,
+    OnPriorityChange,
+    SlaPolicy,
+    select_policy,
+)
+from itsm_core.ticket import (
+    Assigned,
+    CommentAdded,
+    Event,
+    PriorityChanged,
+    Reassigned,
+    StateChanged,
+    TicketOpened,
+    fold_events,
+)
+
+__all__ = [
+    "Cycle",
+    "MetricClock",
+    "SlaStatus",
+    "Stage",
+    "TimelineEntry",
+    "evaluate",
+    "evaluate_many",
+    "event_kind",
+    "next_deadline",
+]
+
+
+class Stage(enum.StrEnum):
+    """Where a clock stands.
+
+    ``pending``: not started; ``running`` and ``paused``: a cycle is active;
+    ``met``, ``breached`` and ``cancelled``: how the cycle ended. A running
+    cycle past its due instant is ``breached`` while it still runs.
+
+    >>> [s.value for s in Stage]
+    ['pending', 'running', 'paused', 'met', 'breached', 'cancelled']
+    """
+
+    PENDING = "pending"
+    RUNNING = "running"
+    PAUSED = "paused"
+    MET = "met"
+    BREACHED = "breached"
+    CANCELLED = "cancelled"
+
+
+_KINDS: dict[type, str] = {}
+
+
+def event_kind(event: Event) -> str:
+    """The kind a :class:`Condition` names for an event: its class name in snake_case.
+
+    >>> from datetime import datetime, timezone
+    >>> e = CommentAdded(ticket_id="T", actor="a", at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    ...                  body="hi", public=True, by_requester=False)
+    >>> event_kind(e)
+    'comment_added'
+    """
+    cls = type(event)
+    kind = _KINDS.get(cls)
+    if kind is None:
+        kind = _KINDS[cls] = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+    return kind
+
+
+# A fact is what conditions see of one event:
+# (kind, state, category, from_category, hold_reason, trigger, public, by_requester)
+_Fact = tuple[str, str, str, str, str | None, str | None, bool | None, bool | None]
+# A compiled condition list, for one event kind: ``True`` always matches, ``False``
+# never does, otherwise a predicate over the fact.
+_Matcher = bool | Callable[[_Fact], bool]
+
+
+def _predicate(c: Condition) -> _Matcher:
+    """``c`` without its event check (the kind is known when it is compiled)."""
+    checks = [
+        (index, frozenset(allowed))
+        for index, allowed in (
+            (1, c.state),
+            (2, c.category),
+            (3, c.from_category),
+            (4, c.hold_reason),
+            (5, c.trigger),
+        )
+        if allowed
+    ]
+    flags = [(i, v) for i, v in ((6, c.public), (7, c.by_requester)) if v is not None]
+    if not checks and not flags:
+        return True
+    if len(checks) == 1 and not flags:
+        index, allowed = checks[0]
+        return lambda fact: fact[index] in allowed
+    if not checks:
+        return lambda fact: all(fact[i] is v for i, v in flags)
+
+    def match(fact: _Fact) -> bool:
+        for index, allowed in checks:
+            if fact[index] not in allowed:
+                return False
+        return all(fact[i] is v for i, v in flags)
+
+    return match
+
+
+def _compile(conditions: tuple[Condition, ...], kind: str) -> _Matcher:
+    predicates: list[Callable[[_Fact], bool]] = []
+    for c in conditions:
+        if c.event and kind not in c.event:
+            continue
+        predicate = _predicate(c)
+        if predicate is True:
+            return True
+        if predicate is not False:
+            predicates.append(predicate)
+    if not predicates:
+        return False
+    if len(predicates) == 1:
+        return predicates[0]
+    return lambda fact: any(p(fact) for p in predicates)
+
+
+def _hit(matcher: _Matcher, fact: _Fact) -> bool:
+    return matcher is True or (matcher is not False and matcher(fact))
+
+
+# Per event kind: (start, stop, pause, resume, cancel, reset, moves_running, moves_paused);
+# resume is None when the metric resumes as soon as no pause condition matches; the two
+# flags say whether such an event can change a running or a paused cycle at all.
+_Entry = tuple[_Matcher, _Matcher, _Matcher, _Matcher | None, _Matcher, _Matcher, bool, bool]
+_Table = dict[str, _Entry]
+
+
+def _entry(metric: Metric, kind: str) -> _Entry:
+    start = _compile(metric.start, kind)
+    stop = _compile(metric.stop, kind)
+    pause = _compile(metric.pause, kind)
+    resume = _compile(metric.resume, kind) if metric.resume else None
+    cancel = _compile(metric.cancel, kind)
+    reset = _compile(metric.reset, kind)
+    ending = not (cancel is False and stop is False and reset is False)
+    # Whether an event of this kind can change an active cycle at all.
+    moves_running = ending or pause is not False or kind == "priority_changed"
+    moves_paused = (
+        ending
+        or kind == "priority_changed"
+        or (resume is not False if resume is not None else pause is not True)
+    )
+    return (start, stop, pause, resume, cancel, reset, moves_running, moves_paused)
+
+
+def _table(metric: Metric) -> _Table:
+    return {kind: _entry(metric, kind) for kind in EVENT_KINDS}
+
+
+# Compiled tables per policy, by identity (hashing a policy walks all its conditions).
+_TABLES: dict[int, tuple[SlaPolicy, list[_Table]]] = {}
+
+
+def _tables(policy: SlaPolicy) -> list[_Table]:
+    found = _TABLES.get(id(policy))
+    if found is None or found[0] is not policy:
+        if len(_TABLES) >= 256:
+            _TABLES.clear()
+        found = _TABLES[id(policy)] = (policy, [_table(m) for m in policy.metrics])
+    return found[1]
+
+
+# ------------------------------------------------------------------------------- results
+
+
+@attrs.frozen(kw_only=True)
+class TimelineEntry:
+    """One stage change of one clock, and what caused it.
+
+    ``cause`` is the kind of the event that caused it (see :func:`event_kind`),
+    ``"deadline"`` for a breach that happened between events, or
+    ``"priority_changed"`` for a target recomputed after a priority change.
+    ``event_index`` is the position of that event in the history.
+    """
+
+    at_us: int
+    metric: str
+    cycle: int
+    stage: Stage
+    cause: str
+    event_index: int | None
+    timezone: str
+
+    @property
+    def at(self) -> pendulum.DateTime:
+        """When the stage changed, in the calendar's timezone."""
+        return from_us(self.at_us, self.timezone)
+
+
+@attrs.frozen(kw_only=True)
+class Cycle:
+    """One cycle of a clock, as of the evaluation instant; instants are epoch microseconds.
+
+    ``elapsed_us`` is the business time counted while running, ``paused_us``
+    the business time that passed while paused (never counted), ``due_us``
+    the instant the target is reached if nothing pauses it (running cycles
+    only), ``breached_us`` the instant the target was exceeded.
+    """
+
+    number: int
+    stage: Stage
+    running: bool
+    started_us: int
+    ended_us: int | None
+    target_us: int
+    elapsed_us: int
+    paused_us: int
+    due_us: int | None
+    breached_us: int | None
+    met_us: int | None
+    timezone: str
+
+    def _show(self, us: int | None) -> pendulum.DateTime | None:
+        return None if us is None else from_us(us, self.timezone)
+
+    @property
+    def started_at(self) -> pendulum.DateTime:
+        """When the cycle started."""
+        return from_us(self.started_us, self.timezone)
+
+    @property
+    def ended_at(self) -> pendulum.DateTime | None:
+        """When the cycle stopped or was cancelled (``None`` while active)."""
+        return self._show(self.ended_us)
+
+    @property
+    def due_at(self) -> pendulum.DateTime | None:
+        """When a running cycle reaches its target if nothing pauses it."""
+        return self._show(self.due_us)
+
+    @property
+    def breached_at(self) -> pendulum.DateTime | None:
+        """When the business time first exceeded the target."""
+        return self._show(self.breached_us)
+
+    @property
+    def met_at(self) -> pendulum.DateTime | None:
+        """When the cycle stopped within its target."""
+        return self._show(self.met_us)
+
+    @property
+    def target(self) -> timedelta:
+        """The business-time target."""
+        return us_to_td(self.target_us)
+
+    @property
+    def elapsed(self) -> timedelta:
+        """Business time counted so far."""
+        return us_to_td(self.elapsed_us)
+
+    @property
+    def paused(self) -> timedelta:
+        """Business time that passed while paused."""
+        return us_to_td(self.paused_us)
+
+    @property
+    def remaining(self) -> timedelta:
+        """Target minus elapsed: negative after a breach."""
+        return us_to_td(self.target_us - self.elapsed_us)
+
+    @property
+    def percent(self) -> float:
+        """Elapsed as a percentage of the target."""
+        return self.elapsed_us * 100 / self.target_us
+
+
+@attrs.frozen(kw_only=True)
+class MetricClock:
+    """A metric's clock: its stage and every cycle; the fields of the latest cycle at hand.
+
+    ``stage`` is :attr:`Stage.PENDING` while no cycle has started; the other
+    properties then are ``None``.
+    """
+
+    metric: str
+    stage: Stage
+    cycles: tuple[Cycle, ...]
+
+    @property
+    def current(self) -> Cycle | None:
+        """The latest cycle, if any."""
+        return self.cycles[-1] if self.cycles else None
+
+    @property
+    def started_at(self) -> pendulum.DateTime | None:
+        """When the latest cycle started."""
+        return self.cycles[-1].started_at if self.cycles else None
+
+    @property
+    def due_at(self) -> pendulum.DateTime | None:
+        """When the latest cycle reaches its target, if it is running."""
+        return self.cycles[-1].due_at if self.cycles else None
+
+    @property
+    def breached_at(self) -> pendulum.DateTime | None:
+        """When the latest cycle breached, if it did."""
+        return self.cycles[-1].breached_at if self.cycles else None
+
+    @property
+    def met_at(self) -> pendulum.DateTime | None:
+        """When the latest cycle was met, if it was."""
+        return self.cycles[-1].met_at if self.cycles else None
+
+    @property
+    def elapsed(self) -> timedelta | None:
+        """Business time of the latest cycle."""
+        return self.cycles[-1].elapsed if self.cycles else None
+
+    @property
+    def paused(self) -> timedelta | None:
+        """Paused business time of the latest cycle."""
+        return self.cycles[-1].paused if self.cycles else None
+
+    @property
+    def remaining(self) -> timedelta | None:
+        """Target minus elapsed of the latest cycle (negative after a breach)."""
+        return self.cycles[-1].remaining if self.cycles else None
+
+    @property
+    def percent(self) -> float | None:
+        """Elapsed as a percentage of the target, for the latest cycle."""
+        return self.cycles[-1].percent if self.cycles else None
+
+    @property
+    def running(self) -> bool:
+        """Whether the clock is counting now (breached clocks may still count)."""
+        return bool(self.cycles) and self.cycles[-1].running
+
+
+@attrs.frozen(kw_only=True)
+class SlaStatus:
+    """The clocks of one policy over one ticket, as of ``now``, and their timeline.
+
+    ``priority`` and ``group`` are the ticket's effective priority and
+    assignee group as of ``now`` (what compliance reports group by).
+    ``stage_changes`` is the timeline in compact form, tuples of
+    ``(at_us, metric, cycle, stage, cause, event_index)`` in time order;
+    :attr:`timeline` gives the same as :class:`TimelineEntry` records.
+    """
+
+    ticket_id: str
+    policy: str
+    now_us: int
+    timezone: str
+    priority: str | None
+    group: str | None
+    clocks: tuple[MetricClock, ...]
+    stage_changes: tuple[tuple[int, str, int, str, str, int | None], ...]
+
+    @property
+    def timeline(self) -> tuple[TimelineEntry, ...]:
+        """Every stage change of every clock, in time order, with its cause."""
+        return tuple(
+            TimelineEntry(
+                at_us=at,
+                metric=metric,
+                cycle=cycle,
+                stage=Stage(stage),
+                cause=cause,
+                event_index=index,
+                timezone=self.timezone,
+            )
+            for at, metric, cycle, stage, cause, index in self.stage_changes
+        )
+
+    def clock(self, metric: str) -> MetricClock:
+        """The clock of ``metric``."""
+        for clock in self.clocks:
+            if clock.metric == metric:
+                return clock
+        choices = ", ".join(c.metric for c in self.clocks)
+        raise InvalidValueError("metric", metric, f"one of {choices}")
+
+    @property
+    def now(self) -> pendulum.DateTime:
+        """The evaluation instant, in the calendar's timezone."""
+        return from_us(self.now_us, self.timezone)
+
+
+# ---------------------------------------------------------------------------------- fold
+
+_RUNNING, _PAUSED = Stage.RUNNING, Stage.PAUSED
+
+
+class _Run:
+    """The mutable state of one metric while folding (private, never escapes)."""
+
+    __slots__ = (
+        "breached",
+        "cycle_start",
+        "cycles",
+        "elapsed",
+        "metric",
+        "name",
+        "paused",
+        "paused_since",
+        "recompute",
+        "seg_start",
+        "segments",
+        "stage",
+        "table",
+        "target",
+    )
+
+    def __init__(self, metric: Metric, table: _Table) -> None:
+        self.metric = metric
+        self.name = metric.name
+        self.recompute = metric.on_priority_change is OnPriorityChange.RECOMPUTE
+        self.table = table
+        self.stage = Stage.PENDING  # PENDING, RUNNING, PAUSED or an end stage
+        self.cycles: list[Cycle] = []
+        self.cycle_start = 0
+        self.seg_start = 0
+        self.elapsed = 0
+        self.paused = 0
+        self.paused_since = 0
+        self.target = 0
+        self.breached: int | None = None
+        self.segments: list[tuple[int, int]] = []
+
+
+class _Fold:
+    def __init__(self, policy: SlaPolicy, calendar: CalendarLike) -> None:
+        self.calendar = calendar
+        self.elapsed_us = calendar.elapsed_us
+        self.tz = calendar.timezone
+        self.runs = [_Run(m, t) for m, t in zip(policy.metrics, _tables(policy), strict=True)]
+        self.changes: list[tuple[int, str, int, str, str, int | None]] = []
+
+    def note(self, run: _Run, at: int, stage: Stage, cause: str, index: int | None) -> None:
+        self.changes.append((at, run.name, len(run.cycles) + 1, stage.value, cause, index))
+
+    def due(self, start: int, remaining: int) -> int | None:
+        """When ``remaining`` business time will have passed after ``start`` (None: never)."""
+        try:
+            return self.calendar.add_us(start, remaining)
+        except NeverOpenError:
+            return None
+
+    def breach_instant(self, run: _Run, target: int) -> int | None:
+        """When the cycle's running segments first exceeded ``target`` (None: never)."""
+        total = 0
+        for start, end in run.segments:
+            length = self.elapsed_us(start, end)
+            if total + length > target:
+                return self.calendar.add_us(start, target - total)
+            total += length
+        return None
+
+    def close_segment(self, run: _Run, at: int) -> None:
+        """Count the running segment up to ``at``; record a breach inside it."""
+        length = self.elapsed_us(run.seg_start, at)
+        if run.breached is None and run.elapsed + length > run.target:
+            run.breached = self.calendar.add_us(run.seg_start, run.target - run.elapsed)
+            self.note(run, run.breached, Stage.BREACHED, "deadline", None)
+        run.segments.append((run.seg_start, at))
+        run.elapsed += length
+
+    def start(self, run: _Run, at: int, target: int, cause: str, index: int) -> None:
+        run.stage = _RUNNING
+        run.cycle_start = run.seg_start = at
+        run.elapsed = run.paused = 0
+        run.target = target
+        run.breached = None
+        run.segments = []
+        self.note(run, at, _RUNNING, cause, index)
+
+    def end(self, run: _Run, at: int, stage: Stage, cause: str, index: int | None) -> None:
+        if run.stage is _RUNNING:
+            self.close_segment(run, at)
+        elif run.stage is _PAUSED:
+            run.paused += self.elapsed_us(run.paused_since, at)
+        if stage is not Stage.CANCELLED:
+            stage = Stage.BREACHED if run.elapsed > run.target else Stage.MET
+        run.cycles.append(
+            Cycle(
+                number=len(run.cycles) + 1,
+                stage=stage,
+                running=False,
+                started_us=run.cycle_start,
+                ended_us=at,
+                target_us=run.target,
+                elapsed_us=run.elapsed,
+                paused_us=run.paused,
+                due_us=None,
+                breached_us=run.breached,
+                met_us=at if stage is Stage.MET else None,
+                timezone=self.tz,
+            )
+        )
+        self.changes.append((at, run.name, len(run.cycles), stage.value, cause, index))
+        run.stage = stage
+
+    def retarget(self, run: _Run, at: int, target: int, index: int) -> None:
+        if run.stage is _RUNNING:
+            self.close_segment(run, at)
+            run.seg_start = at
+        was_breached = run.breached is not None
+        run.target = target
+        run.breached = self.breach_instant(run, target)
+        if was_breached and run.breached is None:
+            self.note(run, at, run.stage, "priority_changed", index)
+        elif not was_breached and run.breached is not None:
+            self.note(run, at, Stage.BREACHED, "priority_changed", index)
+
+    def step(self, fact: _Fact, at: int, priority: str | None, index: int) -> None:
+        kind = fact[0]
+        for run in self.runs:
+            entry = run.table.get(kind)
+            if entry is None:  # an event kind defined outside the ticket module
+                entry = run.table[kind] = _entry(run.metric, kind)
+            start, stop, pause, resume, cancel, reset, moves_running, moves_paused = entry
+            stage = run.stage
+            if stage is _RUNNING:
+                if not moves_running:
+                    continue
+            elif stage is _PAUSED:
+                if not moves_paused:
+                    continue
+            elif start is False:
+                continue
+            if stage is _RUNNING or stage is _PAUSED:
+                if cancel is not False and _hit(cancel, fact):
+                    self.end(run, at, Stage.CANCELLED, kind, index)
+                    continue
+                if stop is not False and _hit(stop, fact):
+                    self.end(run, at, Stage.MET, kind, index)
+                    continue
+                if reset is not False and _hit(reset, fact):
+                    self.end(run, at, Stage.CANCELLED, kind, index)
+                    target = run.metric.target_us(priority)
+                    if target is not None:
+                        self.start(run, at, target, kind, index)
+                    continue
+                if kind == "priority_changed" and run.recompute:
+                    target = run.metric.target_us(priority)
+                    if target is not None and target != run.target:
+                        self.retarget(run, at, target, index)
+            else:
+                if not _hit(start, fact) or _hit(stop, fact):
+                    continue
+                target = run.metric.target_us(priority)
+                if target is None:
+                    continue
+                self.start(run, at, target, kind, index)
+            if run.stage is _RUNNING:
+                if pause is not False and _hit(pause, fact):
+                    self.close_segment(run, at)
+                    run.stage = _PAUSED
+                    run.paused_since = at
+                    self.note(run, at, _PAUSED, kind, index)
+            elif _hit(resume, fact) if resume is not None else not _hit(pause, fact):
+                run.paused += self.elapsed_us(run.paused_since, at)
+                run.stage = _RUNNING
+                run.seg_start = at
+                self.note(run, at, _RUNNING, kind, index)
+
+    def finish(self, now: int) -> tuple[MetricClock, ...]:
+        clocks = []
+        for run in self.runs:
+            cycles = run.cycles
+            stage = run.stage
+            if stage is _RUNNING or stage is _PAUSED:
+                elapsed, paused, due = run.elapsed, run.paused, None
+                breached = run.breached
+                if stage is _RUNNING:
+                    length = self.elapsed_us(run.seg_start, now)
+                    if breached is None and elapsed + length > run.target:
+                        breached = self.calendar.add_us(run.seg_start, run.target - elapsed)
+                        self.note(run, breached, Stage.BREACHED, "deadline", None)
+                    if breached is None:
+                        due = self.due(run.seg_start, run.target - elapsed)
+                    elapsed += length
+                else:
+                    paused += self.elapsed_us(run.paused_since, now)
+                current = Cycle(
+                    number=len(cycles) + 1,
+                    stage=Stage.BREACHED if breached is not None else stage,
+                    running=stage is _RUNNING,
+                    started_us=run.cycle_start,
+                    ended_us=None,
+                    target_us=run.target,
+                    elapsed_us=elapsed,
+                    paused_us=paused,
+                    due_us=due,
+                    breached_us=breached,
+                    met_us=None,
+                    timezone=self.tz,
+                )
+                cycles = [*cycles, current]
+                stage = current.stage
+            clocks.append(MetricClock(metric=run.name, stage=stage, cycles=tuple(cycles)))
+        return tuple(clocks)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_sub = datetime.__sub__
+_by_instant_and_metric = itemgetter(0, 1)
+
+
+def evaluate(
+    history: Sequence[Event] | Iterable[Event],
+    policy: SlaPolicy,
+    now: datetime,
+    *,
+    customer_calendar: CalendarLike | None = None,
+) -> SlaStatus:
+    """The clocks of ``policy`` over a ticket's events, as of ``now``.
+
+    A pure fold: the same events, policy and ``now`` always give the same
+    status, and replaying an edited policy over old events is how a policy
+    change is repaired. Events after ``now`` are ignored (evaluate the past
+    by passing an earlier ``now``); events must be in time order and begin
+    with the ticket's opening. Because the fold reads the whole history, a
+    policy attached late still starts at the first event that matches its
+    start condition (retroactive start).
+
+    With ``policy.use_customer_calendar``, ``customer_calendar`` (when given)
+    replaces the policy's calendar.
+    """
+    now_us = to_us(now, "now")
+    calendar: CalendarLike = policy.calendar
+    if policy.use_customer_calendar and customer_calendar is not None:
+        calendar = customer_calendar
+    fold = _Fold(policy, calendar)
+    step = fold.step
+    ticket_id = ""
+    state = category = ""
+    hold: str | None = None
+    priority: str | None = None
+    group: str | None = None
+    last = -(2**63)
+    for index, event in enumerate(history):
+        try:
+            delta = _sub(event.at, _EPOCH)
+        except TypeError:  # naive or not a datetime: let to_us say which, naming the field
+            to_us(event.at, f"events[{index}].at")
+            raise  # pragma: no cover - to_us always raises here
+        at = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+        if at < last:
+            raise InvalidValueError(
+                f"events[{index}].at",
+                event.at,
+                "events in time order (not before the previous one)",
+            )
+        if at > now_us:
+            break
+        last = at
+        from_category = category
+        trigger: str | None = None
+        public: bool | None = None
+        by_requester: bool | None = None
+        if isinstance(event, CommentAdded):
+            public, by_requester = event.public, event.by_requester
+        elif isinstance(event, StateChanged):
+            state, category, trigger = event.to_state, event.to_category, event.trigger
+            hold = event.hold_reason if category == "on_hold" else None
+        elif isinstance(event, PriorityChanged):
+            priority = event.effective
+        elif isinstance(event, (Assigned, Reassigned)):
+            group = event.group
+        elif isinstance(event, TicketOpened):
+            if index:
+                raise InvalidValueError(f"events[{index}]", "TicketOpened", "one opening, first")
+            ticket_id = event.ticket_id
+            state, category, priority = event.state, event.state_category, event.effective_priority
+        if not index and not isinstance(event, TicketOpened):
+            raise InvalidValueError("events[0]", type(event).__name__, "a TicketOpened event first")
+        kind = _KINDS.get(type(event)) or event_kind(event)
+        step(
+            (kind, state, category, from_category, hold, trigger, public, by_requester),
+            at,
+            priority,
+            index,
+        )
+    clocks = fold.finish(now_us)
+    fold.changes.sort(key=_by_instant_and_metric)
+    return SlaStatus(
+        ticket_id=ticket_id,
+        policy=policy.name,
+        now_us=now_us,
+        timezone=calendar.timezone,
+        priority=priority,
+        group=group,
+        clocks=clocks,
+        stage_changes=tuple(fold.changes),
+    )
+
+
+def evaluate_many(
+    histories: Iterable[Sequence[Event]],
+    policies: SlaPolicy | Sequence[SlaPolicy],
+    now: datetime,
+) -> Iterator[SlaStatus]:
+    """Evaluate many tickets lazily, one status per history, in constant memory.
+
+    With one policy every ticket is evaluated against it; with a sequence the
+    first policy whose applicability covers the ticket (as of ``now``) is
+    used, and tickets no policy covers are skipped. Policies pickle, so a host
+    may split the histories across processes and evaluate each part alone.
+    """
+    for history in histories:
+        if isinstance(policies, SlaPolicy):
+            yield evaluate(history, policies, now)
+            continue
+        now_us = to_us(now, "now")
+        ticket = fold_events(e for e in history if to_us(e.at) <= now_us)
+        policy = select_policy(policies, ticket)
+        if policy is not None:
+            yield evaluate(history, policy, now)
+
+
+def next_deadline(
+    history: Sequence[Event] | Iterable[Event],
+    policy: SlaPolicy,
+    now: datetime,
+    *,
+    customer_calendar: CalendarLike | None = None,
+) -> pendulum.DateTime | None:
+    """The next instant after ``now`` at which a clock crosses a threshold or breaches.
+
+    A host schedules one wake-up at this instant instead of polling; paused
+    and stopped clocks wait for an event, so they contribute nothing. ``None``
+    when no running clock has a threshold ahead.
+    """
+    status = evaluate(history, policy, now, customer_calendar=customer_calendar)
+    calendar: CalendarLike = policy.calendar
+    if policy.use_customer_calendar and customer_calendar is not None:
+        calendar = customer_calendar
+    best: int | None = None
+    for clock in status.clocks:
+        cycle = clock.current
+        if cycle is None or not cycle.running:
+            continue
+        for percent in policy.thresholds:
+            needed = -(-cycle.target_us * percent // 100)  # ceiling: the threshold is reached
+            if needed > cycle.elapsed_us:
+                try:
+                    at = calendar.add_us(status.now_us, needed - cycle.elapsed_us)
+                except NeverOpenError:
+                    break
+                best = at if best is None else min(best, at)
+                break
+    return None if best is None else from_us(best, status.timezone)

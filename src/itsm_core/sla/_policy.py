@@ -1,0 +1,371 @@
+"""SLA policies as data: conditions, metrics with targets per priority, applicability."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import Any
+
+import attrs
+
+from itsm_core._time import td_to_us
+from itsm_core.calendar import BusinessCalendar, CompositeCalendar
+from itsm_core.errors import InvalidValueError
+from itsm_core.ticket import CATEGORIES, Ticket
+
+__all__ = [
+    "EVENT_KINDS",
+    "Applicability",
+    "Condition",
+    "Metric",
+    "OnPriorityChange",
+    "SlaKind",
+    "SlaPolicy",
+    "select_policy",
+]
+
+#: The event kinds conditions may name: the snake_case names of the ticket events.
+EVENT_KINDS: tuple[str, ...] = (
+    "ticket_opened",
+    "assigned",
+    "reassigned",
+    "state_changed",
+    "priority_changed",
+    "major_set",
+    "major_cleared",
+    "comment_added",
+    "field_changed",
+    "linked",
+    "unlinked",
+    "merged",
+    "ticket_split",
+    "approval_requested",
+    "approval_given",
+    "approval_refused",
+)
+
+
+class SlaKind(enum.StrEnum):
+    """What kind of agreement a policy measures.
+
+    >>> SlaKind("ola") is SlaKind.OLA
+    True
+    """
+
+    SLA = "sla"
+    OLA = "ola"
+    UNDERPINNING_CONTRACT = "underpinning_contract"
+
+
+class OnPriorityChange(enum.StrEnum):
+    """What a running cycle does when the ticket's effective priority changes.
+
+    ``recompute`` (the default) measures the cycle from its start against the
+    new priority's target; ``keep`` keeps the target of the priority the cycle
+    started with.
+
+    >>> OnPriorityChange.RECOMPUTE.value
+    'recompute'
+    """
+
+    RECOMPUTE = "recompute"
+    KEEP = "keep"
+
+
+def _names(value: Iterable[str] | str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+def _check_choices(field: str, values: tuple[str, ...], choices: tuple[str, ...]) -> None:
+    for i, value in enumerate(values):
+        if value not in choices:
+            raise InvalidValueError(f"{field}[{i}]", value, f"one of {', '.join(choices)}")
+
+
+@attrs.frozen(kw_only=True)
+class Condition:
+    """A declarative match on one event and the ticket's state right after it.
+
+    Every field that is set must match (an empty tuple or ``None`` matches
+    anything): ``event`` the event kinds (see :data:`EVENT_KINDS`), ``category``
+    / ``state`` / ``hold_reason`` the ticket's state after the event,
+    ``from_category`` the category before it, ``trigger`` the lifecycle trigger
+    of a state change, ``public`` and ``by_requester`` the comment's flags.
+    A list of conditions matches when any of them does.
+
+    >>> agent_reply = Condition(event="comment_added", public=True, by_requester=False)
+    >>> agent_reply.event
+    ('comment_added',)
+    >>> Condition(category="paused")
+    Traceback (most recent call last):
+    ...
+    itsm_core.errors.InvalidValueError: condition.category[0]: expected one of new, active, \
+on_hold, resolved, closed, cancelled, got 'paused'
+    """
+
+    event: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    category: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    from_category: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    state: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    hold_reason: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    trigger: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    public: bool | None = None
+    by_requester: bool | None = None
+
+    def __attrs_post_init__(self) -> None:
+        _check_choices("condition.event", self.event, EVENT_KINDS)
+        _check_choices("condition.category", self.category, CATEGORIES)
+        _check_choices("condition.from_category", self.from_category, CATEGORIES)
+
+
+def _conditions(value: Iterable[Condition] | Condition) -> tuple[Condition, ...]:
+    if isinstance(value, Condition):
+        return (value,)
+    return tuple(value)
+
+
+def _targets(
+    value: Mapping[str, timedelta] | Iterable[tuple[str, timedelta]],
+) -> tuple[tuple[str, timedelta], ...]:
+    items = value.items() if isinstance(value, Mapping) else value
+    pairs = tuple(sorted((str(k), v) for k, v in items))
+    for name, duration in pairs:
+        field = f"metric.targets.{name}"
+        if td_to_us(duration, field) <= 0:
+            raise InvalidValueError(field, duration, "a positive duration")
+    return pairs
+
+
+_OPENED = Condition(event="ticket_opened")
+_REOPENED = Condition(
+    event="state_changed", from_category="resolved", category=("new", "active", "on_hold")
+)
+_DONE = Condition(event="state_changed", category=("resolved", "closed"))
+_CANCELLED = Condition(event="state_changed", category="cancelled")
+_AGENT_REPLY = Condition(event="comment_added", public=True, by_requester=False)
+_REQUESTER_MESSAGE = Condition(event="comment_added", public=True, by_requester=True)
+_AWAITING_REQUESTER = Condition(category="on_hold", hold_reason="awaiting_requester")
+
+
+@attrs.frozen(kw_only=True)
+class Metric:
+    """One measured clock: targets per priority and its start/stop/pause conditions.
+
+    A cycle starts when a ``start`` condition matches (and no ``stop`` one
+    does) while no cycle runs; it stops at a ``stop`` match (met when its
+    business time is within the target, breached otherwise), is cancelled at
+    a ``cancel`` match, and a ``reset`` match ends it and starts a new one.
+    It pauses at a ``pause`` match and resumes at a ``resume`` match or, when
+    no ``resume`` is given, at the first event after which no ``pause``
+    condition matches. After a stop, a new ``start`` match begins a new cycle.
+
+    ``targets`` maps effective priority names to business durations;
+    ``default_target`` serves the priorities not listed (a ticket whose
+    priority has no target gets no clock for this metric).
+
+    >>> from datetime import timedelta
+    >>> m = Metric.resolution({"P1": timedelta(hours=4), "P2": timedelta(hours=8)})
+    >>> m.name, m.target_us("P1"), m.target_us("P9")
+    ('resolution', 14400000000, None)
+    """
+
+    name: str
+    targets: tuple[tuple[str, timedelta], ...] = attrs.field(converter=_targets)
+    default_target: timedelta | None = None
+    start: tuple[Condition, ...] = attrs.field(converter=_conditions)
+    stop: tuple[Condition, ...] = attrs.field(converter=_conditions)
+    pause: tuple[Condition, ...] = attrs.field(default=(), converter=_conditions)
+    resume: tuple[Condition, ...] = attrs.field(default=(), converter=_conditions)
+    cancel: tuple[Condition, ...] = attrs.field(default=(), converter=_conditions)
+    reset: tuple[Condition, ...] = attrs.field(default=(), converter=_conditions)
+    on_priority_change: OnPriorityChange = attrs.field(
+        default=OnPriorityChange.RECOMPUTE, converter=OnPriorityChange
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if not self.name or not isinstance(self.name, str):
+            raise InvalidValueError("metric.name", self.name, "a non-empty name")
+        if not self.start:
+            raise InvalidValueError("metric.start", self.start, "at least one condition")
+        if not self.stop:
+            raise InvalidValueError("metric.stop", self.stop, "at least one condition")
+        if self.default_target is not None and (
+            td_to_us(self.default_target, "metric.default_target") <= 0
+        ):
+            raise InvalidValueError(
+                "metric.default_target", self.default_target, "a positive duration"
+            )
+
+    def target_us(self, priority: str | None) -> int | None:
+        """The target in microseconds for an effective priority (``None``: no target)."""
+        for name, duration in self.targets:
+            if name == priority:
+                return td_to_us(duration)
+        return None if self.default_target is None else td_to_us(self.default_target)
+
+    @classmethod
+    def first_response(
+        cls, targets: Mapping[str, timedelta], *, name: str = "first_response", **options: Any
+    ) -> Metric:
+        """Time to the first public reply by an agent.
+
+        Starts when the ticket opens; stops at the first public comment not by
+        the requester, or when the ticket is resolved or closed; cancelled with
+        the ticket.
+
+        >>> from datetime import timedelta
+        >>> Metric.first_response({"P1": timedelta(minutes=15)}).stop[0].event
+        ('comment_added',)
+        """
+        options.setdefault("cancel", (_CANCELLED,))
+        return cls(
+            name=name, targets=targets, start=(_OPENED,), stop=(_AGENT_REPLY, _DONE), **options
+        )
+
+    @classmethod
+    def next_response(
+        cls, targets: Mapping[str, timedelta], *, name: str = "next_response", **options: Any
+    ) -> Metric:
+        """Update time: from each public message of the requester to the next agent reply.
+
+        Every requester message that finds no cycle running starts one; the next
+        public agent reply (or resolving the ticket) stops it.
+
+        >>> from datetime import timedelta
+        >>> Metric.next_response({"P2": timedelta(hours=4)}).start[0].by_requester
+        True
+        """
+        options.setdefault("cancel", (_CANCELLED,))
+        return cls(
+            name=name,
+            targets=targets,
+            start=(_REQUESTER_MESSAGE,),
+            stop=(_AGENT_REPLY, _DONE),
+            **options,
+        )
+
+    @classmethod
+    def resolution(
+        cls, targets: Mapping[str, timedelta], *, name: str = "resolution", **options: Any
+    ) -> Metric:
+        """Time to resolve: starts at opening, pauses while awaiting the requester.
+
+        Stops when the ticket is resolved or closed; a reopening starts a new
+        cycle; cancelled with the ticket.
+
+        >>> from datetime import timedelta
+        >>> Metric.resolution({"P3": timedelta(hours=8)}).pause[0].hold_reason
+        ('awaiting_requester',)
+        """
+        options.setdefault("pause", (_AWAITING_REQUESTER,))
+        options.setdefault("cancel", (_CANCELLED,))
+        return cls(name=name, targets=targets, start=(_OPENED, _REOPENED), stop=(_DONE,), **options)
+
+
+@attrs.frozen(kw_only=True)
+class Applicability:
+    """Which tickets a policy applies to; an empty field matches anything.
+
+    >>> Applicability(types=("incident",)).types
+    ('incident',)
+    """
+
+    types: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    priorities: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    categories: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    services: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    customers: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    groups: tuple[str, ...] = attrs.field(default=(), converter=_names)
+
+    def matches(self, ticket: Ticket, *, customer: str | None = None) -> bool:
+        """Whether ``ticket`` (of ``customer``, when the host knows it) is covered."""
+        checks = (
+            (self.types, ticket.type),
+            (self.priorities, ticket.effective_priority),
+            (self.categories, ticket.category),
+            (self.services, ticket.service),
+            (self.customers, customer),
+            (self.groups, ticket.group),
+        )
+        return all(not allowed or value in allowed for allowed, value in checks)
+
+
+def _metrics(value: Iterable[Metric]) -> tuple[Metric, ...]:
+    metrics = tuple(value)
+    seen: set[str] = set()
+    for i, metric in enumerate(metrics):
+        if metric.name in seen:
+            raise InvalidValueError(
+                f"policy.metrics[{i}].name", metric.name, "a unique metric name"
+            )
+        seen.add(metric.name)
+    return metrics
+
+
+def _thresholds(value: Iterable[int]) -> tuple[int, ...]:
+    thresholds = tuple(sorted(set(value)))
+    for t in thresholds:
+        if not isinstance(t, int) or isinstance(t, bool) or not 0 < t <= 1000:
+            raise InvalidValueError("policy.thresholds", t, "whole percentages from 1 to 1000")
+    return thresholds
+
+
+@attrs.frozen(kw_only=True)
+class SlaPolicy:
+    """An agreement: its metrics, the calendar they count over and what it applies to.
+
+    ``calendar`` is the business calendar of the clocks; with
+    ``use_customer_calendar`` a calendar passed at evaluation for the ticket's
+    customer takes its place. ``thresholds`` are the warning percentages that
+    :func:`next_deadline` wakes the host for.
+
+    >>> from datetime import timedelta
+    >>> from itsm_core.calendar import BusinessCalendar
+    >>> policy = SlaPolicy(
+    ...     name="8x5 incidents",
+    ...     calendar=BusinessCalendar.eight_by_five("Europe/Moscow"),
+    ...     metrics=(Metric.resolution({"P3": timedelta(hours=8)}),),
+    ...     applies_to=Applicability(types="incident"),
+    ... )
+    >>> policy.kind, policy.thresholds
+    (<SlaKind.SLA: 'sla'>, (50, 75, 90, 100))
+    """
+
+    name: str
+    calendar: BusinessCalendar | CompositeCalendar
+    metrics: tuple[Metric, ...] = attrs.field(converter=_metrics)
+    kind: SlaKind = attrs.field(default=SlaKind.SLA, converter=SlaKind)
+    applies_to: Applicability = Applicability()
+    use_customer_calendar: bool = False
+    thresholds: tuple[int, ...] = attrs.field(default=(50, 75, 90, 100), converter=_thresholds)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.name or not isinstance(self.name, str):
+            raise InvalidValueError("policy.name", self.name, "a non-empty name")
+        if not self.metrics:
+            raise InvalidValueError("policy.metrics", self.metrics, "at least one metric")
+
+    def metric(self, name: str) -> Metric:
+        """The metric called ``name``."""
+        for metric in self.metrics:
+            if metric.name == name:
+                return metric
+        choices = ", ".join(m.name for m in self.metrics)
+        raise InvalidValueError("metric", name, f"one of {choices}")
+
+
+def select_policy(
+    policies: Iterable[SlaPolicy], ticket: Ticket, *, customer: str | None = None
+) -> SlaPolicy | None:
+    """The first policy whose applicability covers ``ticket`` (``None`` when none does).
+
+    Order the policies from the most specific to the fallback (an empty
+    :class:`Applicability` covers every ticket).
+    """
+    for policy in policies:
+        if policy.applies_to.matches(ticket, customer=customer):
+            return policy
+    return None

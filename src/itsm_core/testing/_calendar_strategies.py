@@ -1,0 +1,218 @@
+"""Hypothesis strategies for business calendars.
+
+``business_calendars()`` draws random but valid calendars: several windows a day
+(overnight ones included, times biased towards the hours DST changes happen),
+one-off, recurring and ranged holidays, partial closures and date overrides,
+dated within a window of years you choose, in zones with odd DST rules.
+``calendars()`` adds unions and intersections. ``instants()`` draws epoch
+microseconds, biased towards midnights and DST changes.
+
+Shrinking: calendars shrink towards fewer windows, fewer holidays, closures and
+overrides and towards the first zone of the list (UTC); instants shrink towards
+the start of the window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from hypothesis import strategies as st
+
+from itsm_core.calendar import (
+    WEEKDAYS,
+    BusinessCalendar,
+    Closure,
+    CompositeCalendar,
+    DateOverride,
+    DateRange,
+    MonthDay,
+    WeeklySchedule,
+    Window,
+)
+from itsm_core.calendar._records import parse_time
+
+__all__ = [
+    "DST_TEST_ZONES",
+    "business_calendars",
+    "calendars",
+    "instants",
+    "windows",
+]
+
+#: Zones with the awkward rules: 30-minute DST (Lord_Howe), negative DST
+#: (Dublin), a skipped day (Apia, 2011-12-30), odd offsets (Kathmandu, Chatham).
+DST_TEST_ZONES = (
+    "UTC",
+    "America/New_York",
+    "Australia/Lord_Howe",
+    "Europe/Dublin",
+    "Pacific/Apia",
+    "Asia/Kathmandu",
+    "Europe/Moscow",
+    "America/St_Johns",
+    "Pacific/Chatham",
+    "Africa/Casablanca",
+    "America/Sao_Paulo",
+    "Europe/London",
+)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+_HOUR_US = 3_600_000_000
+_DAY_US = 24 * _HOUR_US
+_TIMES = st.one_of(
+    st.integers(0, 95).map(lambda q: f"{q // 4:02d}:{q % 4 * 15:02d}"),
+    st.integers(0, _DAY_US - 1).map(
+        lambda us: (
+            f"{us // _HOUR_US:02d}:{us // 60_000_000 % 60:02d}:"
+            f"{us // 1_000_000 % 60:02d}.{us % 1_000_000:06d}"
+        )
+    ),
+)
+_ENDS = st.one_of(st.just("24:00"), _TIMES)
+
+
+def _clock(text: str) -> int:
+    return parse_time(text, "time", end=True)
+
+
+def _window(start: str, end: str) -> Window:
+    return Window(start=start, end=end)
+
+
+_WINDOWS = st.builds(_window, _TIMES, _ENDS).filter(lambda w: _clock(w.end) != _clock(w.start))
+_SAME_DAY = _WINDOWS.filter(lambda w: not w.crosses_midnight).map(
+    lambda w: (w.start, "24:00" if w.bounds()[1] == _DAY_US else w.end)
+)
+_RECURRING = st.lists(
+    st.builds(MonthDay, month=st.integers(1, 12), day=st.integers(1, 28)), max_size=2
+).map(tuple)
+
+
+def _weekly(entries: list[tuple[Window, int]]) -> WeeklySchedule:
+    """Each window goes on the weekdays whose bit is set in its mask (bit 0: Monday)."""
+    days: dict[str, list[Window]] = {day: [] for day in WEEKDAYS}
+    for window, mask in entries:
+        for i, day in enumerate(WEEKDAYS):
+            if mask >> i & 1:
+                days[day].append(window)
+    return WeeklySchedule(**days)
+
+
+def windows() -> st.SearchStrategy[Window]:
+    """Valid windows; about a third cross midnight. Shrinks towards ``00:00``.
+
+    >>> from hypothesis import find
+    >>> find(windows(), lambda w: w.crosses_midnight).crosses_midnight
+    True
+    """
+    return _WINDOWS
+
+
+def business_calendars(
+    *,
+    zones: Sequence[str] = DST_TEST_ZONES,
+    first: date = date(2011, 9, 1),
+    last: date = date(2012, 5, 31),
+) -> st.SearchStrategy[BusinessCalendar]:
+    """Random valid calendars whose dated entries fall within ``first``..``last``.
+
+    >>> from hypothesis import find
+    >>> find(business_calendars(zones=["Asia/Kathmandu"]), lambda c: True).timezone
+    'Asia/Kathmandu'
+    """
+    days = st.integers(first.toordinal(), last.toordinal()).map(date.fromordinal)
+    ranges = st.lists(
+        st.builds(
+            lambda d, n: DateRange(first=d, last=min(d + timedelta(days=n), last)),
+            days,
+            st.integers(0, 6),
+        ),
+        max_size=2,
+    ).map(tuple)
+    closures = st.lists(
+        st.builds(lambda d, w: Closure(day=d, start=w[0], end=w[1]), days, _SAME_DAY),
+        max_size=3,
+    ).map(tuple)
+    overrides = st.lists(
+        st.builds(DateOverride, day=days, windows=st.lists(_WINDOWS, max_size=2).map(tuple)),
+        max_size=3,
+        unique_by=lambda o: o.day,
+    ).map(tuple)
+    weekly = st.lists(st.tuples(_WINDOWS, st.integers(1, 127)), max_size=5).map(_weekly)
+    return st.builds(
+        BusinessCalendar,
+        timezone=st.sampled_from(list(zones)),
+        weekly=weekly,
+        holidays=st.lists(days, max_size=4).map(tuple),
+        recurring_holidays=_RECURRING,
+        holiday_ranges=ranges,
+        closures=closures,
+        overrides=overrides,
+        name=st.sampled_from(["", "support"]),
+    )
+
+
+def calendars(
+    *,
+    zones: Sequence[str] = DST_TEST_ZONES,
+    first: date = date(2011, 9, 1),
+    last: date = date(2012, 5, 31),
+) -> st.SearchStrategy[BusinessCalendar | CompositeCalendar]:
+    """Calendars, and unions and intersections of two of them (about one in four)."""
+    plain = business_calendars(zones=zones, first=first, last=last)
+    composite = st.builds(
+        CompositeCalendar,
+        operation=st.sampled_from(["union", "intersection"]),
+        left=plain,
+        right=plain,
+    )
+    return st.one_of(plain, plain, plain, composite)
+
+
+def _us(moment: datetime) -> int:
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+@lru_cache(maxsize=64)
+def _transitions(zone_name: str, first: date, last: date) -> tuple[int, ...]:
+    """Instants (epoch microseconds) where the zone's UTC offset changes."""
+    zone = ZoneInfo(zone_name)
+    found: list[int] = []
+    moment = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    end = datetime(last.year, last.month, last.day, tzinfo=UTC)
+    offset = moment.astimezone(zone).utcoffset()
+    while moment < end:
+        step = moment + timedelta(hours=1)
+        new = step.astimezone(zone).utcoffset()
+        if new != offset:
+            found.append(_us(step))
+            offset = new
+        moment = step
+    return tuple(found)
+
+
+def instants(
+    *,
+    zones: Sequence[str] = DST_TEST_ZONES,
+    first: date = date(2011, 9, 1),
+    last: date = date(2012, 5, 31),
+) -> st.SearchStrategy[int]:
+    """Epoch microseconds within ``first``..``last``, often near a DST change or midnight."""
+    lo = _us(datetime(first.year, first.month, first.day, tzinfo=UTC))
+    hi = _us(datetime(last.year, last.month, last.day, tzinfo=UTC))
+    near = sorted({t for z in zones for t in _transitions(z, first, last)})
+    uniform = st.integers(lo, hi)
+    on_the_hour = st.integers(lo // _HOUR_US, hi // _HOUR_US).map(lambda h: h * _HOUR_US)
+    if not near:
+        return st.one_of(uniform, on_the_hour)
+    close = st.builds(
+        lambda t, k: t + k,
+        st.sampled_from(near),
+        st.integers(-26 * _HOUR_US, 26 * _HOUR_US),
+    )
+    return st.one_of(uniform, on_the_hour, close)

@@ -1,0 +1,286 @@
+"""Hypothesis strategies for support structures, escalation rules and the histories they read.
+
+``support_structures()`` draws a valid desk of one to three groups per line
+(lines 1 to 3, sometimes an external contractor). ``escalation_rules()`` draws
+valid rules of every trigger kind with strictly increasing levels whose actions
+only notify (so applying them never needs a lifecycle). ``escalation_histories()``
+draws a ticket's events in time order: comments, state changes, reassignments
+between a few groups and escalation requests.
+
+Shrinking: structures shrink towards one group per line; rules towards the
+first trigger kind (``sla_percent``), one level and small thresholds;
+histories towards fewer events and shorter gaps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import strategies as st
+
+from itsm_core.escalation import (
+    EXTERNAL_LINE,
+    Action,
+    EscalationConditions,
+    EscalationLevel,
+    EscalationRequested,
+    EscalationRule,
+    SupportGroup,
+    SupportStructure,
+    Trigger,
+    TriggerKind,
+)
+from itsm_core.ticket import (
+    Assigned,
+    CommentAdded,
+    Event,
+    Reassigned,
+    StateChanged,
+    TicketOpened,
+)
+
+__all__ = [
+    "REQUEST_KINDS",
+    "SUPPORT_GROUP_NAMES",
+    "escalation_histories",
+    "escalation_rules",
+    "support_structures",
+]
+
+#: The group names the strategies use, one list per line (index 0: first line).
+SUPPORT_GROUP_NAMES: tuple[tuple[str, ...], ...] = (
+    ("help-desk", "kiosk"),
+    ("admins", "network"),
+    ("experts", "developers"),
+)
+#: The request kinds the strategies use.
+REQUEST_KINDS: tuple[str, ...] = ("manager", "supervisor")
+_CATEGORIES = ("access", "network", "printing")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Open categories the walk moves between, and the states it names them by.
+_WALK = (
+    ("new", "new", None),
+    ("assigned", "active", None),
+    ("in_progress", "active", None),
+    ("on_hold.awaiting_vendor", "on_hold", "awaiting_vendor"),
+    ("on_hold.awaiting_requester", "on_hold", "awaiting_requester"),
+    ("resolved", "resolved", None),
+)
+
+
+@st.composite
+def support_structures(draw: st.DrawFn, *, external: bool | None = None) -> SupportStructure:
+    """A desk: one or two groups on each of lines 1 to 3, and maybe an external contractor.
+
+    ``external`` forces the contractor in (``True``) or out (``False``).
+    """
+    groups: list[SupportGroup] = []
+    for line, names in enumerate(SUPPORT_GROUP_NAMES, start=1):
+        count = draw(st.integers(1, len(names)))
+        for name in names[:count]:
+            categories = draw(st.lists(st.sampled_from(_CATEGORIES), max_size=2, unique=True))
+            groups.append(
+                SupportGroup(
+                    name=name,
+                    line=line,
+                    members=(f"{name}-1", f"{name}-2"),
+                    categories=tuple(categories),
+                    supervisor=draw(st.sampled_from((f"{name}-lead", None))),
+                    manager=draw(st.sampled_from((f"{name}-manager", None))),
+                )
+            )
+    if external if external is not None else draw(st.booleans()):
+        groups.append(
+            SupportGroup(
+                name="contractor", line=EXTERNAL_LINE, dispatcher="vendor-desk", external=True
+            )
+        )
+    return SupportStructure(groups=tuple(groups), default_group="help-desk", manager="head")
+
+
+_NOTIFY = (
+    Action.notify(roles="assignee"),
+    Action.notify(roles=("supervisor", "manager")),
+    Action.notify(people="duty-officer"),
+)
+
+
+def _levels(draw: st.DrawFn, kind: TriggerKind) -> tuple[EscalationLevel, ...]:
+    if kind is TriggerKind.SLA_PERCENT:
+        low, high = 1, 150
+    elif kind is TriggerKind.REASSIGNMENTS:
+        low, high = 0, 4
+    else:
+        low, high = (-600 if kind is TriggerKind.SLA_DUE else 0), 600
+    values = sorted(draw(st.sets(st.integers(low, high), min_size=1, max_size=3)))
+    levels = []
+    for value in values:
+        action = _NOTIFY[draw(st.integers(0, len(_NOTIFY) - 1))]
+        if kind is TriggerKind.SLA_PERCENT:
+            levels.append(EscalationLevel(percent=value, actions=action))
+        elif kind is TriggerKind.REASSIGNMENTS:
+            levels.append(EscalationLevel(count=value, actions=action))
+        elif kind is TriggerKind.SLA_DUE:
+            levels.append(EscalationLevel(offset=timedelta(minutes=value), actions=action))
+        else:
+            levels.append(EscalationLevel(after=timedelta(minutes=value), actions=action))
+    return tuple(levels)
+
+
+@st.composite
+def escalation_rules(
+    draw: st.DrawFn,
+    *,
+    metrics: Sequence[str] = ("first_response", "next_response", "resolution"),
+    name: str = "rule",
+) -> EscalationRule:
+    """A valid rule of any trigger kind, notifying at each level.
+
+    SLA triggers name one of ``metrics`` (empty: no SLA triggers).
+    """
+    kinds = list(TriggerKind)
+    if not metrics:
+        kinds = [k for k in kinds if k not in (TriggerKind.SLA_PERCENT, TriggerKind.SLA_DUE)]
+    kind = draw(st.sampled_from(kinds))
+    business = draw(st.booleans())
+    if kind is TriggerKind.SLA_PERCENT:
+        trigger = Trigger.sla_percent(draw(st.sampled_from(list(metrics))))
+    elif kind is TriggerKind.SLA_DUE:
+        trigger = Trigger.sla_due(draw(st.sampled_from(list(metrics))))
+    elif kind is TriggerKind.NO_REPLY:
+        trigger = Trigger.no_reply(business=business)
+    elif kind is TriggerKind.TIME_IN_STATE:
+        trigger = Trigger.time_in_state(
+            categories=draw(st.sampled_from(("new", "active", "on_hold"))), business=business
+        )
+    elif kind is TriggerKind.REQUEST:
+        trigger = Trigger.request(*draw(st.sampled_from(((), ("manager",)))), business=business)
+    else:
+        trigger = Trigger.reassignments(bounces_only=draw(st.booleans()))
+    conditions = draw(
+        st.sampled_from(
+            (
+                EscalationConditions(),
+                EscalationConditions(lines=(1, 2)),
+                EscalationConditions(groups=("help-desk", "admins")),
+            )
+        )
+    )
+    return EscalationRule(
+        name=name, trigger=trigger, levels=_levels(draw, kind), conditions=conditions
+    )
+
+
+@st.composite
+def escalation_histories(
+    draw: st.DrawFn,
+    *,
+    start_us: st.SearchStrategy[int],
+    max_events: int = 12,
+    max_gap: timedelta = timedelta(hours=8),
+    priority: str = "P3",
+) -> list[Event]:
+    """A ticket's events in time order, assigned at opening to ``help-desk`` on line 1.
+
+    Comments (public or not, by the requester or not), moves between the open
+    states and resolving (closing ends the walk), reassignments between the
+    groups of :data:`SUPPORT_GROUP_NAMES` and escalation requests. The
+    priority never changes, so SLA targets stay put.
+    """
+    at = _EPOCH + timedelta(microseconds=draw(start_us))
+    gap_us = st.integers(0, int(max_gap.total_seconds() * 1_000_000))
+    events: list[Event] = [
+        TicketOpened(
+            ticket_id="T-1",
+            actor="requester",
+            at=at,
+            type="incident",
+            state="new",
+            state_category="new",
+            title="t",
+            requester="requester",
+            effective_priority=priority,
+            category=draw(st.sampled_from(_CATEGORIES)),
+        ),
+        Assigned(
+            ticket_id="T-1",
+            actor="dispatcher",
+            at=at,
+            assignee="help-desk-1",
+            group="help-desk",
+            support_line=1,
+        ),
+    ]
+    state, category = "new", "new"
+    assignee, group, line = "help-desk-1", "help-desk", 1
+    for _ in range(draw(st.integers(0, max_events))):
+        at = at + timedelta(microseconds=draw(gap_us))
+        kind = draw(st.sampled_from(("comment", "comment", "state", "reassign", "request")))
+        if kind == "comment":
+            public = draw(st.booleans())
+            events.append(
+                CommentAdded(
+                    ticket_id="T-1",
+                    actor="someone",
+                    at=at,
+                    body="...",
+                    public=public,
+                    by_requester=draw(st.booleans()),
+                )
+            )
+        elif kind == "reassign":
+            new_line = draw(st.integers(1, len(SUPPORT_GROUP_NAMES)))
+            new_group = draw(st.sampled_from(SUPPORT_GROUP_NAMES[new_line - 1]))
+            if new_group == group:
+                continue
+            new_assignee = f"{new_group}-1"
+            events.append(
+                Reassigned(
+                    ticket_id="T-1",
+                    actor="agent",
+                    at=at,
+                    assignee=new_assignee,
+                    group=new_group,
+                    support_line=new_line,
+                    from_assignee=assignee,
+                    from_group=group,
+                    from_support_line=line,
+                )
+            )
+            assignee, group, line = new_assignee, new_group, new_line
+        elif kind == "request":
+            by_requester = draw(st.booleans())
+            events.append(
+                EscalationRequested(
+                    ticket_id="T-1",
+                    actor="requester" if by_requester else "agent",
+                    at=at,
+                    kind=draw(st.sampled_from(REQUEST_KINDS)),
+                    by_requester=by_requester,
+                )
+            )
+        else:
+            close = category == "resolved" and draw(st.booleans())
+            to_state, to_category, hold = (
+                ("closed", "closed", None) if close else draw(st.sampled_from(_WALK))
+            )
+            if to_state == state:
+                continue
+            events.append(
+                StateChanged(
+                    ticket_id="T-1",
+                    actor="agent",
+                    at=at,
+                    trigger=f"to_{to_state}",
+                    from_state=state,
+                    to_state=to_state,
+                    from_category=category,
+                    to_category=to_category,
+                    hold_reason=hold,
+                )
+            )
+            state, category = to_state, to_category
+            if close:
+                break
+    return events

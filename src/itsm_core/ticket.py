@@ -1,0 +1,989 @@
+"""The ticket record, the commands that change it and the events that record the changes.
+
+A :class:`Ticket` is plain, frozen data: names (``str``), numbers, aware
+datetimes and tuples. It never changes; a command applied through a lifecycle
+(:meth:`itsm_core.lifecycle.Lifecycle.apply`) returns a *new* ticket together
+with the events that explain the change.
+
+History lives **beside** the ticket: the host stores the events (they are the
+audit trail), the ticket keeps only its current state and a ``version`` (the
+number of events folded into it). Folding the events from nothing gives the
+ticket back:
+
+>>> from datetime import datetime, timezone
+>>> at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+>>> opened = TicketOpened(
+...     ticket_id="INC-1", actor="alice", at=at, type="incident", state="new",
+...     state_category="new", title="Printer jammed", requester="alice",
+... )
+>>> ticket = fold_events([opened])
+>>> ticket.id, ticket.state, ticket.version
+('INC-1', 'new', 1)
+
+Commands are frozen records too. Each names the ``action`` a permission policy
+matches (``"assign"``, ``"comment.public"``, ``"transition:resolve"`` ...):
+
+>>> Transition(trigger="resolve", resolution_code="fixed").action
+'transition:resolve'
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from datetime import datetime
+from itertools import repeat
+from operator import attrgetter
+from typing import Any, ClassVar, TypeAlias
+
+import attrs
+
+from itsm_core.errors import InvalidValueError
+
+__all__ = [
+    "CATEGORIES",
+    "FINAL_CATEGORIES",
+    "LINK_KINDS",
+    "AddComment",
+    "AddLink",
+    "ApprovalGiven",
+    "ApprovalRefused",
+    "ApprovalRequested",
+    "Approve",
+    "Assign",
+    "Assigned",
+    "Classify",
+    "ClearMajor",
+    "CommentAdded",
+    "Event",
+    "FieldChanged",
+    "FieldValue",
+    "Link",
+    "Linked",
+    "MajorCleared",
+    "MajorSet",
+    "Merge",
+    "Merged",
+    "OpenTicket",
+    "OverridePriority",
+    "PriorityChanged",
+    "Reassign",
+    "Reassigned",
+    "Refuse",
+    "RemoveLink",
+    "RequestApproval",
+    "SetMajor",
+    "Split",
+    "StateChanged",
+    "Ticket",
+    "TicketCommand",
+    "TicketOpened",
+    "TicketSplit",
+    "Transition",
+    "Unlinked",
+    "Unwatch",
+    "Unwatched",
+    "UpdateField",
+    "Watch",
+    "Watched",
+    "fold_events",
+    "inverse_link_kind",
+]
+
+#: The state categories every lifecycle state belongs to, in their usual order.
+CATEGORIES: tuple[str, ...] = ("new", "active", "on_hold", "resolved", "closed", "cancelled")
+#: Categories of final states: a ticket there accepts no further command.
+FINAL_CATEGORIES: frozenset[str] = frozenset({"closed", "cancelled"})
+
+#: A typed custom field value.
+FieldValue: TypeAlias = str | int | float | bool
+
+#: Link kinds and their inverse (the kind the other ticket records).
+_INVERSE: dict[str, str] = {
+    "parent": "child",
+    "child": "parent",
+    "duplicate_of": "duplicate",
+    "duplicate": "duplicate_of",
+    "related": "related",
+    "merged_into": "merged_from",
+    "merged_from": "merged_into",
+    "split_into": "split_from",
+    "split_from": "split_into",
+    "follow_up_of": "follow_up",
+    "follow_up": "follow_up_of",
+}
+#: Every link kind a ticket may record.
+LINK_KINDS: tuple[str, ...] = tuple(_INVERSE)
+
+
+def inverse_link_kind(kind: str) -> str:
+    """The kind of link the other ticket records for a link of ``kind``.
+
+    >>> inverse_link_kind("parent"), inverse_link_kind("duplicate_of")
+    ('child', 'duplicate')
+    """
+    try:
+        return _INVERSE[kind]
+    except KeyError:
+        raise InvalidValueError("link.kind", kind, f"one of {', '.join(LINK_KINDS)}") from None
+
+
+@attrs.frozen(kw_only=True)
+class Link:
+    """A link from a ticket to another: ``kind`` (see :data:`LINK_KINDS`) and the other id.
+
+    >>> Link(kind="parent", ticket_id="INC-7")
+    Link(kind='parent', ticket_id='INC-7')
+    """
+
+    kind: str
+    ticket_id: str
+
+
+@attrs.frozen(kw_only=True)
+class Ticket:
+    """A ticket: frozen, plain data; every change is a new value plus events.
+
+    Priorities, impact and urgency are stored as level *names*; the lifecycle
+    derives them with its priority matrix. ``state_category`` is one of
+    :data:`CATEGORIES` and always matches the lifecycle's category of
+    ``state``. ``version`` counts the events folded into the ticket.
+
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    >>> t = Ticket(id="INC-1", type="incident", state="new", state_category="new",
+    ...            title="VPN down", requester="bob", opened_at=at, updated_at=at)
+    >>> t.is_final, t.link_targets("parent")
+    (False, ())
+    """
+
+    id: str
+    type: str
+    state: str
+    state_category: str
+    title: str
+    requester: str
+    opened_at: datetime
+    updated_at: datetime
+    description: str = ""
+    assignee: str | None = None
+    group: str | None = None
+    support_line: int | None = None
+    impact: str | None = None
+    urgency: str | None = None
+    derived_priority: str | None = None
+    priority_override: str | None = None
+    major: bool = False
+    effective_priority: str | None = None
+    category: str | None = None
+    service: str | None = None
+    customer: str | None = None
+    watchers: tuple[str, ...] = ()
+    hold_reason: str | None = None
+    resolution_code: str | None = None
+    resolution: str = ""
+    approval: str | None = None
+    approvers: tuple[str, ...] = ()
+    links: tuple[Link, ...] = ()
+    custom_fields: tuple[tuple[str, FieldValue], ...] = ()
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    reassignments: int = 0
+    reopenings: int = 0
+    version: int = 1
+
+    @property
+    def is_final(self) -> bool:
+        """Whether the ticket is closed or cancelled (no command applies any more)."""
+        return self.state_category in FINAL_CATEGORIES
+
+    def link_targets(self, kind: str) -> tuple[str, ...]:
+        """The ids this ticket links to with links of ``kind``, in the order they were made."""
+        return tuple(link.ticket_id for link in self.links if link.kind == kind)
+
+    def custom(self, name: str, default: FieldValue | None = None) -> FieldValue | None:
+        """The value of custom field ``name`` (``default`` when unset).
+
+        >>> from datetime import datetime, timezone
+        >>> at = datetime(2026, 3, 2, tzinfo=timezone.utc)
+        >>> t = Ticket(id="P-1", type="problem", state="new", state_category="new",
+        ...            title="t", requester="r", opened_at=at, updated_at=at,
+        ...            custom_fields=(("workaround", "reboot"),))
+        >>> t.custom("workaround"), t.custom("root_cause")
+        ('reboot', None)
+        """
+        for key, value in self.custom_fields:
+            if key == name:
+                return value
+        return default
+
+
+_TICKET_FIELDS: tuple[str, ...] = tuple(a.name for a in attrs.fields(Ticket))
+_get_all = attrgetter(*_TICKET_FIELDS)
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _evolve(ticket: Ticket, changes: dict[str, Any]) -> Ticket:
+    # The hot path of every command: ``attrs.evolve`` without its per-call introspection.
+    new: Ticket = _new(Ticket)
+    deque(map(_set, repeat(new), _TICKET_FIELDS, _get_all(ticket)), 0)
+    for name, value in changes.items():
+        _set(new, name, value)
+    return new
+
+
+def _with_custom(
+    fields: tuple[tuple[str, FieldValue], ...], name: str, value: FieldValue | None
+) -> tuple[tuple[str, FieldValue], ...]:
+    rest = {k: v for k, v in fields if k != name}
+    if value is not None:
+        rest[name] = value
+    return tuple(sorted(rest.items()))
+
+
+# ---------------------------------------------------------------------------- events
+
+
+@attrs.frozen(kw_only=True)
+class Event:
+    """Common fields of every event: which ticket, who acted and when (aware, exact).
+
+    Subclasses add their own fields and implement ``_changes(ticket)``, the dict
+    of ticket fields the event sets; :meth:`apply_to` folds an event into a
+    ticket (and counts it in ``version``). Other rooms add their own events to
+    the same history this way (an event that changes no field returns ``{}``).
+
+    >>> issubclass(StateChanged, Event)
+    True
+    """
+
+    ticket_id: str
+    actor: str
+    at: datetime
+
+    def apply_to(self, ticket: Ticket | None) -> Ticket:
+        """The ticket after this event (``ticket`` is ``None`` only for :class:`TicketOpened`)."""
+        if ticket is None:
+            raise InvalidValueError("events[0]", type(self).__name__, "a TicketOpened event first")
+        if ticket.id != self.ticket_id:
+            raise InvalidValueError(
+                "event.ticket_id", self.ticket_id, f"the ticket's id {ticket.id!r}"
+            )
+        changes = self._changes(ticket)
+        changes["updated_at"] = self.at
+        changes["version"] = ticket.version + 1
+        return _evolve(ticket, changes)
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+@attrs.frozen(kw_only=True)
+class TicketOpened(Event):
+    """The first event of every ticket: it carries all the initial fields.
+
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> e = TicketOpened(ticket_id="SR-1", actor="ann", at=at, type="service_request",
+    ...                  state="new", state_category="new", title="New laptop", requester="ann")
+    >>> e.apply_to(None).title
+    'New laptop'
+    """
+
+    type: str
+    state: str
+    state_category: str
+    title: str
+    requester: str
+    description: str = ""
+    impact: str | None = None
+    urgency: str | None = None
+    derived_priority: str | None = None
+    effective_priority: str | None = None
+    category: str | None = None
+    service: str | None = None
+    customer: str | None = None
+    custom_fields: tuple[tuple[str, FieldValue], ...] = ()
+    links: tuple[Link, ...] = ()
+
+    def apply_to(self, ticket: Ticket | None) -> Ticket:
+        """A new ticket from the initial fields; a ticket that already exists is an error."""
+        if ticket is not None:
+            raise InvalidValueError(
+                "event", "TicketOpened", "no TicketOpened event after the first one"
+            )
+        return Ticket(
+            id=self.ticket_id,
+            type=self.type,
+            state=self.state,
+            state_category=self.state_category,
+            title=self.title,
+            requester=self.requester,
+            description=self.description,
+            opened_at=self.at,
+            updated_at=self.at,
+            impact=self.impact,
+            urgency=self.urgency,
+            derived_priority=self.derived_priority,
+            effective_priority=self.effective_priority,
+            category=self.category,
+            service=self.service,
+            customer=self.customer,
+            custom_fields=self.custom_fields,
+            links=self.links,
+            version=1,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class Assigned(Event):
+    """A ticket without an assignee got one: the person, the group and its support line.
+
+    >>> Assigned.__name__
+    'Assigned'
+    """
+
+    assignee: str
+    group: str | None = None
+    support_line: int | None = None
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        return {"assignee": self.assignee, "group": self.group, "support_line": self.support_line}
+
+
+@attrs.frozen(kw_only=True)
+class Reassigned(Event):
+    """An assigned ticket moved to another person or group (counted in ``reassignments``).
+
+    >>> Reassigned.__name__
+    'Reassigned'
+    """
+
+    assignee: str
+    group: str | None
+    support_line: int | None
+    from_assignee: str | None
+    from_group: str | None
+    from_support_line: int | None
+    reason: str = ""
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        return {
+            "assignee": self.assignee,
+            "group": self.group,
+            "support_line": self.support_line,
+            "reassignments": ticket.reassignments + 1,
+        }
+
+
+@attrs.frozen(kw_only=True)
+class StateChanged(Event):
+    """A lifecycle transition: trigger, states and categories before and after.
+
+    ``hold_reason`` is set when the ticket enters an on-hold state; ``reason``
+    and ``resolution_code`` carry what the transition required. Leaving the
+    ``resolved`` category for ``new``, ``active`` or ``on_hold`` is a reopening.
+
+    >>> StateChanged.__name__
+    'StateChanged'
+    """
+
+    trigger: str
+    from_state: str
+    to_state: str
+    from_category: str
+    to_category: str
+    hold_reason: str | None = None
+    reason: str = ""
+    resolution_code: str | None = None
+
+    @property
+    def is_reopening(self) -> bool:
+        """Whether this change takes a resolved ticket back to work."""
+        return self.from_category == "resolved" and self.to_category in (
+            "new",
+            "active",
+            "on_hold",
+        )
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        changes: dict[str, Any] = {
+            "state": self.to_state,
+            "state_category": self.to_category,
+            "hold_reason": self.hold_reason if self.to_category == "on_hold" else None,
+        }
+        if self.to_category == "resolved" and self.from_category != "resolved":
+            changes.update(
+                resolved_at=self.at, resolution_code=self.resolution_code, resolution=self.reason
+            )
+        if self.is_reopening:
+            changes.update(
+                resolved_at=None,
+                resolution_code=None,
+                resolution="",
+                reopenings=ticket.reopenings + 1,
+            )
+        if self.to_category in FINAL_CATEGORIES:
+            changes["closed_at"] = self.at
+        return changes
+
+
+@attrs.frozen(kw_only=True)
+class PriorityChanged(Event):
+    """Impact, urgency, derived, override or effective priority changed, and why.
+
+    ``derived`` comes from the priority matrix, ``override`` is a manual
+    choice (``None`` when there is none) and ``effective`` is what counts
+    (the major tier, else the override, else the derived priority).
+
+    >>> PriorityChanged.__name__
+    'PriorityChanged'
+    """
+
+    impact: str | None
+    urgency: str | None
+    derived: str | None
+    override: str | None
+    effective: str | None
+    reason: str = ""
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        return {
+            "impact": self.impact,
+            "urgency": self.urgency,
+            "derived_priority": self.derived,
+            "priority_override": self.override,
+            "effective_priority": self.effective,
+        }
+
+
+@attrs.frozen(kw_only=True)
+class MajorSet(Event):
+    """The ticket was declared major (the tier outside the matrix), with a reason.
+
+    >>> MajorSet.__name__
+    'MajorSet'
+    """
+
+    reason: str
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        return {"major": True}
+
+
+@attrs.frozen(kw_only=True)
+class MajorCleared(Event):
+    """The major tier was lifted, with a reason.
+
+    >>> MajorCleared.__name__
+    'MajorCleared'
+    """
+
+    reason: str
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        return {"major": False}
+
+
+@attrs.frozen(kw_only=True)
+class CommentAdded(Event):
+    """A comment: ``public`` (visible to the requester) or internal.
+
+    ``by_requester`` tells whether the actor is the ticket's requester, so "the
+    first public reply by an agent" is decidable from the event alone; that
+    reply sets the ticket's ``first_response_at``.
+
+    >>> CommentAdded.__name__
+    'CommentAdded'
+    """
+
+    body: str
+    public: bool
+    by_requester: bool
+
+    @property
+    def is_agent_reply(self) -> bool:
+        """A public comment by someone other than the requester."""
+        return self.public and not self.by_requester
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        if self.is_agent_reply and ticket.first_response_at is None:
+            return {"first_response_at": self.at}
+        return {}
+
+
+@attrs.frozen(kw_only=True)
+class FieldChanged(Event):
+    """A descriptive or custom field changed from ``old`` to ``new`` (``None``: unset).
+
+    >>> FieldChanged.__name__
+    'FieldChanged'
+    """
+
+    field: str
+    old: FieldValue | None
+    new: FieldValue | None
+    custom: bool = False
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        if self.custom:
+            return {"custom_fields": _with_custom(ticket.custom_fields, self.field, self.new)}
+        return {self.field: self.new}
+
+
+@attrs.frozen(kw_only=True)
+class Linked(Event):
+    """A link was added; ``reciprocal`` marks the mirror of a link made on the other ticket.
+
+    >>> Linked.__name__
+    'Linked'
+    """
+
+    kind: str
+    target: str
+    reciprocal: bool = False
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        return {"links": (*ticket.links, Link(kind=self.kind, ticket_id=self.target))}
+
+
+@attrs.frozen(kw_only=True)
+class Unlinked(Event):
+    """A link was removed.
+
+    >>> Unlinked.__name__
+    'Unlinked'
+    """
+
+    kind: str
+    target: str
+    reciprocal: bool = False
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        gone = Link(kind=self.kind, ticket_id=self.target)
+        return {"links": tuple(lk for lk in ticket.links if lk != gone)}
+
+
+@attrs.frozen(kw_only=True)
+class Merged(Event):
+    """This ticket was merged into ``into`` (a ``merged_into`` link; a state change follows).
+
+    >>> Merged.__name__
+    'Merged'
+    """
+
+    into: str
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        return {"links": (*ticket.links, Link(kind="merged_into", ticket_id=self.into))}
+
+
+@attrs.frozen(kw_only=True)
+class TicketSplit(Event):
+    """Part of this ticket became a new ticket ``new_ticket_id`` (a ``split_into`` link).
+
+    >>> TicketSplit.__name__
+    'TicketSplit'
+    """
+
+    new_ticket_id: str
+    title: str
+    description: str = ""
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        link = Link(kind="split_into", ticket_id=self.new_ticket_id)
+        return {"links": (*ticket.links, link)}
+
+
+@attrs.frozen(kw_only=True)
+class Watched(Event):
+    """``watcher`` now follows the ticket.
+
+    >>> Watched.__name__
+    'Watched'
+    """
+
+    watcher: str
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        return {"watchers": (*ticket.watchers, self.watcher)}
+
+
+@attrs.frozen(kw_only=True)
+class Unwatched(Event):
+    """``watcher`` no longer follows the ticket.
+
+    >>> Unwatched.__name__
+    'Unwatched'
+    """
+
+    watcher: str
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        return {"watchers": tuple(w for w in ticket.watchers if w != self.watcher)}
+
+
+@attrs.frozen(kw_only=True)
+class ApprovalRequested(Event):
+    """Approval was requested from ``approvers`` (empty: anyone allowed to approve).
+
+    >>> ApprovalRequested.__name__
+    'ApprovalRequested'
+    """
+
+    approvers: tuple[str, ...] = ()
+    reason: str = ""
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        return {"approval": "requested", "approvers": self.approvers}
+
+
+@attrs.frozen(kw_only=True)
+class ApprovalGiven(Event):
+    """The actor approved.
+
+    >>> ApprovalGiven.__name__
+    'ApprovalGiven'
+    """
+
+    comment: str = ""
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        return {"approval": "approved"}
+
+
+@attrs.frozen(kw_only=True)
+class ApprovalRefused(Event):
+    """The actor refused, always with a reason.
+
+    >>> ApprovalRefused.__name__
+    'ApprovalRefused'
+    """
+
+    reason: str
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        return {"approval": "refused"}
+
+
+def fold_events(events: Iterable[Event], ticket: Ticket | None = None) -> Ticket:
+    """Fold events into a ticket, from nothing (``ticket=None``) or from a snapshot.
+
+    Folding checks only the shape of the history (an opening event first, one
+    ticket id); :meth:`itsm_core.lifecycle.Lifecycle.replay` also checks the
+    states against the lifecycle.
+
+    >>> fold_events([])
+    Traceback (most recent call last):
+    ...
+    itsm_core.errors.InvalidValueError: events: expected at least one event, got []
+    """
+    current = ticket
+    for event in events:
+        current = event.apply_to(current)
+    if current is None:
+        raise InvalidValueError("events", [], "at least one event")
+    return current
+
+
+# ---------------------------------------------------------------------------- commands
+
+
+@attrs.frozen(kw_only=True)
+class TicketCommand:
+    """Base of every command; ``action`` is the name a permission policy matches.
+
+    >>> AddComment(body="hi", public=False).action
+    'comment.internal'
+    """
+
+    ACTION: ClassVar[str] = ""
+
+    @property
+    def action(self) -> str:
+        """The permission action of this command."""
+        return self.ACTION
+
+
+@attrs.frozen(kw_only=True)
+class OpenTicket(TicketCommand):
+    """Open a new ticket of ``type`` (the lifecycle's name); apply it to ``None``.
+
+    >>> OpenTicket(ticket_id="INC-1", type="incident", title="t", requester="r").action
+    'create'
+    """
+
+    ACTION: ClassVar[str] = "create"
+    ticket_id: str
+    type: str
+    title: str
+    requester: str
+    description: str = ""
+    impact: str | None = None
+    urgency: str | None = None
+    category: str | None = None
+    service: str | None = None
+    customer: str | None = None
+    custom_fields: tuple[tuple[str, FieldValue], ...] = ()
+    links: tuple[Link, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class Assign(TicketCommand):
+    """Give an unassigned ticket to a person in a group (fires the ``assign`` trigger if any).
+
+    >>> Assign(assignee="dana", group="service-desk", support_line=1).action
+    'assign'
+    """
+
+    ACTION: ClassVar[str] = "assign"
+    assignee: str
+    group: str | None = None
+    support_line: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Reassign(TicketCommand):
+    """Move an assigned ticket to another person or group (counted; ``reassign`` trigger if any).
+
+    >>> Reassign(assignee="erin", group="network", support_line=2).action
+    'reassign'
+    """
+
+    ACTION: ClassVar[str] = "reassign"
+    assignee: str
+    group: str | None = None
+    support_line: int | None = None
+    reason: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class Transition(TicketCommand):
+    """Fire a lifecycle trigger, with the fields the transition may require.
+
+    ``hold_reason`` chooses the on-hold sub-state (``awaiting_requester`` ...).
+
+    >>> Transition(trigger="hold", hold_reason="awaiting_vendor", reason="RMA").action
+    'transition:hold'
+    """
+
+    trigger: str
+    reason: str = ""
+    resolution_code: str | None = None
+    hold_reason: str | None = None
+
+    @property
+    def action(self) -> str:
+        """``transition:<trigger>``."""
+        return f"transition:{self.trigger}"
+
+
+@attrs.frozen(kw_only=True)
+class AddComment(TicketCommand):
+    """Add a public or internal comment.
+
+    A public comment by the requester also fires the ``requester_reply`` trigger
+    when the lifecycle has it from the current state and its policy allows.
+
+    >>> AddComment(body="Any news?").action
+    'comment.public'
+    """
+
+    body: str
+    public: bool = True
+
+    @property
+    def action(self) -> str:
+        """``comment.public`` or ``comment.internal``."""
+        return "comment.public" if self.public else "comment.internal"
+
+
+@attrs.frozen(kw_only=True)
+class Classify(TicketCommand):
+    """Set impact and/or urgency (``None`` keeps the current one); priority is re-derived.
+
+    >>> Classify(urgency="high").action
+    'priority.classify'
+    """
+
+    ACTION: ClassVar[str] = "priority.classify"
+    impact: str | None = None
+    urgency: str | None = None
+    reason: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class OverridePriority(TicketCommand):
+    """Override the derived priority (``priority=None`` removes the override); a reason is required.
+
+    >>> OverridePriority(priority="P1", reason="CEO's laptop").action
+    'priority.override'
+    """
+
+    ACTION: ClassVar[str] = "priority.override"
+    priority: str | None
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class SetMajor(TicketCommand):
+    """Declare the ticket major (the tier outside the matrix); a reason is required.
+
+    >>> SetMajor(reason="whole site offline").action
+    'priority.set_major'
+    """
+
+    ACTION: ClassVar[str] = "priority.set_major"
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class ClearMajor(TicketCommand):
+    """Lift the major tier; a reason is required.
+
+    >>> ClearMajor(reason="scope was one floor").action
+    'priority.clear_major'
+    """
+
+    ACTION: ClassVar[str] = "priority.clear_major"
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class UpdateField(TicketCommand):
+    """Change ``title``, ``description``, ``category``, ``service``, ``customer`` or a custom field.
+
+    ``value=None`` unsets an optional field.
+
+    >>> UpdateField(field="service", value="email").action
+    'update:service'
+    """
+
+    field: str
+    value: FieldValue | None
+
+    @property
+    def action(self) -> str:
+        """``update:<field>``."""
+        return f"update:{self.field}"
+
+
+@attrs.frozen(kw_only=True)
+class AddLink(TicketCommand):
+    """Link this ticket to another (``parent``, ``child``, ``duplicate_of``, ``duplicate``,
+    ``related``; the other kinds only as ``reciprocal`` mirrors).
+
+    >>> AddLink(kind="parent", target="INC-9").action
+    'link'
+    """
+
+    ACTION: ClassVar[str] = "link"
+    kind: str
+    target: str
+    reciprocal: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class RemoveLink(TicketCommand):
+    """Remove a link made with :class:`AddLink`.
+
+    >>> RemoveLink(kind="related", target="INC-9").action
+    'unlink'
+    """
+
+    ACTION: ClassVar[str] = "unlink"
+    kind: str
+    target: str
+    reciprocal: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class Watch(TicketCommand):
+    """Add ``watcher`` to the people who follow the ticket.
+
+    >>> Watch(watcher="lead").action
+    'watch'
+    """
+
+    ACTION: ClassVar[str] = "watch"
+    watcher: str
+
+
+@attrs.frozen(kw_only=True)
+class Unwatch(TicketCommand):
+    """Remove ``watcher`` from the people who follow the ticket.
+
+    >>> Unwatch(watcher="lead").action
+    'unwatch'
+    """
+
+    ACTION: ClassVar[str] = "unwatch"
+    watcher: str
+
+
+@attrs.frozen(kw_only=True)
+class Merge(TicketCommand):
+    """Merge this ticket into ``into`` (the surviving ticket, as it is now).
+
+    Refused for a self-merge and when ``into`` is itself merged or final.
+
+    >>> Merge.ACTION
+    'merge'
+    """
+
+    ACTION: ClassVar[str] = "merge"
+    into: Ticket
+    reason: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class Split(TicketCommand):
+    """Split part of this ticket off as a new ticket ``new_ticket_id``.
+
+    >>> Split(new_ticket_id="INC-2", title="Second printer").action
+    'split'
+    """
+
+    ACTION: ClassVar[str] = "split"
+    new_ticket_id: str
+    title: str
+    description: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class RequestApproval(TicketCommand):
+    """Ask for approval (fires ``request_approval``); ``approvers`` empty: anyone permitted.
+
+    >>> RequestApproval(approvers=("cab",)).action
+    'approval.request'
+    """
+
+    ACTION: ClassVar[str] = "approval.request"
+    approvers: tuple[str, ...] = ()
+    reason: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class Approve(TicketCommand):
+    """Approve (fires ``approve``).
+
+    >>> Approve().action
+    'approval.give'
+    """
+
+    ACTION: ClassVar[str] = "approval.give"
+    comment: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class Refuse(TicketCommand):
+    """Refuse approval (fires ``refuse``); a reason is required.
+
+    >>> Refuse(reason="no back-out plan").action
+    'approval.refuse'
+    """
+
+    ACTION: ClassVar[str] = "approval.refuse"
+    reason: str

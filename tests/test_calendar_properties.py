@@ -1,0 +1,155 @@
+"""Business calendars agree with the slow reference oracle, and obey the algebra."""
+
+from __future__ import annotations
+
+import pickle
+from datetime import date
+from itertools import pairwise
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from itsm_core.calendar import MAX_INSTANT_US, BusinessCalendar, CompositeCalendar
+from itsm_core.testing import (
+    calendars,
+    instants,
+    oracle_add,
+    oracle_elapsed,
+    oracle_is_open,
+    oracle_next_close,
+    oracle_next_open,
+    oracle_open_intervals,
+    oracle_subtract,
+)
+
+Calendar = BusinessCalendar | CompositeCalendar
+HOUR = 3_600_000_000
+DAY = 24 * HOUR
+
+#: Durations: often whole minutes, sometimes any microsecond count, up to 2 days.
+durations = st.one_of(
+    st.integers(0, 2 * 24 * 60).map(lambda m: m * 60_000_000),
+    st.integers(0, 2 * DAY),
+)
+#: Spans for elapsed: up to 20 days.
+spans = st.integers(0, 20 * DAY)
+
+
+HORIZON = 3 * 7 * DAY
+
+
+def enough_after(cal: Calendar, at: int, duration: int) -> bool:
+    """Whether the oracle finds ``duration`` of open time within 3 weeks after ``at``.
+
+    Beyond that the answer is far away (a sparse calendar) and the oracle slow.
+    """
+    return duration == 0 or oracle_elapsed(cal, at, at + HORIZON) >= max(duration, 1)
+
+
+def enough_before(cal: Calendar, at: int, duration: int) -> bool:
+    """Whether the oracle finds ``duration`` of open time within 3 weeks before ``at``."""
+    return duration == 0 or oracle_elapsed(cal, at - HORIZON, at) >= max(duration, 1)
+
+
+@given(calendars(), instants(), spans, st.booleans())
+def test_is_open_elapsed_and_open_intervals_agree_with_the_oracle(
+    cal: Calendar, at: int, span: int, back: bool
+) -> None:
+    assert cal.is_open_us(at) == oracle_is_open(cal, at)
+    start, end = (at + span, at) if back else (at, at + span)
+    assert cal.elapsed_us(start, end) == oracle_elapsed(cal, start, end)
+    assert cal.open_intervals_us(at, at + span) == oracle_open_intervals(cal, at, at + span)
+
+
+@given(calendars(), instants(), durations)
+def test_add_and_subtract_agree_with_the_oracle(cal: Calendar, at: int, duration: int) -> None:
+    if enough_after(cal, at, duration):
+        assert cal.add_us(at, duration) == oracle_add(cal, at, duration)
+    if enough_before(cal, at, duration):
+        assert cal.subtract_us(at, duration) == oracle_subtract(cal, at, duration)
+
+
+@given(calendars(), instants())
+def test_next_open_and_next_close_agree_with_the_oracle(cal: Calendar, at: int) -> None:
+    close = cal.next_close_us(at)
+    assert close >= at
+    expected = oracle_next_close(cal, at, weeks=3)
+    if expected is not None:
+        assert close == expected
+    if close < MAX_INSTANT_US:
+        assert not cal.is_open_us(close)
+        assert cal.elapsed_us(at, close) == close - at
+    if enough_after(cal, at, 1):
+        opened = cal.next_open_us(at)
+        assert opened == oracle_next_open(cal, at)
+        assert cal.is_open_us(opened)
+        assert cal.elapsed_us(at, opened) == 0
+
+
+@given(calendars(), instants(), durations, durations)
+def test_adding_and_subtracting_obey_the_algebra(cal: Calendar, at: int, a: int, b: int) -> None:
+    if enough_after(cal, at, a + b):
+        end = cal.add_us(at, a)
+        assert end >= at
+        assert cal.elapsed_us(at, end) == a
+        assert cal.add_us(end, b) == cal.add_us(at, a + b)
+    if enough_before(cal, at, a + b):
+        start = cal.subtract_us(at, a)
+        assert start <= at
+        assert cal.elapsed_us(start, at) == a
+        assert cal.subtract_us(start, b) == cal.subtract_us(at, a + b)
+
+
+@given(calendars(), instants(), spans, spans, st.lists(st.integers(0, 20 * DAY), max_size=8))
+def test_elapsed_is_additive_bounded_and_agrees_with_is_open(
+    cal: Calendar, at: int, first: int, second: int, probes: list[int]
+) -> None:
+    middle, end = at + first, at + first + second
+    total = cal.elapsed_us(at, end)
+    assert cal.elapsed_us(at, middle) + cal.elapsed_us(middle, end) == total
+    assert 0 <= total <= end - at
+    assert cal.elapsed_us(end, at) == -total
+    intervals = cal.open_intervals_us(at, end)
+    assert sum(b - a for a, b in intervals) == total
+    assert all(a < b for a, b in intervals)
+    assert all(b1 < a2 for (_, b1), (a2, _) in pairwise(intervals))
+    for probe in probes:
+        t = at + probe % (end - at + 1)
+        if t < end:
+            assert cal.is_open_us(t) == any(a <= t < b for a, b in intervals)
+
+
+@given(calendars())
+def test_a_calendar_survives_pickling_equal_and_with_the_same_hash(cal: Calendar) -> None:
+    probe = 1_325_000_000_000_000  # 2011-12-27
+    cal.is_open_us(probe)  # compile something first: the cache must not travel or compare
+    copy = pickle.loads(pickle.dumps(cal))
+    assert copy == cal
+    assert hash(copy) == hash(cal)
+    assert copy.is_open_us(probe) == cal.is_open_us(probe)
+
+
+FAR_FIRST, FAR_LAST = date(2199, 9, 1), date(2200, 5, 31)
+PAST_FIRST, PAST_LAST = date(1989, 9, 1), date(1990, 5, 31)
+
+
+@given(
+    st.one_of(
+        st.tuples(
+            calendars(zones=("UTC", "Asia/Kathmandu"), first=FAR_FIRST, last=FAR_LAST),
+            instants(zones=("UTC",), first=FAR_FIRST, last=FAR_LAST),
+        ),
+        st.tuples(
+            calendars(first=PAST_FIRST, last=PAST_LAST), instants(first=PAST_FIRST, last=PAST_LAST)
+        ),
+    ),
+    durations,
+    spans,
+)
+def test_add_and_elapsed_agree_with_the_oracle_in_1990_and_2200(
+    case: tuple[Calendar, int], duration: int, span: int
+) -> None:
+    cal, at = case
+    assert cal.elapsed_us(at, at + span) == oracle_elapsed(cal, at, at + span)
+    if enough_after(cal, at, duration):
+        assert cal.add_us(at, duration) == oracle_add(cal, at, duration)
