@@ -15,11 +15,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python examples/demo.py
+	$(BIN)/itsm-core demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench examples
-	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict
@@ -28,7 +28,7 @@ docs: $(STAMP)
 	$(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
 
 test: lint typecheck docs
-	$(BIN)/python -m pytest --cov --cov-branch --cov-fail-under=95 --cov-report=term
+	$(BIN)/python -m pytest -n auto --cov --cov-branch --cov-fail-under=95 --cov-report=term
 
 bench: $(STAMP)
 	$(BIN)/python -m bench all

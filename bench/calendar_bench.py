@@ -144,6 +144,7 @@ def run(quick: bool) -> BenchReport:
     n = 1_000 if quick else 10_000
     peer_n = 100 if quick else 1_000
     rounds = 3 if quick else 7
+    peer_rounds = 1 if quick else 3
     holidays = country_holidays("RU", range(2015, 2037))
     cal = _ours(holidays)
     btd, rules, pandas_offset = _peers(holidays)
@@ -183,14 +184,14 @@ def run(quick: bool) -> BenchReport:
         btd_delta = btd.BusinessTimeDelta(rules, hours=hours)
         btd_results: list[Any] = []
         report.figures[f"{name} businesstimedelta"] = _time(
-            _each(operator.add, btd_starts, btd_delta, out=btd_results), peer_n, 1
+            _each(operator.add, btd_starts, btd_delta, out=btd_results), peer_n, peer_rounds
         )
         offset = pandas_offset(hours)
         pd_results: list[Any] = []
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             report.figures[f"{name} pandas"] = _time(
-                _each(operator.add, pd_starts, offset, out=pd_results), peer_n, 1
+                _each(operator.add, pd_starts, offset, out=pd_results), peer_n, peer_rounds
             )
         ours = [cal.add_us(to_us(s), d_us) for s in btd_starts]
         mismatches[f"{name} businesstimedelta"] = sum(

@@ -244,6 +244,17 @@ def test_the_skipped_day_in_apia_moves_forward_onto_the_next_day() -> None:
     ]
 
 
+def test_windows_that_meet_only_in_real_time_across_a_dst_gap_merge() -> None:
+    tz = "America/New_York"
+    cal = BusinessCalendar(timezone=tz, weekly=every_day("01:00-02:30,03:00-04:00"))
+    # 02:30 is skipped: the first window ends at 03:30 EDT, after the second one opens.
+    assert cal.open_intervals(at("2026-03-08", tz), at("2026-03-09", tz)) == [
+        (at("2026-03-08 01:00", tz), at("2026-03-08 04:00", tz))
+    ]
+    assert cal.elapsed(at("2026-03-08", tz), at("2026-03-09", tz)) == 2 * H
+    assert cal.elapsed(at("2026-03-09", tz), at("2026-03-10", tz)) == 2.5 * H
+
+
 def test_kathmandu_opens_at_a_quarter_past_three_utc() -> None:
     cal = BusinessCalendar.eight_by_five("Asia/Kathmandu")
     assert cal.next_open(at("2026-03-09 00:00")).in_timezone("UTC") == at("2026-03-09 03:15")
@@ -381,8 +392,10 @@ def test_a_calendar_open_only_on_dated_entries_runs_out_of_open_time() -> None:
 def test_backward_searches_reach_back_across_months_to_a_lone_open_day() -> None:
     lone = [DateOverride(day=date(2026, 1, 12), windows=[Window.parse("09:00-10:00")])]
 
-    def fresh() -> BusinessCalendar:
-        return BusinessCalendar(timezone="UTC", overrides=lone)
+    names = iter(range(100))
+
+    def fresh() -> BusinessCalendar:  # a new value each time: nothing compiled yet
+        return BusinessCalendar(timezone="UTC", overrides=lone, name=str(next(names)))
 
     assert fresh().previous_open(at("2026-04-15")) == at("2026-01-12 09:00")
     assert fresh().previous_close(at("2026-04-15")) == at("2026-01-12 10:00")

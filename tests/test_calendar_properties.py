@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pickle
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
+from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from itsm_core._time import from_us, to_us
 from itsm_core.calendar import MAX_INSTANT_US, BusinessCalendar, CompositeCalendar
 from itsm_core.testing import (
     calendars,
@@ -36,6 +38,7 @@ spans = st.integers(0, 20 * DAY)
 
 
 HORIZON = 3 * 7 * DAY
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def enough_after(cal: Calendar, at: int, duration: int) -> bool:
@@ -153,3 +156,55 @@ def test_add_and_elapsed_agree_with_the_oracle_in_1990_and_2200(
     assert cal.elapsed_us(at, at + span) == oracle_elapsed(cal, at, at + span)
     if enough_after(cal, at, duration):
         assert cal.add_us(at, duration) == oracle_add(cal, at, duration)
+
+
+def naive_business_day_shift(cal: Calendar, at: int, days: int) -> int | None:
+    """``add_business_days`` the slow way: walk local dates, ask the oracle about each.
+
+    ``None`` when the answer is more than 60 dates away.
+    """
+    zone = ZoneInfo(cal.timezone)
+    local = (EPOCH + timedelta(microseconds=at)).astimezone(zone)
+    wall = local.replace(tzinfo=None) - datetime.combine(local.date(), time())
+
+    def midnight(day: date) -> int:
+        return us_of(datetime.combine(day, time(), tzinfo=zone))
+
+    def is_business(day: date) -> bool:
+        return oracle_elapsed(cal, midnight(day), midnight(day + timedelta(days=1))) > 0
+
+    day = start = local.date()
+    step = timedelta(days=1 if days >= 0 else -1)
+    if days == 0:
+        while not is_business(day):
+            day += step
+    for _ in range(abs(days)):
+        day += step
+        while not is_business(day):
+            day += step
+            if abs((day - start).days) > 60:
+                return None
+    return us_of((datetime.combine(day, time()) + wall).replace(tzinfo=zone))
+
+
+def us_of(moment: datetime) -> int:
+    delta = moment - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+@given(calendars(), instants(), st.integers(-3, 3))
+def test_business_days_agree_with_walking_the_local_dates(
+    cal: Calendar, at: int, days: int
+) -> None:
+    if not enough_after(cal, at, HOUR) or not enough_before(cal, at, HOUR):
+        return
+    expected = naive_business_day_shift(cal, at, days)
+    if expected is not None:
+        assert to_us(cal.add_business_days(from_us(at, cal.timezone), days)) == expected
+    # The end of the business day: the last close on the local date of next_open(at).
+    opened = oracle_next_open(cal, at)
+    zone = ZoneInfo(cal.timezone)
+    day = (EPOCH + timedelta(microseconds=opened)).astimezone(zone).date()
+    midnight = us_of(datetime.combine(day + timedelta(days=1), time(), tzinfo=zone))
+    spans = oracle_open_intervals(cal, opened, max(midnight, opened + 1))
+    assert to_us(cal.end_of_business_day(from_us(at, cal.timezone))) == spans[-1][1]

@@ -42,7 +42,7 @@ from itsm_core.escalation import (
     request_escalation,
 )
 from itsm_core.lifecycle import default_lifecycles
-from itsm_core.sla import Metric, SlaPolicy, evaluate
+from itsm_core.sla import Condition, Metric, SlaPolicy, evaluate
 from itsm_core.testing._escalation_strategies import (
     escalation_histories,
     escalation_rules,
@@ -436,6 +436,33 @@ def test_conditions_are_checked_on_the_ticket_when_the_level_was_reached() -> No
     assert next_wakeup(desk.history, [other], MON) is None
 
 
+def test_a_level_may_narrow_the_rule_conditions() -> None:
+    rule = EscalationRule(
+        name="graded",
+        trigger=Trigger.no_reply(),
+        levels=(
+            EscalationLevel(after=H, actions=notify("supervisor")),
+            EscalationLevel(
+                after=2 * H,
+                actions=notify("manager"),
+                conditions=EscalationConditions(priorities=("P1", "P2")),
+            ),
+            EscalationLevel(
+                after=3 * H,
+                actions=notify("manager"),
+                conditions=EscalationConditions(groups="help-desk"),
+            ),
+        ),
+    )
+    desk = Desk()
+    assert [d.level for d in desk.due([rule], MON + 4 * H)] == [1, 3]
+    urgent = Desk(impact="high", urgency="medium")
+    assert [d.level for d in urgent.due([rule], MON + 4 * H)] == [1, 2, 3]
+    assert str(next_wakeup(desk.history, [rule], MON + H)) == "2026-03-02 12:00:00+00:00"
+    with pytest.raises(InvalidValueError, match=r"level\.conditions"):
+        EscalationLevel(after=H, actions=notify("manager"), conditions="P1")  # type: ignore[arg-type]
+
+
 def test_line_conditions_use_the_structure_when_the_ticket_records_no_line() -> None:
     desk = Desk()
     desk.do(Reassign(assignee="ari", group="admins"), "x", MON)
@@ -806,6 +833,8 @@ def test_a_structure_reports_every_problem_at_once() -> None:
         (lambda: Trigger(kind="sla_percent"), "trigger.metric"),
         (lambda: Trigger(kind="no_reply", metric="resolution"), "trigger.metric"),
         (lambda: Trigger(kind="time_in_state"), "trigger.states"),
+        (lambda: Trigger.sla_due("resolution", policy=" "), "trigger.policy"),
+        (lambda: Trigger(kind="no_reply", policy="sla"), "trigger.policy"),
         (lambda: Trigger.time_in_state(categories="waiting"), "trigger.categories[0]"),
         (lambda: Trigger.request(""), "trigger.requests[0]"),
         (lambda: Trigger(kind="reassignments", bounces_only=1), "trigger.bounces_only"),  # type: ignore[arg-type]
@@ -1300,8 +1329,6 @@ def test_a_request_is_dropped_once_the_ticket_is_resolved() -> None:
 
 
 def test_a_cancelled_ticket_escalates_no_more_even_when_a_custom_clock_runs_on() -> None:
-    from itsm_core.sla import Condition
-
     endless = SlaPolicy(
         name="endless",
         calendar=WALL,
@@ -1324,3 +1351,31 @@ def test_a_cancelled_ticket_escalates_no_more_even_when_a_custom_clock_runs_on()
     assert evaluate(desk.history, endless, MON + 5 * H).clock("age").running
     assert due_escalations(desk.history, [rule], MON + 5 * H, policy=endless) == ()
     assert next_wakeup(desk.history, [rule], MON + 2 * H, policy=endless) is None
+
+
+def test_an_sla_trigger_may_name_its_policy_when_an_sla_and_an_ola_share_a_metric() -> None:
+    ola = SlaPolicy(
+        name="desk OLA",
+        calendar=WALL,
+        metrics=(Metric.resolution({"P3": 2 * H}),),
+    )
+    default = EscalationRule(
+        name="sla",
+        trigger=Trigger.sla_percent("resolution"),
+        levels=EscalationLevel(percent=100, actions=notify("manager")),
+    )
+    internal = EscalationRule(
+        name="ola",
+        trigger=Trigger.sla_percent("resolution", policy="desk OLA"),
+        levels=EscalationLevel(percent=100, actions=notify("supervisor")),
+    )
+    desk = Desk()
+    due = due_escalations(desk.history, [default, internal], MON + 9 * H, policy=(POLICY, ola))
+    assert [(d.rule, str(d.due_at)) for d in due] == [
+        ("ola", "2026-03-02 11:00:00+00:00"),
+        ("sla", "2026-03-02 17:00:00+00:00"),
+    ]
+    unknown = attrs.evolve(internal, trigger=Trigger.sla_percent("resolution", policy="nope"))
+    with pytest.raises(InvalidValueError) as caught:
+        due_escalations(desk.history, [unknown], MON, policy=(POLICY, ola))
+    assert caught.value.field == "rules[0].trigger.policy"

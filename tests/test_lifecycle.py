@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from itsm_core.calendar import BusinessCalendar
 from itsm_core.errors import InvalidTransition, InvalidValueError, PermissionDenied
@@ -1228,6 +1229,8 @@ def test_replay_refuses_a_history_of_another_lifecycle_or_with_wrong_states() ->
         DESK.replay(history[1:])
     with pytest.raises(InvalidValueError):
         INCIDENT.replay([])
+    with pytest.raises(InvalidValueError, match=r"events\[1\]: expected an Event"):
+        INCIDENT.replay([history[0], "assigned"])  # type: ignore[list-item]
 
 
 # ------------------------------------------------------------------ registry, table, diagrams
@@ -1376,3 +1379,166 @@ def test_a_lone_impact_or_urgency_is_checked_against_the_enabled_levels() -> Non
     with pytest.raises(InvalidValueError, match="urgency") as caught:
         open_ticket(lifecycle, urgency="very_high")
     assert caught.value.field == "urgency"
+
+
+def test_a_ticket_in_a_state_the_lifecycle_does_not_know_is_refused() -> None:
+    ticket, _ = open_ticket()
+    lost = attrs.evolve(ticket, state="limbo")
+    with pytest.raises(InvalidValueError, match=r"ticket\.state"):
+        INCIDENT.apply(lost, Transition(trigger="start"), actor=AGENT, at=MONDAY)
+    with pytest.raises(InvalidValueError, match="a state of lifecycle"):
+        INCIDENT.available_commands(lost, AGENT)
+
+
+ODD_VALUES: st.SearchStrategy[Any] = st.sampled_from(
+    [
+        None,
+        "",
+        " ",
+        "x",
+        "P1",
+        "high",
+        "resolve",
+        "INC-1",
+        0,
+        1,
+        -1,
+        True,
+        2.5,
+        (),
+        ("x",),
+        ["x"],
+        {},
+    ]
+)
+
+
+def odd_command() -> st.SearchStrategy[TicketCommand]:
+    """Every command class with odd values in every field."""
+    classes = [
+        Transition,
+        Assign,
+        Reassign,
+        AddComment,
+        Classify,
+        OverridePriority,
+        SetMajor,
+        ClearMajor,
+        UpdateField,
+        AddLink,
+        RemoveLink,
+        Split,
+        RequestApproval,
+        Approve,
+        Refuse,
+        Watch,
+        Unwatch,
+    ]
+    return st.one_of(
+        [st.builds(cls, **{a.name: ODD_VALUES for a in attrs.fields(cls)}) for cls in classes]
+    )
+
+
+@given(ticket_histories(max_steps=8), odd_command(), ODD_VALUES)
+def test_odd_input_raises_only_the_librarys_own_errors_and_changes_nothing(
+    history: object, command: TicketCommand, actor: Any
+) -> None:
+    from itsm_core.errors import ItsmError
+    from itsm_core.testing._ticket_strategies import TicketHistory
+
+    assert isinstance(history, TicketHistory)
+    before = history.ticket
+    for who in (actor, "agent.ann"):
+        try:
+            after, events = history.lifecycle.apply(
+                before,
+                command,
+                actor=who,
+                at=before.updated_at,
+            )
+        except ItsmError:
+            continue
+        assert after.version == before.version + len(events)
+        assert history.lifecycle.replay((*history.events, *events)) == after
+
+
+@given(
+    st.builds(OpenTicket, **{a.name: ODD_VALUES for a in attrs.fields(OpenTicket)}),
+    st.sampled_from(sorted(DESK)),
+)
+def test_odd_opening_input_raises_only_the_librarys_own_errors(
+    command: OpenTicket, ticket_type: str
+) -> None:
+    from itsm_core.errors import ItsmError
+
+    command = attrs.evolve(command, type=ticket_type)
+    try:
+        ticket, events = DESK.apply(None, command, actor="rita", at=MONDAY)
+    except ItsmError:
+        return
+    assert DESK.replay(events) == ticket
+
+
+def commands_for(lifecycle: Lifecycle, ticket: Ticket, trigger: str) -> list[TicketCommand]:
+    """Commands that fire ``trigger``, with what its transitions may require."""
+    if trigger == "assign":
+        return [Assign(assignee=AGENT)]
+    if trigger == "reassign":
+        return [Reassign(assignee="erin", group="network", support_line=2)]
+    if trigger == "requester_reply":
+        return [AddComment(body="here you are")]
+    if trigger == "request_approval":
+        return [RequestApproval()]
+    if trigger == "approve":
+        return [Approve()]
+    if trigger == "refuse":
+        return [Refuse(reason="too risky")]
+    if trigger == "merge":
+        survivor = attrs.evolve(ticket, id="SURVIVOR", state=lifecycle.definition.initial)
+        return [Merge(into=attrs.evolve(survivor, state_category="new"))]
+    holds = {
+        value
+        for candidate in lifecycle.transitions_from(ticket.state, trigger)
+        for guard in candidate.guards
+        if guard.kind == "hold_reason"
+        for value in guard.values
+    }
+    choices: list[str | None] = [*sorted(holds)] or [None]
+    return [
+        Transition(trigger=trigger, reason="r", resolution_code="c", hold_reason=hold)
+        for hold in choices
+    ]
+
+
+def test_every_state_of_every_default_lifecycle_is_reachable_through_commands() -> None:
+    for lifecycle in DESK.values():
+        ticket, _ = open_ticket(lifecycle)
+        for field in lifecycle.definition.fields:
+            value = field.choices[0] if field.choices else "set"
+            ticket, _ = lifecycle.apply(
+                ticket, UpdateField(field=field.name, value=value), actor=AGENT, at=MONDAY
+            )
+        reached = {ticket.state: ticket}
+        todo = [ticket]
+        while todo:
+            current = todo.pop()
+            for trigger in lifecycle.triggers_from(current.state):
+                for command in commands_for(lifecycle, current, trigger):
+                    for actor in (REQUESTER, AGENT):
+                        if not lifecycle.may(current, command, actor=actor, at=MONDAY):
+                            continue
+                        after, _ = lifecycle.apply(current, command, actor=actor, at=MONDAY)
+                        if after.state not in reached:
+                            reached[after.state] = after
+                            todo.append(after)
+        assert set(reached) == set(lifecycle.states), lifecycle.name
+
+
+def test_a_desk_answers_membership_and_get_without_raising() -> None:
+    from itsm_core.lifecycle import default_lifecycles
+
+    desk = default_lifecycles()
+    assert "incident" in desk
+    assert "spaceship" not in desk
+    assert desk.get("spaceship") is None
+    assert desk.get("incident") is desk["incident"]

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from itsm_core.errors import ConfigurationError, InvalidTransition, Problem
+from itsm_core.errors import ConfigurationError, InvalidTransition, InvalidValueError, Problem
 from itsm_core.lifecycle import (
     FieldDef,
     Guard,
@@ -386,9 +386,11 @@ def test_user_defined_guards_decide_each_transition() -> None:
     busy, _ = lifecycle.apply(assigned, Transition(trigger="claim"), actor="dana", at=AT)
     with pytest.raises(InvalidTransition, match="guard fields_set=cost does not hold"):
         lifecycle.apply(busy, Transition(trigger="finish"), actor="dana", at=AT)
-    with pytest.raises(Exception, match="a float"):
+    with pytest.raises(InvalidValueError, match="a float"):
         lifecycle.apply(busy, UpdateField(field="cost", value="cheap"), actor="dana", at=AT)
-    with pytest.raises(Exception, match="a bool"):
+    with pytest.raises(InvalidValueError, match="a float"):
+        lifecycle.apply(busy, UpdateField(field="cost", value=True), actor="dana", at=AT)
+    with pytest.raises(InvalidValueError, match="a bool"):
         lifecycle.apply(busy, UpdateField(field="urgent", value=1), actor="dana", at=AT)
     busy, _ = lifecycle.apply(busy, UpdateField(field="cost", value=12), actor="dana", at=AT)
     done, _ = lifecycle.apply(busy, Transition(trigger="finish"), actor="dana", at=AT)

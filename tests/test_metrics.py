@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pendulum
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from itsm_core._time import to_us
@@ -202,6 +202,8 @@ def statuses(draw: st.DrawFn) -> list[SlaStatus]:
     return found
 
 
+# Each example evaluates up to six random histories: a quarter of the profile's examples.
+@settings(max_examples=max(50, settings().max_examples // 4))
 @given(statuses(), st.data())
 def test_merging_compliance_of_any_split_equals_the_whole(
     items: list[SlaStatus], data: st.DataObject

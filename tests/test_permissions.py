@@ -619,7 +619,10 @@ def test_scopes_limit_a_grant_to_groups_departments_tenants_and_types() -> None:
         policy = Policy(
             roles=(role,), grants=(Grant(role="r", group="desk", scope=scope),), hierarchy=hierarchy
         )
-        return policy.authorize("agent", "view", ticket, directory=people).allowed
+        decided = policy.authorize("agent", "view", ticket, directory=people).allowed
+        rule = policy.predicate("agent", directory=people)
+        assert evaluate_predicate(rule, ticket) == decided
+        return decided
 
     assert sees(Scope(groups=("network.lan",)))
     assert not sees(Scope(groups=("network",)))
@@ -1717,3 +1720,48 @@ def test_a_hidden_custom_field_is_left_out_of_the_opening_event() -> None:
     assert isinstance(opened, TicketOpened)
     assert opened.custom_fields == ()
     assert policy.visible_events("dana", ticket, history, directory=DIRECTORY) == history
+
+
+def test_every_relation_becomes_a_predicate_that_agrees_with_the_decision() -> None:
+    people = Directory(
+        [
+            Principal(id="ann", department="sales", organization="acme"),
+            Principal(id="bob", department="sales", organization="acme", groups=("desk",)),
+            Principal(id="cy", groups=("desk",)),
+        ]
+    )
+    tickets = [
+        example_ticket("I-1", requester="ann", assignee="bob", group="desk", approvers=("cy",)),
+        example_ticket("I-2", requester="cy", watchers=("ann",), customer="acme"),
+        example_ticket("I-3", requester="bob", group="apps", customer="globex"),
+    ]
+    for relation in RELATIONS:
+        policy = one_role_policy(
+            Permission(
+                action="view",
+                relations=("requester", "anyone") if relation == "anyone" else (relation,),
+            ),
+            principal="*",
+        )
+        for who in ("ann", "bob", "cy", "zed"):
+            rule = policy.predicate(who, directory=people)
+            for ticket in tickets:
+                decided = policy.authorize(who, "view", ticket, directory=people).allowed
+                assert evaluate_predicate(rule, ticket) == decided, (relation, who, ticket.id)
+
+
+def test_the_caches_forget_when_full_and_answers_do_not_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import itsm_core.permissions._engine as engine
+
+    ticket = example_ticket(requester="ann", assignee="nina", group="network.lan")
+    expected = {
+        (who, action): allowed(who, action, ticket)
+        for who in ("ann", "bob", "nina", "dana")
+        for action in PERMISSION_ACTIONS
+    }
+    monkeypatch.setattr(engine, "_CACHE_LIMIT", 2)
+    fresh = Policy.from_dict(POLICY.to_dict())
+    for (who, action), answer in expected.items():
+        assert fresh.authorize(who, action, ticket, directory=DIRECTORY).allowed == answer

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pickle
 from datetime import UTC, date, datetime, timedelta
 
+import attrs
 import pendulum
 import pytest
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from itsm_core._time import to_us
@@ -514,6 +515,7 @@ def test_the_first_policy_that_applies_wins_and_an_empty_one_is_the_fallback() -
     by_customer = Applicability(customers="acme")
     assert by_customer.matches(p1, customer="acme")
     assert not by_customer.matches(p1)
+    assert by_customer.matches(attrs.evolve(p1, customer="acme"))
 
 
 def test_evaluate_many_is_lazy_and_selects_a_policy_per_ticket() -> None:
@@ -555,6 +557,24 @@ def test_a_paused_or_stopped_ticket_needs_no_wakeup() -> None:
     assert next_deadline(history, seed_policy(), t.add(hours=1)) is None
 
 
+def test_a_calendar_that_never_opens_again_gives_no_due_instant_and_no_wakeup() -> None:
+    from itsm_core.calendar import DateOverride, WeeklySchedule, Window
+
+    only_one_day = BusinessCalendar(
+        timezone=MSK,
+        weekly=WeeklySchedule(),
+        overrides=(
+            DateOverride(day=date(2026, 3, 2), windows=(Window(start="09:00", end="10:00"),)),
+        ),
+    )
+    t = msk(2026, 3, 2, 9)
+    clock = evaluate([opened(t)], seed_policy(only_one_day), t.add(days=1)).clock("resolution")
+    assert clock.stage is Stage.RUNNING
+    assert clock.elapsed == H
+    assert clock.due_at is None
+    assert next_deadline([opened(t)], seed_policy(only_one_day), t.add(days=1)) is None
+
+
 def test_a_policy_pickles_for_process_fan_out() -> None:
     policy = seed_policy()
     history = [opened(msk(2026, 3, 2, 9))]
@@ -567,11 +587,25 @@ def test_a_policy_pickles_for_process_fan_out() -> None:
 
 FIRST, LAST = date(2011, 9, 1), date(2012, 5, 31)
 STARTS = instants(first=FIRST, last=LAST)
+# Each example draws a random calendar (compiled anew) and a history; the reference
+# walks it with the calendar oracle. These properties run a fixed share of the
+# profile's examples (500 of the ci profile's 2,000 for the reference, 1,000 for the
+# others) so that the whole suite stays well inside the CI budget.
+QUARTER = settings(max_examples=max(50, settings().max_examples // 4))
+HALF = settings(max_examples=max(50, settings().max_examples // 2))
+
+
+# Four weeks outside the dated entries of the random calendars.
+SAMPLE = (to_us(datetime(2013, 1, 7, tzinfo=UTC)), to_us(datetime(2013, 2, 4, tzinfo=UTC)))
 
 
 @st.composite
 def scenarios(draw: st.DrawFn) -> tuple[list[Event], SlaPolicy, int]:
     policy = draw(sla_policies(calendars=calendars(first=FIRST, last=LAST)))
+    # The reference gives up looking for open time after 60 years; keep calendars open
+    # at least 40 minutes in four weeks, so that every target (60 hours at most) falls
+    # due well within that horizon. Never-open calendars have their own named test.
+    assume(policy.calendar.elapsed_us(*SAMPLE) >= 40 * 60_000_000)
     history = draw(event_histories(start_us=STARTS))
     last = to_us(history[-1].at)
     now = last + draw(st.integers(-3 * 86_400_000_000, 5 * 86_400_000_000))
@@ -582,6 +616,7 @@ def as_dt(us: int) -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)
 
 
+@QUARTER
 @given(scenarios())
 def test_the_fold_equals_the_slow_reference(scenario: tuple[list[Event], SlaPolicy, int]) -> None:
     history, policy, now = scenario
@@ -607,6 +642,7 @@ def test_the_fold_equals_the_slow_reference(scenario: tuple[list[Event], SlaPoli
         assert got == expected[clock.metric]
 
 
+@HALF
 @given(scenarios(), st.integers(0, 10 * 86_400_000_000))
 def test_a_pause_never_adds_elapsed_time(
     scenario: tuple[list[Event], SlaPolicy, int], later: int
@@ -628,6 +664,7 @@ def test_a_pause_never_adds_elapsed_time(
             assert b.elapsed >= a.elapsed
 
 
+@HALF
 @given(scenarios())
 def test_elapsed_plus_remaining_is_the_target_and_the_due_instant_is_remaining_away(
     scenario: tuple[list[Event], SlaPolicy, int],
@@ -644,6 +681,7 @@ def test_elapsed_plus_remaining_is_the_target_and_the_due_instant_is_remaining_a
                 )
 
 
+@HALF
 @given(scenarios())
 def test_evaluation_is_deterministic_and_survives_pickling(
     scenario: tuple[list[Event], SlaPolicy, int],
@@ -654,6 +692,7 @@ def test_evaluation_is_deterministic_and_survives_pickling(
     assert evaluate(history, pickle.loads(pickle.dumps(policy)), as_dt(now)) == first
 
 
+@QUARTER
 @given(
     sla_policies(calendars=business_calendars(first=FIRST, last=LAST)),
     event_histories(start_us=STARTS, max_events=4),

@@ -105,6 +105,8 @@ def test_an_opening_event_makes_a_ticket_with_every_initial_field() -> None:
 def test_a_history_must_start_with_one_opening_event_for_one_ticket() -> None:
     with pytest.raises(InvalidValueError, match="TicketOpened event first"):
         fold_events([MajorSet(reason="r", **common())])
+    with pytest.raises(InvalidValueError, match="expected an Event"):
+        fold_events([opened(), "closed"])  # type: ignore[list-item]
     with pytest.raises(InvalidValueError, match="no TicketOpened event after the first"):
         fold_events([opened(), opened()])
     with pytest.raises(InvalidValueError, match="the ticket's id 'INC-1'"):

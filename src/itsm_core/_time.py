@@ -40,15 +40,35 @@ def to_us(value: datetime, field: str = "at") -> int:
     return (delta.days * 86_400 + delta.seconds) * US_PER_SECOND + delta.microseconds
 
 
+@lru_cache(maxsize=512)
+def _pendulum_zone(name: str) -> pendulum.Timezone | pendulum.FixedTimezone:
+    return pendulum.timezone(name)
+
+
 def from_us(us: int, tz: str | tzinfo = "UTC") -> pendulum.DateTime:
     """The ``pendulum.DateTime`` of an epoch-microsecond instant, shown in ``tz``.
+
+    Built field by field from the stdlib conversion (several times faster than
+    ``pendulum.instance(...).in_timezone(...)``), keeping ``fold`` so a repeated
+    local time names the right instant.
 
     >>> from_us(1_000_000).isoformat()
     '1970-01-01T00:00:01+00:00'
     """
-    zone = tz if isinstance(tz, str) else getattr(tz, "key", None) or "UTC"
-    dt = _EPOCH + timedelta(microseconds=us)
-    return pendulum.instance(dt).in_timezone(zone)
+    name = tz if isinstance(tz, str) else getattr(tz, "key", None) or "UTC"
+    zone_ = _pendulum_zone(name)
+    local = (_EPOCH + timedelta(microseconds=us)).astimezone(zone_)
+    return pendulum.DateTime(
+        local.year,
+        local.month,
+        local.day,
+        local.hour,
+        local.minute,
+        local.second,
+        local.microsecond,
+        tzinfo=zone_,
+        fold=local.fold,
+    )
 
 
 def td_to_us(value: timedelta, field: str = "duration") -> int:

@@ -149,6 +149,25 @@ class Ticket:
     :data:`CATEGORIES` and always matches the lifecycle's category of
     ``state``. ``version`` counts the events folded into the ticket.
 
+    The fields, by group:
+
+    * identity: ``id``, ``type`` (the lifecycle's name), ``title``,
+      ``description``, ``requester``, ``customer``, ``watchers``;
+    * where it is: ``state``, ``state_category``, ``hold_reason`` (while on
+      hold), ``resolution_code`` and ``resolution`` (while resolved),
+      ``approval`` (``requested``, ``approved``, ``refused``) and ``approvers``;
+    * who works on it: ``assignee``, ``group`` and the group's ``support_line``;
+    * importance: ``impact``, ``urgency``, ``derived_priority`` (from the
+      matrix), ``priority_override`` (by hand, with a reason in the events),
+      ``major`` and ``effective_priority`` (major tier > override > derived);
+    * classification: ``category``, ``service`` and typed ``custom_fields``
+      (sorted ``(name, value)`` pairs, read with :meth:`custom`);
+    * ``links`` to other tickets (:class:`Link`);
+    * time: ``opened_at``, ``updated_at``, ``first_response_at`` (the first
+      public reply by someone other than the requester), ``resolved_at``
+      (cleared on reopening), ``closed_at`` (entering a final state);
+    * counters: ``reassignments``, ``reopenings``.
+
     >>> from datetime import datetime, timezone
     >>> at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
     >>> t = Ticket(id="INC-1", type="incident", state="new", state_category="new",
@@ -681,7 +700,9 @@ def fold_events(events: Iterable[Event], ticket: Ticket | None = None) -> Ticket
     itsm_core.errors.InvalidValueError: events: expected at least one event, got []
     """
     current = ticket
-    for event in events:
+    for index, event in enumerate(events):
+        if not isinstance(event, Event):
+            raise InvalidValueError(f"events[{index}]", event, "an Event")
         current = event.apply_to(current)
     if current is None:
         raise InvalidValueError("events", [], "at least one event")

@@ -387,7 +387,15 @@ def _check_rules(rules: Iterable[EscalationRule]) -> tuple[EscalationRule, ...]:
 
 
 def _policy_for(policies: tuple[SlaPolicy, ...], rule: EscalationRule, index: int) -> SlaPolicy:
-    metric = rule.trigger.metric
+    metric, wanted = rule.trigger.metric, rule.trigger.policy
+    if wanted is not None:
+        named = [p for p in policies if p.name == wanted]
+        if not named:
+            known = ", ".join(p.name for p in policies) or "none: no SLA policy given"
+            raise InvalidValueError(
+                f"rules[{index}].trigger.policy", wanted, f"a policy evaluated ({known})"
+            )
+        policies = tuple(named)
     for policy in policies:
         if any(m.name == metric for m in policy.metrics):
             return policy
@@ -525,16 +533,21 @@ class _Plan:
             return ticket.support_line
         return self.structure.line_of(ticket.group)
 
-    def watched(self, rule: EscalationRule, at_us: int) -> bool:
-        """Whether ``rule`` watches the ticket as of ``at_us`` (never a closed or cancelled one)."""
+    def watched(self, point: _Point, at_us: int) -> bool:
+        """Whether the point's rule and level watch the ticket as of ``at_us``.
+
+        Never a closed or cancelled ticket.
+        """
         h = self.history
         index = max(bisect_right(h.at, at_us) - 1, 0)
         if h.states[index][1] in FINAL_CATEGORIES:
             return False
-        if rule.conditions == _ANY_TICKET:  # no need to fold the ticket
+        rule, level = point.rule.conditions, point.level.conditions
+        if rule == _ANY_TICKET and level == _ANY_TICKET:  # no need to fold the ticket
             return True
         ticket = h.ticket_after(index)
-        return rule.conditions.matches(ticket, line=self._line(ticket))
+        line = self._line(ticket)
+        return rule.matches(ticket, line=line) and level.matches(ticket, line=line)
 
     def due(self) -> tuple[DueEscalation, ...]:
         h = self.history
@@ -543,7 +556,7 @@ class _Plan:
             for p in self.points
             if p.due
             and (p.rule.name, p.level_index, p.cycle) not in h.fired
-            and self.watched(p.rule, p.at_us)
+            and self.watched(p, p.at_us)
         ]
         found.sort(key=lambda p: (p.at_us, p.rule_index, p.level_index, p.cycle))
         return tuple(
@@ -567,7 +580,7 @@ class _Plan:
                 continue
             if (p.rule.name, p.level_index, p.cycle) in self.history.fired:
                 continue
-            if not self.watched(p.rule, self.now_us):
+            if not self.watched(p, self.now_us):
                 continue
             best = p.at_us if best is None else min(best, p.at_us)
         return best

@@ -59,8 +59,9 @@ class TriggerKind(enum.StrEnum):
     * ``sla_due``: a business offset before (negative) or after the metric's
       due instant (GLPI's escalation levels); levels set ``offset``.
     * ``no_reply``: the requester waiting for a public agent reply; the wait
-      starts at opening or at a public requester message and ends at a public
-      agent reply or when the ticket is resolved; levels set ``after``.
+      starts at opening, at a public requester message or at a reopening, and
+      ends at a public agent reply or when the ticket is resolved (it keeps
+      counting while the ticket is on hold); levels set ``after``.
     * ``time_in_state``: time spent in matching states; a new visit is a new
       clock; levels set ``after``.
     * ``request``: an explicit :class:`~itsm_core.escalation.EscalationRequested`
@@ -96,8 +97,10 @@ THRESHOLD_FIELD: dict[TriggerKind, str] = {
 class Trigger:
     """The clock a rule watches; build one with the class methods.
 
-    ``metric`` names the SLA metric of the ``sla_*`` kinds; ``states``,
-    ``categories`` and ``hold_reasons`` choose the states of
+    ``metric`` names the SLA metric of the ``sla_*`` kinds, in the policy
+    named ``policy`` when several are evaluated (an SLA and an OLA may both
+    measure ``resolution``; default: the first policy that has the metric).
+    ``states``, ``categories`` and ``hold_reasons`` choose the states of
     ``time_in_state`` (any that is set must match); ``requests`` the request
     kinds of ``request`` (empty: any); ``bounces_only`` counts, for
     ``reassignments``, only the moves back to a group (or person, without
@@ -116,6 +119,7 @@ class Trigger:
 
     kind: TriggerKind = attrs.field(converter=TriggerKind)
     metric: str | None = None
+    policy: str | None = None
     states: tuple[str, ...] = attrs.field(default=(), converter=_names)
     categories: tuple[str, ...] = attrs.field(default=(), converter=_names)
     hold_reasons: tuple[str, ...] = attrs.field(default=(), converter=_names)
@@ -127,6 +131,12 @@ class Trigger:
         sla = self.kind in (TriggerKind.SLA_PERCENT, TriggerKind.SLA_DUE)
         if sla and (not isinstance(self.metric, str) or not self.metric.strip()):
             raise InvalidValueError("trigger.metric", self.metric, "the name of an SLA metric")
+        if self.policy is not None and (
+            not sla or not isinstance(self.policy, str) or not self.policy.strip()
+        ):
+            raise InvalidValueError(
+                "trigger.policy", self.policy, "a policy name, for SLA triggers only"
+            )
         if not sla and self.metric is not None:
             raise InvalidValueError(
                 "trigger.metric", self.metric, f"None (a {self.kind} trigger reads no SLA metric)"
@@ -150,22 +160,22 @@ class Trigger:
             raise InvalidValueError("trigger.business", self.business, "True or False")
 
     @classmethod
-    def sla_percent(cls, metric: str) -> Trigger:
+    def sla_percent(cls, metric: str, *, policy: str | None = None) -> Trigger:
         """Levels at percentages of ``metric``'s target.
 
         >>> Trigger.sla_percent("first_response").metric
         'first_response'
         """
-        return cls(kind=TriggerKind.SLA_PERCENT, metric=metric)
+        return cls(kind=TriggerKind.SLA_PERCENT, metric=metric, policy=policy)
 
     @classmethod
-    def sla_due(cls, metric: str) -> Trigger:
+    def sla_due(cls, metric: str, *, policy: str | None = None) -> Trigger:
         """Levels at business offsets from ``metric``'s due instant (negative: before).
 
-        >>> Trigger.sla_due("resolution").kind.value
-        'sla_due'
+        >>> Trigger.sla_due("resolution", policy="network OLA").policy
+        'network OLA'
         """
-        return cls(kind=TriggerKind.SLA_DUE, metric=metric)
+        return cls(kind=TriggerKind.SLA_DUE, metric=metric, policy=policy)
 
     @classmethod
     def no_reply(cls, *, business: bool = True) -> Trigger:
@@ -429,6 +439,56 @@ def _actions(value: Iterable[Action] | Action) -> tuple[Action, ...]:
 
 
 @attrs.frozen(kw_only=True)
+class EscalationConditions:
+    """Which tickets a rule watches; every field that is set must match (empty: anything).
+
+    Conditions are checked on the ticket as it was at the instant a level was
+    reached (the ticket folded from the events up to that instant). ``lines``
+    match the ticket's support line, or the line of its group in the support
+    structure when the ticket records none; ``major`` matches the major flag.
+
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 3, 2, tzinfo=timezone.utc)
+    >>> t = Ticket(id="INC-1", type="incident", state="new", state_category="new",
+    ...            title="t", requester="r", opened_at=at, updated_at=at,
+    ...            effective_priority="P2")
+    >>> EscalationConditions(types="incident", priorities=("P1", "P2")).matches(t)
+    True
+    """
+
+    types: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    priorities: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    categories: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    services: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    groups: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    lines: tuple[int, ...] = attrs.field(default=(), converter=_ints)
+    major: bool | None = None
+
+    def __attrs_post_init__(self) -> None:
+        for field in ("types", "priorities", "categories", "services", "groups"):
+            _check_names(f"conditions.{field}", getattr(self, field))
+        for i, line in enumerate(self.lines):
+            if not isinstance(line, int) or isinstance(line, bool) or line < 1:
+                raise InvalidValueError(
+                    f"conditions.lines[{i}]", line, "a line number of 1 or more"
+                )
+
+    def matches(self, ticket: Ticket, *, line: int | None = None) -> bool:
+        """Whether ``ticket`` (on support ``line``, defaulting to its own) is watched."""
+        if line is None:
+            line = ticket.support_line
+        return (
+            (not self.types or ticket.type in self.types)
+            and (not self.priorities or ticket.effective_priority in self.priorities)
+            and (not self.categories or ticket.category in self.categories)
+            and (not self.services or ticket.service in self.services)
+            and (not self.groups or ticket.group in self.groups)
+            and (not self.lines or line in self.lines)
+            and (self.major is None or ticket.major is self.major)
+        )
+
+
+@attrs.frozen(kw_only=True)
 class EscalationLevel:
     """One level of a rule: its threshold and its actions.
 
@@ -436,7 +496,8 @@ class EscalationLevel:
     :class:`TriggerKind`): ``percent`` of an SLA target (1 to 1000),
     ``offset`` from the SLA due instant (negative: before), ``after`` a
     duration (zero or more), or ``count`` reassignments (the level is reached
-    by the ``count + 1``-th).
+    by the ``count + 1``-th). ``conditions`` narrow the rule's conditions for
+    this level alone (GLPI's criteria per level), checked the same way.
 
     >>> from datetime import timedelta
     >>> EscalationLevel(percent=75, actions=Action.notify(roles="supervisor")).threshold
@@ -454,8 +515,11 @@ got datetime.timedelta(days=-1, seconds=82800)
     after: timedelta | None = None
     count: int | None = None
     name: str = ""
+    conditions: EscalationConditions = EscalationConditions()
 
     def __attrs_post_init__(self) -> None:
+        if not isinstance(self.conditions, EscalationConditions):
+            raise InvalidValueError("level.conditions", self.conditions, "EscalationConditions")
         if not self.actions:
             raise InvalidValueError("level.actions", self.actions, "at least one action")
         for i, action in enumerate(self.actions):
@@ -505,56 +569,6 @@ def _levels(value: Iterable[EscalationLevel] | EscalationLevel) -> tuple[Escalat
     if isinstance(value, EscalationLevel):
         return (value,)
     return tuple(value)
-
-
-@attrs.frozen(kw_only=True)
-class EscalationConditions:
-    """Which tickets a rule watches; every field that is set must match (empty: anything).
-
-    Conditions are checked on the ticket as it was at the instant a level was
-    reached (the ticket folded from the events up to that instant). ``lines``
-    match the ticket's support line, or the line of its group in the support
-    structure when the ticket records none; ``major`` matches the major flag.
-
-    >>> from datetime import datetime, timezone
-    >>> at = datetime(2026, 3, 2, tzinfo=timezone.utc)
-    >>> t = Ticket(id="INC-1", type="incident", state="new", state_category="new",
-    ...            title="t", requester="r", opened_at=at, updated_at=at,
-    ...            effective_priority="P2")
-    >>> EscalationConditions(types="incident", priorities=("P1", "P2")).matches(t)
-    True
-    """
-
-    types: tuple[str, ...] = attrs.field(default=(), converter=_names)
-    priorities: tuple[str, ...] = attrs.field(default=(), converter=_names)
-    categories: tuple[str, ...] = attrs.field(default=(), converter=_names)
-    services: tuple[str, ...] = attrs.field(default=(), converter=_names)
-    groups: tuple[str, ...] = attrs.field(default=(), converter=_names)
-    lines: tuple[int, ...] = attrs.field(default=(), converter=_ints)
-    major: bool | None = None
-
-    def __attrs_post_init__(self) -> None:
-        for field in ("types", "priorities", "categories", "services", "groups"):
-            _check_names(f"conditions.{field}", getattr(self, field))
-        for i, line in enumerate(self.lines):
-            if not isinstance(line, int) or isinstance(line, bool) or line < 1:
-                raise InvalidValueError(
-                    f"conditions.lines[{i}]", line, "a line number of 1 or more"
-                )
-
-    def matches(self, ticket: Ticket, *, line: int | None = None) -> bool:
-        """Whether ``ticket`` (on support ``line``, defaulting to its own) is watched."""
-        if line is None:
-            line = ticket.support_line
-        return (
-            (not self.types or ticket.type in self.types)
-            and (not self.priorities or ticket.effective_priority in self.priorities)
-            and (not self.categories or ticket.category in self.categories)
-            and (not self.services or ticket.service in self.services)
-            and (not self.groups or ticket.group in self.groups)
-            and (not self.lines or line in self.lines)
-            and (self.major is None or ticket.major is self.major)
-        )
 
 
 @attrs.frozen(kw_only=True)

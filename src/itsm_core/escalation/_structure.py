@@ -346,9 +346,19 @@ class SupportStructure:
     def next_line_for(self, ticket: Ticket, *, skill: str | None = None) -> SupportGroup | None:
         """:meth:`next_line` from the ticket's group, for its category and service.
 
-        A ticket without a group escalates to the route's group when that is on
-        a higher line than none at all (that is, to where it should have been
-        registered).
+        A ticket without a known group goes to its route's group, where
+        registration would have sent it.
+
+        >>> from datetime import datetime, timezone
+        >>> at = datetime(2026, 3, 2, tzinfo=timezone.utc)
+        >>> t = Ticket(id="INC-1", type="incident", state="new", state_category="new",
+        ...            title="t", requester="r", opened_at=at, updated_at=at, group="desk")
+        >>> desk = SupportStructure(groups=(
+        ...     SupportGroup(name="desk", line=1, members=("d",)),
+        ...     SupportGroup(name="admins", line=2, members=("a",)),
+        ... ), default_group="desk")
+        >>> desk.next_line_for(t).name
+        'admins'
         """
         if ticket.group is None or ticket.group not in self._by_name:
             return self.route(ticket)

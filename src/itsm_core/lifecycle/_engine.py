@@ -347,6 +347,10 @@ allowed here: cancel, hold, merge, resolve, start
             raise InvalidValueError(
                 "ticket.type", ticket.type, f"{self.name!r}, the type this lifecycle serves"
             )
+        if ticket.state not in self._triggers:
+            raise InvalidValueError(
+                "ticket.state", ticket.state, f"a state of lifecycle {self.name!r}"
+            )
         if at < ticket.updated_at:
             raise InvalidValueError(
                 "at", at, f"an instant at or after the ticket's last change {ticket.updated_at}"
@@ -412,6 +416,8 @@ allowed here: cancel, hold, merge, resolve, start
         """
         ticket: Ticket | None = None
         for index, event in enumerate(events):
+            if not isinstance(event, Event):
+                raise InvalidValueError(f"events[{index}]", event, "an Event")
             if isinstance(event, TicketOpened):
                 if event.type != self.name:
                     raise InvalidValueError(
@@ -495,6 +501,7 @@ allowed here: cancel, hold, merge, resolve, start
         >>> [a for a in lc.available_commands(t, "dana") if a.startswith("transition:")]
         ['transition:cancel']
         """
+        self.category_of(ticket.state)
         if ticket.is_final:
             return ()
         when = ticket.updated_at if at is None else at
@@ -1305,6 +1312,13 @@ class Lifecycles(Mapping[str, Lifecycle]):
             raise InvalidValueError(
                 "type", ticket_type, f"a ticket type: {', '.join(sorted(self._by_type))}"
             ) from None
+
+    def __contains__(self, ticket_type: object) -> bool:
+        return ticket_type in self._by_type
+
+    def get(self, ticket_type: str, default: Any = None) -> Any:
+        """The lifecycle of ``ticket_type``, or ``default`` when the desk has none."""
+        return self._by_type.get(ticket_type, default)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._by_type)

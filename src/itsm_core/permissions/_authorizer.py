@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from itsm_core.errors import InvalidValueError, PermissionDenied
+from itsm_core.permissions._engine import Destinations, _facts
 from itsm_core.permissions._model import Directory
-from itsm_core.permissions._policy import Decision, Destinations, Policy, _directory, _facts
+from itsm_core.permissions._policy import Decision, Policy, _directory
 from itsm_core.ticket import Assign, OpenTicket, Reassign, Ticket, Transition, Unwatch, Watch
 
 if TYPE_CHECKING:

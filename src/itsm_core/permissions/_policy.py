@@ -8,27 +8,32 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from itsm_core.errors import ConfigurationError, InvalidValueError, PermissionDenied, Problem
+from itsm_core.permissions._engine import (
+    Destinations,
+    _CGrant,
+    _Compiled,
+    _Ctx,
+    _Facts,
+    _facts,
+    _flatten,
+    _hierarchy_problems,
+    _permission_failure,
+    _relations_hold,
+    _role_problems,
+)
 from itsm_core.permissions._model import (
-    ANYONE,
     Directory,
     Grant,
     Permission,
     Principal,
     Role,
     pattern_problem,
-    state_matches,
 )
-from itsm_core.permissions._predicate import (
-    FALSE,
-    TRUE,
-    Predicate,
-    p_and,
-    p_contains,
-    p_eq,
-    p_in,
-    p_not,
-    p_or,
-    p_startswith,
+from itsm_core.permissions._predicate import Predicate, p_and, p_not, p_or
+from itsm_core.permissions._query import (
+    _permission_predicate,
+    _relations_predicate,
+    _scope_predicate,
 )
 from itsm_core.ticket import OpenTicket, Ticket
 
@@ -50,11 +55,7 @@ DEFAULT_RESTRICTED_FIELDS: tuple[str, ...] = (
 )
 _TICKET_FIELDS: tuple[str, ...] = tuple(a.name for a in attrs.fields(Ticket))
 _UNRESTRICTABLE = frozenset({"id", "type", "state", "state_category", "version"})
-_CACHE_LIMIT = 4096
 _EMPTY_DIRECTORY = Directory(())
-
-#: Destinations of a transition: (state, category or None when unknown); None: unknown.
-Destinations = tuple[tuple[str, str | None], ...] | None
 
 
 # ---------------------------------------------------------------------------- decisions
@@ -157,348 +158,6 @@ class TicketView:
         return dict(self.fields)
 
 
-# ---------------------------------------------------------------------------- facts
-
-
-@attrs.frozen
-class _Facts:
-    type: str
-    requester: str
-    assignee: str | None
-    group: str | None
-    watchers: tuple[str, ...]
-    customer: str | None
-    approvers: tuple[str, ...]
-    state: str | None
-    state_category: str | None
-
-
-def _facts(ticket: Ticket | OpenTicket | None) -> _Facts | Ticket | None:
-    # A ticket has every fact a decision reads; a ticket being opened has some.
-    if ticket is None or isinstance(ticket, Ticket):
-        return ticket
-    if isinstance(ticket, OpenTicket):
-        return _Facts(
-            ticket.type,
-            ticket.requester,
-            None,
-            None,
-            (),
-            ticket.customer,
-            (),
-            None,
-            None,
-        )
-    raise InvalidValueError("ticket", ticket, "a Ticket, an OpenTicket (for 'create') or None")
-
-
-class _Ctx:
-    """One question: who, on which ticket, with which facts about the requester."""
-
-    __slots__ = ("_requester", "directory", "facts", "memberships", "principal")
-
-    def __init__(
-        self,
-        principal: Principal,
-        memberships: frozenset[str],
-        facts: _Facts | Ticket | None,
-        directory: Directory,
-    ) -> None:
-        self.principal = principal
-        self.memberships = memberships
-        self.facts = facts
-        self.directory = directory
-        self._requester: Principal | None = None
-
-    def requester(self) -> Principal:
-        if self._requester is None:
-            assert self.facts is not None
-            self._requester = self.directory.get(self.facts.requester)
-        return self._requester
-
-    def tenant(self) -> str | None:
-        assert self.facts is not None
-        if self.facts.customer is not None:
-            return self.facts.customer
-        return self.requester().organization
-
-    def relation_holds(self, relation: str) -> bool:
-        if relation == ANYONE:
-            return True
-        facts = self.facts
-        if facts is None:
-            return False
-        me = self.principal
-        if relation == "requester":
-            return facts.requester == me.id
-        if relation == "assignee":
-            return facts.assignee == me.id
-        if relation == "watcher":
-            return me.id in facts.watchers
-        if relation == "assignee_group":
-            return facts.group is not None and facts.group in self.memberships
-        if relation == "approver":
-            return me.id in facts.approvers
-        if relation == "same_organization":
-            return me.organization is not None and self.tenant() == me.organization
-        # same_department
-        return me.department is not None and self.requester().department == me.department
-
-
-class _CGrant:
-    """A grant compiled: its role's flattened permissions and its scope expanded."""
-
-    __slots__ = (
-        "deny",
-        "departments",
-        "grant",
-        "groups",
-        "index",
-        "permissions",
-        "relations",
-        "tenants",
-        "types",
-    )
-
-    def __init__(
-        self,
-        index: int,
-        grant: Grant,
-        permissions: tuple[Permission, ...],
-        expand: Any,
-    ) -> None:
-        self.index = index
-        self.grant = grant
-        self.deny = grant.deny
-        self.permissions = permissions
-        scope = grant.scope
-        self.groups: frozenset[str] | None = expand(scope.groups, scope.recursive)
-        self.departments: frozenset[str] | None = expand(scope.departments, scope.recursive)
-        self.tenants: frozenset[str] | None = expand(scope.tenants, scope.recursive)
-        self.types: frozenset[str] | None = frozenset(scope.types) if scope.types else None
-        self.relations: tuple[str, ...] | None = (
-            None if grant.relations == (ANYONE,) else grant.relations
-        )
-
-    def label(self) -> str:
-        return f"grant #{self.index} ({self.grant.describe()})"
-
-    def scope_failure(self, ctx: _Ctx) -> str | None:
-        facts = ctx.facts
-        if facts is None:
-            if self.groups or self.departments or self.tenants or self.types:
-                return "it is scoped and there is no ticket"
-            return None
-        if self.types is not None and facts.type not in self.types:
-            return f"ticket type {facts.type!r} is outside its scope"
-        if self.groups is not None and facts.group not in self.groups:
-            return f"ticket group {facts.group!r} is outside its scope"
-        if self.departments is not None:
-            department = ctx.requester().department
-            if department not in self.departments:
-                return f"requester's department {department!r} is outside its scope"
-        if self.tenants is not None:
-            tenant = ctx.tenant()
-            if tenant not in self.tenants:
-                return f"ticket's organization {tenant!r} is outside its scope"
-        return None
-
-
-def _relations_hold(relations: tuple[str, ...], ctx: _Ctx) -> bool:
-    return any(ctx.relation_holds(r) for r in relations)
-
-
-def _states_verdict(
-    patterns: tuple[str, ...], states: Iterable[tuple[str, str | None]], *, every: bool
-) -> bool | None:
-    """Whether every (or some) state matches one of the patterns; None when unknown."""
-    results: list[bool | None] = []
-    for state, category in states:
-        found: bool | None = False
-        for pattern in patterns:
-            hit = state_matches(pattern, state, category)
-            if hit:
-                found = True
-                break
-            if hit is None:
-                found = None
-        results.append(found)
-    if not results:
-        return False
-    if every:
-        if all(r is True for r in results):
-            return True
-        return False if any(r is False for r in results) else None
-    if any(r is True for r in results):
-        return True
-    return None if any(r is None for r in results) else False
-
-
-def _permission_failure(
-    permission: Permission,
-    ctx: _Ctx,
-    action: str,
-    amount: int | None,
-    destinations: Destinations,
-    *,
-    deny: bool,
-) -> str | None:
-    """Why ``permission`` does not apply (``None``: it applies).
-
-    Allow permissions apply only when every condition is known to hold; deny
-    permissions also apply when a destination state is unknown (the cautious
-    reading), and ignore amounts (a deny refuses any amount).
-    """
-    if permission.relations != (ANYONE,) and not _relations_hold(permission.relations, ctx):
-        return f"it requires the relation {' or '.join(permission.relations)}"
-    if permission.from_states or permission.to_states:
-        if not action.startswith("transition:"):
-            return "its state conditions apply to transitions only"
-        facts = ctx.facts
-        if permission.from_states:
-            if facts is None or facts.state is None:
-                return "it requires a ticket in a given state"
-            here = ((facts.state, facts.state_category),)
-            if not _states_verdict(permission.from_states, here, every=True):
-                return f"the ticket's state {facts.state!r} is not one of its from-states"
-        if permission.to_states:
-            if destinations is None:
-                if deny:
-                    return None
-                return "the destination state is unknown (pass to_state or lifecycles)"
-            verdict = _states_verdict(permission.to_states, destinations, every=not deny)
-            if verdict is None and deny:
-                return None
-            if not verdict:
-                reached = ", ".join(s for s, _ in destinations) or "nothing"
-                return f"the transition reaches {reached}, not one of its to-states"
-    if not deny and permission.limit is not None:
-        if amount is None:
-            return f"it covers amounts up to {permission.limit} and no amount was given"
-        if amount > permission.limit:
-            return f"the amount {amount} is above its limit {permission.limit}"
-    return None
-
-
-# ---------------------------------------------------------------------------- policy
-
-
-def _role_problems(roles: tuple[Role, ...]) -> tuple[list[Problem], dict[str, Role]]:
-    problems: list[Problem] = []
-    by_name: dict[str, Role] = {}
-    for index, role in enumerate(roles):
-        if not isinstance(role, Role):
-            problems.append(Problem(f"roles[{index}]", f"expected a Role, got {role!r}"))
-            continue
-        if role.name in by_name:
-            problems.append(Problem(f"roles[{index}].name", f"duplicate role {role.name!r}"))
-            continue
-        by_name[role.name] = role
-    for index, role in enumerate(roles):
-        if not isinstance(role, Role):
-            continue
-        for j, included in enumerate(role.includes):
-            if included not in by_name:
-                problems.append(
-                    Problem(
-                        f"roles[{index}].includes[{j}]",
-                        f"unknown role {included!r}; known: {', '.join(sorted(by_name))}",
-                    )
-                )
-    # cycles: depth-first search in definition order, report each cycle once
-    state: dict[str, int] = {}
-    reported: set[frozenset[str]] = set()
-
-    def visit(name: str, path: list[str]) -> None:
-        state[name] = 1
-        path.append(name)
-        for j, included in enumerate(by_name[name].includes):
-            if included not in by_name:
-                continue
-            if state.get(included) == 1:
-                cycle = [*path[path.index(included) :], included]
-                key = frozenset(cycle)
-                if key not in reported:
-                    reported.add(key)
-                    problems.append(
-                        Problem(
-                            f"roles[{_role_index(roles, name)}].includes[{j}]",
-                            "role inclusion cycle: " + " -> ".join(cycle),
-                        )
-                    )
-            elif included not in state:
-                visit(included, path)
-        path.pop()
-        state[name] = 2
-
-    for name in by_name:
-        if name not in state:
-            visit(name, [])
-    return problems, by_name
-
-
-def _role_index(roles: tuple[Role, ...], name: str) -> int:
-    return next(i for i, r in enumerate(roles) if isinstance(r, Role) and r.name == name)
-
-
-def _flatten(by_name: dict[str, Role], name: str) -> tuple[Permission, ...]:
-    seen: set[str] = set()
-    out: list[Permission] = []
-    stack = [name]
-    order: list[str] = []
-    while stack:
-        current = stack.pop(0)
-        if current in seen:
-            continue
-        seen.add(current)
-        order.append(current)
-        stack.extend(by_name[current].includes)
-    for role_name in order:
-        for permission in by_name[role_name].permissions:
-            if permission not in out:
-                out.append(permission)
-    return tuple(out)
-
-
-def _hierarchy_problems(hierarchy: tuple[tuple[str, str], ...]) -> list[Problem]:
-    problems: list[Problem] = []
-    parents: dict[str, str] = {}
-    for index, pair in enumerate(hierarchy):
-        ok = (
-            isinstance(pair, tuple)
-            and len(pair) == 2
-            and all(isinstance(x, str) and x and not x.isspace() for x in pair)
-        )
-        if not ok:
-            problems.append(
-                Problem(f"hierarchy[{index}]", f"expected a (child, parent) pair, got {pair!r}")
-            )
-            continue
-        child, parent = pair
-        if child == parent:
-            problems.append(Problem(f"hierarchy[{index}]", f"{child!r} is its own parent"))
-        elif child in parents:
-            problems.append(
-                Problem(
-                    f"hierarchy[{index}]",
-                    f"{child!r} already has the parent {parents[child]!r}",
-                )
-            )
-        else:
-            parents[child] = parent
-    for child in parents:
-        seen = [child]
-        current = child
-        while current in parents:
-            current = parents[current]
-            if current in seen:
-                if current == child:
-                    problems.append(Problem("hierarchy", "cycle: " + " -> ".join([*seen, current])))
-                break
-            seen.append(current)
-    return problems
-
-
 def _hierarchy_converter(value: object) -> object:
     # Canonical order (sorted), so equal hierarchies compare equal whatever their source order.
     if isinstance(value, Mapping):
@@ -511,102 +170,6 @@ def _hierarchy_converter(value: object) -> object:
 
 def _tuple(value: object) -> object:
     return tuple(value) if isinstance(value, list) else value
-
-
-class _Compiled:
-    """Everything a policy precomputes once: flattened roles, indexes, caches."""
-
-    __slots__ = (
-        "action_cache",
-        "by_group",
-        "by_principal",
-        "children",
-        "everyone",
-        "grants",
-        "parents",
-        "restricted",
-        "subject_cache",
-    )
-
-    def __init__(self, policy: Policy, by_name: dict[str, Role]) -> None:
-        self.parents: dict[str, str] = dict(policy.hierarchy)
-        children: dict[str, list[str]] = {}
-        for child, parent in policy.hierarchy:
-            children.setdefault(parent, []).append(child)
-        self.children = children
-        flat = {name: _flatten(by_name, name) for name in by_name}
-        self.grants = tuple(
-            _CGrant(i, g, flat[g.role], self.expand) for i, g in enumerate(policy.grants)
-        )
-        self.by_principal: dict[str, list[int]] = {}
-        self.by_group: dict[str, list[int]] = {}
-        self.everyone: list[int] = []
-        for cg in self.grants:
-            g = cg.grant
-            if g.group is not None:
-                self.by_group.setdefault(g.group, []).append(cg.index)
-            elif g.principal == "*":
-                self.everyone.append(cg.index)
-            else:
-                assert g.principal is not None
-                self.by_principal.setdefault(g.principal, []).append(cg.index)
-        self.restricted = frozenset(policy.restricted_fields)
-        self.action_cache: dict[str, tuple[tuple[int, tuple[Permission, ...]], ...]] = {}
-        self.subject_cache: dict[tuple[str, tuple[str, ...]], tuple[frozenset[str], frozenset[int]]]
-        self.subject_cache = {}
-
-    def expand(self, names: tuple[str, ...], recursive: bool) -> frozenset[str] | None:
-        if not names:
-            return None
-        out = set(names)
-        if recursive:
-            todo = list(names)
-            while todo:
-                for child in self.children.get(todo.pop(), ()):
-                    if child not in out:
-                        out.add(child)
-                        todo.append(child)
-        return frozenset(out)
-
-    def memberships(self, groups: tuple[str, ...]) -> frozenset[str]:
-        out = set(groups)
-        for group in groups:
-            current = group
-            while current in self.parents and self.parents[current] not in out:
-                current = self.parents[current]
-                out.add(current)
-        return frozenset(out)
-
-    def subject(self, principal: Principal) -> tuple[frozenset[str], frozenset[int]]:
-        key = (principal.id, principal.groups)
-        found = self.subject_cache.get(key)
-        if found is not None:
-            return found
-        memberships = self.memberships(principal.groups)
-        indexes = set(self.everyone)
-        indexes.update(self.by_principal.get(principal.id, ()))
-        for group in memberships:
-            indexes.update(self.by_group.get(group, ()))
-        found = (memberships, frozenset(indexes))
-        if len(self.subject_cache) >= _CACHE_LIMIT:
-            self.subject_cache.clear()
-        self.subject_cache[key] = found
-        return found
-
-    def for_action(self, action: str) -> tuple[tuple[int, tuple[Permission, ...]], ...]:
-        found = self.action_cache.get(action)
-        if found is not None:
-            return found
-        rows: list[tuple[int, tuple[Permission, ...]]] = []
-        for cg in self.grants:
-            matching = tuple(p for p in cg.permissions if p.covers(action))
-            if matching:
-                rows.append((cg.index, matching))
-        found = tuple(rows)
-        if len(self.action_cache) >= _CACHE_LIMIT:
-            self.action_cache.clear()
-        self.action_cache[action] = found
-        return found
 
 
 @attrs.frozen(kw_only=True)
@@ -677,7 +240,11 @@ class Policy:
                 )
         if problems:
             raise ConfigurationError(problems)
-        object.__setattr__(self, "_compiled", _Compiled(self, by_name))
+        object.__setattr__(
+            self,
+            "_compiled",
+            _Compiled(self.grants, self.hierarchy, self.restricted_fields, by_name),
+        )
 
     # -- building ------------------------------------------------------------
 
@@ -1224,116 +791,3 @@ def _destinations(
     return tuple(
         (c.dest, c.dest_category) for c in lifecycle.transitions_from(ticket.state, trigger)
     )
-
-
-# ---------------------------------------------------------------------------- predicates
-
-
-def _ids_predicate(directory: Directory, field: str, values: Iterable[str]) -> Predicate:
-    return p_in("requester", directory.ids_where(field, values))
-
-
-def _tenant_predicate(tenants: Iterable[str], directory: Directory) -> Predicate:
-    wanted = sorted(set(tenants))
-    return p_or(
-        p_in("customer", wanted),
-        p_and(p_eq("customer", None), _ids_predicate(directory, "organization", wanted)),
-    )
-
-
-def _scope_predicate(cg: _CGrant, directory: Directory) -> Predicate:
-    parts: list[Predicate] = []
-    if cg.types is not None:
-        parts.append(p_in("type", sorted(cg.types)))
-    if cg.groups is not None:
-        parts.append(p_in("group", sorted(cg.groups)))
-    if cg.departments is not None:
-        parts.append(_ids_predicate(directory, "department", cg.departments))
-    if cg.tenants is not None:
-        parts.append(_tenant_predicate(cg.tenants, directory))
-    return p_and(*parts)
-
-
-def _relation_predicate(
-    relation: str, who: Principal, memberships: frozenset[str], directory: Directory
-) -> Predicate:
-    if relation == ANYONE:
-        return TRUE
-    if relation == "requester":
-        return p_eq("requester", who.id)
-    if relation == "assignee":
-        return p_eq("assignee", who.id)
-    if relation == "watcher":
-        return p_contains("watchers", who.id)
-    if relation == "approver":
-        return p_contains("approvers", who.id)
-    if relation == "assignee_group":
-        return p_in("group", sorted(memberships))
-    if relation == "same_organization":
-        if who.organization is None:
-            return FALSE
-        return _tenant_predicate((who.organization,), directory)
-    if who.department is None:
-        return FALSE
-    return _ids_predicate(directory, "department", (who.department,))
-
-
-def _relations_predicate(
-    relations: tuple[str, ...] | None,
-    who: Principal,
-    memberships: frozenset[str],
-    directory: Directory,
-) -> Predicate:
-    if relations is None:
-        return TRUE
-    return p_or(*(_relation_predicate(r, who, memberships, directory) for r in relations))
-
-
-def _state_predicate(patterns: tuple[str, ...]) -> Predicate:
-    parts: list[Predicate] = []
-    for pattern in patterns:
-        if pattern.startswith("category:"):
-            parts.append(p_eq("state_category", pattern[len("category:") :]))
-        elif pattern == "*":
-            return TRUE
-        elif pattern.endswith("*"):
-            parts.append(p_startswith("state", pattern[:-1]))
-        else:
-            parts.append(p_eq("state", pattern))
-    return p_or(*parts)
-
-
-def _permission_predicate(
-    permission: Permission,
-    who: Principal,
-    memberships: frozenset[str],
-    directory: Directory,
-    action: str,
-    amount: int | None,
-    destinations: Destinations,
-    deny: bool,
-) -> Predicate:
-    parts = [
-        _relations_predicate(
-            None if permission.relations == (ANYONE,) else permission.relations,
-            who,
-            memberships,
-            directory,
-        )
-    ]
-    if permission.from_states or permission.to_states:
-        if not action.startswith("transition:"):
-            return FALSE
-        if permission.from_states:
-            parts.append(_state_predicate(permission.from_states))
-        if permission.to_states:
-            if destinations is None:
-                if not deny:
-                    return FALSE
-            else:
-                verdict = _states_verdict(permission.to_states, destinations, every=not deny)
-                if not (verdict or (verdict is None and deny)):
-                    return FALSE
-    if not deny and permission.limit is not None and (amount is None or amount > permission.limit):
-        return FALSE
-    return p_and(*parts)

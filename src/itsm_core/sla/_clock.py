@@ -463,10 +463,10 @@ class _Fold:
         except NeverOpenError:
             return None
 
-    def breach_instant(self, run: _Run, target: int) -> int | None:
-        """When the cycle's running segments first exceeded ``target`` (None: never)."""
+    def breach_instant(self, segments: list[tuple[int, int]], target: int) -> int | None:
+        """When running ``segments`` first exceeded ``target`` (None: never)."""
         total = 0
-        for start, end in run.segments:
+        for start, end in segments:
             length = self.elapsed_us(start, end)
             if total + length > target:
                 return self.calendar.add_us(start, target - total)
@@ -518,12 +518,18 @@ class _Fold:
         run.stage = stage
 
     def retarget(self, run: _Run, at: int, target: int, index: int) -> None:
+        # The running segment stays open: splitting it here would move a breach that
+        # lands exactly on its boundary (breach instants are computed per segment).
+        segments = run.segments
         if run.stage is _RUNNING:
-            self.close_segment(run, at)
-            run.seg_start = at
+            segments = [*segments, (run.seg_start, at)]
+            if run.breached is None:  # a breach of the old target since the segment began
+                run.breached = self.breach_instant(segments, run.target)
+                if run.breached is not None:
+                    self.note(run, run.breached, Stage.BREACHED, "deadline", None)
         was_breached = run.breached is not None
         run.target = target
-        run.breached = self.breach_instant(run, target)
+        run.breached = self.breach_instant(segments, target)
         if was_breached and run.breached is None:
             self.note(run, at, run.stage, "priority_changed", index)
         elif not was_breached and run.breached is not None:

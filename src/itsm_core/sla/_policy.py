@@ -281,7 +281,9 @@ class Applicability:
     groups: tuple[str, ...] = attrs.field(default=(), converter=_names)
 
     def matches(self, ticket: Ticket, *, customer: str | None = None) -> bool:
-        """Whether ``ticket`` (of ``customer``, when the host knows it) is covered."""
+        """Whether ``ticket`` is covered; ``customer`` defaults to the ticket's own."""
+        if customer is None:
+            customer = ticket.customer
         checks = (
             (self.types, ticket.type),
             (self.priorities, ticket.effective_priority),

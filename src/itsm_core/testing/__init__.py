@@ -45,6 +45,7 @@ from itsm_core.testing._permission_strategies import (
     permission_tickets,
     permissions,
     principals,
+    register_permission_strategies,
     roles,
 )
 from itsm_core.testing._priority_strategies import (
@@ -59,6 +60,7 @@ from itsm_core.testing._sla_strategies import PRIORITIES, event_histories, sla_p
 from itsm_core.testing._ticket_strategies import (
     TICKET_ACTORS,
     TicketHistory,
+    register_ticket_strategies,
     ticket_commands,
     ticket_histories,
     tickets,
@@ -104,6 +106,8 @@ __all__ = [
     "principals",
     "priority_levels",
     "priority_matrices",
+    "register_permission_strategies",
+    "register_ticket_strategies",
     "requester_masks",
     "roles",
     "scales",

@@ -57,6 +57,15 @@ SUPPORT_GROUP_NAMES: tuple[tuple[str, ...], ...] = (
 #: The request kinds the strategies use.
 REQUEST_KINDS: tuple[str, ...] = ("manager", "supervisor")
 _CATEGORIES = ("access", "network", "printing")
+# What a group may cover: anything first (the simplest), then one or two categories.
+_COVERAGE: tuple[tuple[str, ...], ...] = (
+    (),
+    ("access",),
+    ("network",),
+    ("printing",),
+    ("access", "network"),
+    ("network", "printing"),
+)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Open categories the walk moves between, and the states it names them by.
 _WALK = (
@@ -79,15 +88,15 @@ def support_structures(draw: st.DrawFn, *, external: bool | None = None) -> Supp
     for line, names in enumerate(SUPPORT_GROUP_NAMES, start=1):
         count = draw(st.integers(1, len(names)))
         for name in names[:count]:
-            categories = draw(st.lists(st.sampled_from(_CATEGORIES), max_size=2, unique=True))
+            categories = _COVERAGE[draw(st.integers(0, len(_COVERAGE) - 1))]
             groups.append(
                 SupportGroup(
                     name=name,
                     line=line,
                     members=(f"{name}-1", f"{name}-2"),
-                    categories=tuple(categories),
-                    supervisor=draw(st.sampled_from((f"{name}-lead", None))),
-                    manager=draw(st.sampled_from((f"{name}-manager", None))),
+                    categories=categories,
+                    supervisor=f"{name}-lead" if draw(st.booleans()) else None,
+                    manager=f"{name}-manager" if draw(st.booleans()) else None,
                 )
             )
     if external if external is not None else draw(st.booleans()):
@@ -99,6 +108,12 @@ def support_structures(draw: st.DrawFn, *, external: bool | None = None) -> Supp
     return SupportStructure(groups=tuple(groups), default_group="help-desk", manager="head")
 
 
+_NARROW = (
+    EscalationConditions(),
+    EscalationConditions(),
+    EscalationConditions(lines=(1,)),
+    EscalationConditions(priorities=("P1", "P2")),
+)
 _NOTIFY = (
     Action.notify(roles="assignee"),
     Action.notify(roles=("supervisor", "manager")),
@@ -117,14 +132,18 @@ def _levels(draw: st.DrawFn, kind: TriggerKind) -> tuple[EscalationLevel, ...]:
     levels = []
     for value in values:
         action = _NOTIFY[draw(st.integers(0, len(_NOTIFY) - 1))]
+        narrow = _NARROW[draw(st.integers(0, len(_NARROW) - 1))]
         if kind is TriggerKind.SLA_PERCENT:
-            levels.append(EscalationLevel(percent=value, actions=action))
+            level = EscalationLevel(percent=value, actions=action, conditions=narrow)
         elif kind is TriggerKind.REASSIGNMENTS:
-            levels.append(EscalationLevel(count=value, actions=action))
+            level = EscalationLevel(count=value, actions=action, conditions=narrow)
         elif kind is TriggerKind.SLA_DUE:
-            levels.append(EscalationLevel(offset=timedelta(minutes=value), actions=action))
+            offset = timedelta(minutes=value)
+            level = EscalationLevel(offset=offset, actions=action, conditions=narrow)
         else:
-            levels.append(EscalationLevel(after=timedelta(minutes=value), actions=action))
+            after = timedelta(minutes=value)
+            level = EscalationLevel(after=after, actions=action, conditions=narrow)
+        levels.append(level)
     return tuple(levels)
 
 

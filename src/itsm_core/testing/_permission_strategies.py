@@ -46,6 +46,7 @@ __all__ = [
     "permission_tickets",
     "permissions",
     "principals",
+    "register_permission_strategies",
     "roles",
 ]
 
@@ -395,3 +396,25 @@ def example_history() -> tuple[Ticket, tuple[Event, ...]]:
         ticket, events = desk.apply(ticket, command, actor="dana", at=_AT)
         history += events
     return ticket, history
+
+
+def register_permission_strategies() -> None:
+    """Make ``st.from_type`` draw the permission types from the strategies above.
+
+    ``Permission``, ``Role``, ``Scope``, ``Grant``, ``Policy``, ``Principal``
+    and ``Directory``; meant for the ``hypothesis`` entry point.
+
+    >>> from hypothesis import given, strategies as st
+    >>> register_permission_strategies()
+    >>> @given(st.from_type(Policy))
+    ... def test(policy):
+    ...     assert Policy.from_dict(policy.to_dict()) == policy
+    >>> test()
+    """
+    st.register_type_strategy(Permission, permissions())
+    st.register_type_strategy(Role, _ROLES.map(lambda found: found[-1]))
+    st.register_type_strategy(Scope, _SCOPES)
+    st.register_type_strategy(Grant, grants(("r0", "r1")))
+    st.register_type_strategy(Policy, permission_policies())
+    st.register_type_strategy(Principal, principals())
+    st.register_type_strategy(Directory, directories())

@@ -50,6 +50,7 @@ from itsm_core.ticket import (
 __all__ = [
     "TICKET_ACTORS",
     "TicketHistory",
+    "register_ticket_strategies",
     "ticket_commands",
     "ticket_histories",
     "tickets",
@@ -227,6 +228,21 @@ def tickets(
     >>> test()
     """
     return ticket_histories(lifecycles, max_steps=max_steps).map(lambda h: h.ticket)
+
+
+def register_ticket_strategies() -> None:
+    """Make ``st.from_type(Ticket)`` draw :func:`tickets` (reachable tickets of every type).
+
+    Meant for the ``hypothesis`` entry point, which Hypothesis calls at start-up.
+
+    >>> from hypothesis import given, strategies as st
+    >>> register_ticket_strategies()
+    >>> @given(st.from_type(Ticket))
+    ... def test(ticket):
+    ...     assert ticket.version >= 1
+    >>> test()
+    """
+    st.register_type_strategy(Ticket, tickets())
 
 
 _DEFAULT_DESK = default_lifecycles()

@@ -1,0 +1,124 @@
+"""Durations as text: one compact canonical form, ISO 8601 accepted on input.
+
+The canonical form is a sequence of ``<integer><unit>`` parts, largest unit
+first, each unit at most once: ``d`` (24 hours), ``h``, ``m`` (minutes),
+``s``, ``ms`` and ``us`` (microseconds), with a leading ``-`` for a negative
+duration and ``0s`` for zero. It is exact to the microsecond, like the
+library's time arithmetic.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from itsm_core._time import US_PER_DAY, US_PER_HOUR, US_PER_MINUTE, US_PER_SECOND, td_to_us
+from itsm_core.errors import InvalidValueError
+
+__all__ = ["DURATION_EXPECTED", "DURATION_PATTERN", "format_duration", "parse_duration"]
+
+#: What a duration field expects, as error messages phrase it.
+DURATION_EXPECTED = 'a duration such as "8h", "1d2h30m", "90s", "250ms" or "PT8H"'
+
+_UNITS: tuple[tuple[str, int], ...] = (
+    ("d", US_PER_DAY),
+    ("h", US_PER_HOUR),
+    ("m", US_PER_MINUTE),
+    ("s", US_PER_SECOND),
+    ("ms", 1000),
+    ("us", 1),
+)
+_N = r"(\d{1,15})"
+_COMPACT = re.compile(
+    rf"^(-)?\s*(?:{_N}\s*d)?\s*(?:{_N}\s*h)?\s*(?:{_N}\s*m(?!s))?\s*(?:{_N}\s*s)?"
+    rf"\s*(?:{_N}\s*ms)?\s*(?:{_N}\s*us)?$"
+)
+_ISO = re.compile(
+    rf"^(-)?P(?:{_N}W)?(?:{_N}D)?(?:T(?:{_N}H)?(?:{_N}M)?(?:{_N}(?:[.,](\d{{1,6}}))?S)?)?$"
+)
+_D = r"\d{1,15}"
+#: A regular expression every accepted duration text matches (for JSON Schema).
+DURATION_PATTERN = (
+    rf"^(-?\s*({_D}\s*d)?\s*({_D}\s*h)?\s*({_D}\s*m(?!s))?\s*({_D}\s*s)?\s*({_D}\s*ms)?"
+    rf"\s*({_D}\s*us)?|-?P({_D}W)?({_D}D)?(T({_D}H)?({_D}M)?({_D}([.,]\d{{1,6}})?S)?)?)$"
+)
+# Far beyond any SLA target, and within what ``timedelta`` can hold.
+_MAX_US = 999_999 * US_PER_DAY
+
+
+def format_duration(value: timedelta) -> str:
+    """The canonical text of a duration: ``"8h"``, ``"1d2h30m"``, ``"1m30s"``, ``"250ms"``.
+
+    ``d`` is 24 hours of the duration's own kind: a business duration of
+    ``"1d"`` is 24 hours of open time, not one business day.
+
+    >>> from datetime import timedelta
+    >>> format_duration(timedelta(hours=8)), format_duration(timedelta(days=1, minutes=150))
+    ('8h', '1d2h30m')
+    >>> format_duration(timedelta(seconds=90)), format_duration(timedelta(milliseconds=250))
+    ('1m30s', '250ms')
+    >>> format_duration(timedelta(0)), format_duration(-timedelta(microseconds=1_500))
+    ('0s', '-1ms500us')
+    """
+    us = td_to_us(value)
+    if us == 0:
+        return "0s"
+    sign = "-" if us < 0 else ""
+    rest = abs(us)
+    parts: list[str] = []
+    for unit, size in _UNITS:
+        count, rest = divmod(rest, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return sign + "".join(parts)
+
+
+def parse_duration(value: object, field: str = "duration") -> timedelta:
+    """A ``timedelta`` from the canonical text or from ISO 8601 (``"PT8H"``, ``"P1DT2H"``).
+
+    The compact form may leave spaces between its parts (``"1d 2h"``) and any
+    unit may hold any count (``"90m"`` is ``"1h30m"``). ISO 8601 years and
+    months are refused: their length varies. Anything else raises
+    :class:`~itsm_core.errors.InvalidValueError` naming ``field``.
+
+    >>> parse_duration("1d2h30m"), parse_duration("PT8H")
+    (datetime.timedelta(days=1, seconds=9000), datetime.timedelta(seconds=28800))
+    >>> parse_duration("PT0.25S") == parse_duration("250ms")
+    True
+    >>> parse_duration("eight", "targets.P1")
+    Traceback (most recent call last):
+    ...
+    itsm_core.errors.InvalidValueError: targets.P1: expected a duration such as "8h", \
+"1d2h30m", "90s", "250ms" or "PT8H", got 'eight'
+    """
+    if isinstance(value, timedelta):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidValueError(field, value, DURATION_EXPECTED)
+    text = value.strip()
+    us: int | None = None
+    sign = 1
+    match = _COMPACT.match(text)
+    if match is not None and any(match.groups()[1:]):
+        sign = -1 if match[1] else 1
+        us = sum(
+            int(g) * size for g, (_, size) in zip(match.groups()[1:], _UNITS, strict=True) if g
+        )
+    else:
+        iso = _ISO.match(text)
+        if iso is not None and any(iso.groups()[1:]) and not text.endswith("T"):
+            sign = -1 if iso[1] else 1
+            weeks, days, hours, minutes, seconds, fraction = iso.groups()[1:]
+            us = (
+                int(weeks or 0) * 7 * US_PER_DAY
+                + int(days or 0) * US_PER_DAY
+                + int(hours or 0) * US_PER_HOUR
+                + int(minutes or 0) * US_PER_MINUTE
+                + int(seconds or 0) * US_PER_SECOND
+                + int((fraction or "").ljust(6, "0"))
+            )
+    if us is None:
+        raise InvalidValueError(field, value, DURATION_EXPECTED)
+    if us > _MAX_US:
+        raise InvalidValueError(field, value, "a duration of at most 999999 days")
+    return timedelta(microseconds=sign * us)

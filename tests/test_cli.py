@@ -1,0 +1,89 @@
+"""The ``itsm-core`` command: the demo, diagrams, and clear errors instead of tracebacks."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import pytest
+
+from itsm_core.cli import main, simulate_week
+from itsm_core.sla import evaluate
+
+PYTHON = sys.executable
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PYTHON, "-m", "itsm_core", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_demo_prints_timelines_escalations_compliance_and_the_credit() -> None:
+    done = run_cli("demo")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "100 kiosks supported 8x5 in Europe/Moscow" in out
+    assert "K-001" in out
+    assert "first_response" in out
+    assert "resolution" in out
+    assert "escalation" in out
+    assert "Compliance (cycles met / breached):" in out
+    assert "Service credit for 2026-03" in out
+    assert done.stderr == ""
+
+
+def test_the_demo_is_reproducible_and_its_seed_changes_the_week() -> None:
+    first, second, other = io.StringIO(), io.StringIO(), io.StringIO()
+    assert main(["demo", "--tickets", "5"], out=first) == 0
+    assert main(["demo", "--tickets", "5"], out=second) == 0
+    assert main(["demo", "--tickets", "5", "--seed", "8"], out=other) == 0
+    assert first.getvalue() == second.getvalue()
+    assert first.getvalue() != other.getvalue()
+
+
+def test_the_demo_week_replays_to_the_same_tickets_and_clocks() -> None:
+    from itsm_core.cli import demo_policy
+    from itsm_core.lifecycle import default_lifecycles
+
+    tickets, end = simulate_week(8, seed=3)
+    desk = default_lifecycles()
+    for item in tickets:
+        assert desk.replay(list(item.history)) == item.ticket
+        assert evaluate(item.history, demo_policy(), end) == evaluate(
+            list(item.history), demo_policy(), end
+        )
+
+
+@pytest.mark.parametrize("fmt", ["mermaid", "dot"])
+def test_lifecycle_diagrams_are_printed(fmt: str) -> None:
+    out = io.StringIO()
+    assert main(["lifecycle", "incident", "--format", fmt], out=out) == 0
+    text = out.getvalue()
+    assert ("stateDiagram-v2" in text) if fmt == "mermaid" else text.startswith("digraph")
+    assert "resolved" in text
+
+
+def test_the_entry_point_runs_as_a_module() -> None:
+    done = run_cli("lifecycle", "problem", "--format", "mermaid")
+    assert done.returncode == 0
+    assert "known_error" in done.stdout
+
+
+def test_an_unknown_lifecycle_is_refused_without_a_traceback() -> None:
+    done = run_cli("lifecycle", "spaceship")
+    assert done.returncode == 2
+    assert "type: expected a ticket type" in done.stderr
+    assert "'spaceship'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_version_is_printed() -> None:
+    done = run_cli("--version")
+    assert done.returncode == 0
+    assert done.stdout.startswith("itsm-core ")

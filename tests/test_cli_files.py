@@ -1,0 +1,245 @@
+"""The file-reading commands: report, timeline, calendar, check, on sample files good and bad."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from itsm_core.cli import main
+
+EXAMPLES = Path(__file__).parent.parent / "docs" / "examples"
+DESK = str(EXAMPLES / "desk.toml")
+EVENTS = str(EXAMPLES / "events.jsonl")
+CSV_EVENTS = str(EXAMPLES / "events.csv")
+NOW = "2026-03-14T00:00+03:00"
+CSV_MAP = ["--map", "id=ticket_id", "--map", "kind=event", "--map", "time=at"]
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "itsm_core", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    out = io.StringIO()
+    err = io.StringIO()
+    old = sys.stderr
+    sys.stderr = err
+    try:
+        code = main(list(args), out=out)
+    finally:
+        sys.stderr = old
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_check_accepts_the_example_desk() -> None:
+    done = cli("check", DESK)
+    assert done.returncode == 0
+    assert "valid desk Kiosk support" in done.stdout
+
+
+def test_check_reports_every_problem_with_its_path_and_exits_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[calendars.office]\ntimezone = "Mars/Olympus"\n\n[[sla.policies]]\nname = "p"\n'
+        'calendar = "office"\n[sla.policies.metrics.resolution]\ntargets = { P1 = "eight" }\n'
+    )
+    done = cli("check", str(bad))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "calendars.office.timezone" in done.stderr
+    assert "sla.policies[0].metrics.resolution.targets.P1: expected a duration" in done.stderr
+    assert done.stderr.count(str(bad)) >= 2
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("not = [valid", "not a valid TOML document"), ("", "valid desk")],
+)
+def test_check_reads_toml_and_says_what_is_wrong(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "desk.toml"
+    path.write_text(content)
+    code, out, err = run("check", str(path))
+    assert message in out + err
+    assert code == (0 if message == "valid desk" else 2)
+
+
+def test_check_reads_json_documents(tmp_path: Path) -> None:
+    path = tmp_path / "desk.json"
+    path.write_text(json.dumps({"name": "json desk"}))
+    assert run("check", str(path))[0] == 0
+    path.write_text("{nope")
+    code, _, err = run("check", str(path))
+    assert code == 2
+    assert "not a valid JSON document" in err
+
+
+def test_a_missing_file_is_one_line_naming_it() -> None:
+    done = cli("check", "/no/such/desk.toml")
+    assert done.returncode == 2
+    assert done.stderr.strip() == "itsm-core: /no/such/desk.toml: No such file or directory"
+
+
+def test_calendar_answers_what_if_questions() -> None:
+    assert cli("calendar", DESK, "--add", "2026-03-06T16:00+03:00", "8h").stdout.strip() == (
+        "2026-03-10T17:00:00+03:00"
+    )
+    elapsed = cli("calendar", DESK, "--elapsed", "2026-03-06T16:00+03:00", "2026-03-11T10:00+03:00")
+    assert elapsed.stdout.strip() == "9h"
+    assert run("calendar", DESK, "--is-open", "2026-03-10T10:00+03:00")[1].strip() == "open"
+    assert (
+        run("calendar", DESK, "--calendar", "vendor", "--is-open", "2026-03-10T09:30+03:00")[
+            1
+        ].strip()
+        == "closed"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--is-open", "2026-03-10T10:00"],
+            "--is-open: expected an ISO 8601 instant with an offset",
+        ),
+        (["--is-open", "tomorrow"], "got 'tomorrow'"),
+        (["--add", "2026-03-10T10:00+03:00", "eight"], "--add DURATION: expected a duration"),
+        (
+            ["--calendar", "moon", "--is-open", "2026-03-10T10:00+03:00"],
+            "expected a calendar of the desk (support, vendor), got 'moon'",
+        ),
+    ],
+)
+def test_calendar_refuses_bad_input_with_one_clear_line(args: list[str], message: str) -> None:
+    code, _, err = run("calendar", DESK, *args)
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_report_prints_a_table_with_compliance() -> None:
+    done = cli("report", EVENTS, "--config", DESK, "--now", NOW)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0].startswith("ticket")
+    assert "K-004        resolution      breached" in done.stdout
+    assert "6 tickets" in done.stdout
+    assert "compliance" in done.stdout
+
+
+def test_report_as_json_lines_ends_with_a_summary() -> None:
+    code, out, _ = run("report", EVENTS, "--config", DESK, "--now", NOW, "--format", "json")
+    assert code == 0
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert lines[-1]["summary"]["tickets"] == 6
+    assert {row["metric"] for row in lines[:-1]} == {"first_response", "resolution"}
+
+
+def test_report_reads_csv_with_mapped_columns_and_agrees_with_json_lines() -> None:
+    code, out, err = run(
+        "report", CSV_EVENTS, "--config", DESK, "--now", NOW, *CSV_MAP, "--format", "csv"
+    )
+    assert code == 0, err
+    _, from_json, _ = run("report", EVENTS, "--config", DESK, "--now", NOW, "--format", "csv")
+    assert out.splitlines()[0].startswith("ticket_id,policy,metric,stage")
+    csv_rows = {tuple(line.split(",")[:4]) for line in out.splitlines()[1:]}
+    json_rows = {tuple(line.split(",")[:4]) for line in from_json.splitlines()[1:]}
+    assert csv_rows == json_rows
+
+
+def test_a_malformed_line_stops_the_report_naming_file_line_and_field(tmp_path: Path) -> None:
+    lines = Path(EVENTS).read_text().splitlines()
+    lines.insert(
+        3,
+        '{"event": "comment_added", "ticket_id": "K-001", "actor": "dana", "at": "yesterday", '
+        '"body": "hi", "public": true, "by_requester": false}',
+    )
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    done = cli("report", str(path), "--config", DESK, "--now", NOW)
+    assert done.returncode == 2
+    assert f"{path}:4: at: expected an ISO 8601" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_skip_bad_counts_and_reports_what_it_skipped(tmp_path: Path) -> None:
+    lines = Path(EVENTS).read_text().splitlines()
+    lines.insert(5, "this is not json")
+    lines.insert(9, "[1, 2]")
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n\n")
+    code, out, err = run("report", str(path), "--config", DESK, "--now", NOW, "--skip-bad")
+    assert code == 0
+    assert "skipped 2 bad line(s), the first at line 6" in err
+    assert "6 tickets" in out
+
+
+def test_events_of_a_ticket_must_be_together(tmp_path: Path) -> None:
+    lines = Path(EVENTS).read_text().splitlines()
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join([*lines, lines[1]]) + "\n")
+    code, _, err = run("report", str(path), "--config", DESK, "--now", NOW)
+    assert code == 2
+    assert "ticket 'K-001': " in err
+    assert "the events of each ticket must be together" in err
+
+
+def test_report_needs_a_desk_with_policies(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.toml"
+    empty.write_text('name = "empty"\n')
+    code, _, err = run("report", EVENTS, "--config", str(empty), "--now", NOW)
+    assert code == 2
+    assert "expected at least one SLA policy" in err
+
+
+def test_bad_column_maps_and_now_values_are_refused() -> None:
+    assert "expected COLUMN=FIELD" in run("report", EVENTS, "--config", DESK, "--map", "x")[2]
+    assert (
+        "--now: expected an ISO 8601" in run("report", EVENTS, "--config", DESK, "--now", "soon")[2]
+    )
+
+
+def test_a_large_input_shows_a_progress_bar_on_stderr() -> None:
+    code, _, err = run("report", EVENTS, "--config", DESK, "--now", NOW, "--progress-above", "1")
+    assert code == 0
+    assert "reading" in err
+    assert "100%" in err
+
+
+def test_timeline_draws_bars_and_a_mermaid_gantt() -> None:
+    done = cli("timeline", "K-004", "--events", EVENTS, "--config", DESK, "--now", NOW)
+    assert done.returncode == 0, done.stderr
+    assert "K-004 under 'Kiosk incidents'" in done.stdout
+    assert "|#" in done.stdout
+    assert "gantt" in done.stdout
+    assert "section resolution" in done.stdout
+    only_bars = run(
+        "timeline", "K-004", "--events", EVENTS, "--config", DESK, "--now", NOW, "--format", "bars"
+    )[1]
+    assert "gantt" not in only_bars
+
+
+def test_timeline_of_an_unknown_ticket_is_a_clear_error() -> None:
+    code, _, err = run("timeline", "K-999", "--events", EVENTS, "--config", DESK)
+    assert code == 2
+    assert "no events of ticket 'K-999'" in err
+
+
+def test_lifecycle_diagram_of_a_desk_type_and_an_unknown_one() -> None:
+    code, out, _ = run("lifecycle", "incident", "--config", DESK)
+    assert code == 0
+    assert "stateDiagram-v2" in out
+    code, _, err = run("lifecycle", "documentation_request", "--config", DESK)
+    assert code == 2
+    assert "type: expected a ticket type: emergency_change, incident" in err

@@ -1,0 +1,214 @@
+"""The public testing toolkit: the Hypothesis entry point, its strategies, the pytest plugin."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from datetime import datetime, timedelta
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import cattrs
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from itsm_core.calendar import BusinessCalendar, CompositeCalendar
+from itsm_core.lifecycle import Lifecycles
+from itsm_core.priority import PriorityMatrix
+from itsm_core.sla import SlaPolicy, evaluate
+from itsm_core.testing._entry import (
+    _STRATEGY_TYPES,
+    _public_types,
+    _strategies,
+    aware_datetimes,
+    events,
+    register_strategies,
+    ticket_commands_any,
+)
+from itsm_core.testing._plugin import (  # the fixtures, as a conftest listing the plugin has
+    itsm_calendar_8x5,
+    itsm_calendar_8x5_ru,
+    itsm_calendar_24x7,
+    itsm_converter,
+    itsm_lifecycles,
+    itsm_matrix,
+    itsm_now,
+    itsm_sla_policy,
+    standard_policy,
+)
+from itsm_core.ticket import Event, TicketCommand, TicketOpened
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Imported so pytest finds them here (the plugin is not necessarily registered).
+FIXTURES = (
+    itsm_calendar_8x5,
+    itsm_calendar_8x5_ru,
+    itsm_calendar_24x7,
+    itsm_converter,
+    itsm_lifecycles,
+    itsm_matrix,
+    itsm_now,
+    itsm_sla_policy,
+)
+
+
+def test_the_package_declares_the_hypothesis_entry_point() -> None:
+    hooks = [e.value for e in entry_points(group="hypothesis")]
+    assert "itsm_core.testing._entry:_hypothesis_setup_hook" in hooks
+
+
+def plugin_is_an_entry_point() -> bool:
+    return any(e.value == "itsm_core.testing._plugin" for e in entry_points(group="pytest11"))
+
+
+def test_every_type_with_a_lazy_registration_gets_a_strategy() -> None:
+    built = _strategies()
+    for cls in _public_types():
+        assert cls in built, cls
+    assert set(_STRATEGY_TYPES) <= set(built)
+
+
+@given(st.from_type(BusinessCalendar))
+def test_from_type_draws_valid_calendars(calendar: BusinessCalendar) -> None:
+    start = datetime.fromisoformat("2011-10-03T09:00:00+00:00")
+    assert calendar.elapsed(start, start + timedelta(days=7)) >= timedelta(0)
+
+
+@given(st.from_type(CompositeCalendar))
+def test_from_type_draws_composite_calendars(calendar: CompositeCalendar) -> None:
+    assert calendar.operation in ("union", "intersection")
+
+
+@given(st.from_type(SlaPolicy), st.from_type(Event))
+def test_from_type_draws_policies_and_events(policy: SlaPolicy, event: Event) -> None:
+    assert policy.metrics
+    assert event.at.tzinfo is not None
+
+
+@given(aware_datetimes())
+def test_aware_datetimes_are_aware_and_from_2026(at: datetime) -> None:
+    assert at.utcoffset() is not None
+    assert at.year >= 2025
+
+
+@given(events(), ticket_commands_any())
+def test_events_and_commands_cover_the_families(event: Event, command: TicketCommand) -> None:
+    assert isinstance(event, Event)
+    assert command.action
+
+
+def test_registering_again_is_harmless() -> None:
+    register_strategies()
+    register_strategies()
+
+    @settings(max_examples=5)
+    @given(st.from_type(PriorityMatrix))
+    def check(matrix: PriorityMatrix) -> None:
+        assert matrix.priorities
+
+    check()
+
+
+def test_importing_the_toolkit_before_hypothesis_works() -> None:
+    code = textwrap.dedent(
+        """
+        import itsm_core.testing
+        from hypothesis import find, strategies as st
+        from itsm_core.calendar import BusinessCalendar
+        print(find(st.from_type(BusinessCalendar), lambda c: True).timezone)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "UTC"
+
+
+# ---------------------------------------------------------------------------- the plugin
+
+
+def test_the_fixtures_give_the_usual_values(
+    itsm_now: datetime,
+    itsm_calendar_24x7: BusinessCalendar,
+    itsm_calendar_8x5: BusinessCalendar,
+    itsm_matrix: PriorityMatrix,
+    itsm_lifecycles: Lifecycles,
+    itsm_sla_policy: SlaPolicy,
+    itsm_converter: cattrs.Converter,
+) -> None:
+    assert itsm_calendar_8x5.is_open(itsm_now)
+    assert itsm_calendar_24x7.is_open(itsm_now + timedelta(hours=20))
+    assert str(itsm_matrix.derive("high", "high")) == "P1 Critical"
+    assert "incident" in list(itsm_lifecycles)
+    assert itsm_sla_policy.calendar is itsm_calendar_8x5
+    assert itsm_converter.unstructure(timedelta(hours=8)) == "8h"
+
+
+def test_the_russian_calendar_fixture_closes_on_holidays(
+    itsm_calendar_8x5_ru: BusinessCalendar,
+) -> None:
+    assert not itsm_calendar_8x5_ru.is_open(datetime.fromisoformat("2026-01-07T12:00:00+03:00"))
+
+
+def test_the_standard_policy_measures_a_p1_incident(itsm_now: datetime) -> None:
+    policy = standard_policy(BusinessCalendar.eight_by_five("Europe/Moscow"), name="std")
+    opened = TicketOpened(
+        ticket_id="INC-1",
+        actor="kiosk",
+        at=itsm_now,
+        type="incident",
+        state="new",
+        state_category="new",
+        title="Frozen",
+        requester="kiosk",
+        effective_priority="P1",
+    )
+    status = evaluate([opened], policy, itsm_now + timedelta(hours=5))
+    assert status.policy == "std"
+    assert status.clock("resolution").stage.value == "breached"
+    assert status.clock("first_response").breached_at == itsm_now + timedelta(minutes=15)
+
+
+def test_a_users_suite_gets_the_fixtures_and_strategies(tmp_path: Path) -> None:
+    if not plugin_is_an_entry_point():
+        (tmp_path / "conftest.py").write_text('pytest_plugins = ["itsm_core.testing._plugin"]\n')
+    test_file = tmp_path / "test_users_sla.py"
+    test_file.write_text(
+        textwrap.dedent(
+            """
+            from datetime import timedelta
+            from hypothesis import given, settings, strategies as st
+            from itsm_core.calendar import BusinessCalendar
+
+            def test_fixture(itsm_calendar_8x5, itsm_now):
+                assert itsm_calendar_8x5.add(itsm_now, timedelta(hours=8)).hour == 17
+
+            @settings(max_examples=5)
+            @given(st.from_type(BusinessCalendar))
+            def test_strategy(calendar):
+                assert calendar.timezone
+            """
+        )
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 passed" in done.stdout
+
+
+def test_the_plugin_module_documents_every_fixture() -> None:
+    import itsm_core.testing._plugin as plugin
+
+    doc = plugin.__doc__ or ""
+    names: list[Any] = [n for n in plugin.__all__ if n.startswith("itsm_")]
+    for name in names:
+        assert f"``{name}``" in doc, name
