@@ -98,6 +98,10 @@ ODD_SCALARS: tuple[Any, ...] = (
 )
 
 
+#: Keys a mutation adds to a table: unknown ones and ones that mean something elsewhere.
+INSERTED_KEYS = ("extra", "name", "calendar", "start", "event", "P1", "country_holidays", "preset")
+
+
 def example_document() -> dict[str, Any]:
     """The example desk in its JSON form (TOML dates as ISO text)."""
     with EXAMPLE.open("rb") as file:
@@ -202,9 +206,7 @@ def mutate(rng: random.Random, document: Any, rounds: int = 3) -> Any:
         elif action < 0.6:
             del parent[key]
         elif action < 0.75 and isinstance(parent, dict):
-            parent[rng.choice(["extra", "name", "calendar", "start", "event", "P1"])] = random_json(
-                rng, depth=3
-            )
+            parent[rng.choice(INSERTED_KEYS)] = random_json(rng, depth=3)
         elif action < 0.85 and isinstance(parent, list):
             parent.append(copy.deepcopy(parent[key]))
         else:

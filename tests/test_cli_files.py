@@ -243,3 +243,88 @@ def test_lifecycle_diagram_of_a_desk_type_and_an_unknown_one() -> None:
     code, _, err = run("lifecycle", "documentation_request", "--config", DESK)
     assert code == 2
     assert "type: expected a ticket type: emergency_change, incident" in err
+
+
+def test_problems_of_a_desk_are_reported_in_process_too(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[calendars.office]\ntimezone = "Mars/Olympus"\n')
+    code, _, err = run("check", str(bad))
+    assert code == 2
+    assert f"{bad}: calendars.office.timezone" in err
+    code, _, err = run("check", str(tmp_path / "missing.toml"))
+    assert code == 2
+    assert "No such file or directory" in err
+    code, _, err = run("report", str(tmp_path / "missing.jsonl"), "--config", DESK)
+    assert code == 2
+    assert "missing.jsonl: No such file or directory" in err
+
+
+def test_json_lines_columns_can_be_mapped_and_csv_reads_numbers_and_lists(
+    tmp_path: Path,
+) -> None:
+    renamed = tmp_path / "renamed.jsonl"
+    renamed.write_text(
+        "".join(
+            json.dumps({("id" if k == "ticket_id" else k): v for k, v in json.loads(line).items()})
+            + "\n"
+            for line in Path(EVENTS).read_text().splitlines()
+        )
+    )
+    code, out, _ = run(
+        "report", str(renamed), "--config", DESK, "--now", NOW, "--map", "id=ticket_id"
+    )
+    assert code == 0
+    assert "6 tickets" in out
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "ticket_id,event,at,actor,type,state,state_category,title,requester,"
+        "effective_priority,approvers,assignee,group,support_line\n"
+        "T-1,ticket_opened,2026-03-10T10:00+03:00,ann,incident,new,new,t,ann,P2,,,,\n"
+        "T-1,approval_requested,2026-03-10T10:05+03:00,ann,,,,,,,bob; carol,,,\n"
+        "T-1,assigned,2026-03-10T10:10+03:00,dana,,,,,,,,dana,help-desk,x1\n"
+    )
+    code, _, err = run("report", str(events), "--config", DESK, "--now", NOW)
+    assert code == 2
+    assert f"{events}:4: support_line" in err
+
+
+def test_timeline_as_mermaid_only_and_for_a_ticket_no_policy_covers(tmp_path: Path) -> None:
+    code, out, _ = run(
+        "timeline",
+        "K-004",
+        "--events",
+        EVENTS,
+        "--config",
+        DESK,
+        "--now",
+        NOW,
+        "--format",
+        "mermaid",
+    )
+    assert code == 0
+    assert out.startswith("gantt")
+    assert "|#" not in out
+    narrow = tmp_path / "narrow.toml"
+    narrow.write_text(
+        '[calendars.office]\ntimezone = "UTC"\n[calendars.office.weekly]\nmon = ["09:00-17:00"]\n'
+        '[[sla.policies]]\nname = "problems only"\ncalendar = "office"\n'
+        'applies_to = { types = ["problem"] }\n'
+        '[sla.policies.metrics.resolution]\ntargets = { P1 = "8h" }\n'
+    )
+    code, _, err = run("timeline", "K-004", "--events", EVENTS, "--config", str(narrow))
+    assert code == 2
+    assert "no SLA policy applies to ticket 'K-004'" in err
+
+
+def test_a_closed_pipe_ends_the_report_quietly() -> None:
+    done = subprocess.run(
+        f"{sys.executable} -m itsm_core report {EVENTS} --config {DESK} --now {NOW} | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.stdout.startswith("ticket")
+    assert "Traceback" not in done.stderr
+    assert "Broken pipe" not in done.stderr

@@ -1765,3 +1765,19 @@ def test_the_caches_forget_when_full_and_answers_do_not_change(
     fresh = Policy.from_dict(POLICY.to_dict())
     for (who, action), answer in expected.items():
         assert fresh.authorize(who, action, ticket, directory=DIRECTORY).allowed == answer
+
+
+def test_unknown_keys_in_a_policy_document_are_reported_never_raised_as_type_errors() -> None:
+    from itsm_core.errors import ConfigurationError
+    from itsm_core.permissions import Policy
+
+    with pytest.raises(ConfigurationError) as caught:
+        Policy.from_dict(
+            {
+                "roles": [{"name": "r", "permissions": [{"action": "view", "colour": "red"}]}],
+                "grants": [{"role": "r", "principal": "ann", "bogus": 1}],
+            }
+        )
+    paths = [str(p) for p in caught.value.problems]
+    assert any(p.startswith("roles[0].permissions[0]: unknown key 'colour'") for p in paths)
+    assert any(p.startswith("grants[0]: unknown key 'bogus'") for p in paths)

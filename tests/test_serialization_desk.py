@@ -366,6 +366,10 @@ def test_a_calendar_may_take_a_countrys_holidays() -> None:
     assert problems(doc)[0].startswith("calendars.ru.country_holidays.country: expected")
     doc["calendars"]["ru"]["country_holidays"] = {"country": "RU", "when": 2026}
     assert problems(doc)[0].startswith("calendars.ru.country_holidays.when: unknown key")
+    doc["calendars"]["ru"]["country_holidays"] = {"country": "RU", "years": [2026, 20260]}
+    assert problems(doc)[0].startswith("calendars.ru.country_holidays.years[1]: expected a year")
+    doc["calendars"]["ru"]["country_holidays"] = {"country": "RU"}
+    assert problems(doc)[0].startswith("calendars.ru.country_holidays.years: missing")
     doc["calendars"]["ru"]["country_holidays"] = {}
     plain = load_desk(doc).calendars["ru"]
     assert isinstance(plain, BusinessCalendar)

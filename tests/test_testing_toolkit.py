@@ -76,11 +76,18 @@ def test_from_type_draws_valid_calendars(calendar: BusinessCalendar) -> None:
     assert calendar.elapsed(start, start + timedelta(days=7)) >= timedelta(0)
 
 
+# Drawing policies over composite calendars takes about ten milliseconds: a quarter of
+# the profile's examples (at least 50) keeps the suite inside the CI budget.
+QUARTER = settings(max_examples=max(50, settings().max_examples // 4))
+
+
+@QUARTER
 @given(st.from_type(CompositeCalendar))
 def test_from_type_draws_composite_calendars(calendar: CompositeCalendar) -> None:
     assert calendar.operation in ("union", "intersection")
 
 
+@QUARTER
 @given(st.from_type(SlaPolicy), st.from_type(Event))
 def test_from_type_draws_policies_and_events(policy: SlaPolicy, event: Event) -> None:
     assert policy.metrics

@@ -42,8 +42,15 @@ from itsm_core.escalation import (
 )
 from itsm_core.lifecycle import Lifecycles, default_lifecycles
 from itsm_core.metrics import Compliance, CreditRule, service_credit
-from itsm_core.serialization import Desk, decode_event, format_duration, load_desk, parse_duration
-from itsm_core.sla import Metric, SlaPolicy, SlaStatus, Stage, evaluate, evaluate_many
+from itsm_core.serialization import (
+    Desk,
+    decode_event,
+    decode_event_row,
+    format_duration,
+    load_desk,
+    parse_duration,
+)
+from itsm_core.sla import Metric, SlaPolicy, SlaStatus, evaluate, evaluate_many
 from itsm_core.ticket import (
     AddComment,
     Event,
@@ -303,9 +310,7 @@ def _fmt(value: datetime | None) -> str:
     )
 
 
-def _hours(value: timedelta | None) -> str:
-    if value is None:
-        return "-"
+def _hours(value: timedelta) -> str:
     sign = "-" if value < timedelta(0) else ""
     minutes = abs(int(value.total_seconds())) // 60
     return f"{sign}{minutes // 60}h{minutes % 60:02d}m"
@@ -347,10 +352,11 @@ def run_demo(out: TextIO, *, count: int = 24, seed: int = 7) -> None:
         for at, text in sorted(lines, key=lambda line: line[0]):
             print(f"    {_fmt(at)}  {text}", file=out)
         for clock in status.clocks:
-            if clock.stage is not Stage.PENDING:
+            if clock.current is not None:
                 print(
                     f"    -> {clock.metric}: {clock.stage.value}, elapsed "
-                    f"{_hours(clock.elapsed)}, remaining {_hours(clock.remaining)}",
+                    f"{_hours(clock.current.elapsed)}, remaining "
+                    f"{_hours(clock.current.remaining)}",
                     file=out,
                 )
     compliance = Compliance.of(statuses)
@@ -406,23 +412,6 @@ def read_desk(path: str) -> Desk:
         ) from None
 
 
-#: CSV columns holding booleans, integers or lists (``;``-separated); the rest are text.
-CSV_BOOLEANS = frozenset({"public", "by_requester", "reciprocal", "custom"})
-CSV_INTEGERS = frozenset({"support_line", "from_support_line"})
-CSV_LISTS = frozenset({"approvers"})
-_TRUE = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
-
-
-def _csv_value(column: str, text: str) -> object:
-    if column in CSV_BOOLEANS:
-        return _TRUE.get(text.strip().lower(), text)
-    if column in CSV_INTEGERS:
-        return int(text) if text.strip().lstrip("-").isdigit() else text
-    if column in CSV_LISTS:
-        return [part.strip() for part in text.split(";") if part.strip()]
-    return text
-
-
 def _column_map(pairs: Sequence[str]) -> dict[str, str]:
     mapping = {}
     for pair in pairs:
@@ -463,18 +452,11 @@ def _events(
     progress: Callable[[int], None] | None,
 ) -> Iterator[Event]:
     with handle:
-        rows: Iterator[tuple[int, object]]
+        rows: Iterator[tuple[int, str | dict[str, str]]]
         if fmt == "csv":
             reader = csv.DictReader(handle)
             rows = (
-                (
-                    reader.line_num,
-                    {
-                        columns.get(k, k): _csv_value(columns.get(k, k), v)
-                        for k, v in row.items()
-                        if k is not None and v not in (None, "")
-                    },
-                )
+                (reader.line_num, {columns.get(k, k): v for k, v in row.items() if k is not None})
                 for row in reader
             )
         else:
@@ -492,9 +474,9 @@ def _events(
                     data = json.loads(item)
                     if isinstance(data, dict) and columns:
                         data = {columns.get(k, k): v for k, v in data.items()}
+                    yield decode_event(data)
                 else:
-                    data = item
-                yield decode_event(data)
+                    yield decode_event_row(item)
             except (ValueError, ConfigurationError) as exc:
                 message = (
                     "; ".join(str(p) for p in exc.problems)
@@ -905,7 +887,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except InputError as exc:
         print(f"itsm-core: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    except BrokenPipeError:  # the reader went away (``| head``): stop quietly
+    except (
+        BrokenPipeError
+    ):  # pragma: no cover - the reader went away (``| head``): a subprocess test
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except ItsmError as exc:

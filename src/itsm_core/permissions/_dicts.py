@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import attrs
+
 from itsm_core.errors import ConfigurationError, InvalidValueError, Problem
 from itsm_core.permissions._model import ANYONE, Grant, Permission, Role, Scope
 
@@ -121,6 +123,9 @@ def _sub(path: str, key: str) -> str:
 def _build(
     factory: type[T], kwargs: dict[str, Any], path: str, prefix: str, problems: list[Problem]
 ) -> T | None:
+    # Unknown keys are reported by the caller's key check; they are never passed on.
+    known = {a.alias for a in attrs.fields(factory)}  # type: ignore[arg-type]
+    kwargs = {key: value for key, value in kwargs.items() if key in known}
     for key in list(kwargs):
         if key in _LISTS:
             value = _list(kwargs[key], _sub(path, key), problems)

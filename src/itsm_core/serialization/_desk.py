@@ -288,6 +288,15 @@ def _with_country_holidays(
     table = loader.table(spec, path, ("country", "years", "subdivision"))
     if not table:
         return calendar if isinstance(spec, Mapping) and not spec else None
+    years = table.get("years")
+    wanted = years if isinstance(years, list | tuple) else [years]
+    if years is None:
+        loader.problem(f"{path}.years", "missing; list the years whose holidays to add")
+        return None
+    for i, year in enumerate(wanted):
+        if isinstance(year, int) and not isinstance(year, bool) and not 1900 <= year <= 2200:
+            loader.problem(f"{path}.years[{i}]", f"expected a year from 1900 to 2200, got {year}")
+            return None
     try:
         days = country_holidays(
             table.get("country"),  # type: ignore[arg-type]

@@ -181,8 +181,10 @@ def decode_event_row(row: Mapping[str, Any], path: str = "") -> Event:
     """The event a row of text cells describes (as :func:`encode_event_row` writes it).
 
     An empty cell is ``None`` for an optional field and the default for a field
-    that has one; ``true``/``false`` (``yes``/``no``, ``1``/``0``) are booleans;
-    other cells are read as the field's type says. Every problem raises one
+    that has one, and is ignored in a column of another kind (a file of mixed
+    kinds shares one header, :func:`event_columns`); ``true``/``false``
+    (``yes``/``no``, ``1``/``0``) are booleans; other cells are read as the
+    field's type says. Every problem raises one
     :class:`~itsm_core.errors.ConfigurationError` naming ``path`` and the column.
 
     >>> decode_event_row({"event": "assigned", "ticket_id": "INC-1", "actor": "dana",
@@ -216,6 +218,8 @@ def decode_event_row(row: Mapping[str, Any], path: str = "") -> Event:
         if column == EVENT_TAG:
             continue
         spec = fields.get(column) if isinstance(column, str) else None
+        if spec is None and text == "":
+            continue  # an empty cell of another kind's column, in a file of mixed kinds
         if spec is None or not isinstance(text, str):
             data[column] = text  # the converter names what is wrong with it
             continue

@@ -23,6 +23,13 @@ from itsm_core.testing._calendar_strategies import (
     instants,
     windows,
 )
+from itsm_core.testing._entry import (
+    aware_datetimes,
+    desks,
+    events,
+    register_strategies,
+    ticket_commands_any,
+)
 from itsm_core.testing._escalation_strategies import (
     REQUEST_KINDS,
     SUPPORT_GROUP_NAMES,
@@ -48,6 +55,7 @@ from itsm_core.testing._permission_strategies import (
     register_permission_strategies,
     roles,
 )
+from itsm_core.testing._plugin import standard_policy
 from itsm_core.testing._priority_strategies import (
     level_names,
     priority_levels,
@@ -80,12 +88,15 @@ __all__ = [
     "OracleCycle",
     "TicketHistory",
     "action_patterns",
+    "aware_datetimes",
     "business_calendars",
     "calendars",
+    "desks",
     "directories",
     "escalation_histories",
     "escalation_rules",
     "event_histories",
+    "events",
     "example_history",
     "example_ticket",
     "grants",
@@ -107,13 +118,16 @@ __all__ = [
     "priority_levels",
     "priority_matrices",
     "register_permission_strategies",
+    "register_strategies",
     "register_ticket_strategies",
     "requester_masks",
     "roles",
     "scales",
     "sla_policies",
+    "standard_policy",
     "support_structures",
     "ticket_commands",
+    "ticket_commands_any",
     "ticket_histories",
     "tickets",
     "windows",

@@ -26,6 +26,7 @@ import attrs
 from hypothesis import strategies as st
 
 from itsm_core.calendar import (
+    WEEKDAYS,
     BusinessCalendar,
     Closure,
     CompositeCalendar,
@@ -238,6 +239,12 @@ def _statuses() -> st.SearchStrategy[SlaStatus]:
     )
 
 
+def _cycles(status: SlaStatus) -> st.SearchStrategy[Cycle]:
+    """A cycle of the status, or one built field by field when no clock has started."""
+    found = [cycle for clock in status.clocks for cycle in clock.cycles]
+    return st.sampled_from(found) if found else _record(Cycle)
+
+
 def _credit_rules() -> st.SearchStrategy[CreditRule]:
     percent = st.decimals(min_value=0, max_value=100, places=2)
     return st.builds(
@@ -424,7 +431,10 @@ def _strategies() -> dict[type, st.SearchStrategy[Any]]:
     strategies: dict[type, st.SearchStrategy[Any]] = {
         BusinessCalendar: plain,
         CompositeCalendar: composite,
-        WeeklySchedule: plain.map(lambda c: c.weekly),
+        WeeklySchedule: st.builds(
+            WeeklySchedule,
+            **{day: st.lists(windows(), max_size=2).map(tuple) for day in WEEKDAYS},
+        ),
         Window: windows(),
         MonthDay: st.builds(MonthDay, month=st.integers(1, 12), day=st.integers(1, 28)),
         DateRange: st.builds(
@@ -458,7 +468,7 @@ def _strategies() -> dict[type, st.SearchStrategy[Any]]:
         Applicability: st.builds(Applicability, types=st.just(("incident",)), priorities=names),
         SlaStatus: statuses,
         MetricClock: _pick(statuses, lambda s: s.clocks),
-        Cycle: _pick(statuses, lambda s: [c for clock in s.clocks for c in clock.cycles]),
+        Cycle: statuses.flatmap(_cycles),
         Compliance: _compliance(),
         ComplianceKey: st.builds(
             ComplianceKey,
