@@ -28,7 +28,7 @@ docs: $(STAMP)
 	$(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
 
 test: lint typecheck docs
-	$(BIN)/python -m pytest -n auto --cov --cov-branch --cov-fail-under=95 --cov-report=term
+	$(BIN)/python -m pytest -n auto --durations=10 --cov --cov-branch --cov-fail-under=95 --cov-report=term
 
 bench: $(STAMP)
 	$(BIN)/python -m bench all
