@@ -5,13 +5,13 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from operator import itemgetter
 
 import attrs
 import pendulum
 
-from itsm_core._time import from_us, to_us, us_to_td
+from itsm_core._time import _EPOCH, _sub, from_us, to_us, us_to_td
 from itsm_core.calendar import CalendarLike
 from itsm_core.errors import InvalidValueError, NeverOpenError
 from itsm_core.sla._policy import (
@@ -625,8 +625,6 @@ class _Fold:
         return tuple(clocks)
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_sub = datetime.__sub__
 _by_instant_and_metric = itemgetter(0, 1)
 
 
