@@ -27,14 +27,17 @@ RANKS: dict[str, int] = {
     "permissions": 2,
     "sla": 3,
     "escalation": 4,
+    "routing": 4,
     "metrics": 5,
-    "serialization": 6,
-    "testing": 6,
-    "cli": 7,
-    "__main__": 7,
+    "desk": 6,
+    "imports": 6,
+    "serialization": 7,
+    "testing": 8,
+    "cli": 9,
+    "__main__": 9,
 }
 #: ``itsm_core/__init__.py`` re-exports the public API of every core room.
-PACKAGE_ROOT_RANK = 6
+PACKAGE_ROOT_RANK = 7
 
 BANNED_MODULES = frozenset(
     {
