@@ -58,6 +58,7 @@ __all__ = [
     "Event",
     "FieldChanged",
     "FieldValue",
+    "GroupAssigned",
     "Link",
     "Linked",
     "MajorCleared",
@@ -80,6 +81,7 @@ __all__ = [
     "TicketOpened",
     "TicketSplit",
     "Transition",
+    "Unassigned",
     "Unlinked",
     "Unwatch",
     "Unwatched",
@@ -376,6 +378,9 @@ class Assigned(Event):
 class Reassigned(Event):
     """An assigned ticket moved to another person or group (counted in ``reassignments``).
 
+    ``counted=False`` records a move its source system did not count (ServiceNow,
+    for one, counts only changes of group); the lifecycle always counts.
+
     >>> Reassigned.__name__
     'Reassigned'
     """
@@ -387,14 +392,77 @@ class Reassigned(Event):
     from_group: str | None
     from_support_line: int | None
     reason: str = ""
+    counted: bool = True
 
     def _changes(self, ticket: Ticket) -> dict[str, Any]:
         return {
             "assignee": self.assignee,
             "group": self.group,
             "support_line": self.support_line,
-            "reassignments": ticket.reassignments + 1,
+            "reassignments": ticket.reassignments + self.counted,
         }
+
+
+@attrs.frozen(kw_only=True)
+class GroupAssigned(Event):
+    """The ticket went to a group with nobody in it responsible yet (``assignee`` is cleared).
+
+    ``from_*`` record who had it before (all ``None`` for a first assignment);
+    ``counted`` says whether the move counts in ``reassignments`` (a move from
+    one group to another usually does; imported histories say what their
+    source system counted).
+
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> opened = TicketOpened(ticket_id="INC-1", actor="ann", at=at, type="incident",
+    ...                       state="new", state_category="new", title="t", requester="ann")
+    >>> moved = GroupAssigned(ticket_id="INC-1", actor="desk", at=at, group="network",
+    ...                       from_group="service-desk", counted=True)
+    >>> t = fold_events([opened, moved])
+    >>> t.group, t.assignee, t.reassignments
+    ('network', None, 1)
+    """
+
+    group: str
+    support_line: int | None = None
+    from_group: str | None = None
+    from_assignee: str | None = None
+    from_support_line: int | None = None
+    reason: str = ""
+    counted: bool = False
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        return {
+            "assignee": None,
+            "group": self.group,
+            "support_line": self.support_line,
+            "reassignments": ticket.reassignments + self.counted,
+        }
+
+
+@attrs.frozen(kw_only=True)
+class Unassigned(Event):
+    """Nobody is responsible for the ticket any more: no assignee, no group.
+
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> opened = TicketOpened(ticket_id="INC-1", actor="ann", at=at, type="incident",
+    ...                       state="new", state_category="new", title="t", requester="ann")
+    >>> given = Assigned(ticket_id="INC-1", actor="desk", at=at, assignee="dana", group="desk")
+    >>> back = Unassigned(ticket_id="INC-1", actor="desk", at=at, from_assignee="dana",
+    ...                   from_group="desk")
+    >>> t = fold_events([opened, given, back])
+    >>> t.assignee, t.group, t.reassignments
+    (None, None, 0)
+    """
+
+    from_assignee: str | None = None
+    from_group: str | None = None
+    from_support_line: int | None = None
+    reason: str = ""
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        return {"assignee": None, "group": None, "support_line": None}
 
 
 @attrs.frozen(kw_only=True)
