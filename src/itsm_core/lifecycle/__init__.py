@@ -59,6 +59,7 @@ from itsm_core.lifecycle._engine import (
     Lifecycles,
     replay,
 )
+from itsm_core.lifecycle._history import EventRules, History
 from itsm_core.lifecycle._links import FollowUp, follow_up_ticket, follow_ups
 from itsm_core.lifecycle._machine import CompiledTransition, MachineProbe, machine_dest
 
@@ -73,9 +74,11 @@ __all__ = [
     "Authorizer",
     "CompiledTransition",
     "DueTransition",
+    "EventRules",
     "FieldDef",
     "FollowUp",
     "Guard",
+    "History",
     "Lifecycle",
     "LifecycleDef",
     "Lifecycles",
