@@ -1,0 +1,211 @@
+"""What every command shares: exit codes, input errors, reading desks, events and instants."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import tomllib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import TextIO
+
+import pendulum
+
+from itsm_core.errors import ConfigurationError
+from itsm_core.serialization import Desk, decode_event, decode_event_row, load_desk
+from itsm_core.ticket import Event
+
+__all__ = [
+    "EXIT_ERROR",
+    "EXIT_INVALID",
+    "EXIT_OK",
+    "InputError",
+    "Progress",
+    "add_event_input",
+    "column_map",
+    "group_by_ticket",
+    "parse_instant",
+    "read_desk",
+    "read_events",
+]
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_INVALID = 2
+
+
+class InputError(Exception):
+    """A problem with a file the command reads: printed as ``FILE:LINE: message``."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"{where}: {message}")
+
+
+def read_desk(path: str) -> Desk:
+    """Load a desk document from TOML or JSON; problems name the file and the field path."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise InputError(path, exc.strerror or str(exc)) from None
+    try:
+        is_json = path.endswith(".json")
+        document = json.loads(raw) if is_json else tomllib.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(
+            path, f"not a valid {'JSON' if path.endswith('.json') else 'TOML'} document: {exc}"
+        ) from None
+    try:
+        return load_desk(document)
+    except ConfigurationError as exc:
+        raise InputError(
+            path,
+            "\n".join([f"{len(exc.problems)} problem(s)"] + [f"{path}: {p}" for p in exc.problems]),
+        ) from None
+
+
+def column_map(pairs: Sequence[str]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        source, sep, field = pair.partition("=")
+        if not sep or not source or not field:
+            raise InputError("--map", f"expected COLUMN=FIELD, got {pair!r}")
+        mapping[source] = field
+    return mapping
+
+
+def read_events(
+    path: str,
+    *,
+    fmt: str,
+    columns: Mapping[str, str],
+    skip_bad: bool,
+    counts: dict[str, int],
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[Event]:
+    """Stream the events of a JSON Lines or CSV file, one at a time (constant memory).
+
+    The file is opened at once, so a missing file fails before any output.
+    """
+    try:
+        handle = open(path, encoding="utf-8", newline="")  # noqa: SIM115 - closed by _events
+    except OSError as exc:
+        raise InputError(path, exc.strerror or str(exc)) from None
+    return _events(handle, path, fmt, columns, skip_bad, counts, progress)
+
+
+def _events(
+    handle: TextIO,
+    path: str,
+    fmt: str,
+    columns: Mapping[str, str],
+    skip_bad: bool,
+    counts: dict[str, int],
+    progress: Callable[[int], None] | None,
+) -> Iterator[Event]:
+    with handle:
+        rows: Iterator[tuple[int, str | dict[str, str]]]
+        if fmt == "csv":
+            reader = csv.DictReader(handle)
+            rows = (
+                (reader.line_num, {columns.get(k, k): v for k, v in row.items() if k is not None})
+                for row in reader
+            )
+        else:
+            rows = enumerate(handle, start=1)
+        read = 0
+        for number, item in rows:
+            if isinstance(item, str):
+                read += len(item.encode("utf-8"))
+                if progress is not None:
+                    progress(read)
+            try:
+                if isinstance(item, str):
+                    if not item.strip():
+                        continue
+                    data = json.loads(item)
+                    if isinstance(data, dict) and columns:
+                        data = {columns.get(k, k): v for k, v in data.items()}
+                    yield decode_event(data)
+                else:
+                    yield decode_event_row(item)
+            except (ValueError, ConfigurationError) as exc:
+                message = (
+                    "; ".join(str(p) for p in exc.problems)
+                    if isinstance(exc, ConfigurationError)
+                    else f"not a JSON object: {exc}"
+                )
+                if not skip_bad:
+                    raise InputError(f"{path}:{number}", message) from None
+                counts["bad"] = counts.get("bad", 0) + 1
+                counts.setdefault("first_bad", number)
+
+
+def group_by_ticket(events: Iterable[Event]) -> Iterator[list[Event]]:
+    """Consecutive events of one ticket as one history, holding one ticket at a time.
+
+    Nothing remembers the tickets already seen, so memory stays flat; a ticket
+    whose events come back later starts a history without its opening, which the
+    evaluation refuses (see :func:`_evaluate_all`).
+    """
+    history: list[Event] = []
+    for event in events:
+        if history and event.ticket_id != history[-1].ticket_id:
+            yield history
+            history = []
+        history.append(event)
+    if history:
+        yield history
+
+
+def parse_instant(text: str, field: str) -> pendulum.DateTime:
+    """An aware instant from ISO 8601; a time without an offset is refused, never guessed."""
+    expected = "expected an ISO 8601 instant with an offset, such as 2026-03-06T16:00+03:00"
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(field, f"{expected}, got {text!r}") from None
+    if value.tzinfo is None:
+        raise InputError(field, f"{expected}, got {text!r} (no offset)")
+    return pendulum.instance(value)
+
+
+def add_event_input(command: argparse.ArgumentParser) -> None:
+    """The options of every command that reads an export of events."""
+    command.add_argument("--config", required=True, help="the desk document (TOML or JSON)")
+    command.add_argument("--now", help="evaluate as of this instant (default: the clock)")
+    command.add_argument(
+        "--input-format",
+        choices=["jsonl", "csv"],
+        help="default: by the file's extension (.csv, else JSON Lines)",
+    )
+    command.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=FIELD",
+        help="read COLUMN as the event field FIELD (repeatable)",
+    )
+    command.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="skip malformed lines, count them and report the count",
+    )
+
+
+class Progress:
+    """A progress bar on stderr for large inputs (by bytes read)."""
+
+    def __init__(self, total: int, err: TextIO) -> None:
+        self.total = max(total, 1)
+        self.err = err
+        self.shown = -1
+
+    def __call__(self, done: int) -> None:
+        percent = min(100, done * 100 // self.total)
+        if percent != self.shown:
+            self.shown = percent
+            bar = "#" * (percent // 4)
+            end = "\n" if percent == 100 else ""
+            print(f"\rreading {bar:<25} {percent:3d}%", end=end, file=self.err, flush=True)

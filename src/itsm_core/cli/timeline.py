@@ -1,0 +1,103 @@
+"""``itsm-core timeline``: one ticket's SLA clocks as bars or a Mermaid Gantt chart."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, TextIO
+
+import pendulum
+
+from itsm_core._time import from_us
+from itsm_core.cli._common import (
+    EXIT_OK,
+    InputError,
+    add_event_input,
+    column_map,
+    parse_instant,
+    read_desk,
+    read_events,
+)
+from itsm_core.sla import SlaStatus, evaluate_many
+
+__all__ = ["add_parser", "run"]
+
+
+def _segments(status: SlaStatus, metric: str) -> list[tuple[int, int, str]]:
+    """Running and paused stretches of a clock, from its stage changes."""
+    segments: list[tuple[int, int, str]] = []
+    open_at: int | None = None
+    kind = ""
+    for at, name, _cycle, stage, _cause, _index in status.stage_changes:
+        if name != metric:
+            continue
+        if open_at is not None and stage != "breached":
+            segments.append((open_at, at, kind))
+            open_at = None
+        if stage in ("running", "paused"):
+            open_at, kind = at, stage
+    if open_at is not None:
+        segments.append((open_at, status.now_us, kind))
+    return segments
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    desk = read_desk(args.config)
+    now = parse_instant(args.now, "--now") if args.now else pendulum.now("UTC")
+    fmt = args.input_format or ("csv" if args.events.endswith(".csv") else "jsonl")
+    counts: dict[str, int] = {}
+    history = [
+        e
+        for e in read_events(
+            args.events,
+            fmt=fmt,
+            columns=column_map(args.map),
+            skip_bad=args.skip_bad,
+            counts=counts,
+        )
+        if e.ticket_id == args.ticket_id
+    ]
+    if not history:
+        raise InputError(args.events, f"no events of ticket {args.ticket_id!r}")
+    found = list(evaluate_many([history], desk.sla_policies, now))
+    if not found:
+        raise InputError(args.config, f"no SLA policy applies to ticket {args.ticket_id!r}")
+    status = found[0]
+    first = min(at for at, *_ in status.stage_changes) if status.stage_changes else status.now_us
+    span = max(status.now_us - first, 1)
+    width = 50
+    if args.format in ("bars", "both"):
+        print(
+            f"{status.ticket_id} under {status.policy!r}, as of {status.now.isoformat()}", file=out
+        )
+        for clock in status.clocks:
+            line = [" "] * width
+            for start, end, kind in _segments(status, clock.metric):
+                a = (start - first) * width // span
+                b = max(a + 1, (end - first) * width // span)
+                for i in range(a, min(b, width)):
+                    line[i] = "#" if kind == "running" else "."
+            print(f"  {clock.metric:<15} |{''.join(line)}| {clock.stage.value}", file=out)
+        print("  (# running, . paused; the bar spans the first stage change to now)", file=out)
+    if args.format in ("mermaid", "both"):
+        print("gantt", file=out)
+        print(f"    title {status.ticket_id} SLA clocks ({status.policy})", file=out)
+        print("    dateFormat YYYY-MM-DDTHH:mm:ssZ", file=out)
+        print("    axisFormat %d %b %H:%M", file=out)
+        for clock in status.clocks:
+            print(f"    section {clock.metric}", file=out)
+            for n, (start, end, kind) in enumerate(_segments(status, clock.metric), start=1):
+                tag = "active, " if kind == "running" else ""
+                begin = from_us(start, status.timezone).isoformat()
+                finish = from_us(end, status.timezone).isoformat()
+                print(f"    {kind} {n} :{tag}{clock.metric}{n}, {begin}, {finish}", file=out)
+    return EXIT_OK
+
+
+def add_parser(commands: Any) -> None:
+    """Add ``timeline`` to the sub-commands."""
+    timeline = commands.add_parser("timeline", help="one ticket's SLA clocks as a chart")
+    timeline.add_argument("ticket_id")
+    timeline.add_argument("--events", required=True, help="events as JSON Lines or CSV")
+    add_event_input(timeline)
+    timeline.add_argument("--format", choices=["bars", "mermaid", "both"], default="both")
+    timeline.set_defaults(run=run)
