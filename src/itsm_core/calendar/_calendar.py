@@ -125,11 +125,12 @@ class CalendarLike(Protocol):
 
 
 class _Cell:
-    """Holds the compiled timeline; never compared, hashed or pickled."""
+    """Holds the compile plan and the compiled timeline; never compared, hashed or pickled."""
 
-    __slots__ = ("timeline",)
+    __slots__ = ("plan", "timeline")
 
     def __init__(self) -> None:
+        self.plan: tuple[Plan, Limits] | None = None
         self.timeline: Timeline | None = None
 
     def __reduce__(self) -> tuple[type[_Cell], tuple[()]]:
@@ -582,7 +583,8 @@ def _plan_and_limits(cal: BusinessCalendar) -> tuple[Plan, Limits]:
 def _shared_timeline(cal: BusinessCalendar | CompositeCalendar) -> Timeline:
     """One compiled timeline per distinct calendar value, shared by equal values."""
     if isinstance(cal, BusinessCalendar):
-        plan, limits = _plan_and_limits(cal)
+        planned = cal._cache.plan  # built when the value was, unless unpickled since
+        plan, limits = planned if planned is not None else _plan_and_limits(cal)
         return Timeline(plan.chunk, limits)
     left, right = cal.left._timeline(), cal.right._timeline()
     if cal.operation == "union":
@@ -630,7 +632,7 @@ class BusinessCalendar(_Queries):
     _cache: _Cell = attrs.field(init=False, factory=_Cell, eq=False, hash=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        _plan_and_limits(self)
+        self._cache.plan = _plan_and_limits(self)
 
     def _timeline(self) -> Timeline:
         timeline = self._cache.timeline

@@ -1,4 +1,4 @@
-"""Compile a validated business calendar into open intervals, one UTC year at a time.
+"""Compile a validated business calendar into open intervals, one period at a time.
 
 Everything is decided per local date ``D`` (an ordinal, ``date.toordinal()``):
 
@@ -33,6 +33,7 @@ from itsm_core.calendar._timeline import (
 __all__ = ["Plan", "merge_ranges", "subtract_ranges"]
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_DAYS_IN_A_LEAP_YEAR = 366
 Ranges = list[tuple[int, int]]
 
 
@@ -164,7 +165,7 @@ class Plan:
         return local_us - (shift.days * 86_400 + shift.seconds) * US_PER_SECOND - shift.microseconds
 
     def chunk(self, period: int) -> Chunk:
-        """The merged open intervals of one UTC month (``period = year * 12 + month - 1``)."""
+        """The merged open intervals of one period (seven UTC days, see ``period_start_us``)."""
         lo, hi = period_start_us(period), period_start_us(period + 1)
         first = _EPOCH_ORDINAL + lo // US_PER_DAY - 2
         last = _EPOCH_ORDINAL + hi // US_PER_DAY + 1
@@ -215,10 +216,8 @@ def calendar_limits(
     finite_lo = min(dated_years, default=MAX_YEAR)
     finite_hi = max(dated_years, default=MIN_YEAR)
     has_window = any(weekly)
-    every_day = {
-        (d.month, d.day) for d in (date(2000, 1, 1) + timedelta(days=k) for k in range(366))
-    }
-    opens_again = has_window and not every_day <= recurring
+    # ``recurring`` holds valid (month, day) pairs only: all 366 of them close every day.
+    opens_again = has_window and len(recurring) < _DAYS_IN_A_LEAP_YEAR
     week: Ranges = []
     for weekday, ranges in enumerate(weekly):
         for s, e in ranges:

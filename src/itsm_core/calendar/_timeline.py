@@ -1,10 +1,19 @@
 """The compiled timeline: sorted open intervals in epoch microseconds.
 
-A calendar is compiled one UTC calendar month (a *period*) at a time into
-merged, half-open open intervals ``[start, end)``. The :class:`Timeline` keeps a
-contiguous run of compiled periods with the running sum of open time at each
-interval's start and end, so every query is a bisection: O(log n), whatever the
-span and however many holidays. Periods are compiled on demand and kept.
+A calendar is compiled one *period* (seven UTC days) at a time into merged,
+half-open open intervals ``[start, end)``. The :class:`Timeline` keeps
+*runs*: contiguous stretches of compiled periods, each with the running sum of
+open time at every interval's start and end, so a query inside a run is a
+bisection. A query that lands away from every run compiles only its own period
+and starts a new run; runs grow (doubling) only as far as a query needs, and
+merge when they meet. So a query costs the same wherever it lands, however many
+holidays, and a far-away query never compiles the years in between.
+
+Thread safety: runs and the set of runs are immutable once built. A query reads
+one run and works on it alone; growing builds new runs and publishes a new set
+with a single attribute store. Two threads racing to compile may each publish,
+and one of the two compilations is then forgotten (work lost, never a wrong
+answer). The warm path takes no lock, also on free-threaded builds.
 
 ``Limits`` say how far a search may run before it is proven that no open (or no
 closed) time exists any more; past them a search stops with an answer instead of
@@ -15,7 +24,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import attrs
 
@@ -26,10 +35,12 @@ __all__ = [
     "MAX_YEAR",
     "MIN_INSTANT_US",
     "MIN_YEAR",
+    "PERIOD_US",
     "Chunk",
     "Limits",
     "Timeline",
     "intersect",
+    "period_of",
     "period_start_us",
     "unite",
     "year_start_us",
@@ -52,17 +63,6 @@ def year_start_us(year: int) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000
 
 
-def period_start_us(period: int) -> int:
-    """Epoch microseconds of the first instant of a period (``year * 12 + month - 1``).
-
-    >>> period_start_us(1970 * 12 + 1)  # 1 February 1970
-    2678400000000
-    """
-    year, month = divmod(period, 12)
-    delta = datetime(year, month + 1, 1, tzinfo=UTC) - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000
-
-
 #: The supported instants are ``MIN_INSTANT_US <= t < MAX_INSTANT_US``
 #: (0002-01-01 to 9997-12-31 UTC).
 MIN_INSTANT_US = year_start_us(MIN_YEAR)
@@ -71,13 +71,42 @@ MAX_INSTANT_US = year_start_us(MAX_YEAR + 1)
 Chunk = tuple[list[int], list[int]]
 
 
-def _period_of(us: int) -> int:
-    moment = _EPOCH + timedelta(microseconds=us)
-    return moment.year * 12 + moment.month - 1
+#: The length of a period, the unit of compilation: seven UTC days.
+PERIOD_US = 7 * 86_400_000_000
+_MIN_PERIOD = MIN_INSTANT_US // PERIOD_US
+_MAX_PERIOD = (MAX_INSTANT_US - 1) // PERIOD_US
 
 
-_MIN_PERIOD = MIN_YEAR * 12
-_MAX_PERIOD = MAX_YEAR * 12 + 11
+def period_of(us: int) -> int:
+    """The period holding an instant: ``us // PERIOD_US``.
+
+    >>> period_of(PERIOD_US - 1), period_of(PERIOD_US)
+    (0, 1)
+    """
+    return us // PERIOD_US
+
+
+def period_start_us(period: int) -> int:
+    """The first instant of a period, clipped to the supported range.
+
+    >>> period_start_us(1) == PERIOD_US
+    True
+    >>> period_start_us(_MAX_PERIOD + 1) == MAX_INSTANT_US
+    True
+    """
+    return min(max(period * PERIOD_US, MIN_INSTANT_US), MAX_INSTANT_US)
+
+
+def _first_period(year: int) -> int:
+    """The period holding 1 January of ``year`` (clipped to the supported range)."""
+    year = min(max(year, MIN_YEAR), MAX_YEAR + 1)
+    return max(year_start_us(year) // PERIOD_US, _MIN_PERIOD)
+
+
+def _last_period(year: int) -> int:
+    """The period holding 31 December of ``year`` (clipped to the supported range)."""
+    year = min(max(year, MIN_YEAR - 1), MAX_YEAR)
+    return min((year_start_us(year + 1) - 1) // PERIOD_US, _MAX_PERIOD)
 
 
 def unite(a: Chunk, b: Chunk) -> Chunk:
@@ -199,66 +228,152 @@ class Limits:
         )
 
 
-class _State:
-    """One immutable snapshot of the compiled run of periods."""
+class _Run:
+    """Compiled periods ``first..last``: open intervals and running sums (immutable).
 
-    __slots__ = ("ce", "cs", "ends", "hi", "lo", "starts", "yhi", "ylo")
+    ``cs[k]``/``ce[k]`` are the open time accumulated at the start/end of
+    interval ``k``, counted from the run's own origin; ``base`` is the sum at
+    ``lo`` (the run's first instant) and ``top`` the sum at ``hi``.
+    """
+
+    __slots__ = ("base", "ce", "cs", "ends", "first", "hi", "last", "lo", "starts", "top")
 
     def __init__(
         self,
-        ylo: int,
-        yhi: int,
+        first: int,
+        last: int,
         starts: list[int],
         ends: list[int],
         cs: list[int],
         ce: list[int],
+        base: int,
+        top: int,
     ) -> None:
-        self.ylo = ylo
-        self.yhi = yhi
-        self.lo = period_start_us(ylo) if ylo <= yhi else 0
-        self.hi = period_start_us(yhi + 1) if ylo <= yhi else 0
+        self.first = first
+        self.last = last
+        self.lo = period_start_us(first) if first <= last else 0
+        self.hi = period_start_us(last + 1) if first <= last else 0
         self.starts = starts
         self.ends = ends
-        self.cs = cs  # open time before each interval (relative origin)
-        self.ce = ce  # open time up to each interval's end
+        self.cs = cs
+        self.ce = ce
+        self.base = base
+        self.top = top
 
 
-_EMPTY = _State(1, 0, [], [], [], [])
+_NO_RUN = _Run(1, 0, [], [], [], [], 0, 0)
 
 
-def _join(chunks: list[Chunk]) -> Chunk:
-    """Concatenate consecutive chunks, merging intervals that touch at a boundary."""
+class _Runs:
+    """The published set of runs: disjoint, sorted by ``first`` (immutable)."""
+
+    __slots__ = ("firsts", "runs")
+
+    def __init__(self, runs: tuple[_Run, ...]) -> None:
+        self.runs = runs
+        self.firsts = [run.first for run in runs]
+
+
+def _compiled(first: int, last: int, chunk: Callable[[int], Chunk]) -> _Run:
+    """A run of the periods ``first..last`` from their chunks, counted from zero."""
     starts: list[int] = []
     ends: list[int] = []
-    for cs, ce in chunks:
+    for period in range(first, last + 1):
+        c_starts, c_ends = chunk(period)
         k = 0
-        if cs and ends and ends[-1] == cs[0]:
-            ends[-1] = ce[0]
+        if c_starts and ends and ends[-1] == c_starts[0]:
+            ends[-1] = c_ends[0]
             k = 1
-        starts.extend(cs[k:])
-        ends.extend(ce[k:])
-    return starts, ends
+        starts.extend(c_starts[k:])
+        ends.extend(c_ends[k:])
+    cs: list[int] = []
+    ce: list[int] = []
+    run = 0
+    for a, b in zip(starts, ends, strict=True):
+        cs.append(run)
+        run += b - a
+        ce.append(run)
+    return _Run(first, last, starts, ends, cs, ce, 0, run)
+
+
+def _chain(segments: list[_Run], keep: int) -> _Run:
+    """Adjacent runs joined into one, counted from the origin of ``segments[keep]``."""
+    if len(segments) == 1:
+        return segments[0]
+    shifts = [0] * len(segments)
+    for k in range(keep + 1, len(segments)):
+        shifts[k] = segments[k - 1].top + shifts[k - 1] - segments[k].base
+    for k in range(keep - 1, -1, -1):
+        shifts[k] = segments[k + 1].base + shifts[k + 1] - segments[k].top
+    starts: list[int] = []
+    ends: list[int] = []
+    cs: list[int] = []
+    ce: list[int] = []
+    for seg, d in zip(segments, shifts, strict=True):
+        k = 0
+        if seg.starts and ends and ends[-1] == seg.starts[0]:
+            # An interval open across the boundary: one interval, not two.
+            ends[-1] = seg.ends[0]
+            ce[-1] = seg.ce[0] + d
+            k = 1
+        starts += seg.starts[k:]
+        ends += seg.ends[k:]
+        if d:
+            cs += [c + d for c in seg.cs[k:]]
+            ce += [c + d for c in seg.ce[k:]]
+        else:
+            cs += seg.cs[k:]
+            ce += seg.ce[k:]
+    return _Run(
+        segments[0].first,
+        segments[-1].last,
+        starts,
+        ends,
+        cs,
+        ce,
+        segments[0].base + shifts[0],
+        segments[-1].top + shifts[-1],
+    )
+
+
+def _open_before(run: _Run, t: int) -> int:
+    """The running sum at ``t`` (``run.lo <= t <= run.hi``)."""
+    i = bisect_right(run.starts, t) - 1
+    if i < 0:
+        return run.base
+    end = run.ends[i]
+    return run.ce[i] - (end - t) if t < end else run.ce[i]
+
+
+def _check(t: int) -> None:
+    if not MIN_INSTANT_US <= t < MAX_INSTANT_US:
+        raise InvalidValueError(
+            "at", t, "an instant from 0002-01-01 to 9997-12-31 UTC (epoch microseconds)"
+        )
 
 
 class Timeline:
-    """Lazily compiled open intervals of one calendar, with running sums.
+    """Lazily compiled open intervals of one calendar, in runs with running sums.
 
-    ``chunk(period)`` gives the merged open intervals within one UTC month
-    (``period = year * 12 + month - 1``).
+    ``chunk(period)`` gives the merged open intervals within one period (seven
+    UTC days from ``period_start_us(period)``). Safe to query from many threads.
 
     >>> day = 86_400_000_000
     >>> tl = Timeline(lambda p: ([period_start_us(p) + day], [period_start_us(p) + 2 * day]),
     ...               Limits.always(2026))
-    >>> tl.elapsed(year_start_us(2026), year_start_us(2028)) == 24 * day
+    >>> tl.elapsed(period_start_us(2900), period_start_us(2910)) == 10 * day
+    True
+    >>> tl.add(period_start_us(2900), 3 * day) == period_start_us(2902) + 2 * day
     True
     """
 
-    __slots__ = ("_chunk_fn", "_chunks", "_state", "limits")
+    __slots__ = ("_chunk_fn", "_chunks", "_last", "_runs", "limits")
 
     def __init__(self, chunk_fn: Callable[[int], Chunk], limits: Limits) -> None:
         self._chunk_fn = chunk_fn
         self._chunks: dict[int, Chunk] = {}
-        self._state = _EMPTY
+        self._runs = _Runs(())
+        self._last = _NO_RUN
         self.limits = limits
 
     # -- compilation ---------------------------------------------------------
@@ -271,253 +386,256 @@ class Timeline:
             self._chunks[period] = found
         return found
 
-    def _cover(self, t: int) -> _State:
-        state = self._state
-        if state.lo <= t < state.hi:
-            return state
-        if not MIN_INSTANT_US <= t < MAX_INSTANT_US:
-            raise InvalidValueError(
-                "at", t, "an instant from 0002-01-01 to 9997-12-31 UTC (epoch microseconds)"
-            )
-        period = _period_of(t)
-        if state.ylo > state.yhi:
-            return self._append(period, period)
-        if period > state.yhi:
-            return self._append(state.yhi + 1, period)
-        return self._prepend(period, state.ylo - 1)
+    def _span(self, first: int, last: int, anchor: _Run | None) -> _Run:
+        """A run covering periods ``first..last`` (and ``anchor``), published.
 
-    def _append(self, first: int, last: int) -> _State:
-        old = self._state
-        new_s, new_e = _join([self.chunk(y) for y in range(first, last + 1)])
-        starts, ends, cs, ce = list(old.starts), list(old.ends), list(old.cs), list(old.ce)
-        run = ce[-1] if ce else 0
-        k = 0
-        if new_s and ends and ends[-1] == new_s[0]:
-            run += new_e[0] - new_s[0]
-            ends[-1] = new_e[0]
-            ce[-1] = run
-            k = 1
-        for a, b in zip(new_s[k:], new_e[k:], strict=True):
-            starts.append(a)
-            ends.append(b)
-            cs.append(run)
-            run += b - a
-            ce.append(run)
-        ylo = old.ylo if old.ylo <= old.yhi else first
-        state = _State(ylo, last, starts, ends, cs, ce)
-        self._state = state
-        return state
+        The result keeps ``anchor``'s origin, so running sums a caller computed
+        on ``anchor`` stay valid. Runs of the published set that touch the span
+        are reused; the rest is compiled.
+        """
+        snap = self._runs
+        if anchor is not None:
+            first, last = min(first, anchor.first), max(last, anchor.last)
+        # Published runs overlapping or adjacent to the span; those that overlap
+        # the anchor (published by another thread meanwhile) are not reused.
+        reused: list[_Run] = []
+        for run in snap.runs[max(0, bisect_right(snap.firsts, first - 1) - 1) :]:
+            if run.first > last + 1:
+                break
+            if run.last < first - 1 or run is anchor:
+                continue
+            if anchor is not None and run.first <= anchor.last and anchor.first <= run.last:
+                continue
+            reused.append(run)
+        if anchor is not None:
+            reused.append(anchor)
+            reused.sort(key=lambda run: run.first)
+        if reused:
+            first, last = min(first, reused[0].first), max(last, reused[-1].last)
+        segments: list[_Run] = []
+        cursor = first
+        for run in reused:
+            if run.first > cursor:
+                segments.append(_compiled(cursor, run.first - 1, self.chunk))
+            segments.append(run)
+            cursor = run.last + 1
+        if cursor <= last:
+            segments.append(_compiled(cursor, last, self.chunk))
+        if anchor is not None:
+            keep = next(k for k, seg in enumerate(segments) if seg is anchor)
+        else:
+            keep = max(range(len(segments)), key=lambda k: len(segments[k].starts))
+        result = _chain(segments, keep)
+        kept = tuple(r for r in snap.runs if r.last < result.first or r.first > result.last)
+        at = bisect_left([r.first for r in kept], result.first)
+        self._runs = _Runs((*kept[:at], result, *kept[at:]))
+        self._last = result
+        return result
 
-    def _prepend(self, first: int, last: int) -> _State:
-        old = self._state
-        new_s, new_e = _join([self.chunk(y) for y in range(first, last + 1)])
-        starts, ends, cs, ce = list(old.starts), list(old.ends), list(old.cs), list(old.ce)
-        run = cs[0] if cs else 0
-        m = len(new_s)
-        if m and starts and new_e[-1] == starts[0]:
-            run -= new_e[-1] - new_s[-1]
-            starts[0] = new_s[-1]
-            cs[0] = run
-            m -= 1
-        pre_cs = [0] * m
-        pre_ce = [0] * m
-        for k in range(m - 1, -1, -1):
-            pre_ce[k] = run
-            run -= new_e[k] - new_s[k]
-            pre_cs[k] = run
-        state = _State(
-            first,
-            old.yhi,
-            new_s[:m] + starts,
-            new_e[:m] + ends,
-            pre_cs + cs,
-            pre_ce + ce,
-        )
-        self._state = state
-        return state
+    def _run_at(self, t: int) -> _Run:
+        """A run holding instant ``t``."""
+        run = self._last
+        if run.lo <= t < run.hi:
+            return run
+        _check(t)
+        period = t // PERIOD_US
+        snap = self._runs
+        i = bisect_right(snap.firsts, period) - 1
+        if i >= 0 and snap.runs[i].last >= period:
+            run = snap.runs[i]
+            self._last = run
+            return run
+        return self._span(period, period, None)
 
-    def _forward(self, limit: int, count: int = 1) -> _State | None:
-        """Compile ``count`` more periods after the run, none past the year ``limit``."""
-        first = self._state.yhi + 1
-        last = min(first + count - 1, limit * 12 + 11, _MAX_PERIOD)
+    def _run_over(self, start: int, end: int) -> _Run:
+        """A run holding both instants (``start <= end``)."""
+        run = self._last
+        if run.lo <= start and end < run.hi:
+            return run
+        _check(start)
+        _check(end)
+        run = self._run_at(start)
+        if end < run.hi:
+            return run
+        return self._span(run.first, end // PERIOD_US, None)
+
+    def _forward(self, run: _Run, limit: int, count: int) -> _Run | None:
+        """``run`` with ``count`` more periods after it, none past the year ``limit``."""
+        first = run.last + 1
+        last = min(run.last + count, _last_period(limit))
         if first > last:
             return None
-        return self._append(first, last)
+        return self._span(first, last, run)
 
-    def _backward(self, limit: int, count: int = 1) -> _State | None:
-        """Compile ``count`` more periods before the run, none before the year ``limit``."""
-        last = self._state.ylo - 1
-        first = max(last - count + 1, limit * 12, _MIN_PERIOD)
+    def _backward(self, run: _Run, limit: int, count: int) -> _Run | None:
+        """``run`` with ``count`` more periods before it, none before the year ``limit``."""
+        last = run.first - 1
+        first = max(run.first - count, _first_period(limit))
         if first > last:
             return None
-        return self._prepend(first, last)
-
-    @staticmethod
-    def _open_before(state: _State, t: int) -> int:
-        """Open time from the run's origin up to ``t`` (``t`` inside the run)."""
-        i = bisect_right(state.starts, t) - 1
-        if i < 0:
-            return state.cs[0] if state.cs else 0
-        end = state.ends[i]
-        return state.ce[i] - (end - t) if t < end else state.ce[i]
+        return self._span(first, last, run)
 
     # -- queries ---------------------------------------------------------------
 
     def is_open(self, t: int) -> bool:
         """Whether instant ``t`` lies in an open interval."""
-        state = self._state
-        if not state.lo <= t < state.hi:
-            state = self._cover(t)
-        i = bisect_right(state.starts, t) - 1
-        return i >= 0 and t < state.ends[i]
+        run = self._last
+        if not run.lo <= t < run.hi:
+            run = self._run_at(t)
+        i = bisect_right(run.starts, t) - 1
+        return i >= 0 and t < run.ends[i]
 
     def elapsed(self, start: int, end: int) -> int:
         """Open time between two instants; negative when ``end < start``."""
         if end < start:
             return -self.elapsed(end, start)
-        self._cover(start)
-        state = self._cover(end)
-        return self._open_before(state, end) - self._open_before(state, start)
+        run = self._last
+        if not (run.lo <= start and end < run.hi):
+            run = self._run_over(start, end)
+        return _open_before(run, end) - _open_before(run, start)
 
     def add(self, start: int, duration: int) -> int:
         """The earliest instant by which ``duration`` of open time has passed after ``start``."""
         if duration <= 0:
             return start if duration == 0 else self.subtract(start, -duration)
-        state = self._state
-        if not state.lo <= start < state.hi:
-            state = self._cover(start)
-        target = self._open_before(state, start) + duration
+        run = self._last
+        if not run.lo <= start < run.hi:
+            run = self._run_at(start)
+        target = _open_before(run, start) + duration
         step = 1
-        while not state.ce or state.ce[-1] < target:
-            grown = self._forward(self.limits.open_hi, step)
+        while run.top < target:
+            grown = self._forward(run, self.limits.open_hi, step)
             if grown is None:
                 raise NeverOpenError(
                     f"the calendar never accumulates the requested open time after {start} us"
                 )
-            state = grown
+            run = grown
             step *= 2
-        ce = state.ce
+        ce = run.ce
         j = bisect_left(ce, target)
-        return state.ends[j] - (ce[j] - target)
+        return run.ends[j] - (ce[j] - target)
 
     def subtract(self, end: int, duration: int) -> int:
         """The latest instant from which ``duration`` of open time passes until ``end``."""
         if duration <= 0:
             return end if duration == 0 else self.add(end, -duration)
-        state = self._state
-        if not state.lo <= end < state.hi:
-            state = self._cover(end)
-        target = self._open_before(state, end) - duration
+        run = self._last
+        if not run.lo <= end < run.hi:
+            run = self._run_at(end)
+        target = _open_before(run, end) - duration
         step = 1
-        while not state.cs or state.cs[0] > target:
-            grown = self._backward(self.limits.open_lo, step)
+        while not run.cs or run.base > target:
+            grown = self._backward(run, self.limits.open_lo, step)
             if grown is None:
                 raise NeverOpenError(
                     f"the calendar never accumulates the requested open time before {end} us"
                 )
-            state = grown
+            run = grown
             step *= 2
-        cs = state.cs
+        cs = run.cs
         k = bisect_right(cs, target) - 1
-        return state.starts[k] + (target - cs[k])
+        return run.starts[k] + (target - cs[k])
 
     def next_open(self, t: int) -> int:
         """``t`` if open, else the start of the next open interval."""
-        state = self._cover(t)
-        i = bisect_right(state.starts, t) - 1
-        if i >= 0 and t < state.ends[i]:
+        run = self._run_at(t)
+        i = bisect_right(run.starts, t) - 1
+        if i >= 0 and t < run.ends[i]:
             return t
         step = 1
-        while i + 1 >= len(state.starts):
-            grown = self._forward(self.limits.open_hi, step)
+        while i + 1 >= len(run.starts):
+            grown = self._forward(run, self.limits.open_hi, step)
             if grown is None:
                 raise NeverOpenError(f"the calendar never opens at or after {t} us")
-            state = grown
+            run = grown
             step *= 2
-        return state.starts[i + 1]
+            i = bisect_right(run.starts, t) - 1
+        return run.starts[i + 1]
 
     def next_close(self, t: int) -> int:
         """``t`` if closed, else the end of the open period; ``MAX_INSTANT_US`` if never."""
-        state = self._cover(t)
-        i = bisect_right(state.starts, t) - 1
-        if i < 0 or t >= state.ends[i]:
+        run = self._run_at(t)
+        i = bisect_right(run.starts, t) - 1
+        if i < 0 or t >= run.ends[i]:
             return t
         step = 1
-        while state.ends[i] == state.hi:
-            grown = self._forward(self.limits.closed_hi, step)
+        while run.ends[i] == run.hi:
+            grown = self._forward(run, self.limits.closed_hi, step)
             if grown is None:
                 return MAX_INSTANT_US
-            state = grown
+            run = grown
             step *= 2
-        return state.ends[i]
+            i = bisect_right(run.starts, t) - 1
+        return run.ends[i]
 
     def previous_open(self, t: int) -> int | None:
         """The start of the latest open period that started at or before ``t``."""
-        state = self._cover(t)
-        i = bisect_right(state.starts, t) - 1
+        run = self._run_at(t)
+        i = bisect_right(run.starts, t) - 1
         step = 1
         while i < 0:
-            grown = self._backward(self.limits.open_lo, step)
+            grown = self._backward(run, self.limits.open_lo, step)
             if grown is None:
                 return None
-            state = grown
+            run = grown
             step *= 2
-            i = bisect_right(state.starts, t) - 1
-        while state.starts[i] == state.lo:
-            grown = self._backward(self.limits.closed_lo, step)
+            i = bisect_right(run.starts, t) - 1
+        while run.starts[i] == run.lo:
+            grown = self._backward(run, self.limits.closed_lo, step)
             if grown is None:
                 return None
-            state = grown
+            run = grown
             step *= 2
-            i = bisect_right(state.starts, t) - 1
-        return state.starts[i]
+            i = bisect_right(run.starts, t) - 1
+        return run.starts[i]
 
     def previous_close(self, t: int) -> int | None:
         """The end of the latest open period that ended at or before ``t``."""
-        state = self._cover(t)
-        i = bisect_right(state.ends, t) - 1
+        run = self._run_at(t)
+        i = bisect_right(run.ends, t) - 1
         limit = max(self.limits.open_lo, self.limits.closed_lo)
         step = 1
         while i < 0:
-            grown = self._backward(limit, step)
+            grown = self._backward(run, limit, step)
             if grown is None:
                 return None
-            state = grown
+            run = grown
             step *= 2
-            i = bisect_right(state.ends, t) - 1
-        return state.ends[i]
+            i = bisect_right(run.ends, t) - 1
+        return run.ends[i]
 
     def last_open_before(self, t: int) -> int:
         """The latest open microsecond strictly before ``t``."""
-        state = self._cover(t - 1)
-        i = bisect_left(state.starts, t) - 1
+        run, i = self._last_starting_before(t)
+        return min(run.ends[i], t) - 1
+
+    def _last_starting_before(self, t: int) -> tuple[_Run, int]:
+        """A run and the index in it of the last open interval starting before ``t``."""
+        run = self._run_at(t - 1)
+        i = bisect_left(run.starts, t) - 1
         step = 1
         while i < 0:
-            grown = self._backward(self.limits.open_lo, step)
+            grown = self._backward(run, self.limits.open_lo, step)
             if grown is None:
                 raise NeverOpenError(f"the calendar is never open before {t} us")
-            state = grown
+            run = grown
             step *= 2
-            i = bisect_left(state.starts, t) - 1
-        return min(state.ends[i], t) - 1
+            i = bisect_left(run.starts, t) - 1
+        return run, i
 
     def last_close_before(self, limit: int) -> int:
         """The end of the last open period starting before ``limit``, clipped to ``limit``."""
-        state = self._cover(limit - 1)
-        i = bisect_left(state.starts, limit) - 1
-        if i < 0:  # pragma: no cover - callers pass a limit after an open instant
-            raise NeverOpenError("no open time before the limit")
-        return min(state.ends[i], limit)
+        run, i = self._last_starting_before(limit)
+        return min(run.ends[i], limit)
 
     def intervals(self, start: int, end: int) -> list[tuple[int, int]]:
         """The open intervals within ``[start, end)``, clipped to it."""
         if end <= start:
             return []
-        self._cover(start)
-        state = self._cover(end - 1)
-        i = bisect_right(state.ends, start)
-        j = bisect_left(state.starts, end)
+        run = self._run_over(start, end - 1)
+        i = bisect_right(run.ends, start)
+        j = bisect_left(run.starts, end)
         return [
             (max(a, start), min(b, end))
-            for a, b in zip(state.starts[i:j], state.ends[i:j], strict=True)
+            for a, b in zip(run.starts[i:j], run.ends[i:j], strict=True)
         ]
