@@ -46,12 +46,14 @@ __all__ = [
     "LINK_KINDS",
     "AddComment",
     "AddLink",
+    "AnswerSurvey",
     "ApprovalGiven",
     "ApprovalRefused",
     "ApprovalRequested",
     "Approve",
     "Assign",
     "Assigned",
+    "CallbackRecorded",
     "Classify",
     "ClearMajor",
     "CommentAdded",
@@ -70,12 +72,16 @@ __all__ = [
     "PriorityChanged",
     "Reassign",
     "Reassigned",
+    "RecordCallback",
     "Refuse",
     "RemoveLink",
     "RequestApproval",
+    "RequestSurvey",
     "SetMajor",
     "Split",
     "StateChanged",
+    "SurveyAnswered",
+    "SurveyRequested",
     "Ticket",
     "TicketCommand",
     "TicketOpened",
@@ -755,6 +761,67 @@ class ApprovalRefused(Event):
         return {"approval": "refused"}
 
 
+@attrs.frozen(kw_only=True)
+class SurveyRequested(Event):
+    """A satisfaction survey named ``survey`` was sent to the requester (usually at resolution).
+
+    It changes no ticket field; :mod:`itsm_core.metrics` counts it for the response rate.
+
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> t = TicketOpened(ticket_id="I-1", actor="op", at=at, type="incident", state="new",
+    ...                  state_category="new", title="t", requester="r").apply_to(None)
+    >>> SurveyRequested(ticket_id="I-1", actor="op", at=at).apply_to(t).version
+    2
+    """
+
+    survey: str = "csat"
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        return {}
+
+
+@attrs.frozen(kw_only=True)
+class SurveyAnswered(Event):
+    """The requester answered survey ``survey``: ``rating`` (a point of its scale), a comment.
+
+    The scale (1-5, good/bad, 0-10) is data of :class:`itsm_core.metrics.RatingScale`;
+    the event keeps the integer point.
+
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> SurveyAnswered(ticket_id="I-1", actor="r", at=at, rating=5, comment="quick").rating
+    5
+    """
+
+    rating: int
+    survey: str = "csat"
+    comment: str = ""
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        return {}
+
+
+@attrs.frozen(kw_only=True)
+class CallbackRecorded(Event):
+    """Quality control called the requester back: reached or not, resolution confirmed or not.
+
+    ``confirmed`` is ``None`` when the requester was not reached or gave no verdict.
+
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> CallbackRecorded(ticket_id="I-1", actor="qc", at=at, reached=True, confirmed=True).reached
+    True
+    """
+
+    reached: bool
+    confirmed: bool | None = None
+    comment: str = ""
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        return {}
+
+
 def fold_events(events: Iterable[Event], ticket: Ticket | None = None) -> Ticket:
     """Fold events into a ticket, from nothing (``ticket=None``) or from a snapshot.
 
@@ -1076,3 +1143,43 @@ class Refuse(TicketCommand):
 
     ACTION: ClassVar[str] = "approval.refuse"
     reason: str
+
+
+@attrs.frozen(kw_only=True)
+class RequestSurvey(TicketCommand):
+    """Send the requester satisfaction survey ``survey`` (also on a closed ticket).
+
+    >>> RequestSurvey().action
+    'survey.request'
+    """
+
+    ACTION: ClassVar[str] = "survey.request"
+    survey: str = "csat"
+
+
+@attrs.frozen(kw_only=True)
+class AnswerSurvey(TicketCommand):
+    """Record the requester's answer to survey ``survey``: an integer ``rating`` and a comment.
+
+    >>> AnswerSurvey(rating=4, comment="friendly").action
+    'survey.answer'
+    """
+
+    ACTION: ClassVar[str] = "survey.answer"
+    rating: int
+    survey: str = "csat"
+    comment: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class RecordCallback(TicketCommand):
+    """Record a quality-control call-back: ``reached`` and whether the resolution is ``confirmed``.
+
+    >>> RecordCallback(reached=True, confirmed=False, comment="printer still jams").action
+    'survey.callback'
+    """
+
+    ACTION: ClassVar[str] = "survey.callback"
+    reached: bool
+    confirmed: bool | None = None
+    comment: str = ""

@@ -30,12 +30,14 @@ from itsm_core.ticket import (
     LINK_KINDS,
     AddComment,
     AddLink,
+    AnswerSurvey,
     ApprovalGiven,
     ApprovalRefused,
     ApprovalRequested,
     Approve,
     Assign,
     Assigned,
+    CallbackRecorded,
     Classify,
     ClearMajor,
     CommentAdded,
@@ -53,12 +55,16 @@ from itsm_core.ticket import (
     PriorityChanged,
     Reassign,
     Reassigned,
+    RecordCallback,
     Refuse,
     RemoveLink,
     RequestApproval,
+    RequestSurvey,
     SetMajor,
     Split,
     StateChanged,
+    SurveyAnswered,
+    SurveyRequested,
     Ticket,
     TicketCommand,
     TicketOpened,
@@ -266,6 +272,9 @@ allowed here: cancel, hold, merge, resolve, start
             RequestApproval: self._on_request_approval,
             Approve: self._on_approve,
             Refuse: self._on_refuse,
+            RequestSurvey: self._on_request_survey,
+            AnswerSurvey: self._on_answer_survey,
+            RecordCallback: self._on_record_callback,
         }
 
     def __repr__(self) -> str:
@@ -366,7 +375,9 @@ allowed here: cancel, hold, merge, resolve, start
                 detail="a ticket is opened only once",
             )
         if ticket.state_category in FINAL_CATEGORIES and not (
-            isinstance(command, AddLink | RemoveLink) and command.reciprocal
+            (isinstance(command, AddLink | RemoveLink) and command.reciprocal)
+            # Surveys and call-backs follow the closure.
+            or isinstance(command, RequestSurvey | AnswerSurvey | RecordCallback)
         ):
             raise InvalidTransition(
                 state=ticket.state,
@@ -1282,6 +1293,43 @@ allowed here: cancel, hold, merge, resolve, start
         changed = self._fire(ticket, "refuse", actor, at, reason=reason)
         self._check_approver(ticket, actor, command.action)
         return (ApprovalRefused(ticket_id=ticket.id, actor=actor, at=at, reason=reason), changed)
+
+    def _on_request_survey(
+        self, ticket: Ticket, command: RequestSurvey, actor: str, at: datetime
+    ) -> Events:
+        survey = _text(command.survey, "command.survey")
+        return (SurveyRequested(ticket_id=ticket.id, actor=actor, at=at, survey=survey),)
+
+    def _on_answer_survey(
+        self, ticket: Ticket, command: AnswerSurvey, actor: str, at: datetime
+    ) -> Events:
+        survey = _text(command.survey, "command.survey")
+        rating = command.rating
+        if not isinstance(rating, int) or isinstance(rating, bool):
+            raise InvalidValueError("command.rating", rating, "an integer point of the scale")
+        comment = _text(command.comment, "command.comment", blank=True)
+        answered = SurveyAnswered(
+            ticket_id=ticket.id, actor=actor, at=at, survey=survey, rating=rating, comment=comment
+        )
+        return (answered,)
+
+    def _on_record_callback(
+        self, ticket: Ticket, command: RecordCallback, actor: str, at: datetime
+    ) -> Events:
+        if not isinstance(command.reached, bool):
+            raise InvalidValueError("command.reached", command.reached, "True or False")
+        if command.confirmed is not None and not isinstance(command.confirmed, bool):
+            raise InvalidValueError("command.confirmed", command.confirmed, "True, False or None")
+        comment = _text(command.comment, "command.comment", blank=True)
+        recorded = CallbackRecorded(
+            ticket_id=ticket.id,
+            actor=actor,
+            at=at,
+            reached=command.reached,
+            confirmed=command.confirmed,
+            comment=comment,
+        )
+        return (recorded,)
 
 
 class Lifecycles(Mapping[str, Lifecycle]):

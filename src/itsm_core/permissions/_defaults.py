@@ -26,7 +26,8 @@ def default_roles() -> tuple[Role, ...]:
 
     - ``requester``: an end user; sees, comments, confirms (closes), reopens
       and withdraws only the tickets they opened or watch, and opens tickets
-      for themselves; a watcher may stop watching.
+      for themselves; a watcher may stop watching; answers the satisfaction
+      surveys of the tickets they opened.
     - ``dispatcher``: the first line (operator): registers, assigns and
       reassigns, classifies and overrides priorities, closes; sees
       everything, internal comments included.
@@ -40,8 +41,9 @@ def default_roles() -> tuple[Role, ...]:
       major-incident tier, SLA overrides and taking over tickets.
     - ``support_manager``: the shift lead's rights, plus approvals and
       spending without limit.
-    - ``quality_control``: reads everything, comments internally and
-      reopens (sends back) resolved tickets.
+    - ``quality_control``: reads everything, comments internally,
+      reopens (sends back) resolved tickets, sends satisfaction surveys and
+      records call-backs.
     - ``administrator``: every action (``*``).
     - ``service_engineer``: works the tickets assigned to them and may
       spend on a fix: up to 500 freely, above 500 with a report.
@@ -65,6 +67,7 @@ def default_roles() -> tuple[Role, ...]:
                 _p("transition:reopen", "requester"),
                 _p("transition:cancel", "requester"),
                 _p("unwatch.self", "watcher"),
+                _p("survey.answer", "requester"),
             ),
         ),
         Role(
@@ -88,6 +91,7 @@ def default_roles() -> tuple[Role, ...]:
                 "split",
                 "approval.request",
                 "transition:*",
+                "survey.request",
             ),
         ),
         Role(
@@ -138,7 +142,13 @@ def default_roles() -> tuple[Role, ...]:
             name="quality_control",
             description="reads everything, comments internally, sends resolutions back",
             permissions=_all(
-                *_STAFF_VIEW, "comment.internal", "transition:reopen", "watch.self", "unwatch.self"
+                *_STAFF_VIEW,
+                "comment.internal",
+                "transition:reopen",
+                "watch.self",
+                "unwatch.self",
+                "survey.request",
+                "survey.callback",
             ),
         ),
         Role(
@@ -159,7 +169,9 @@ def default_roles() -> tuple[Role, ...]:
         Role(
             name="automation",
             description="the host's principal that applies due transitions and escalations",
-            permissions=_all("transition:auto_close", "reassign", "priority.override", "watch"),
+            permissions=_all(
+                "transition:auto_close", "reassign", "priority.override", "watch", "survey.request"
+            ),
         ),
     )
 

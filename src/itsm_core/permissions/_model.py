@@ -55,6 +55,9 @@ ACTIONS: dict[str, str] = {
     "approval.refuse": "refuse approval (`Refuse`)",
     "sla.override": "pause, extend or waive an SLA target (checked by the host)",
     "spend": "spend money on a fix, up to a limit (checked by the host with an amount)",
+    "survey.request": "send the requester a satisfaction survey (`RequestSurvey`)",
+    "survey.answer": "answer a satisfaction survey (`AnswerSurvey`)",
+    "survey.callback": "record a quality-control call-back (`RecordCallback`)",
 }
 
 #: The relation that always holds.

@@ -1,4 +1,4 @@
-"""KPIs over SLA results: compliance per period, mergeable, and the service credits it costs.
+"""SLA compliance: cycles met and breached per period and key, mergeable.
 
 :class:`Compliance` counts the SLA cycles met and breached per period, policy,
 metric, priority and group. It is a frozen value built from any iterable of
@@ -30,7 +30,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from decimal import Decimal
 
 import attrs
 
@@ -38,14 +37,7 @@ from itsm_core._time import from_us
 from itsm_core.errors import InvalidValueError
 from itsm_core.sla import SlaStatus, Stage
 
-__all__ = [
-    "PERIODS",
-    "Compliance",
-    "ComplianceKey",
-    "CreditRule",
-    "ServiceCredit",
-    "service_credit",
-]
+__all__ = ["PERIODS", "Compliance", "ComplianceKey", "period_of"]
 
 #: How compliance buckets cycles in time, by the local date of the cycle's outcome.
 PERIODS: tuple[str, ...] = ("month", "week", "day", "year")
@@ -66,7 +58,12 @@ class ComplianceKey:
     group: str = ""
 
 
-def _period(us: int, timezone: str, period: str) -> str:
+def period_of(us: int, timezone: str, period: str) -> str:
+    """The name of the ``period`` (see :data:`PERIODS`) holding instant ``us`` in ``timezone``.
+
+    >>> period_of(0, "UTC", "month"), period_of(0, "UTC", "week"), period_of(0, "UTC", "day")
+    ('1970-01', '1970-W01', '1970-01-01')
+    """
     local: datetime = from_us(us, timezone)
     if period == "month":
         return f"{local.year:04d}-{local.month:02d}"
@@ -125,7 +122,7 @@ class Compliance:
                         continue
                     assert outcome is not None
                     key = ComplianceKey(
-                        period=_period(outcome, timezone or status.timezone, period),
+                        period=period_of(outcome, timezone or status.timezone, period),
                         policy=status.policy,
                         metric=clock.metric,
                         priority=status.priority or "",
@@ -181,93 +178,3 @@ class Compliance:
             (k.period, k.policy, k.metric, k.priority, k.group, m, b, f"{m * 100 / (m + b):.1f}%")
             for k, (m, b) in self.counts
         ]
-
-
-def _decimal(value: object) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
-@attrs.frozen(kw_only=True)
-class CreditRule:
-    """A contract clause: below ``below_percent`` compliance on ``metric``, credit a share.
-
-    ``credit_percent`` is the share of the period's fee credited back.
-    ``policy`` restricts the rule to one policy's counts (default: all).
-    Several tiers for one metric: the largest credit whose threshold applies.
-
-    >>> CreditRule(metric="resolution", below_percent=95, credit_percent=10).below_percent
-    Decimal('95')
-    """
-
-    metric: str
-    below_percent: Decimal = attrs.field(converter=_decimal)
-    credit_percent: Decimal = attrs.field(converter=_decimal)
-    policy: str | None = None
-
-    def __attrs_post_init__(self) -> None:
-        for name in ("below_percent", "credit_percent"):
-            value = getattr(self, name)
-            if not Decimal(0) <= value <= Decimal(100):
-                raise InvalidValueError(f"credit_rule.{name}", value, "a percentage from 0 to 100")
-
-
-@attrs.frozen(kw_only=True)
-class ServiceCredit:
-    """What a period's compliance costs the provider.
-
-    ``applied`` lists, per metric, the rule that set its credit and the
-    compliance it saw; ``amount`` is ``fee * credit_percent / 100``.
-    """
-
-    period: str
-    fee: Decimal
-    credit_percent: Decimal
-    amount: Decimal
-    applied: tuple[tuple[CreditRule, float], ...]
-
-
-def service_credit(
-    compliance: Compliance,
-    *,
-    period: str,
-    fee: Decimal | int | str,
-    rules: Iterable[CreditRule],
-    cap_percent: Decimal | int = 100,
-) -> ServiceCredit:
-    """The credit owed for ``period`` under the contract's ``rules``.
-
-    Per metric the largest credit among the rules whose threshold the
-    compliance falls below applies; credits of different metrics add up, and
-    the total is capped at ``cap_percent``. A metric with nothing counted in
-    the period owes nothing.
-
-    >>> rules = [CreditRule(metric="resolution", below_percent=95, credit_percent=10)]
-    >>> credit = service_credit(Compliance(), period="2026-03", fee="1000.00", rules=rules)
-    >>> credit.amount
-    Decimal('0.00')
-    """
-    fee_value = _decimal(fee)
-    best: dict[str, tuple[CreditRule, float]] = {}
-    for rule in rules:
-        match = {"period": period, "metric": rule.metric}
-        if rule.policy is not None:
-            match["policy"] = rule.policy
-        percent = compliance.percent(**match)
-        if percent is None or Decimal(str(percent)) >= rule.below_percent:
-            continue
-        current = best.get(rule.metric)
-        if current is None or rule.credit_percent > current[0].credit_percent:
-            best[rule.metric] = (rule, percent)
-    total = sum((rule.credit_percent for rule, _ in best.values()), Decimal(0))
-    total = min(total, _decimal(cap_percent))
-    amount = fee_value * total / 100
-    exponent = fee_value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < 0:  # keep the fee's precision (cents)
-        amount = amount.quantize(Decimal(1).scaleb(exponent))
-    return ServiceCredit(
-        period=period,
-        fee=fee_value,
-        credit_percent=total,
-        amount=amount,
-        applied=tuple(sorted(best.values(), key=lambda item: item[0].metric)),
-    )
