@@ -1,0 +1,762 @@
+"""Rows of an export -> histories: snapshot diffing, audit replay, lifecycle checks, the result."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from itsm_core.errors import ConfigurationError, InvalidValueError, Problem
+from itsm_core.imports._lifecycles import IMPORT_LIFECYCLES
+from itsm_core.imports._profile import Profile, parse_instant
+from itsm_core.lifecycle import Lifecycle
+from itsm_core.ticket import (
+    Assigned,
+    Event,
+    FieldChanged,
+    GroupAssigned,
+    PriorityChanged,
+    Reassigned,
+    StateChanged,
+    Ticket,
+    TicketOpened,
+    Unassigned,
+)
+
+__all__ = [
+    "DIFFED_FACTS",
+    "ImportResult",
+    "RefusedTicket",
+    "import_audit",
+    "import_rows",
+    "import_snapshot",
+    "profile_lifecycle",
+]
+
+#: The facts compared between two updates of a ticket, in the order their events come.
+DIFFED_FACTS: tuple[str, ...] = (
+    "group",
+    "assignee",
+    "impact",
+    "urgency",
+    "priority",
+    "title",
+    "requester",
+    "category",
+    "service",
+    "resolution_code",
+    "state",
+    "hold_reason",
+)
+_FIELD_FACTS = ("title", "requester", "category", "service")
+_ROW_FACTS = ("opened_at", "opened_by", "sequence")
+
+Facts = dict[str, str | None]
+
+
+@attrs.frozen(kw_only=True)
+class RefusedTicket:
+    """A ticket whose history could not be built or breaks its lifecycle: why, and where.
+
+    ``row`` is the 1-based number of the input row where it broke (``None``
+    when no single row is to blame), ``event`` the kind of event refused
+    (``""`` when the rows could not be read), ``rows`` how many rows the
+    ticket had. The events built up to the problem are kept in ``events``.
+
+    >>> RefusedTicket(ticket_id="INC-9", reason="bad", row=3, event="", rows=4).ticket_id
+    'INC-9'
+    """
+
+    ticket_id: str
+    reason: str
+    row: int | None
+    event: str
+    rows: int
+    events: tuple[Event, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class ImportResult:
+    """What an import made of the rows: histories, refused tickets and counts.
+
+    Every ticket of the input is either in ``histories`` (one tuple of events
+    per ticket, in input order of first appearance) or in ``refused``; every
+    row is a ticket's row, or counted in ``skipped`` (reason -> rows).
+    ``unchanged_rows`` counts rows that changed no fact the profile reads;
+    ``priority_mismatches`` the rows whose exported priority differs from
+    what the profile's matrix derives from their impact and urgency.
+
+    >>> r = ImportResult(histories=(), refused=(), rows=0, skipped=(), unchanged_rows=0,
+    ...                  priority_mismatches=0)
+    >>> r.skipped_rows, r.tickets
+    (0, 0)
+    """
+
+    histories: tuple[tuple[Event, ...], ...]
+    refused: tuple[RefusedTicket, ...]
+    rows: int
+    skipped: tuple[tuple[str, int], ...]
+    unchanged_rows: int
+    priority_mismatches: int
+
+    @property
+    def skipped_rows(self) -> int:
+        """How many rows were skipped, whatever the reason."""
+        return sum(count for _, count in self.skipped)
+
+    @property
+    def tickets(self) -> int:
+        """How many tickets the input had (imported and refused)."""
+        return len(self.histories) + len(self.refused)
+
+
+class _Refusal(Exception):
+    def __init__(self, reason: str, row: int | None, event: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.row = row
+        self.event = event
+
+
+def profile_lifecycle(profile: Profile, lifecycle: Lifecycle | None = None) -> Lifecycle:
+    """The lifecycle a profile checks histories against, its value maps checked against it.
+
+    ``lifecycle`` overrides the profile's built-in one. A mapped state that is
+    not a state of the lifecycle is a :class:`~itsm_core.errors.ConfigurationError`.
+
+    >>> from itsm_core.imports import PROFILES
+    >>> profile_lifecycle(PROFILES["servicenow_snapshot"]).name
+    'servicenow_incident'
+    """
+    if lifecycle is None:
+        definition = IMPORT_LIFECYCLES.get(profile.lifecycle)
+        if definition is None:
+            raise ConfigurationError(
+                [
+                    Problem(
+                        "profile.lifecycle",
+                        f"expected one of {', '.join(IMPORT_LIFECYCLES)} (or pass a "
+                        f"lifecycle), got {profile.lifecycle!r}",
+                    )
+                ]
+            )
+        lifecycle = Lifecycle(definition, matrix=profile.matrix)
+    problems: list[Problem] = []
+    names = set(lifecycle.states)
+    parents = {s.rsplit(".", 1)[0] for s in lifecycle.states if "." in s}
+    for source, state in profile.value_map("state").items():
+        if state not in names and state not in parents:
+            problems.append(
+                Problem(
+                    f"profile.values.state.{source}",
+                    f"expected a state of lifecycle {lifecycle.name!r}: "
+                    f"{', '.join(lifecycle.states)}; got {state!r}",
+                )
+            )
+    if problems:
+        raise ConfigurationError(problems)
+    return lifecycle
+
+
+class _Reader:
+    """Everything derived once per import from the profile and the lifecycle."""
+
+    def __init__(self, profile: Profile, lifecycle: Lifecycle) -> None:
+        self.profile = profile
+        self.lc = lifecycle
+        self.missing = frozenset(profile.missing)
+        self.maps = {fact: profile.value_map(fact) for fact, _ in profile.values}
+        self.leaves = frozenset(lifecycle.states)
+        self.moves: dict[tuple[str, str], str] = {}
+        for state in lifecycle.states:
+            for trigger in lifecycle.triggers_from(state):
+                for candidate in lifecycle.transitions_from(state, trigger):
+                    self.moves.setdefault((state, candidate.dest), trigger)
+        self.count_any = profile.reassignments == "any"
+        self.mismatches = 0
+
+    # -- values ----------------------------------------------------------------
+
+    def value(self, fact: str, raw: str | None, row: int) -> str | None:
+        if raw is None:
+            return None
+        text = raw.strip()
+        if text in self.missing:
+            return None
+        table = self.maps.get(fact)
+        if not table:
+            return text
+        if text not in table:
+            shown = ", ".join(repr(k) for k in table)
+            raise _Refusal(
+                f"{fact} {text!r} is not in the profile's values.{fact} ({shown}); "
+                f"add it to the profile",
+                row,
+            )
+        return table[text] or None
+
+    def instant(self, text: str | None, fact: str, row: int) -> datetime:
+        if text is None:
+            raise _Refusal(f"{fact}: missing timestamp", row)
+        try:
+            return parse_instant(text, self.profile.timestamps, fact)
+        except InvalidValueError as exc:
+            raise _Refusal(str(exc), row) from None
+
+    def state(self, facts: Facts, row: int) -> str | None:
+        state = facts.get("state")
+        if state is None:
+            return None
+        if state in self.leaves:
+            return state
+        hold = facts.get("hold_reason")
+        if hold is not None and f"{state}.{hold}" in self.leaves:
+            return f"{state}.{hold}"
+        raise _Refusal(
+            f"state {state!r} (hold reason {hold!r}) is not a resting state of lifecycle "
+            f"{self.lc.name!r}: {', '.join(self.lc.states)}",
+            row,
+        )
+
+    # -- priority ----------------------------------------------------------------
+
+    def derive(self, impact: str | None, urgency: str | None) -> str | None:
+        if impact is None or urgency is None:
+            return None
+        try:
+            return self.lc.matrix.derive(impact, urgency, allow_disabled=True).name
+        except (InvalidValueError, ConfigurationError):
+            return None
+
+    def priority(self, facts: Facts, ticket: Ticket | None) -> tuple[Any, ...]:
+        """(impact, urgency, derived, override, effective) of the facts."""
+        has = self.has
+        impact = facts.get("impact") if has["impact"] else (ticket.impact if ticket else None)
+        urgency = facts.get("urgency") if has["urgency"] else (ticket.urgency if ticket else None)
+        derived = self.derive(impact, urgency)
+        if has["priority"]:
+            effective = facts.get("priority")
+            override = effective if effective != derived else None
+        else:
+            effective, override = derived, None
+        return impact, urgency, derived, override, effective
+
+    def check_priority(self, facts: Facts) -> None:
+        if self.has["priority"] and self.profile.matrix is not None:
+            derived = self.derive(facts.get("impact"), facts.get("urgency"))
+            if derived != facts.get("priority"):
+                self.mismatches += 1
+
+    # -- events ------------------------------------------------------------------
+
+    has: dict[str, bool]
+
+    def opening(self, ticket_id: str, facts: Facts, at: datetime, actor: str) -> TicketOpened:
+        impact, urgency, derived, _, effective = self.priority(facts, None)
+        initial = self.lc.definition.initial
+        return TicketOpened(
+            ticket_id=ticket_id,
+            actor=actor,
+            at=at,
+            type=self.lc.name,
+            state=initial,
+            state_category=self.lc.category_of(initial),
+            title=facts.get("title") or "",
+            requester=facts.get("requester") or actor,
+            impact=impact,
+            urgency=urgency,
+            derived_priority=derived,
+            effective_priority=effective,
+            category=facts.get("category"),
+            service=facts.get("service"),
+        )
+
+    def diff(self, ticket: Ticket, facts: Facts, at: datetime, actor: str, row: int) -> list[Event]:
+        """The events that take ``ticket`` to the ``facts`` of one update."""
+        events: list[Event] = []
+        base: dict[str, Any] = {"ticket_id": ticket.id, "actor": actor, "at": at}
+        has = self.has
+        group = facts.get("group") if has["group"] else ticket.group
+        person = facts.get("assignee") if has["assignee"] else ticket.assignee
+        g0, p0 = ticket.group, ticket.assignee
+        if (group, person) != (g0, p0):
+            moved = g0 is not None and g0 != group
+            if group is None and person is None:
+                events.append(
+                    Unassigned(
+                        **base,
+                        from_assignee=p0,
+                        from_group=g0,
+                        from_support_line=ticket.support_line,
+                    )
+                )
+            elif person is None:
+                events.append(
+                    GroupAssigned(
+                        **base,
+                        group=group or "",
+                        from_group=g0,
+                        from_assignee=p0,
+                        from_support_line=ticket.support_line,
+                        counted=moved,
+                    )
+                )
+            elif p0 is None and not moved:
+                events.append(Assigned(**base, assignee=person, group=group))
+            else:
+                events.append(
+                    Reassigned(
+                        **base,
+                        assignee=person,
+                        group=group,
+                        support_line=None,
+                        from_assignee=p0,
+                        from_group=g0,
+                        from_support_line=ticket.support_line,
+                        counted=moved or (self.count_any and p0 is not None),
+                    )
+                )
+        if has["impact"] or has["urgency"] or has["priority"]:
+            impact, urgency, derived, override, effective = self.priority(facts, ticket)
+            if (impact, urgency, effective) != (
+                ticket.impact,
+                ticket.urgency,
+                ticket.effective_priority,
+            ):
+                events.append(
+                    PriorityChanged(
+                        **base,
+                        impact=impact,
+                        urgency=urgency,
+                        derived=derived,
+                        override=override,
+                        effective=effective,
+                    )
+                )
+        for fact in _FIELD_FACTS:
+            if has[fact]:
+                new = facts.get(fact)
+                if fact in ("title", "requester"):
+                    new = new or ("" if fact == "title" else ticket.requester)
+                old = getattr(ticket, fact)
+                if new != old:
+                    events.append(FieldChanged(**base, field=fact, old=old, new=new))
+        state = self.state(facts, row) if has["state"] else None
+        code = facts.get("resolution_code") if has["resolution_code"] else None
+        if state is not None and state != ticket.state:
+            to_category = self.lc.category_of(state)
+            trigger = self.moves.get((ticket.state, state))
+            if trigger is None:
+                raise _Refusal(
+                    f"lifecycle {self.lc.name!r} has no move from {ticket.state!r} to "
+                    f"{state!r} (from {ticket.state!r}: "
+                    f"{', '.join(self.lc.triggers_from(ticket.state)) or 'none, final'})",
+                    row,
+                    "StateChanged",
+                )
+            self.check_policy(trigger, ticket, actor, row)
+            resolving = to_category == "resolved" and ticket.state_category != "resolved"
+            events.append(
+                StateChanged(
+                    **base,
+                    trigger=trigger,
+                    from_state=ticket.state,
+                    to_state=state,
+                    from_category=ticket.state_category,
+                    to_category=to_category,
+                    hold_reason=state.rsplit(".", 1)[-1] if to_category == "on_hold" else None,
+                    resolution_code=code if resolving else None,
+                )
+            )
+        elif (
+            has["resolution_code"]
+            and ticket.state_category == "resolved"
+            and code != ticket.resolution_code
+        ):
+            events.append(
+                FieldChanged(**base, field="resolution_code", old=ticket.resolution_code, new=code)
+            )
+        return events
+
+    def check_policy(self, trigger: str, ticket: Ticket, actor: str, row: int) -> None:
+        policies = self.lc.definition.policies
+        if trigger.startswith("reopen"):
+            relations = {
+                "anyone",
+                *(("requester",) if actor == ticket.requester else ()),
+                *(("assignee",) if actor == ticket.assignee else ()),
+            }
+            if not relations & set(policies.reopen_by):
+                raise _Refusal(
+                    f"{actor!r} may not reopen: lifecycle {self.lc.name!r} lets only the "
+                    f"{' or '.join(policies.reopen_by)} reopen",
+                    row,
+                    "StateChanged",
+                )
+        if (
+            trigger.startswith("close")
+            and policies.closure_confirmed_by_requester
+            and actor != ticket.requester
+        ):
+            raise _Refusal(
+                f"{actor!r} may not close: lifecycle {self.lc.name!r} lets only the requester "
+                "confirm closure",
+                row,
+                "StateChanged",
+            )
+
+
+def _fold(events: list[Event], ticket: Ticket, new: Iterable[Event], row: int) -> Ticket:
+    for event in new:
+        if event.at < ticket.updated_at:
+            raise _Refusal(
+                f"at {event.at.isoformat()} is before the ticket's previous change "
+                f"{ticket.updated_at.isoformat()}; the export's order and times disagree",
+                row,
+                type(event).__name__,
+            )
+        events.append(event)
+        ticket = event.apply_to(ticket)
+    return ticket
+
+
+def _result(
+    reader: _Reader,
+    order: list[str],
+    built: dict[str, tuple[Event, ...] | RefusedTicket],
+    rows: int,
+    skipped: Counter[str],
+    unchanged: int,
+) -> ImportResult:
+    histories: list[tuple[Event, ...]] = []
+    refused: list[RefusedTicket] = []
+    for ticket_id in order:
+        item = built[ticket_id]
+        if isinstance(item, RefusedTicket):
+            refused.append(item)
+        else:
+            histories.append(item)
+    return ImportResult(
+        histories=tuple(histories),
+        refused=tuple(refused),
+        rows=rows,
+        skipped=tuple(sorted(skipped.items())),
+        unchanged_rows=unchanged,
+        priority_mismatches=reader.mismatches,
+    )
+
+
+def _check_columns(first: Mapping[str, Any], profile: Profile, facts: Sequence[str]) -> None:
+    problems = []
+    present = list(first)
+    for fact in facts:
+        column = profile.column(fact)
+        if column is not None and column not in first:
+            problems.append(
+                Problem(
+                    f"profile.columns.{fact}",
+                    f"column {column!r} is not in the export (its columns: "
+                    f"{', '.join(present[:40])}); map {fact} to one of them in the profile",
+                )
+            )
+    if problems:
+        raise ConfigurationError(problems)
+
+
+def _sort_key(reader: _Reader, ticket_rows: list[tuple[int, Mapping[str, Any]]]) -> Any:
+    seq_col = reader.profile.column("sequence")
+
+    def key(item: tuple[int, Mapping[str, Any]]) -> tuple[int, int]:
+        index, row = item
+        if seq_col is not None:
+            text = str(row.get(seq_col) or "").strip()
+            if text.lstrip("-").isdigit():
+                return (int(text), index)
+            raise _Refusal(f"sequence {text!r} in column {seq_col!r} is not a whole number", index)
+        return (0, index)
+
+    return key
+
+
+def _group(
+    reader: _Reader, rows: Iterable[Mapping[str, Any]], skipped: Counter[str]
+) -> tuple[list[str], dict[str, list[tuple[int, Mapping[str, Any]]]], int]:
+    id_col = reader.profile.column("ticket_id") or ""
+    order: list[str] = []
+    groups: dict[str, list[tuple[int, Mapping[str, Any]]]] = {}
+    count = 0
+    for index, row in enumerate(rows, 1):
+        count = index
+        if index == 1:
+            facts = (
+                (*SNAPSHOT_FACTS_FOR_CHECK,)
+                if reader.profile.shape == "snapshot"
+                else ("ticket_id", "at", "actor", "sequence", "field", "old", "new")
+            )
+            _check_columns(row, reader.profile, facts)
+        raw = row.get(id_col)
+        ticket_id = raw.strip() if isinstance(raw, str) else None
+        if not ticket_id or ticket_id in reader.missing:
+            skipped[f"no ticket id in column {id_col!r}"] += 1
+            continue
+        if ticket_id not in groups:
+            order.append(ticket_id)
+            groups[ticket_id] = []
+        groups[ticket_id].append((index, row))
+    return order, groups, count
+
+
+SNAPSHOT_FACTS_FOR_CHECK = ("ticket_id", "at", "actor", *_ROW_FACTS, *DIFFED_FACTS)
+
+
+def _raw(reader: _Reader, row: Mapping[str, Any], fact: str) -> str | None:
+    column = reader.profile.column(fact)
+    if column is None:
+        return reader.profile.constant(fact)
+    value = row.get(column)
+    return value if isinstance(value, str) else (None if value is None else str(value))
+
+
+def _snapshot_ticket(
+    reader: _Reader, ticket_id: str, rows: list[tuple[int, Mapping[str, Any]]]
+) -> tuple[tuple[Event, ...], int]:
+    rows = sorted(rows, key=_sort_key(reader, rows))
+    events: list[Event] = []
+    ticket: Ticket | None = None
+    unchanged = 0
+    for index, row in rows:
+        facts: Facts = {
+            fact: reader.value(fact, _raw(reader, row, fact), index)
+            for fact in DIFFED_FACTS
+            if reader.has[fact]
+        }
+        reader.check_priority(facts)
+        at = reader.instant(_raw(reader, row, "at"), "at", index)
+        actor = reader.value("actor", _raw(reader, row, "actor"), index) or "unknown"
+        if ticket is None:
+            opened_text = _raw(reader, row, "opened_at")
+            opened_at = (
+                reader.instant(opened_text, "opened_at", index)
+                if reader.value("opened_at", opened_text, index) is not None
+                else at
+            )
+            opener = reader.value("opened_by", _raw(reader, row, "opened_by"), index) or actor
+            opened = reader.opening(ticket_id, facts, opened_at, opener)
+            events.append(opened)
+            ticket = opened.apply_to(None)
+        new = reader.diff(ticket, facts, at, actor, index)
+        if not new and len(events) > 1:
+            unchanged += 1
+        ticket = _fold(events, ticket, new, index)
+    return tuple(events), unchanged
+
+
+def _reader(profile: Profile, lifecycle: Lifecycle | None, shape: str) -> _Reader:
+    if not isinstance(profile, Profile):
+        raise InvalidValueError("profile", profile, "a Profile (see profile_from_dict)")
+    if profile.shape != shape:
+        raise InvalidValueError("profile.shape", profile.shape, f"{shape!r} for import_{shape}")
+    reader = _Reader(profile, profile_lifecycle(profile, lifecycle))
+    if shape == "snapshot":
+        reader.has = {
+            fact: profile.column(fact) is not None or profile.constant(fact) is not None
+            for fact in DIFFED_FACTS
+        }
+    else:
+        mapped = {fact for _, fact in profile.fields}
+        reader.has = {fact: fact in mapped for fact in DIFFED_FACTS}
+    return reader
+
+
+def import_snapshot(
+    rows: Iterable[Mapping[str, Any]], profile: Profile, *, lifecycle: Lifecycle | None = None
+) -> ImportResult:
+    """Histories from a snapshot export: one full row per update of a ticket.
+
+    The rows of each ticket are ordered by the profile's ``sequence`` column
+    (else kept in input order) and diffed one after the other; the first row
+    opens the ticket (at ``opened_at`` when the export has it). A ticket whose
+    rows cannot be read or whose history breaks the lifecycle is refused with
+    its reason; a row without a ticket id is skipped and counted.
+
+    >>> from itsm_core.imports import PROFILE_DATA, profile_from_dict
+    >>> data = dict(PROFILE_DATA["servicenow_snapshot"])
+    >>> data["columns"] = {k: v for k, v in data["columns"].items()
+    ...                    if k in ("ticket_id", "at", "actor", "state", "group", "assignee")}
+    >>> SMALL = profile_from_dict(data)
+    >>> rows = [
+    ...     {"number": "INC1", "incident_state": "New", "sys_updated_at": "1/3/2016 09:00",
+    ...      "sys_updated_by": "ann", "assignment_group": "Desk", "assigned_to": "?"},
+    ...     {"number": "INC1", "incident_state": "Resolved", "sys_updated_at": "1/3/2016 10:00",
+    ...      "sys_updated_by": "dan", "assignment_group": "Desk", "assigned_to": "dan"},
+    ...     {"number": "INC1", "incident_state": "Active", "sys_updated_at": "1/3/2016 11:00",
+    ...      "sys_updated_by": "ann", "assignment_group": "Desk", "assigned_to": "dan"},
+    ... ]
+    >>> result = import_snapshot(rows, SMALL)
+    >>> [type(e).__name__ for e in result.histories[0]]
+    ['TicketOpened', 'GroupAssigned', 'Assigned', 'StateChanged', 'StateChanged']
+    >>> from itsm_core.ticket import fold_events
+    >>> fold_events(result.histories[0]).reopenings
+    1
+    """
+    reader = _reader(profile, lifecycle, "snapshot")
+    skipped: Counter[str] = Counter()
+    order, groups, count = _group(reader, rows, skipped)
+    built: dict[str, tuple[Event, ...] | RefusedTicket] = {}
+    unchanged = 0
+    for ticket_id in order:
+        ticket_rows = groups.pop(ticket_id)
+        try:
+            events, same = _snapshot_ticket(reader, ticket_id, ticket_rows)
+        except _Refusal as exc:
+            built[ticket_id] = RefusedTicket(
+                ticket_id=ticket_id,
+                reason=exc.reason,
+                row=exc.row,
+                event=exc.event,
+                rows=len(ticket_rows),
+            )
+            continue
+        unchanged += same
+        built[ticket_id] = events
+    return _result(reader, order, built, count, skipped, unchanged)
+
+
+def _audit_ticket(
+    reader: _Reader,
+    ticket_id: str,
+    rows: list[tuple[int, Mapping[str, Any]]],
+    skipped: Counter[str],
+) -> tuple[tuple[Event, ...], int]:
+    rows = sorted(rows, key=_sort_key(reader, rows))
+    fields = dict(reader.profile.fields)
+    # Change sets: consecutive rows of one instant, actor and sequence.
+    sets: list[
+        tuple[int, str | None, str, str | None, list[tuple[str, str | None, str | None]]]
+    ] = []
+    for index, row in rows:
+        name = (_raw(reader, row, "field") or "").strip()
+        fact = fields.get(name)
+        if fact is None:
+            skipped[f"field {name!r} is not in the profile's fields"] += 1
+            continue
+        at_text = _raw(reader, row, "at")
+        actor = reader.value("actor", _raw(reader, row, "actor"), index) or "unknown"
+        seq = _raw(reader, row, "sequence")
+        old = reader.value(fact, _raw(reader, row, "old"), index)
+        new = reader.value(fact, _raw(reader, row, "new"), index)
+        key = (at_text, actor, seq)
+        if sets and (sets[-1][1], sets[-1][2], sets[-1][3]) == key:
+            sets[-1][4].append((fact, old, new))
+        else:
+            sets.append((index, at_text, actor, seq, [(fact, old, new)]))
+    if not sets:
+        raise _Refusal("no row of this ticket names a field of the profile", rows[0][0])
+    events: list[Event] = []
+    first_index, first_at, first_actor, _, first_changes = sets[0]
+    facts: Facts = {}
+    if all(old is None for _, old, _ in first_changes):
+        for fact, _, new in first_changes:
+            facts[fact] = new
+        changes = sets[1:]
+    else:
+        for _, _, _, _, items in sets:
+            for fact, old, _ in items:
+                facts.setdefault(fact, old)
+        changes = sets
+    first_row = dict(rows[0][1])
+    opened_text = _raw(reader, first_row, "opened_at")
+    if reader.value("opened_at", opened_text, first_index) is not None:
+        opened_at = reader.instant(opened_text, "opened_at", first_index)
+    else:
+        opened_at = reader.instant(first_at, "at", first_index)
+    opener = reader.value("opened_by", _raw(reader, first_row, "opened_by"), first_index)
+    opened = reader.opening(ticket_id, facts, opened_at, opener or first_actor)
+    events.append(opened)
+    ticket = opened.apply_to(None)
+    ticket = _fold(
+        events,
+        ticket,
+        reader.diff(ticket, facts, opened_at, opener or first_actor, first_index),
+        first_index,
+    )
+    reader.check_priority(facts)
+    unchanged = 0
+    for index, at_text, actor, _, items in changes:
+        for fact, _, new in items:
+            facts[fact] = new
+        reader.check_priority(facts)
+        at = reader.instant(at_text, "at", index)
+        new_events = reader.diff(ticket, facts, at, actor, index)
+        if not new_events:
+            unchanged += 1
+        ticket = _fold(events, ticket, new_events, index)
+    return tuple(events), unchanged
+
+
+def import_audit(
+    rows: Iterable[Mapping[str, Any]], profile: Profile, *, lifecycle: Lifecycle | None = None
+) -> ImportResult:
+    """Histories from an audit (changelog) export: one row per changed field.
+
+    Rows of one ticket with the same instant, actor and sequence form one
+    update. The ticket opens with the values of its first update when that
+    update has no old values (an insert, as ServiceNow's ``sys_audit``
+    records it); otherwise with each field's first old value (as Jira's
+    changelog has it), at ``opened_at``. A row naming a field the profile
+    does not read is skipped and counted by field.
+
+    >>> from itsm_core.imports import PROFILES
+    >>> rows = [
+    ...     {"documentkey": "INC1", "fieldname": "incident_state", "oldvalue": "",
+    ...      "newvalue": "1", "sys_created_on": "2016-03-01 09:00:00", "user": "ann",
+    ...      "record_checkpoint": "0"},
+    ...     {"documentkey": "INC1", "fieldname": "incident_state", "oldvalue": "1",
+    ...      "newvalue": "6", "sys_created_on": "2016-03-01 10:00:00", "user": "dan",
+    ...      "record_checkpoint": "1"},
+    ...     {"documentkey": "INC1", "fieldname": "work_notes", "oldvalue": "",
+    ...      "newvalue": "done", "sys_created_on": "2016-03-01 10:00:00", "user": "dan",
+    ...      "record_checkpoint": "1"},
+    ... ]
+    >>> result = import_audit(rows, PROFILES["servicenow_audit"])
+    >>> [e.to_state for e in result.histories[0][1:]], result.skipped
+    (['resolved'], (("field 'work_notes' is not in the profile's fields", 1),))
+    """
+    reader = _reader(profile, lifecycle, "audit")
+    skipped: Counter[str] = Counter()
+    order, groups, count = _group(reader, rows, skipped)
+    built: dict[str, tuple[Event, ...] | RefusedTicket] = {}
+    unchanged = 0
+    for ticket_id in order:
+        ticket_rows = groups.pop(ticket_id)
+        try:
+            events, same = _audit_ticket(reader, ticket_id, ticket_rows, skipped)
+        except _Refusal as exc:
+            built[ticket_id] = RefusedTicket(
+                ticket_id=ticket_id,
+                reason=exc.reason,
+                row=exc.row,
+                event=exc.event,
+                rows=len(ticket_rows),
+            )
+            continue
+        unchanged += same
+        built[ticket_id] = events
+    return _result(reader, order, built, count, skipped, unchanged)
+
+
+def import_rows(
+    rows: Iterable[Mapping[str, Any]], profile: Profile, *, lifecycle: Lifecycle | None = None
+) -> ImportResult:
+    """:func:`import_snapshot` or :func:`import_audit`, as the profile's ``shape`` says.
+
+    >>> from itsm_core.imports import PROFILES
+    >>> import_rows([], PROFILES["servicenow_audit"]).tickets
+    0
+    """
+    if isinstance(profile, Profile) and profile.shape == "audit":
+        return import_audit(rows, profile, lifecycle=lifecycle)
+    return import_snapshot(rows, profile, lifecycle=lifecycle)
