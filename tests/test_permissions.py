@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 import cattrs
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from itsm_core.errors import (
@@ -45,6 +45,7 @@ from itsm_core.permissions import (
 from itsm_core.testing import (
     PERMISSION_ACTIONS,
     PERMISSION_PEOPLE,
+    TICKET_ACTORS,
     directories,
     example_history,
     example_ticket,
@@ -1781,3 +1782,318 @@ def test_unknown_keys_in_a_policy_document_are_reported_never_raised_as_type_err
     paths = [str(p) for p in caught.value.problems]
     assert any(p.startswith("roles[0].permissions[0]: unknown key 'colour'") for p in paths)
     assert any(p.startswith("grants[0]: unknown key 'bogus'") for p in paths)
+
+
+# ---------------------------------------------------------------------------- security regressions
+
+
+def _deny_own_action_policy(action: str, narrower: str) -> Policy:
+    return Policy(
+        roles=(
+            Role(name="worker", permissions=(Permission(action="*"),)),
+            Role(name="no_" + action, permissions=(Permission(action=action),)),
+        ),
+        grants=(
+            Grant(role="worker", principal="ann"),
+            Grant(role="no_" + action, principal="ann", effect="deny"),
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("action", "narrower", "command", "prepare"),
+    [
+        ("assign", "take", Assign(assignee="ann"), None),
+        ("reassign", "steal", Reassign(assignee="ann", reason="x"), Assign(assignee="bob")),
+        ("watch", "watch.self", Watch(watcher="ann"), None),
+    ],
+)
+def test_an_explicit_deny_of_a_commands_own_action_wins_over_its_narrower_permission(
+    action: str, narrower: str, command: Any, prepare: Any
+) -> None:
+    policy = _deny_own_action_policy(action, narrower)
+    guard = policy.authorizer(lifecycles=DESK)
+    ticket = open_incident("bob")
+    if prepare is not None:
+        ticket, _ = DESK.apply(ticket, prepare, actor="bob", at=AT)
+    assert not policy.authorize("ann", action, ticket).allowed
+    assert policy.authorize("ann", narrower, ticket).allowed
+    assert not guard.decide("ann", action, ticket, command).allowed
+    with pytest.raises(PermissionDenied):
+        DESK.apply(ticket, command, actor="ann", at=AT, authorizer=guard)
+    assert action not in DESK[ticket.type].available_commands(ticket, "ann", authorizer=guard)
+
+
+def test_a_deny_of_the_narrower_permission_refuses_acting_on_oneself() -> None:
+    policy = Policy(
+        roles=(
+            Role(name="worker", permissions=(Permission(action="*"),)),
+            Role(name="no_take", permissions=(Permission(action="take"),)),
+        ),
+        grants=(
+            Grant(role="worker", principal="ann"),
+            Grant(role="no_take", principal="ann", effect="deny"),
+        ),
+    )
+    guard = policy.authorizer(lifecycles=DESK)
+    ticket = open_incident("bob")
+    with pytest.raises(PermissionDenied):
+        DESK.apply(ticket, Assign(assignee="ann"), actor="ann", at=AT, authorizer=guard)
+    assigned, _ = DESK.apply(ticket, Assign(assignee="bob"), actor="ann", at=AT, authorizer=guard)
+    assert assigned.assignee == "bob"
+    assert "assign" in DESK[ticket.type].available_commands(ticket, "ann", authorizer=guard)
+
+
+def _escalation_events(ticket_id: str) -> tuple[Event, ...]:
+    from itsm_core.escalation import (
+        Escalated,
+        EscalationRequested,
+        MajorCandidateFlagged,
+        NotificationRequested,
+    )
+
+    common: dict[str, Any] = {"ticket_id": ticket_id, "actor": "automation", "at": AT}
+    return (
+        Escalated(rule="p1", level=1, cycle=1, due_at=AT, reason="internal: boss told", **common),
+        NotificationRequested(
+            rule="p1", level=1, recipients=("manager-mia",), reason="r", message="secret", **common
+        ),
+        MajorCandidateFlagged(reason="internal: looks major", **common),
+        EscalationRequested(kind="manager", by_requester=False, reason="internal", **common),
+    )
+
+
+def test_escalation_and_notification_events_are_withheld_without_the_internal_view() -> None:
+    ticket, events = example_history()
+    internal = _escalation_events(ticket.id)
+    shown = default_policy().visible_events("alice", ticket, (*events, *internal))
+    assert not any(e in shown for e in internal)
+    staff = default_policy([Grant(role="dispatcher", principal="dana")])
+    assert set(internal) <= set(staff.visible_events("dana", ticket, (*events, *internal)))
+
+
+def test_a_requesters_own_escalation_request_stays_visible_to_them() -> None:
+    from itsm_core.escalation import EscalationRequested
+
+    ticket, events = example_history()
+    asked = EscalationRequested(
+        ticket_id=ticket.id, actor="alice", at=AT, kind="manager", by_requester=True, reason="!"
+    )
+    assert asked in default_policy().visible_events("alice", ticket, (*events, asked))
+
+
+def test_a_hidden_hold_reason_is_not_readable_in_the_state_name() -> None:
+    policy = attrs.evolve(default_policy(), restricted_fields=("hold_reason",))
+    ticket = open_incident("ann")
+    staff: dict[str, Any] = {"actor": "dana", "at": AT, "authorizer": None}
+    ticket, e1 = DESK.apply(ticket, Assign(assignee="dana", group="desk"), **staff)
+    ticket, e2 = DESK.apply(ticket, Transition(trigger="start"), **staff)
+    ticket, e3 = DESK.apply(
+        ticket, Transition(trigger="hold", hold_reason="awaiting_vendor", reason="vendor"), **staff
+    )
+    assert ticket.state == "on_hold.awaiting_vendor"
+    view = policy.view("ann", ticket)
+    assert view.is_hidden("hold_reason")
+    assert "awaiting_vendor" not in repr(view)
+    shown = policy.visible_events("ann", ticket, (*e1, *e2, *e3))
+    assert "awaiting_vendor" not in repr(shown)
+
+
+def test_a_hidden_assignee_is_not_readable_as_the_actor_of_their_events() -> None:
+    policy = attrs.evolve(default_policy(), restricted_fields=("assignee",))
+    ticket, events = example_history()
+    assert ticket.assignee == "dana"
+    view = policy.view("alice", ticket)
+    assert view.is_hidden("assignee")
+    assert "dana" not in repr(view)
+    shown = policy.visible_events("alice", ticket, events)
+    assert shown
+    assert all(e.actor != "dana" for e in shown)
+    assert "dana" not in repr(shown)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"requester": "ann"},
+        "I-1",
+        3,
+        OpenTicket(ticket_id="I-9", type="incident", title="t", requester="ann"),
+    ],
+)
+def test_the_authorizer_refuses_a_ticket_that_is_not_a_ticket_and_never_allows(bad: Any) -> None:
+    policy = Policy(
+        roles=(Role(name="all", permissions=(Permission(action="*"),)),),
+        grants=(
+            Grant(role="all", principal="ann"),
+            Grant(role="all", principal="ann", effect="deny", scope=Scope(types=("incident",))),
+        ),
+    )
+    guard = policy.authorizer()
+    with pytest.raises(InvalidValueError) as caught:
+        guard.check("ann", "transition:resolve", bad, Transition(trigger="resolve"))
+    assert caught.value.field == "ticket"
+    with pytest.raises(InvalidValueError):
+        guard.decide("ann", "view", bad, None)
+
+
+# ---------------------------------------------------------------------------- the security property
+
+
+_RESTRICTABLE = (
+    "assignee",
+    "group",
+    "support_line",
+    "hold_reason",
+    "requester",
+    "watchers",
+    "approvers",
+    "title",
+    "customer",
+    "custom:*",
+)
+_NARROWER = {
+    "assign": "take",
+    "reassign": "steal",
+    "watch": "watch.self",
+    "unwatch": "unwatch.self",
+}
+
+
+@st.composite
+def _actors_directory(draw: st.DrawFn) -> Directory:
+    return Directory(
+        [
+            Principal(
+                id=pid,
+                groups=tuple(draw(st.lists(st.sampled_from(("desk", "network")), unique=True))),
+                department=draw(st.none() | st.sampled_from(("it", "sales"))),
+            )
+            for pid in TICKET_ACTORS
+        ]
+    )
+
+
+@st.composite
+def _secured(draw: st.DrawFn) -> tuple[Policy, Directory]:
+    policy = draw(permission_policies())
+    if draw(st.booleans()):
+        # An allow-all next to a deny of one action: where a narrower permission could sneak in.
+        denied = draw(st.sampled_from((*_NARROWER, *_NARROWER.values(), *PERMISSION_ACTIONS)))
+        policy = policy.with_roles(
+            Role(name="all", permissions=(Permission(action="*"),)),
+            Role(name="refused", permissions=(Permission(action=denied),)),
+        ).with_grants(
+            Grant(role="all", principal="*"),
+            Grant(
+                role="refused",
+                principal=draw(st.sampled_from((*TICKET_ACTORS, "*"))),
+                effect="deny",
+            ),
+        )
+    restricted = draw(st.lists(st.sampled_from(_RESTRICTABLE), unique=True, max_size=4))
+    return attrs.evolve(policy, restricted_fields=tuple(restricted)), draw(_actors_directory())
+
+
+def _internal_events(ticket: Ticket) -> tuple[Event, ...]:
+    from itsm_core.escalation import Escalated, MajorCandidateFlagged, NotificationRequested
+
+    common: dict[str, Any] = {
+        "ticket_id": ticket.id,
+        "actor": "automation",
+        "at": ticket.updated_at,
+    }
+    return (
+        Escalated(rule="r", level=1, cycle=1, due_at=ticket.updated_at, reason="x", **common),
+        NotificationRequested(rule="r", level=1, recipients=("boss",), reason="x", **common),
+        MajorCandidateFlagged(reason="x", **common),
+    )
+
+
+def _atoms(value: Any) -> set[Any]:
+    if isinstance(value, tuple | list):
+        return set().union(*(_atoms(v) for v in value)) if value else set()
+    if attrs.has(type(value)):
+        return _atoms(tuple(getattr(value, a.name) for a in attrs.fields(type(value))))
+    return {value}
+
+
+@settings(max_examples=150, deadline=None)
+@given(_secured(), ticket_histories(DESK, max_steps=8), st.data())
+def test_no_path_lets_a_principal_do_what_the_policy_refuses(
+    secured: tuple[Policy, Directory], history: Any, data: st.DataObject
+) -> None:
+    policy, directory = secured
+    guard = policy.authorizer(directory, lifecycles=DESK)
+    ticket: Ticket = history.ticket
+    actor = data.draw(st.sampled_from(TICKET_ACTORS))
+    lifecycle = history.lifecycle
+
+    def decided(action: str) -> Decision:
+        return policy.authorize(actor, action, ticket, directory=directory, lifecycles=DESK)
+
+    def explicitly_denied(action: str) -> bool:
+        d = decided(action)
+        return d.grant is not None and d.grant.deny
+
+    listed = lifecycle.available_commands(ticket, actor, authorizer=guard)
+    for action in listed:
+        narrower = _NARROWER.get(action)
+        assert not explicitly_denied(action)
+        assert decided(action).allowed or (narrower is not None and decided(narrower).allowed)
+    command = data.draw(ticket_commands(lifecycle))
+    if isinstance(command, Transition) and command.hold_reason is not None:
+        return  # the hold narrows the destinations to the one its reason names
+    action = command.action
+    target = getattr(command, "assignee", getattr(command, "watcher", None))
+    narrower = _NARROWER.get(action) if target == actor else None
+    may = not explicitly_denied(action) and (
+        decided(action).allowed
+        if narrower is None
+        else (decided(action).allowed or decided(narrower).allowed)
+        and not explicitly_denied(narrower)
+    )
+    if not may:
+        with pytest.raises(PermissionDenied):
+            lifecycle.apply(ticket, command, actor=actor, at=ticket.updated_at, authorizer=guard)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_secured(), ticket_histories(DESK, max_steps=8), st.sampled_from(TICKET_ACTORS))
+def test_no_path_lets_a_principal_see_what_the_policy_hides(
+    secured: tuple[Policy, Directory], history: Any, principal: str
+) -> None:
+    policy, directory = secured
+    ticket: Ticket = history.ticket
+    events = (*history.events, *_internal_events(ticket))
+    may_view = policy.authorize(principal, "view", ticket, directory=directory).allowed
+    assert policy.visible(principal, [ticket], directory=directory) == (
+        (ticket,) if may_view else ()
+    )
+    assert evaluate_predicate(policy.predicate(principal, directory=directory), ticket) == may_view
+    if not may_view:
+        with pytest.raises(PermissionDenied):
+            policy.view(principal, ticket, directory=directory)
+        with pytest.raises(PermissionDenied):
+            policy.visible_events(principal, ticket, events, directory=directory)
+        return
+    view = policy.view(principal, ticket, directory=directory)
+    shown = policy.visible_events(principal, ticket, events, directory=directory)
+    internal = policy.authorize(principal, "view.internal", ticket, directory=directory).allowed
+    assert view.internal == internal
+    if not internal:
+        assert all(type(e).__module__ == Event.__module__ for e in shown)
+        assert all(e.public for e in shown if isinstance(e, CommentAdded))
+    visible_atoms = _atoms(tuple(v for _, v in view.fields)) | {principal, None, "", ()}
+    for name in view.hidden:
+        assert name not in dict(view.fields)
+        if name.startswith("custom:"):
+            key = name[len("custom:") :]
+            assert key not in dict(view.get("custom_fields", ()))
+            continue
+        secrets = {a for a in _atoms(getattr(ticket, name)) if isinstance(a, str)} - visible_atoms
+        for secret in secrets:
+            assert secret not in repr(view.fields), (name, secret)
+            assert not any(secret in _atoms(e) for e in shown), (name, secret)
+            if name == "hold_reason":
+                assert not any(secret in str(a) for e in shown for a in _atoms(e)), secret

@@ -31,7 +31,10 @@ class PolicyAuthorizer:
     to oneself by ``reassign`` or ``steal``, a ``Watch`` (``Unwatch``) of
     oneself by ``watch`` or ``watch.self`` (``unwatch`` or ``unwatch.self``).
     When only listing (``command=None``), either alternative makes the action
-    available.
+    available. An explicit deny of the action itself wins over every allow of
+    its alternative, and a command on oneself is refused by a deny of either.
+    A ``ticket`` that is neither a :class:`~itsm_core.ticket.Ticket` nor
+    ``None`` is an :class:`~itsm_core.errors.InvalidValueError`, never "no ticket".
 
     >>> from datetime import datetime, timezone
     >>> from itsm_core.lifecycle import default_lifecycles
@@ -78,25 +81,39 @@ class PolicyAuthorizer:
             raise InvalidValueError("actor", actor, "a non-empty principal id")
         if not isinstance(action, str) or not action:
             raise InvalidValueError("action", action, "an action name")
+        if ticket is not None and not isinstance(ticket, Ticket):
+            # Never "no ticket": a scoped deny would be skipped and the request allowed.
+            raise InvalidValueError("ticket", ticket, "a Ticket, or None when opening one")
         who = self.directory.get(actor)
         subject = ticket if ticket is not None else command
         facts = _facts(subject if isinstance(subject, Ticket | OpenTicket) else None)
         actions: tuple[str, ...] = (action,)
+        on_oneself = False
         if action == "assign" and (
             command is None or (isinstance(command, Assign) and command.assignee == actor)
         ):
             actions = ("assign", "take")
+            on_oneself = command is not None
         elif action == "reassign" and (
             command is None or (isinstance(command, Reassign) and command.assignee == actor)
         ):
             actions = ("reassign", "steal")
+            on_oneself = command is not None
         elif action in ("watch", "unwatch") and (
             command is None or (isinstance(command, Watch | Unwatch) and command.watcher == actor)
         ):
             actions = (action, f"{action}.self")
+            on_oneself = command is not None
         destinations = self._destinations(action, ticket, command)
         return self.policy._decide(
-            who, actions, facts, self.directory, None, destinations, explain=True
+            who,
+            actions,
+            facts,
+            self.directory,
+            None,
+            destinations,
+            explain=True,
+            every_deny=on_oneself,
         )
 
     def check(self, actor: str, action: str, ticket: Ticket | None, command: object) -> None:

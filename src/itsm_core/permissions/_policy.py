@@ -35,6 +35,7 @@ from itsm_core.permissions._query import (
     _relations_predicate,
     _scope_predicate,
 )
+from itsm_core.permissions._views import shown_state
 from itsm_core.ticket import OpenTicket, Ticket
 
 if TYPE_CHECKING:
@@ -365,15 +366,23 @@ the action 'view'
         destinations: Destinations,
         *,
         explain: bool,
+        every_deny: bool = False,
     ) -> Decision:
-        """The decision for the first of ``actions`` that is allowed (the first one if none)."""
+        """The decision for the first of ``actions`` that is allowed (the first one if none).
+
+        ``actions[0]`` is the action itself, the others narrower alternatives
+        (``take`` for ``assign``): an explicit deny of the action itself wins
+        over every allow of an alternative; with ``every_deny`` (the command
+        is one each alternative names), an explicit deny of any of them does.
+        """
         compiled = self._compiled
         memberships, relevant = compiled.subject(who)
         ctx = _Ctx(who, memberships, facts, directory)
         misses: list[str] = []
         first_denial: Decision | None = None
         relevant_set = relevant
-        for action in actions:
+        granted: Decision | None = None
+        for position, action in enumerate(actions):
             rows = compiled.for_action(action) if relevant else ()
             best: tuple[_CGrant, Permission, tuple[str, ...]] | None = None
             denied: tuple[_CGrant, Permission] | None = None
@@ -426,8 +435,10 @@ the action 'view'
                         permission=permission,
                         reasons=(f"explicitly denied by {cg.label()}: {permission.describe()}",),
                     )
+                if position == 0 or every_deny:
+                    return first_denial
                 continue
-            if best is not None:
+            if best is not None and granted is None:
                 cg, permission, obligations = best
                 reasons: list[str] = []
                 if explain:
@@ -439,7 +450,7 @@ the action 'view'
                         if amount is not None
                         else "no amount was given: a report is required"
                     )
-                return Decision(
+                granted = Decision(
                     allowed=True,
                     principal=who.id,
                     action=action,
@@ -449,6 +460,10 @@ the action 'view'
                     obligations=obligations,
                     reasons=tuple(reasons),
                 )
+                if not every_deny:
+                    return granted
+        if granted is not None:
+            return granted
         if first_denial is not None:
             return first_denial
         if not misses:
@@ -568,7 +583,8 @@ the action 'view'
 
         A field of :attr:`restricted_fields` is shown only with the action
         ``view.field:<field>`` (``view.field:custom:<name>`` for a custom
-        field). Without ``view`` on the ticket this raises
+        field); a hidden ``hold_reason`` also turns an on-hold sub-state into
+        ``on_hold``. Without ``view`` on the ticket this raises
         :class:`~itsm_core.errors.PermissionDenied`.
 
         >>> from itsm_core.permissions import default_policy
@@ -591,6 +607,8 @@ the action 'view'
             value = getattr(ticket, name)
             if name == "custom_fields":
                 value = tuple((k, v) for k, v in value if f"custom:{k}" not in hidden)
+            elif name == "state":
+                value = shown_state(value, ticket.state_category, hidden)
             fields.append((name, value))
         return TicketView(
             ticket_id=ticket.id,
@@ -609,10 +627,15 @@ the action 'view'
     ) -> tuple[Event, ...]:
         """The ticket's history as ``principal`` may see it.
 
-        Internal comments are left out without ``view.internal``; a change of a
-        hidden field (a ``FieldChanged``) is left out; other events have their
-        hidden attributes blanked (a hidden ``support_line`` reads ``None``, a
-        hidden ``approvers`` list reads ``()``). Without ``view`` on the
+        Internal comments and internal events (escalations, notifications,
+        major-incident flags: everything outside the ticket's own events but
+        a request the requester made) are left out without ``view.internal``;
+        a change of a hidden field (a ``FieldChanged``) is left out; other
+        events have their hidden attributes blanked (a hidden ``support_line``
+        reads ``None``, a hidden ``approvers`` list reads ``()``), an on-hold
+        state reads ``on_hold`` when the ``hold_reason`` is hidden, and the
+        ``actor`` reads ``""`` when a hidden people field (``assignee``...)
+        names them. Without ``view`` on the
         ticket this raises :class:`~itsm_core.errors.PermissionDenied`.
 
         >>> from itsm_core.permissions import default_policy
@@ -633,7 +656,7 @@ the action 'view'
         self._decide(who, ("view",), _facts(ticket), directory, None, None, explain=True).enforce()
         hidden = self._hidden_fields(who, ticket, directory)
         internal = self._allowed(who, "view.internal", ticket, directory)
-        return redact_events(tuple(events), ticket.id, hidden, internal)
+        return redact_events(tuple(events), ticket.id, hidden, internal, ticket=ticket)
 
     def _hidden_order(self, ticket: Ticket) -> list[str]:
         order = [f for f in _TICKET_FIELDS if f != "custom_fields"]
