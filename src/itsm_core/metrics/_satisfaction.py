@@ -107,7 +107,10 @@ class SatisfactionKey:
 
 
 def _histogram(value: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
-    return tuple(sorted((r, n) for r, n in value if n))
+    found: Counter[int] = Counter()
+    for rating, n in value:
+        found[rating] += n
+    return tuple(sorted((r, n) for r, n in found.items() if n))
 
 
 @attrs.frozen(kw_only=True)

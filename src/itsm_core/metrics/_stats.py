@@ -125,7 +125,7 @@ class Tally:
         values = self._times(measure)
         if not values:
             return None
-        rank = math.ceil(Fraction(q) * len(values))
+        rank = math.ceil(Fraction(str(q)) * len(values))  # 0.9 is 9/10, not its binary float
         return us_to_td(values[rank - 1])
 
     def median(self, measure: str) -> timedelta | None:
