@@ -140,17 +140,11 @@ this history, got 'INC-2'
                 raise InvalidValueError(
                     f"events[{index}].at",
                     event.at,
-                    "an instant not before the previous event's (events in time order)",
+                    "events in time order (not before the previous one)",
                 )
             if lifecycle is not None:
                 lifecycle.check_event(index, state if index else None, event)
             if isinstance(event, StateChanged):
-                if event.from_state != state:
-                    raise InvalidValueError(
-                        f"events[{index}].from_state",
-                        event.from_state,
-                        f"{state!r}, the ticket's state before it",
-                    )
                 state, category = event.to_state, event.to_category
                 hold = event.hold_reason if category == "on_hold" else None
             elif isinstance(event, TicketOpened):

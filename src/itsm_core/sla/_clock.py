@@ -11,9 +11,10 @@ from operator import itemgetter
 import attrs
 import pendulum
 
-from itsm_core._time import _EPOCH, _sub, from_us, to_us, us_to_td
+from itsm_core._time import from_us, to_us, us_to_td
 from itsm_core.calendar import CalendarLike
 from itsm_core.errors import InvalidValueError, NeverOpenError
+from itsm_core.lifecycle import History
 from itsm_core.sla._policy import (
     EVENT_KINDS,
     Condition,
@@ -26,11 +27,12 @@ from itsm_core.ticket import (
     Assigned,
     CommentAdded,
     Event,
+    GroupAssigned,
     PriorityChanged,
     Reassigned,
     StateChanged,
     TicketOpened,
-    fold_events,
+    Unassigned,
 )
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "evaluate_many",
     "event_kind",
     "next_deadline",
+    "reach_us",
 ]
 
 
@@ -189,6 +192,45 @@ def _tables(policy: SlaPolicy) -> list[_Table]:
 # ------------------------------------------------------------------------------- results
 
 
+def reach_us(
+    calendar: CalendarLike,
+    segments: Sequence[tuple[int, int]],
+    needed_us: int,
+    *,
+    open_end: bool = False,
+) -> int | None:
+    """When ``needed_us`` of business time has been counted over ``segments`` (``None``: never).
+
+    ``segments`` are ``(start, end)`` stretches in epoch microseconds, in
+    order; with ``open_end`` the last one goes on for ever (a running clock
+    projected forward). A need of zero or less is met at the first start.
+    This is the one answer to "when does N business time run out over these
+    stretches" that SLA thresholds, breaches and escalation levels share.
+
+    >>> from itsm_core.calendar import BusinessCalendar
+    >>> always = BusinessCalendar.always_open("UTC")
+    >>> reach_us(always, [(0, 10), (20, 30)], 15), reach_us(always, [(0, 10)], 15)
+    (25, None)
+    >>> reach_us(always, [(0, 10)], 15, open_end=True)
+    15
+    """
+    if not segments:
+        return None
+    if needed_us <= 0:
+        return segments[0][0]
+    total = 0
+    last = len(segments) - 1
+    for i, (start, end) in enumerate(segments):
+        try:
+            at = calendar.add_us(start, needed_us - total)
+        except NeverOpenError:
+            return None
+        if at <= end or (open_end and i == last):
+            return at
+        total += calendar.elapsed_us(start, end)
+    return None
+
+
 @attrs.frozen(kw_only=True)
 class TimelineEntry:
     """One stage change of one clock, and what caused it.
@@ -220,7 +262,13 @@ class Cycle:
     ``elapsed_us`` is the business time counted while running, ``paused_us``
     the business time that passed while paused (never counted), ``due_us``
     the instant the target is reached if nothing pauses it (running cycles
-    only), ``breached_us`` the instant the target was exceeded.
+    only), ``breached_us`` the instant the business time reached the target.
+    ``segments_us`` are the stretches the clock ran, ``(start, end)`` pairs in
+    order; a running cycle's last one ends at the evaluation instant.
+
+    One definition of breach: a cycle is breached from the instant its
+    business time reaches the target, so its stage as of any ``now`` is
+    ``breached`` exactly when ``breached_at <= now``.
     """
 
     number: int
@@ -235,6 +283,23 @@ class Cycle:
     breached_us: int | None
     met_us: int | None
     timezone: str
+    segments_us: tuple[tuple[int, int], ...] = ()
+
+    def reaches_us(self, calendar: CalendarLike, needed_us: int) -> int | None:
+        """When this cycle's counted business time reaches ``needed_us`` (``None``: never).
+
+        Answered over :attr:`segments_us` with ``calendar`` (the clock's own);
+        a running cycle is projected past the evaluation instant, as if nothing
+        paused it. The integer API, for hot paths.
+        """
+        return reach_us(calendar, self.segments_us, needed_us, open_end=self.running)
+
+    @property
+    def segments(self) -> tuple[tuple[pendulum.DateTime, pendulum.DateTime], ...]:
+        """The stretches the clock ran, as instants in the calendar's timezone."""
+        return tuple(
+            (from_us(a, self.timezone), from_us(b, self.timezone)) for a, b in self.segments_us
+        )
 
     def _show(self, us: int | None) -> pendulum.DateTime | None:
         return None if us is None else from_us(us, self.timezone)
@@ -464,11 +529,11 @@ class _Fold:
             return None
 
     def breach_instant(self, segments: list[tuple[int, int]], target: int) -> int | None:
-        """When running ``segments`` first exceeded ``target`` (None: never)."""
+        """When running ``segments`` first reached ``target`` (None: never)."""
         total = 0
         for start, end in segments:
             length = self.elapsed_us(start, end)
-            if total + length > target:
+            if total + length >= target:
                 return self.calendar.add_us(start, target - total)
             total += length
         return None
@@ -476,7 +541,7 @@ class _Fold:
     def close_segment(self, run: _Run, at: int) -> None:
         """Count the running segment up to ``at``; record a breach inside it."""
         length = self.elapsed_us(run.seg_start, at)
-        if run.breached is None and run.elapsed + length > run.target:
+        if run.breached is None and run.elapsed + length >= run.target:
             run.breached = self.calendar.add_us(run.seg_start, run.target - run.elapsed)
             self.note(run, run.breached, Stage.BREACHED, "deadline", None)
         run.segments.append((run.seg_start, at))
@@ -497,7 +562,7 @@ class _Fold:
         elif run.stage is _PAUSED:
             run.paused += self.elapsed_us(run.paused_since, at)
         if stage is not Stage.CANCELLED:
-            stage = Stage.BREACHED if run.elapsed > run.target else Stage.MET
+            stage = Stage.BREACHED if run.elapsed >= run.target else Stage.MET
         run.cycles.append(
             Cycle(
                 number=len(run.cycles) + 1,
@@ -512,6 +577,7 @@ class _Fold:
                 breached_us=run.breached,
                 met_us=at if stage is Stage.MET else None,
                 timezone=self.tz,
+                segments_us=tuple(run.segments),
             )
         )
         self.changes.append((at, run.name, len(run.cycles), stage.value, cause, index))
@@ -597,7 +663,7 @@ class _Fold:
                 breached = run.breached
                 if stage is _RUNNING:
                     length = self.elapsed_us(run.seg_start, now)
-                    if breached is None and elapsed + length > run.target:
+                    if breached is None and elapsed + length >= run.target:
                         breached = self.calendar.add_us(run.seg_start, run.target - elapsed)
                         self.note(run, breached, Stage.BREACHED, "deadline", None)
                     if breached is None:
@@ -618,6 +684,11 @@ class _Fold:
                     breached_us=breached,
                     met_us=None,
                     timezone=self.tz,
+                    segments_us=(
+                        (*run.segments, (run.seg_start, now))
+                        if stage is _RUNNING
+                        else tuple(run.segments)
+                    ),
                 )
                 cycles = [*cycles, current]
                 stage = current.stage
@@ -629,73 +700,57 @@ _by_instant_and_metric = itemgetter(0, 1)
 
 
 def evaluate(
-    history: Sequence[Event] | Iterable[Event],
+    history: History | Iterable[Event],
     policy: SlaPolicy,
     now: datetime,
     *,
     customer_calendar: CalendarLike | None = None,
 ) -> SlaStatus:
-    """The clocks of ``policy`` over a ticket's events, as of ``now``.
+    """The clocks of ``policy`` over a ticket's history, as of ``now``.
 
-    A pure fold: the same events, policy and ``now`` always give the same
-    status, and replaying an edited policy over old events is how a policy
-    change is repaired. Events after ``now`` are ignored (evaluate the past
-    by passing an earlier ``now``); events must be in time order and begin
-    with the ticket's opening. Because the fold reads the whole history, a
-    policy attached late still starts at the first event that matches its
-    start condition (retroactive start).
+    A pure fold over one :class:`~itsm_core.lifecycle.History` (raw events
+    are checked into one first: one ticket, opened first, in time order):
+    the same events, policy and ``now`` always give the same status, and
+    replaying an edited policy over old events is how a policy change is
+    repaired. Events after ``now`` are ignored (evaluate the past by passing
+    an earlier ``now``). Because the fold reads the whole history, a policy
+    attached late still starts at the first event that matches its start
+    condition (retroactive start).
 
     With ``policy.use_customer_calendar``, ``customer_calendar`` (when given)
     replaces the policy's calendar.
     """
     now_us = to_us(now, "now")
+    h = History.of(history)
     calendar: CalendarLike = policy.calendar
     if policy.use_customer_calendar and customer_calendar is not None:
         calendar = customer_calendar
     fold = _Fold(policy, calendar)
     step = fold.step
-    ticket_id = ""
-    state = category = ""
-    hold: str | None = None
+    category = ""
     priority: str | None = None
     group: str | None = None
-    last = -(2**63)
-    for index, event in enumerate(history):
-        try:
-            delta = _sub(event.at, _EPOCH)
-        except TypeError:  # naive or not a datetime: let to_us say which, naming the field
-            to_us(event.at, f"events[{index}].at")
-            raise  # pragma: no cover - to_us always raises here
-        at = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-        if at < last:
-            raise InvalidValueError(
-                f"events[{index}].at",
-                event.at,
-                "events in time order (not before the previous one)",
-            )
+    for index, (event, at, (state, new_category, hold)) in enumerate(
+        zip(h.events, h.instants_us, h.states, strict=True)
+    ):
         if at > now_us:
             break
-        last = at
-        from_category = category
+        from_category, category = category, new_category
         trigger: str | None = None
         public: bool | None = None
         by_requester: bool | None = None
         if isinstance(event, CommentAdded):
             public, by_requester = event.public, event.by_requester
         elif isinstance(event, StateChanged):
-            state, category, trigger = event.to_state, event.to_category, event.trigger
-            hold = event.hold_reason if category == "on_hold" else None
+            trigger = event.trigger
         elif isinstance(event, PriorityChanged):
             priority = event.effective
-        elif isinstance(event, (Assigned, Reassigned)):
+        elif isinstance(event, (Assigned, Reassigned, GroupAssigned)):
             group = event.group
+        elif isinstance(event, Unassigned):
+            group = None
         elif isinstance(event, TicketOpened):
-            if index:
-                raise InvalidValueError(f"events[{index}]", "TicketOpened", "one opening, first")
-            ticket_id = event.ticket_id
-            state, category, priority = event.state, event.state_category, event.effective_priority
-        if not index and not isinstance(event, TicketOpened):
-            raise InvalidValueError("events[0]", type(event).__name__, "a TicketOpened event first")
+            priority = event.effective_priority
         kind = _KINDS.get(type(event)) or event_kind(event)
         step(
             (kind, state, category, from_category, hold, trigger, public, by_requester),
@@ -706,7 +761,7 @@ def evaluate(
     clocks = fold.finish(now_us)
     fold.changes.sort(key=_by_instant_and_metric)
     return SlaStatus(
-        ticket_id=ticket_id,
+        ticket_id=h.ticket_id,
         policy=policy.name,
         now_us=now_us,
         timezone=calendar.timezone,
@@ -733,11 +788,10 @@ def evaluate_many(
         if isinstance(policies, SlaPolicy):
             yield evaluate(history, policies, now)
             continue
-        now_us = to_us(now, "now")
-        ticket = fold_events(e for e in history if to_us(e.at) <= now_us)
-        policy = select_policy(policies, ticket)
+        h = History.of(history).until(now)
+        policy = select_policy(policies, h.ticket)
         if policy is not None:
-            yield evaluate(history, policy, now)
+            yield evaluate(h, policy, now)
 
 
 def next_deadline(
@@ -749,7 +803,9 @@ def next_deadline(
 ) -> pendulum.DateTime | None:
     """The next instant after ``now`` at which a clock crosses a threshold or breaches.
 
-    A host schedules one wake-up at this instant instead of polling; paused
+    The breach (the instant the business time reaches the target) is always
+    included, so a host that wakes only when told observes it. A host
+    schedules one wake-up at this instant instead of polling; paused
     and stopped clocks wait for an event, so they contribute nothing. ``None``
     when no running clock has a threshold ahead.
     """
@@ -762,6 +818,8 @@ def next_deadline(
         cycle = clock.current
         if cycle is None or not cycle.running:
             continue
+        if cycle.due_us is not None:  # the breach, whatever the thresholds
+            best = cycle.due_us if best is None else min(best, cycle.due_us)
         for percent in policy.thresholds:
             needed = -(-cycle.target_us * percent // 100)  # ceiling: the threshold is reached
             if needed > cycle.elapsed_us:

@@ -52,7 +52,7 @@ def _measure(
     total = 0
     for a, b in running:
         length = oracle_elapsed(calendar, a, b)
-        if total + length > target:
+        if total + length >= target:
             breached = oracle_add(calendar, a, target - total)
             break
         total += length
