@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TextIO
@@ -13,7 +12,13 @@ from typing import TextIO
 import pendulum
 
 from itsm_core.errors import ConfigurationError
-from itsm_core.serialization import Desk, decode_event, decode_event_row, load_desk
+from itsm_core.serialization import (
+    Desk,
+    decode_event,
+    decode_event_row,
+    load_desk,
+    parse_document,
+)
 from itsm_core.ticket import Event
 
 __all__ = [
@@ -50,13 +55,7 @@ def read_desk(path: str) -> Desk:
     except OSError as exc:
         raise InputError(path, exc.strerror or str(exc)) from None
     try:
-        is_json = path.endswith(".json")
-        document = json.loads(raw) if is_json else tomllib.loads(raw.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(
-            path, f"not a valid {'JSON' if path.endswith('.json') else 'TOML'} document: {exc}"
-        ) from None
-    try:
+        document = parse_document(raw, format="json" if path.endswith(".json") else "toml")
         return load_desk(document)
     except ConfigurationError as exc:
         raise InputError(

@@ -27,6 +27,11 @@ from itsm_core.serialization._desk import (
     load_desk,
     migrate_desk,
 )
+from itsm_core.serialization._documents import (
+    DOCUMENT_FORMATS,
+    MAX_DOCUMENT_DEPTH,
+    parse_document,
+)
 from itsm_core.serialization._durations import (
     DURATION_EXPECTED,
     DURATION_PATTERN,
@@ -39,9 +44,11 @@ from itsm_core.serialization._schema import desk_json_schema, event_json_schema,
 __all__ = [
     "COMMAND_TAG",
     "DESK_KEYS",
+    "DOCUMENT_FORMATS",
     "DURATION_EXPECTED",
     "DURATION_PATTERN",
     "EVENT_TAG",
+    "MAX_DOCUMENT_DEPTH",
     "SCHEMA_VERSION",
     "Desk",
     "Migration",
@@ -61,6 +68,7 @@ __all__ = [
     "load_desk",
     "make_converter",
     "migrate_desk",
+    "parse_document",
     "parse_duration",
     "problems_of",
     "structure_checked",
