@@ -360,7 +360,7 @@ allowed here: cancel, hold, merge, resolve, start
             raise InvalidValueError(
                 "ticket.state", ticket.state, f"a state of lifecycle {self.name!r}"
             )
-        if at < ticket.updated_at:
+        if to_us(at, "at") < to_us(ticket.updated_at, "ticket.updated_at"):
             raise InvalidValueError(
                 "at", at, f"an instant at or after the ticket's last change {ticket.updated_at}"
             )
