@@ -1,0 +1,45 @@
+"""Regressions of wrong answers and unhelpful errors found by probing the library as a hostile user."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from itsm_core.errors import InvalidValueError
+from itsm_core.lifecycle import default_lifecycles
+from itsm_core.ticket import AddComment, OpenTicket, Ticket
+
+DESK = default_lifecycles()
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def opened(at: datetime) -> Ticket:
+    ticket, _ = DESK.apply(
+        None,
+        OpenTicket(ticket_id="I-1", type="incident", title="VPN", requester="ann"),
+        actor="ann",
+        at=at,
+    )
+    return ticket
+
+
+# ---------------------------------------------------------------------------- 7: DST
+
+
+def test_the_not_before_the_last_change_check_compares_instants_in_the_fall_back_hour() -> None:
+    # 2026-10-25 in Paris: 02:00-03:00 happens twice (CEST, then CET).
+    last = datetime(2026, 10, 25, 2, 50, fold=1, tzinfo=PARIS)  # 01:50 UTC
+    ticket = opened(last)
+    earlier = datetime(2026, 10, 25, 2, 55, fold=0, tzinfo=PARIS)  # 00:55 UTC: 55 min before
+    assert earlier.astimezone(UTC) < last.astimezone(UTC)
+    with pytest.raises(InvalidValueError) as caught:
+        DESK.apply(ticket, AddComment(body="x", public=True), actor="ann", at=earlier)
+    assert caught.value.field == "at"
+    first = opened(datetime(2026, 10, 25, 2, 50, fold=0, tzinfo=PARIS))  # 00:50 UTC
+    later = datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=PARIS)  # 01:30 UTC: 40 min after
+    commented, _ = DESK.apply(first, AddComment(body="x", public=True), actor="ann", at=later)
+    assert commented.updated_at == later
+    assert later.astimezone(UTC) - first.updated_at.astimezone(UTC) == timedelta(minutes=40)
