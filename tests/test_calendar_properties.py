@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from itsm_core._time import from_us, to_us
@@ -208,3 +208,70 @@ def test_business_days_agree_with_walking_the_local_dates(
     midnight = us_of(datetime.combine(day + timedelta(days=1), time(), tzinfo=zone))
     spans = oracle_open_intervals(cal, opened, max(midnight, opened + 1))
     assert to_us(cal.end_of_business_day(from_us(at, cal.timezone))) == spans[-1][1]
+
+
+FAR_AWAY = (
+    (date(2499, 6, 1), date(2500, 6, 1)),
+    (date(4999, 6, 1), date(5000, 6, 1)),
+    (date(1901, 6, 1), date(1902, 6, 1)),
+)
+
+
+@settings(max_examples=300)
+@given(
+    calendars(),
+    instants(),
+    st.sampled_from(FAR_AWAY).flatmap(
+        lambda span: instants(zones=("UTC",), first=span[0], last=span[1])
+    ),
+    durations,
+    spans,
+)
+def test_a_query_far_from_the_earlier_ones_agrees_with_the_oracle(
+    cal: Calendar, near: int, far: int, duration: int, span: int
+) -> None:
+    cal.is_open_us(near)  # compile around 2012 first; the far query must not need it
+    assert cal.is_open_us(far) == oracle_is_open(cal, far)
+    assert cal.elapsed_us(far, far + span) == oracle_elapsed(cal, far, far + span)
+    if enough_after(cal, far, duration):
+        assert cal.add_us(far, duration) == oracle_add(cal, far, duration)
+    if enough_before(cal, far, duration):
+        assert cal.subtract_us(far, duration) == oracle_subtract(cal, far, duration)
+    assert cal.is_open_us(near) == oracle_is_open(cal, near)
+
+
+@settings(max_examples=300)
+@given(
+    calendars(),
+    instants(),
+    st.lists(st.integers(0, 40 * DAY), min_size=1, max_size=6),
+    st.integers(0, 40 * DAY),
+    durations,
+)
+def test_queries_across_separately_compiled_runs_agree_with_the_oracle(
+    cal: Calendar, at: int, offsets: list[int], span: int, duration: int
+) -> None:
+    # Scattered probes compile separate runs of weeks with gaps between them;
+    # the queries after them must bridge, grow and merge those runs exactly.
+    for offset in offsets:
+        probe = at + offset
+        assert cal.is_open_us(probe) == oracle_is_open(cal, probe)
+    assert cal.elapsed_us(at, at + span) == oracle_elapsed(cal, at, at + span)
+    assert cal.open_intervals_us(at, at + span) == oracle_open_intervals(cal, at, at + span)
+    middle = at + span // 2
+    if enough_after(cal, middle, duration):
+        assert cal.add_us(middle, duration) == oracle_add(cal, middle, duration)
+    if enough_before(cal, middle, duration):
+        assert cal.subtract_us(middle, duration) == oracle_subtract(cal, middle, duration)
+
+
+def test_a_far_query_compiles_one_run_of_a_few_weeks_not_the_years_between() -> None:
+    cal = BusinessCalendar.eight_by_five("Europe/Moscow").with_name("far")
+    near = to_us(datetime(2026, 3, 6, 12, tzinfo=UTC))
+    far = to_us(datetime(5000, 3, 6, 12, tzinfo=UTC))
+    cal.add_us(near, 8 * HOUR)
+    cal.add_us(far, 8 * HOUR)
+    runs = cal._timeline()._runs.runs
+    assert len(runs) == 2
+    assert all(run.last - run.first < 4 for run in runs)
+    assert cal.elapsed_us(near, near + 7 * DAY) == 40 * HOUR

@@ -51,6 +51,7 @@ MIN_YEAR = 2
 MAX_YEAR = 9997
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_YEAR_US = 31_556_952_000_000  # the mean Gregorian year
 
 
 def year_start_us(year: int) -> int:
@@ -159,6 +160,11 @@ class Limits:
     ``closed_hi`` (before ``closed_lo``) no closed time. ``finite_lo`` and
     ``finite_hi`` are the years of the earliest and latest dated entries.
 
+    A composite's limits may rest on periodicity instead: past ``horizon_hi``
+    (before ``horizon_lo``) the calendar repeats every 400 years, so a limit at
+    or past the horizon means "400 years past wherever the search starts" (see
+    :meth:`ahead` and :meth:`behind`).
+
     >>> Limits.always(2026).open_hi == MAX_YEAR
     True
     """
@@ -169,6 +175,30 @@ class Limits:
     closed_hi: int
     finite_lo: int
     finite_hi: int
+    horizon_lo: int = MIN_YEAR - 1
+    horizon_hi: int = MAX_YEAR + 1
+
+    def ahead(self, limit: int, t: int) -> int:
+        """The last year a forward search from instant ``t`` must look at, given ``limit``.
+
+        >>> a = Limits.always(2026).intersection(Limits.always(2026))
+        >>> a.ahead(a.open_hi, year_start_us(2026)), a.ahead(a.open_hi, year_start_us(5000))
+        (2502, 5403)
+        """
+        if limit < self.horizon_hi:
+            return limit
+        return min(MAX_YEAR, max(limit, 1970 + t // _YEAR_US + 402))
+
+    def behind(self, limit: int, t: int) -> int:
+        """The first year a backward search from instant ``t`` must look at, given ``limit``.
+
+        >>> a = Limits.always(2026).union(Limits.always(2026))
+        >>> a.behind(a.closed_lo, year_start_us(2026)), a.behind(a.closed_lo, year_start_us(500))
+        (1448, 97)
+        """
+        if limit > self.horizon_lo:
+            return limit
+        return max(MIN_YEAR, min(limit, 1970 + t // _YEAR_US - 402))
 
     @classmethod
     def always(cls, year: int) -> Limits:
@@ -208,6 +238,8 @@ class Limits:
             closed_hi=min(self.closed_hi, other.closed_hi, hi),
             finite_lo=min(self.finite_lo, other.finite_lo),
             finite_hi=max(self.finite_hi, other.finite_hi),
+            horizon_lo=max(lo, self.horizon_lo, other.horizon_lo),
+            horizon_hi=min(hi, self.horizon_hi, other.horizon_hi),
         )
 
     def intersection(self, other: Limits) -> Limits:
@@ -225,6 +257,8 @@ class Limits:
             closed_hi=max(self.closed_hi, other.closed_hi),
             finite_lo=min(self.finite_lo, other.finite_lo),
             finite_hi=max(self.finite_hi, other.finite_hi),
+            horizon_lo=max(lo, self.horizon_lo, other.horizon_lo),
+            horizon_hi=min(hi, self.horizon_hi, other.horizon_hi),
         )
 
 
@@ -503,8 +537,9 @@ class Timeline:
             run = self._run_at(start)
         target = _open_before(run, start) + duration
         step = 1
+        limits = self.limits
         while run.top < target:
-            grown = self._forward(run, self.limits.open_hi, step)
+            grown = self._forward(run, limits.ahead(limits.open_hi, start), step)
             if grown is None:
                 raise NeverOpenError(
                     f"the calendar never accumulates the requested open time after {start} us"
@@ -524,8 +559,9 @@ class Timeline:
             run = self._run_at(end)
         target = _open_before(run, end) - duration
         step = 1
+        limits = self.limits
         while not run.cs or run.base > target:
-            grown = self._backward(run, self.limits.open_lo, step)
+            grown = self._backward(run, limits.behind(limits.open_lo, end), step)
             if grown is None:
                 raise NeverOpenError(
                     f"the calendar never accumulates the requested open time before {end} us"
@@ -543,8 +579,9 @@ class Timeline:
         if i >= 0 and t < run.ends[i]:
             return t
         step = 1
+        limits = self.limits
         while i + 1 >= len(run.starts):
-            grown = self._forward(run, self.limits.open_hi, step)
+            grown = self._forward(run, limits.ahead(limits.open_hi, t), step)
             if grown is None:
                 raise NeverOpenError(f"the calendar never opens at or after {t} us")
             run = grown
@@ -559,8 +596,9 @@ class Timeline:
         if i < 0 or t >= run.ends[i]:
             return t
         step = 1
+        limits = self.limits
         while run.ends[i] == run.hi:
-            grown = self._forward(run, self.limits.closed_hi, step)
+            grown = self._forward(run, limits.ahead(limits.closed_hi, t), step)
             if grown is None:
                 return MAX_INSTANT_US
             run = grown
@@ -573,15 +611,16 @@ class Timeline:
         run = self._run_at(t)
         i = bisect_right(run.starts, t) - 1
         step = 1
+        limits = self.limits
         while i < 0:
-            grown = self._backward(run, self.limits.open_lo, step)
+            grown = self._backward(run, limits.behind(limits.open_lo, t), step)
             if grown is None:
                 return None
             run = grown
             step *= 2
             i = bisect_right(run.starts, t) - 1
         while run.starts[i] == run.lo:
-            grown = self._backward(run, self.limits.closed_lo, step)
+            grown = self._backward(run, limits.behind(limits.closed_lo, t), step)
             if grown is None:
                 return None
             run = grown
@@ -593,7 +632,8 @@ class Timeline:
         """The end of the latest open period that ended at or before ``t``."""
         run = self._run_at(t)
         i = bisect_right(run.ends, t) - 1
-        limit = max(self.limits.open_lo, self.limits.closed_lo)
+        limits = self.limits
+        limit = max(limits.behind(limits.open_lo, t), limits.behind(limits.closed_lo, t))
         step = 1
         while i < 0:
             grown = self._backward(run, limit, step)
@@ -614,8 +654,9 @@ class Timeline:
         run = self._run_at(t - 1)
         i = bisect_left(run.starts, t) - 1
         step = 1
+        limits = self.limits
         while i < 0:
-            grown = self._backward(run, self.limits.open_lo, step)
+            grown = self._backward(run, limits.behind(limits.open_lo, t), step)
             if grown is None:
                 raise NeverOpenError(f"the calendar is never open before {t} us")
             run = grown
