@@ -30,6 +30,12 @@ from itsm_core.testing._entry import (
     register_strategies,
     ticket_commands_any,
 )
+from itsm_core.testing._escalation_oracle import (
+    OracleDue,
+    oracle_due_escalations,
+    oracle_escalations,
+    oracle_next_wakeup,
+)
 from itsm_core.testing._escalation_strategies import (
     REQUEST_KINDS,
     SUPPORT_GROUP_NAMES,
@@ -86,6 +92,7 @@ __all__ = [
     "SUPPORT_GROUP_NAMES",
     "TICKET_ACTORS",
     "OracleCycle",
+    "OracleDue",
     "TicketHistory",
     "action_patterns",
     "aware_datetimes",
@@ -103,12 +110,15 @@ __all__ = [
     "instants",
     "level_names",
     "oracle_add",
+    "oracle_due_escalations",
     "oracle_elapsed",
+    "oracle_escalations",
     "oracle_evaluate",
     "oracle_is_open",
     "oracle_local_open",
     "oracle_next_close",
     "oracle_next_open",
+    "oracle_next_wakeup",
     "oracle_open_intervals",
     "oracle_subtract",
     "permission_policies",
