@@ -204,7 +204,7 @@ PROFILE_DATA: dict[str, dict[str, Any]] = {
             },
         },
         "missing": [""],
-        "timestamps": {"formats": ["iso", "%Y-%m-%dT%H:%M:%S.%f%z"], "timezone": None},
+        "timestamps": {"formats": ["iso", "%Y-%m-%dT%H:%M:%S.%f%z"]},
     },
     "zammad_history": {
         "name": "zammad_history",
@@ -254,7 +254,6 @@ PROFILE_DATA: dict[str, dict[str, Any]] = {
             "ticket_id": "items_id",
             "at": "date_mod",
             "actor": "user_name",
-            "sequence": "id",
             "field": "id_search_option",
             "old": "old_value",
             "new": "new_value",

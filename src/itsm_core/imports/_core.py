@@ -536,6 +536,7 @@ def _snapshot_ticket(
         reader.check_priority(facts)
         at = reader.instant(_raw(reader, row, "at"), "at", index)
         actor = reader.value("actor", _raw(reader, row, "actor"), index) or "unknown"
+        first = ticket is None
         if ticket is None:
             opened_text = _raw(reader, row, "opened_at")
             opened_at = (
@@ -548,7 +549,7 @@ def _snapshot_ticket(
             events.append(opened)
             ticket = opened.apply_to(None)
         new = reader.diff(ticket, facts, at, actor, index)
-        if not new and len(events) > 1:
+        if not new and not first:
             unchanged += 1
         ticket = _fold(events, ticket, new, index)
     return tuple(events), unchanged

@@ -110,7 +110,8 @@ class Timestamps:
     ``formats`` are tried in order: ``"iso"`` (ISO 8601, as
     :meth:`datetime.fromisoformat` reads it) or a :meth:`datetime.strptime`
     format. A timestamp without an offset is a wall time in ``timezone`` (an
-    IANA name; ``None`` refuses naive timestamps), resolved by the ``dst``
+    IANA name; ``None``, the default, refuses naive timestamps: no zone is
+    ever implied), resolved by the ``dst``
     rule of :data:`DST_RULES` when a DST change makes it ambiguous or skipped.
 
     >>> Timestamps(formats=("%d/%m/%Y %H:%M",), timezone="Europe/Paris").dst
@@ -118,7 +119,7 @@ class Timestamps:
     """
 
     formats: tuple[str, ...] = ("iso",)
-    timezone: str | None = "UTC"
+    timezone: str | None = None
     dst: str = "compatible"
 
 
