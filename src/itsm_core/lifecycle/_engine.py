@@ -143,6 +143,11 @@ def _text(value: object, field: str, *, blank: bool = False) -> str:
     return value
 
 
+def _is_set(value: object) -> bool:
+    # A required value: given, and not blank text (whitespace fills no back-out plan).
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
 def _optional_text(value: object, field: str) -> str | None:
     return None if value is None else _text(value, field)
 
@@ -174,7 +179,7 @@ def _guard_failure(guard: Guard, ctx: _Ctx) -> str | None:
     elif kind == "not_major":
         ok = not ticket.major
     else:  # fields_set
-        ok = all(ticket.custom(name) is not None for name in guard.values)
+        ok = all(_is_set(ticket.custom(name)) for name in guard.values)
     return None if ok else f"guard {guard.describe()} does not hold"
 
 
@@ -719,17 +724,17 @@ allowed here: cancel, hold, merge, resolve, start
         values = {"reason": reason, "resolution_code": resolution_code, "hold_reason": hold_reason}
         for name in chosen.requires:
             if name in values:
-                if not values[name]:
+                if not _is_set(values[name]):
                     raise InvalidValueError(
                         f"command.{name}",
                         values[name],
                         f"a non-empty {name.replace('_', ' ')}",
                         f"{trigger!r} from {ticket.state!r} requires it",
                     )
-            elif ticket.custom(name) is None:
+            elif not _is_set(ticket.custom(name)):
                 raise InvalidValueError(
                     f"ticket.{name}",
-                    None,
+                    ticket.custom(name),
                     "a value",
                     f"{trigger!r} from {ticket.state!r} requires custom field {name!r}; "
                     "set it with UpdateField first",
