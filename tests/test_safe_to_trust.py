@@ -43,3 +43,30 @@ def test_the_not_before_the_last_change_check_compares_instants_in_the_fall_back
     commented, _ = DESK.apply(first, AddComment(body="x", public=True), actor="ann", at=later)
     assert commented.updated_at == later
     assert later.astimezone(UTC) - first.updated_at.astimezone(UTC) == timedelta(minutes=40)
+
+
+# ---------------------------------------------------------------------------- 12: blank text
+
+
+AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def test_blank_text_does_not_satisfy_a_required_field_nor_a_required_reason() -> None:
+    from itsm_core.ticket import RequestApproval, Transition, UpdateField
+
+    change, _ = DESK.apply(
+        None,
+        OpenTicket(ticket_id="C-1", type="normal_change", title="upgrade", requester="ann"),
+        actor="ann",
+        at=AT,
+    )
+    change, _ = DESK.apply(change, Transition(trigger="assess"), actor="ann", at=AT)
+    change, _ = DESK.apply(
+        change, UpdateField(field="backout_plan", value=" \t\n"), actor="ann", at=AT
+    )
+    with pytest.raises(InvalidValueError) as caught:
+        DESK.apply(change, RequestApproval(approvers=("cab",)), actor="ann", at=AT)
+    assert caught.value.field == "ticket.backout_plan"
+    with pytest.raises(InvalidValueError) as caught:
+        DESK.apply(change, Transition(trigger="cancel", reason="   "), actor="ann", at=AT)
+    assert caught.value.field == "command.reason"
