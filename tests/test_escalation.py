@@ -1267,19 +1267,24 @@ class _DenyReassign:
             raise PermissionDenied(principal=actor, action=action, reasons=("not allowed",))
 
 
-def test_actions_run_through_the_authorizer_and_a_refusal_changes_nothing() -> None:
+def test_actions_run_through_the_authorizer_and_a_refusal_is_recorded_not_lost() -> None:
     desk = Desk()
     desk.do(Transition(trigger="start"), "dana", MON)
-    with pytest.raises(PermissionDenied):
-        apply_escalations(
-            desk.history,
-            [_due(notify("manager"), Action.reassign_next_line())],
-            lifecycle=DESK,
-            at=MON,
-            structure=STRUCTURE,
-            actor="escalation-bot",
-            authorizer=_DenyReassign(),
-        )
+    ticket, events = apply_escalations(
+        desk.history,
+        [_due(notify("manager"), Action.reassign_next_line())],
+        lifecycle=DESK,
+        at=MON,
+        structure=STRUCTURE,
+        actor="escalation-bot",
+        authorizer=_DenyReassign(),
+    )
+    assert [type(e).__name__ for e in events] == ["Escalated", "NotificationRequested"]
+    escalated = events[0]
+    assert isinstance(escalated, Escalated)
+    assert len(escalated.skipped) == 1
+    assert "refused" in escalated.skipped[0]
+    assert ticket.group == fold_events(desk.history).group
     ticket, events = apply_escalations(
         desk.history,
         [_due(Action.raise_priority())],

@@ -38,13 +38,13 @@ again.
 ()
 """
 
+from itsm_core.escalation._apply import apply_escalations, escalate, request_escalation
 from itsm_core.escalation._engine import (
     DueEscalation,
-    apply_escalations,
+    EscalationPlan,
     due_escalations,
-    escalate,
     next_wakeup,
-    request_escalation,
+    plan_escalations,
 )
 from itsm_core.escalation._events import (
     Escalated,
@@ -82,6 +82,7 @@ __all__ = [
     "Escalated",
     "EscalationConditions",
     "EscalationLevel",
+    "EscalationPlan",
     "EscalationRequested",
     "EscalationRule",
     "MajorCandidateFlagged",
@@ -95,5 +96,6 @@ __all__ = [
     "due_escalations",
     "escalate",
     "next_wakeup",
+    "plan_escalations",
     "request_escalation",
 ]

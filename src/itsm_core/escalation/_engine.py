@@ -1,86 +1,56 @@
-"""Pure evaluation of escalation rules over a ticket's history, and applying what is due."""
+"""Pure evaluation of escalation rules over a ticket's history: what is due and when next."""
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Protocol
 
 import attrs
 import pendulum
 
 from itsm_core._time import from_us, td_to_us, to_us, us_to_td
-from itsm_core.calendar import CalendarLike
-from itsm_core.errors import InvalidValueError, NeverOpenError
-from itsm_core.escalation._events import (
-    Escalated,
-    EscalationRequested,
-    MajorCandidateFlagged,
-    NotificationRequested,
-)
+from itsm_core.calendar import BusinessCalendar, CalendarLike
+from itsm_core.errors import InvalidValueError
+from itsm_core.escalation._events import Escalated, EscalationRequested
 from itsm_core.escalation._rules import (
     Action,
-    ActionKind,
     EscalationConditions,
     EscalationLevel,
     EscalationRule,
     TriggerKind,
 )
 from itsm_core.escalation._structure import SupportStructure
-from itsm_core.lifecycle import Authorizer, Lifecycle, Lifecycles
-from itsm_core.sla import SlaPolicy, SlaStatus, Stage, TimelineEntry, evaluate
+from itsm_core.lifecycle import History
+from itsm_core.sla import (
+    SlaPolicy,
+    SlaStatus,
+    clock_calendar,
+    evaluate,
+    reach_us,
+    select_policy,
+)
 from itsm_core.ticket import (
     FINAL_CATEGORIES,
-    Assign,
     Assigned,
     CommentAdded,
     Event,
-    OverridePriority,
-    Reassign,
     Reassigned,
-    StateChanged,
     Ticket,
-    TicketCommand,
     TicketOpened,
-    Watch,
-    fold_events,
 )
 
 __all__ = [
     "DueEscalation",
-    "apply_escalations",
+    "EscalationPlan",
     "due_escalations",
-    "escalate",
     "next_wakeup",
-    "request_escalation",
+    "plan_escalations",
 ]
 
 _DONE = frozenset({"resolved", *FINAL_CATEGORIES})
 _ANY_TICKET = EscalationConditions()
-
-
-class _Clockwork(Protocol):
-    """What the evaluation needs of a calendar: business-time arithmetic in microseconds."""
-
-    def add_us(self, start_us: int, duration_us: int) -> int: ...
-
-    def elapsed_us(self, start_us: int, end_us: int) -> int: ...
-
-
-class _WallClock:
-    """Wall-clock time: every microsecond counts."""
-
-    __slots__ = ()
-
-    def add_us(self, start_us: int, duration_us: int) -> int:
-        return start_us + duration_us
-
-    def elapsed_us(self, start_us: int, end_us: int) -> int:
-        return end_us - start_us
-
-
-_WALL = _WallClock()
+#: Wall-clock time: every microsecond counts.
+_WALL: CalendarLike = BusinessCalendar.always_open("UTC")
 
 
 @attrs.frozen(kw_only=True)
@@ -119,63 +89,16 @@ class DueEscalation:
         return (self.rule, self.level, self.cycle)
 
 
-# ----------------------------------------------------------------------------- history
+@attrs.frozen(kw_only=True)
+class EscalationPlan:
+    """What escalation says about one ticket at one instant: the levels due, and when next.
 
-
-class _History:
-    """The events up to ``now``, the state after each, and what has fired.
-
-    Tickets are folded lazily (a fold costs far more than reading a state), up
-    to the latest event a condition needs.
+    ``wakeup`` is the next instant after ``now`` at which a level becomes due
+    if no event comes first (``None``: only a new event can make one due).
     """
 
-    __slots__ = ("_tickets", "at", "events", "fired", "states")
-
-    def __init__(self, history: Iterable[Event], now_us: int) -> None:
-        self.events: list[Event] = []
-        self.at: list[int] = []
-        # (state, category, hold reason) after each event
-        self.states: list[tuple[str, str, str | None]] = []
-        self.fired: set[tuple[str, int, int]] = set()
-        self._tickets: list[Ticket] = []
-        state = category = ""
-        hold: str | None = None
-        seen = False
-        for index, event in enumerate(history):
-            seen = True
-            if not isinstance(event, Event):
-                raise InvalidValueError(f"history[{index}]", event, "a ticket Event")
-            if index == 0 and not isinstance(event, TicketOpened):
-                raise InvalidValueError(
-                    "history[0]", type(event).__name__, "a TicketOpened event first"
-                )
-            at = to_us(event.at, f"history[{index}].at")
-            if self.at and at < self.at[-1]:
-                raise InvalidValueError(
-                    f"history[{index}].at", event.at, "events in time order (not before the last)"
-                )
-            if at > now_us:
-                break
-            if isinstance(event, StateChanged):
-                state, category = event.to_state, event.to_category
-                hold = event.hold_reason if category == "on_hold" else None
-            elif isinstance(event, TicketOpened):
-                state, category, hold = event.state, event.state_category, None
-            elif isinstance(event, Escalated):
-                self.fired.add((event.rule, event.level, event.cycle))
-            self.events.append(event)
-            self.at.append(at)
-            self.states.append((state, category, hold))
-        if not seen:
-            raise InvalidValueError("history", [], "at least the TicketOpened event")
-
-    def ticket_after(self, index: int) -> Ticket:
-        """The ticket after event ``index``."""
-        tickets = self._tickets
-        while len(tickets) <= index:
-            previous = tickets[-1] if tickets else None
-            tickets.append(self.events[len(tickets)].apply_to(previous))
-        return tickets[index]
+    due: tuple[DueEscalation, ...]
+    wakeup: pendulum.DateTime | None
 
 
 # ------------------------------------------------------------------------------ clocks
@@ -192,73 +115,29 @@ class _Clock:
     detail: str = ""
 
 
-def _reach(cal: _Clockwork, clock: _Clock, needed: int, now_us: int) -> tuple[int, bool] | None:
-    """When ``clock`` reaches ``needed`` business time, and whether that is by now.
-
-    ``None`` when it never does (stopped short, or the calendar never opens).
-    A level is reached at the instant the time counted equals its threshold,
-    provided the clock was still running then.
-    """
-    segments = clock.segments  # never empty: a cycle runs at least from its start
-    if needed <= 0:
-        return segments[0][0], True
-    total = 0
-    last = len(segments) - 1
-    for i, (start, end) in enumerate(segments):
-        try:
-            at = cal.add_us(start, needed - total)
-        except NeverOpenError:
-            return None
-        if clock.running and i == last:
-            return at, at <= now_us
-        if at < end:
-            return at, True
-        total += cal.elapsed_us(start, end)
-    return None
+def _reach(cal: CalendarLike, clock: _Clock, needed: int, now_us: int) -> tuple[int, bool] | None:
+    """When ``clock`` reaches ``needed`` business time, and whether that is by now."""
+    at = reach_us(cal, clock.segments, needed, open_end=clock.running, while_running=True)
+    return None if at is None else (at, at <= now_us)
 
 
-def _sla_clocks(
-    status: SlaStatus, timeline: tuple[TimelineEntry, ...], metric: str
-) -> list[_Clock]:
-    """The cycles of ``metric`` with their running segments, read from the SLA timeline."""
-    clock = status.clock(metric)
-    entries = [e for e in timeline if e.metric == metric]
-    clocks = []
-    for cycle in clock.cycles:
-        start = cycle.started_us
-        end = cycle.ended_us if cycle.ended_us is not None else status.now_us
-        running = True
-        seg_start = start
-        segments: list[tuple[int, int]] = []
-        for entry in entries:
-            if entry.at_us < start:
-                continue
-            if entry.at_us > end:
-                break
-            if entry.stage is Stage.RUNNING and not running:
-                running, seg_start = True, entry.at_us
-            elif entry.stage is Stage.PAUSED and running:
-                running = False
-                segments.append((seg_start, entry.at_us))
-        if running:
-            segments.append((seg_start, end))
-        clocks.append(
-            _Clock(
-                cycle=cycle.number,
-                segments=tuple(segments),
-                running=running and cycle.ended_us is None,
-                target_us=cycle.target_us,
-            )
-        )
-    return clocks
+def _sla_clocks(status: SlaStatus, metric: str) -> list[_Clock]:
+    """The cycles of ``metric`` with the running segments the SLA fold recorded."""
+    return [
+        _Clock(cycle.number, cycle.segments_us, cycle.running, cycle.target_us)
+        for cycle in status.clock(metric).cycles
+        if cycle.segments_us
+    ]
 
 
-def _waits(h: _History, now_us: int) -> list[_Clock]:
+def _waits(h: History, now_us: int) -> list[_Clock]:
     """The waits for a public agent reply: from opening, a requester message or a reopening."""
     clocks: list[_Clock] = []
     start: int | None = None
     previous = ""
-    for event, at, (_, category, _) in zip(h.events, h.at, h.states, strict=True):
+    for event, at, (_, category, _) in zip(h.events, h.instants_us, h.states, strict=True):
+        if at > now_us:
+            break
         if start is not None:
             if (isinstance(event, CommentAdded) and event.is_agent_reply) or category in _DONE:
                 clocks.append(_Clock(len(clocks) + 1, ((start, at),), False))
@@ -275,13 +154,15 @@ def _waits(h: _History, now_us: int) -> list[_Clock]:
     return clocks
 
 
-def _visits(h: _History, rule: EscalationRule, now_us: int) -> list[_Clock]:
+def _visits(h: History, rule: EscalationRule, now_us: int) -> list[_Clock]:
     """The visits of the states a ``time_in_state`` trigger watches."""
     trigger = rule.trigger
     clocks: list[_Clock] = []
     start: int | None = None
     visited = ""
-    for at, (state, category, hold) in zip(h.at, h.states, strict=True):
+    for at, (state, category, hold) in zip(h.instants_us, h.states, strict=True):
+        if at > now_us:
+            break
         inside = trigger.watches(state, category, hold) and category not in FINAL_CATEGORIES
         if start is not None and not inside:
             clocks.append(_Clock(len(clocks) + 1, ((start, at),), False, detail=visited))
@@ -293,31 +174,28 @@ def _visits(h: _History, rule: EscalationRule, now_us: int) -> list[_Clock]:
     return clocks
 
 
-def _requests(h: _History, rule: EscalationRule, now_us: int) -> list[_Clock]:
+def _requests(h: History, rule: EscalationRule, now_us: int) -> list[_Clock]:
     """Each matching escalation request, running until the ticket is resolved."""
     wanted = rule.trigger.requests
     clocks: list[_Clock] = []
+    instants, states = h.instants_us, h.states
     for index, event in enumerate(h.events):
-        if not isinstance(event, EscalationRequested):
+        if instants[index] > now_us:
+            break
+        if not isinstance(event, EscalationRequested) or (wanted and event.kind not in wanted):
             continue
-        if wanted and event.kind not in wanted:
-            continue
-        start = h.at[index]
-        end: int | None = None
-        for at, (_, category, _) in zip(h.at[index:], h.states[index:], strict=True):
-            if category in _DONE:
-                end = at
-                break
+        end = next(
+            (
+                at
+                for at, s in zip(instants[index:], states[index:], strict=True)
+                if s[1] in _DONE and at <= now_us
+            ),
+            None,
+        )
         who = "the requester" if event.by_requester else event.actor
         detail = f"{who} asked for the {event.kind}" + (f": {event.reason}" if event.reason else "")
-        clocks.append(
-            _Clock(
-                len(clocks) + 1,
-                ((start, now_us if end is None else end),),
-                end is None,
-                detail=detail,
-            )
-        )
+        segment = ((instants[index], now_us if end is None else end),)
+        clocks.append(_Clock(len(clocks) + 1, segment, end is None, detail=detail))
     return clocks
 
 
@@ -325,7 +203,7 @@ def _holder(group: str | None, assignee: str | None) -> str:
     return f"group:{group}" if group is not None else f"person:{assignee}"
 
 
-def _reassignment_instants(h: _History, bounces_only: bool) -> list[int]:
+def _reassignment_instants(h: History, bounces_only: bool, now_us: int) -> list[int]:
     """The instants of the counted reassignments, in order.
 
     A bounce is a move to a group (to a person, for tickets without groups)
@@ -333,7 +211,9 @@ def _reassignment_instants(h: _History, bounces_only: bool) -> list[int]:
     """
     held: set[str] = set()
     counted: list[int] = []
-    for event, at in zip(h.events, h.at, strict=True):
+    for event, at in zip(h.events, h.instants_us, strict=True):
+        if at > now_us:
+            break
         if isinstance(event, Assigned):
             held.add(_holder(event.group, event.assignee))
         elif isinstance(event, Reassigned):
@@ -386,21 +266,36 @@ def _check_rules(rules: Iterable[EscalationRule]) -> tuple[EscalationRule, ...]:
     return checked
 
 
-def _policy_for(policies: tuple[SlaPolicy, ...], rule: EscalationRule, index: int) -> SlaPolicy:
+def _chosen(
+    policies: tuple[SlaPolicy, ...], rule: EscalationRule, index: int, ticket: Ticket
+) -> SlaPolicy | None:
+    """The policy an SLA trigger reads: the one it names, else the ticket's own.
+
+    The ticket's own policy is chosen by the one rule of the library,
+    :func:`~itsm_core.sla.select_policy` (the first policy whose applicability
+    covers the ticket); a rule whose metric that policy does not measure has
+    no clock for this ticket.
+    """
     metric, wanted = rule.trigger.metric, rule.trigger.policy
     if wanted is not None:
-        named = [p for p in policies if p.name == wanted]
-        if not named:
-            known = ", ".join(p.name for p in policies) or "none: no SLA policy given"
-            raise InvalidValueError(
-                f"rules[{index}].trigger.policy", wanted, f"a policy evaluated ({known})"
-            )
-        policies = tuple(named)
-    for policy in policies:
-        if any(m.name == metric for m in policy.metrics):
-            return policy
-    known = ", ".join(m.name for p in policies for m in p.metrics) or "none: no SLA policy given"
-    raise InvalidValueError(f"rules[{index}].trigger.metric", metric, f"an SLA metric ({known})")
+        for policy in policies:
+            if policy.name == wanted:
+                return policy
+        known = ", ".join(p.name for p in policies) or "none: no SLA policy given"
+        raise InvalidValueError(
+            f"rules[{index}].trigger.policy", wanted, f"a policy evaluated ({known})"
+        )
+    if not any(m.name == metric for p in policies for m in p.metrics):
+        known = (
+            ", ".join(m.name for p in policies for m in p.metrics) or "none: no SLA policy given"
+        )
+        raise InvalidValueError(
+            f"rules[{index}].trigger.metric", metric, f"an SLA metric ({known})"
+        )
+    own = select_policy(policies, ticket)
+    if own is None or not any(m.name == metric for m in own.metrics):
+        return None
+    return own
 
 
 def _show(us: int) -> str:
@@ -412,7 +307,7 @@ class _Plan:
 
     def __init__(
         self,
-        history: Iterable[Event],
+        history: History | Iterable[Event],
         rules: Iterable[EscalationRule],
         now: datetime,
         *,
@@ -420,52 +315,48 @@ class _Plan:
         structure: SupportStructure | None,
         calendar: CalendarLike | None,
         customer_calendar: CalendarLike | None,
+        status: SlaStatus | None = None,
     ) -> None:
         self.now_us = now_us = to_us(now, "now")
         self.rules = _check_rules(rules)
         policies = _policies(policy)
         if structure is not None and not isinstance(structure, SupportStructure):
             raise InvalidValueError("structure", structure, "a SupportStructure or None")
-        events = history if isinstance(history, Sequence) else tuple(history)
-        self.history = h = _History(events, now_us)
+        self.history = h = History.of(history, field="history")
         self.structure = structure
-        business: _Clockwork
+        self.points: list[_Point] = []
+        count = h.index_at(now_us) + 1
+        self.fired = {
+            (e.rule, e.level, e.cycle) for e in h.events[:count] if isinstance(e, Escalated)
+        }
+        business: CalendarLike = _WALL
+        self.timezone = "UTC"
         if calendar is not None:
             business, self.timezone = calendar, calendar.timezone
         elif policies:
-            first = policies[0]
-            cal: CalendarLike = first.calendar
-            if first.use_customer_calendar and customer_calendar is not None:
-                cal = customer_calendar
-            business, self.timezone = cal, cal.timezone
-        else:
-            business, self.timezone = _WALL, "UTC"
-        self.points: list[_Point] = []
-        if not h.events:  # the ticket does not exist yet at ``now``
+            business = clock_calendar(policies[0], customer_calendar)
+            self.timezone = business.timezone
+        if not count:  # the ticket does not exist yet at ``now``
             return
-        statuses: dict[int, tuple[SlaStatus, tuple[TimelineEntry, ...]]] = {}
-        sla_cache: dict[tuple[int, str], list[_Clock]] = {}
+        ticket = h.ticket_after(count - 1)
+        statuses: dict[str, SlaStatus] = {} if status is None else {status.policy: status}
         for index, rule in enumerate(self.rules):
             trigger = rule.trigger
             kind = trigger.kind
-            cal_used: _Clockwork = business if trigger.business else _WALL
+            cal_used: CalendarLike = business if trigger.business else _WALL
             if kind is TriggerKind.REASSIGNMENTS:
                 self._reassignments(index, rule)
                 continue
             if kind is TriggerKind.SLA_PERCENT or kind is TriggerKind.SLA_DUE:
-                chosen = _policy_for(policies, rule, index)
-                metric = str(trigger.metric)
-                key = (policies.index(chosen), metric)
-                if key not in sla_cache:
-                    if key[0] not in statuses:
-                        status = evaluate(events, chosen, now, customer_calendar=customer_calendar)
-                        statuses[key[0]] = (status, status.timeline)
-                    sla_cache[key] = _sla_clocks(*statuses[key[0]], metric)
-                clocks = sla_cache[key]
-                sla_cal: CalendarLike = chosen.calendar
-                if chosen.use_customer_calendar and customer_calendar is not None:
-                    sla_cal = customer_calendar
-                cal_used = sla_cal
+                chosen = _chosen(policies, rule, index, ticket)
+                if chosen is None:
+                    continue
+                if chosen.name not in statuses:
+                    statuses[chosen.name] = evaluate(
+                        h, chosen, now, customer_calendar=customer_calendar
+                    )
+                clocks = _sla_clocks(statuses[chosen.name], str(trigger.metric))
+                cal_used = clock_calendar(chosen, customer_calendar)
             elif kind is TriggerKind.NO_REPLY:
                 clocks = _waits(h, now_us)
             elif kind is TriggerKind.TIME_IN_STATE:
@@ -474,18 +365,16 @@ class _Plan:
                 clocks = _requests(h, rule, now_us)
             for clock in clocks:
                 for level_index, level in enumerate(rule.levels, start=1):
-                    needed = self._needed(rule, level, clock)
-                    reached = _reach(cal_used, clock, needed, now_us)
-                    if reached is None:
-                        continue
-                    at, due = reached
-                    reason = self._reason(rule, level, clock)
-                    self.points.append(
-                        _Point(index, rule, level_index, level, clock.cycle, at, due, reason)
-                    )
+                    reached = _reach(cal_used, clock, self._needed(level, clock), now_us)
+                    if reached is not None:
+                        at, due = reached
+                        reason = self._reason(rule, level, clock)
+                        self.points.append(
+                            _Point(index, rule, level_index, level, clock.cycle, at, due, reason)
+                        )
 
     @staticmethod
-    def _needed(rule: EscalationRule, level: EscalationLevel, clock: _Clock) -> int:
+    def _needed(level: EscalationLevel, clock: _Clock) -> int:
         if level.percent is not None:
             return -(-clock.target_us * level.percent // 100)
         if level.offset is not None:
@@ -517,7 +406,7 @@ class _Plan:
         return clock.detail if after_us == 0 else f"{clock.detail} (still open after {after})"
 
     def _reassignments(self, index: int, rule: EscalationRule) -> None:
-        instants = _reassignment_instants(self.history, rule.trigger.bounces_only)
+        instants = _reassignment_instants(self.history, rule.trigger.bounces_only, self.now_us)
         what = "bounced back" if rule.trigger.bounces_only else "reassigned"
         for level_index, level in enumerate(rule.levels, start=1):
             count = level.count if level.count is not None else 0
@@ -539,7 +428,7 @@ class _Plan:
         Never a closed or cancelled ticket.
         """
         h = self.history
-        index = max(bisect_right(h.at, at_us) - 1, 0)
+        index = max(h.index_at(at_us), 0)
         if h.states[index][1] in FINAL_CATEGORIES:
             return False
         rule, level = point.rule.conditions, point.level.conditions
@@ -550,12 +439,11 @@ class _Plan:
         return rule.matches(ticket, line=line) and level.matches(ticket, line=line)
 
     def due(self) -> tuple[DueEscalation, ...]:
-        h = self.history
         found = [
             p
             for p in self.points
             if p.due
-            and (p.rule.name, p.level_index, p.cycle) not in h.fired
+            and (p.rule.name, p.level_index, p.cycle) not in self.fired
             and self.watched(p, p.at_us)
         ]
         found.sort(key=lambda p: (p.at_us, p.rule_index, p.level_index, p.cycle))
@@ -578,7 +466,7 @@ class _Plan:
         for p in self.points:
             if p.due or p.at_us <= self.now_us:
                 continue
-            if (p.rule.name, p.level_index, p.cycle) in self.history.fired:
+            if (p.rule.name, p.level_index, p.cycle) in self.fired:
                 continue
             if not self.watched(p, self.now_us):
                 continue
@@ -586,8 +474,43 @@ class _Plan:
         return best
 
 
+def plan_escalations(
+    history: History | Iterable[Event],
+    rules: Iterable[EscalationRule],
+    now: datetime,
+    *,
+    policy: SlaPolicy | Sequence[SlaPolicy] | None = None,
+    structure: SupportStructure | None = None,
+    calendar: CalendarLike | None = None,
+    customer_calendar: CalendarLike | None = None,
+    status: SlaStatus | None = None,
+) -> EscalationPlan:
+    """The levels due at ``now`` and the next wake-up, from one pass over the history.
+
+    :func:`due_escalations` and :func:`next_wakeup` are its two halves.
+    ``status``, when given, is the ticket's SLA status already evaluated at
+    ``now`` for one of the policies: it is used instead of evaluating that
+    policy again (the desk passes its own, so one call evaluates the SLA
+    once).
+    """
+    plan = _Plan(
+        history,
+        rules,
+        now,
+        policy=policy,
+        structure=structure,
+        calendar=calendar,
+        customer_calendar=customer_calendar,
+        status=status,
+    )
+    best = plan.wakeup()
+    return EscalationPlan(
+        due=plan.due(), wakeup=None if best is None else from_us(best, plan.timezone)
+    )
+
+
 def due_escalations(
-    history: Sequence[Event] | Iterable[Event],
+    history: History | Iterable[Event],
     rules: Iterable[EscalationRule],
     now: datetime,
     *,
@@ -605,7 +528,10 @@ def due_escalations(
     and cycle. Levels passed while nobody evaluated are all due at the next
     evaluation, in order. Events after ``now`` are ignored.
 
-    ``policy`` (one or several) serves the SLA triggers; durations of the
+    ``policy`` (one or several) serves the SLA triggers: a trigger reads the
+    policy it names, else the ticket's own (the first policy whose
+    applicability covers the ticket as of ``now``; see
+    :func:`~itsm_core.sla.select_policy`). Durations of the
     other triggers count on ``calendar``, else on the first policy's calendar,
     else in wall-clock time. ``structure`` gives the line of a group when the
     ticket records none.
@@ -624,7 +550,7 @@ def due_escalations(
     >>> [d.reason for d in due_escalations(history, [rule], at + timedelta(hours=3))]
     ['no public reply to the requester for 2:00:00']
     """
-    plan = _Plan(
+    return plan_escalations(
         history,
         rules,
         now,
@@ -632,12 +558,11 @@ def due_escalations(
         structure=structure,
         calendar=calendar,
         customer_calendar=customer_calendar,
-    )
-    return plan.due()
+    ).due
 
 
 def next_wakeup(
-    history: Sequence[Event] | Iterable[Event],
+    history: History | Iterable[Event],
     rules: Iterable[EscalationRule],
     now: datetime,
     *,
@@ -665,7 +590,7 @@ def next_wakeup(
     >>> print(next_wakeup(history, [rule], at))
     2026-03-02 11:00:00+00:00
     """
-    plan = _Plan(
+    return plan_escalations(
         history,
         rules,
         now,
@@ -673,358 +598,4 @@ def next_wakeup(
         structure=structure,
         calendar=calendar,
         customer_calendar=customer_calendar,
-    )
-    best = plan.wakeup()
-    return None if best is None else from_us(best, plan.timezone)
-
-
-# ---------------------------------------------------------------------------- applying
-
-
-def request_escalation(
-    ticket: Ticket, *, kind: str, actor: str, at: datetime, reason: str = ""
-) -> EscalationRequested:
-    """The event recording that ``actor`` asked for an escalation of ``kind`` ("manager"...).
-
-    The host appends it to the history; a ``request`` trigger reads it.
-
-    >>> from datetime import datetime, timezone
-    >>> at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
-    >>> t = Ticket(id="INC-1", type="incident", state="new", state_category="new",
-    ...            title="t", requester="ann", opened_at=at, updated_at=at)
-    >>> e = request_escalation(t, kind="manager", actor="ann", at=at, reason="third call")
-    >>> e.kind, e.by_requester
-    ('manager', True)
-    """
-    if not isinstance(ticket, Ticket):
-        raise InvalidValueError("ticket", ticket, "a Ticket")
-    if not isinstance(kind, str) or not kind.strip():
-        raise InvalidValueError("kind", kind, "a non-empty request kind such as 'manager'")
-    if not isinstance(actor, str) or not actor.strip():
-        raise InvalidValueError("actor", actor, "a non-empty principal name")
-    if not isinstance(reason, str):
-        raise InvalidValueError("reason", reason, "a string")
-    if to_us(at, "at") < to_us(ticket.updated_at, "ticket.updated_at"):
-        raise InvalidValueError(
-            "at", at, f"an instant at or after the ticket's last change {ticket.updated_at}"
-        )
-    if ticket.is_final:
-        raise InvalidValueError("ticket.state", ticket.state, "a ticket that is not final")
-    return EscalationRequested(
-        ticket_id=ticket.id,
-        actor=actor,
-        at=at,
-        kind=kind,
-        by_requester=actor == ticket.requester,
-        reason=reason,
-    )
-
-
-def _unique(names: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(names))
-
-
-class _Applier:
-    """Turns due levels into events, one action at a time, on a working ticket."""
-
-    def __init__(
-        self,
-        history: Sequence[Event],
-        lifecycle: Lifecycle | Lifecycles,
-        structure: SupportStructure | None,
-        actor: str,
-        at: datetime,
-        authorizer: Authorizer | None,
-    ) -> None:
-        self.authorizer = authorizer
-        self.ticket = fold_events(history)
-        self.lifecycle = lifecycle
-        self.structure = structure
-        self.actor = actor
-        self.at = at
-        self.flagged = any(isinstance(e, MajorCandidateFlagged) for e in history)
-
-    def _lifecycle(self) -> Lifecycle:
-        if isinstance(self.lifecycle, Lifecycles):
-            return self.lifecycle[self.ticket.type]
-        return self.lifecycle
-
-    def resolve(self, action: Action) -> tuple[list[str], list[str]]:
-        """The people an action names, and the roles that named nobody."""
-        t = self.ticket
-        s = self.structure
-        people: list[str] = []
-        unresolved: list[str] = []
-        for role in action.roles:
-            found: list[str] = []
-            if role == "requester":
-                found = [t.requester]
-            elif role == "assignee":
-                found = [t.assignee] if t.assignee is not None else []
-            elif role == "watchers":
-                found = list(t.watchers)
-            elif s is not None and role == "manager":
-                manager = s.manager_of(t.group)
-                found = [manager] if manager is not None else []
-            elif s is not None and t.group in s:
-                group = s.group(str(t.group))
-                if role == "group":
-                    found = list(group.members)
-                elif group.supervisor is not None:
-                    found = [group.supervisor]
-            if not found:
-                unresolved.append(role)
-            people += found
-        for name in action.groups:
-            if s is None:
-                raise InvalidValueError(
-                    "structure", None, f"a SupportStructure to resolve {name!r}"
-                )
-            people += s.group(name).members
-        people += action.people
-        return list(_unique(people)), unresolved
-
-    def command(self, command: TicketCommand) -> list[Event]:
-        ticket, events = self._lifecycle().apply(
-            self.ticket, command, actor=self.actor, at=self.at, authorizer=self.authorizer
-        )
-        self.ticket = ticket
-        return list(events)
-
-    def reassign(self, action: Action, reason: str) -> tuple[list[Event], str | None]:
-        t = self.ticket
-        s = self.structure
-        if s is None:
-            return [], f"{action.describe()}: no support structure given"
-        if action.to == "supervisor":
-            assignee = s.supervisor_of(t.group)
-            if assignee is None:
-                return [], f"{action.describe()}: the group {t.group!r} has no supervisor"
-            group, line = t.group, t.support_line
-        else:
-            target = (
-                s.group(str(action.group))
-                if action.to == "group"
-                else s.next_line_for(t, skill=action.skill)
-            )
-            if target is None:
-                return [], f"{action.describe()}: no line above {t.group!r}"
-            assignee, group, line = str(target.receiver), target.name, target.line
-        if (assignee, group, line) == (t.assignee, t.group, t.support_line):
-            return [], f"{action.describe()}: already with {assignee!r}"
-        if t.assignee is None:
-            return self.command(Assign(assignee=assignee, group=group, support_line=line)), None
-        return self.command(
-            Reassign(assignee=assignee, group=group, support_line=line, reason=reason)
-        ), None
-
-    def raise_priority(self, action: Action, reason: str) -> tuple[list[Event], str | None]:
-        t = self.ticket
-        if t.major:
-            return [], f"{action.describe()}: the ticket is a major incident"
-        matrix = self._lifecycle().matrix
-        names = [p.name for p in matrix.priorities]
-        current = t.effective_priority
-        if action.priority is not None:
-            wanted = matrix.priority(action.priority)
-            if current in names and matrix.priority(str(current)).rank <= wanted.rank:
-                return [], f"{action.describe()}: already {current}"
-            target = wanted.name
-        else:
-            if current not in names:
-                return [], f"{action.describe()}: the ticket has no priority to raise"
-            index = names.index(str(current))
-            target = names[max(index - int(action.by or 1), 0)]
-            if target == current:
-                return [], f"{action.describe()}: already the most urgent"
-        return self.command(OverridePriority(priority=target, reason=reason)), None
-
-    def level(self, due: DueEscalation) -> list[Event]:
-        if self.ticket.is_final:
-            skipped = ["every action: the ticket is final"]
-            action_events: list[Event] = []
-        else:
-            action_events, skipped = self.actions(due)
-        escalated = Escalated(
-            ticket_id=self.ticket.id,
-            actor=self.actor,
-            at=self.at,
-            rule=due.rule,
-            level=due.level,
-            cycle=due.cycle,
-            due_at=due.due_at,
-            reason=due.reason,
-            actions=due.actions,
-            skipped=tuple(skipped),
-        )
-        return [escalated, *action_events]
-
-    def actions(self, due: DueEscalation) -> tuple[list[Event], list[str]]:
-        reason = f"escalation {due.rule!r} level {due.level}: {due.reason}"
-        tid, actor, at = self.ticket.id, self.actor, self.at
-        events: list[Event] = []
-        skipped: list[str] = []
-        for action in due.actions:
-            kind = action.kind
-            if kind is ActionKind.NOTIFY:
-                people, unresolved = self.resolve(action)
-                if not people:
-                    skipped.append(f"{action.describe()}: nobody to notify")
-                    continue
-                events.append(
-                    NotificationRequested(
-                        ticket_id=tid,
-                        actor=actor,
-                        at=at,
-                        rule=due.rule,
-                        level=due.level,
-                        recipients=tuple(people),
-                        reason=due.reason,
-                        roles=action.roles,
-                        groups=action.groups,
-                        unresolved=tuple(unresolved),
-                        message=action.message,
-                    )
-                )
-            elif kind is ActionKind.ADD_WATCHER:
-                people, _ = self.resolve(action)
-                new = [p for p in people if p not in self.ticket.watchers]
-                if not new:
-                    skipped.append(f"{action.describe()}: nobody new to add")
-                for person in new:
-                    events += self.command(Watch(watcher=person))
-            elif kind is ActionKind.FLAG_MAJOR_CANDIDATE:
-                if self.flagged or self.ticket.major:
-                    skipped.append(f"{action.describe()}: already flagged or major")
-                    continue
-                self.flagged = True
-                events.append(
-                    MajorCandidateFlagged(ticket_id=tid, actor=actor, at=at, reason=reason)
-                )
-            else:
-                handler = self.reassign if kind is ActionKind.REASSIGN else self.raise_priority
-                produced, why = handler(action, reason)
-                events += produced
-                if why is not None:
-                    skipped.append(why)
-        return events, skipped
-
-
-def apply_escalations(
-    history: Sequence[Event],
-    due: Iterable[DueEscalation],
-    *,
-    lifecycle: Lifecycle | Lifecycles,
-    at: datetime,
-    structure: SupportStructure | None = None,
-    actor: str = "escalation",
-    authorizer: Authorizer | None = None,
-) -> tuple[Ticket, tuple[Event, ...]]:
-    """Carry out due levels: the ticket after them and the events to append to the history.
-
-    For each level, in order: an :class:`~itsm_core.escalation.Escalated`
-    event (which makes the level fire at most once), then the events of its
-    actions: :class:`~itsm_core.escalation.NotificationRequested` (the host
-    sends it), the lifecycle's events of a reassignment (``Assign`` or
-    ``Reassign``), a priority raise (``OverridePriority``) or a new watcher
-    (``Watch``), and :class:`~itsm_core.escalation.MajorCandidateFlagged`. Actions that no
-    longer apply (no line above, already the most urgent priority, a final
-    ticket) do nothing and are listed in the ``Escalated`` event's ``skipped``.
-    ``at`` is the evaluation instant (not before the ticket's last change).
-    The lifecycle's commands run as ``actor``, checked by ``authorizer`` when
-    one is given. Bad input raises and nothing is produced.
-
-    >>> from datetime import datetime, timezone
-    >>> from itsm_core.escalation import Action
-    >>> from itsm_core.lifecycle import default_lifecycles
-    >>> from itsm_core.ticket import OpenTicket
-    >>> desk = default_lifecycles()
-    >>> at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
-    >>> _, history = desk.apply(None, OpenTicket(ticket_id="INC-1", type="incident",
-    ...     title="t", requester="ann", impact="low", urgency="low"), actor="ann", at=at)
-    >>> due = DueEscalation(rule="slow", level=1, cycle=1, due_us=0, reason="too slow",
-    ...                     actions=(Action.raise_priority(),), timezone="UTC")
-    >>> ticket, events = apply_escalations(history, [due], lifecycle=desk, at=at)
-    >>> ticket.effective_priority, [type(e).__name__ for e in events]
-    ('P4', ['Escalated', 'PriorityChanged'])
-    """
-    if not isinstance(actor, str) or not actor.strip():
-        raise InvalidValueError("actor", actor, "a non-empty principal name")
-    to_us(at, "at")
-    events = list(history)
-    applier = _Applier(events, lifecycle, structure, actor, at, authorizer)
-    if at < applier.ticket.updated_at:
-        raise InvalidValueError(
-            "at", at, f"an instant at or after the ticket's last change {applier.ticket.updated_at}"
-        )
-    start = applier.ticket
-    produced: list[Event] = []
-    for i, item in enumerate(due):
-        if not isinstance(item, DueEscalation):
-            raise InvalidValueError(f"due[{i}]", item, "a DueEscalation")
-        produced += applier.level(item)
-    return fold_events(produced, start) if produced else start, tuple(produced)
-
-
-def escalate(
-    history: Sequence[Event],
-    rules: Iterable[EscalationRule],
-    now: datetime,
-    *,
-    lifecycle: Lifecycle | Lifecycles,
-    policy: SlaPolicy | Sequence[SlaPolicy] | None = None,
-    structure: SupportStructure | None = None,
-    calendar: CalendarLike | None = None,
-    customer_calendar: CalendarLike | None = None,
-    actor: str = "escalation",
-    authorizer: Authorizer | None = None,
-) -> tuple[Ticket, tuple[Event, ...], pendulum.DateTime | None]:
-    """:func:`due_escalations` then :func:`apply_escalations` at ``now``, and the next wake-up.
-
-    Returns the ticket, the events to append and the instant to call again
-    (``None``: only a new event can make anything due).
-
-    >>> from datetime import datetime, timedelta, timezone
-    >>> from itsm_core.escalation import Action, EscalationLevel, EscalationRule, Trigger
-    >>> from itsm_core.lifecycle import default_lifecycles
-    >>> from itsm_core.ticket import OpenTicket
-    >>> desk = default_lifecycles()
-    >>> at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
-    >>> _, history = desk.apply(None, OpenTicket(ticket_id="INC-1", type="incident",
-    ...     title="t", requester="ann"), actor="ann", at=at)
-    >>> rule = EscalationRule(name="unanswered", trigger=Trigger.no_reply(), levels=(
-    ...     EscalationLevel(after=timedelta(hours=1), actions=Action.notify(people="sam")),
-    ...     EscalationLevel(after=timedelta(hours=3), actions=Action.notify(people="mona"))))
-    >>> ticket, events, wake = escalate(history, [rule], at + timedelta(hours=2), lifecycle=desk)
-    >>> [type(e).__name__ for e in events], str(wake)
-    (['Escalated', 'NotificationRequested'], '2026-03-02 12:00:00+00:00')
-    """
-    rules = _check_rules(rules)
-    plan = _Plan(
-        history,
-        rules,
-        now,
-        policy=policy,
-        structure=structure,
-        calendar=calendar,
-        customer_calendar=customer_calendar,
-    )
-    ticket, events = apply_escalations(
-        history,
-        plan.due(),
-        lifecycle=lifecycle,
-        at=now,
-        structure=structure,
-        actor=actor,
-        authorizer=authorizer,
-    )
-    wake = next_wakeup(
-        [*history, *events],
-        rules,
-        now,
-        policy=policy,
-        structure=structure,
-        calendar=calendar,
-        customer_calendar=customer_calendar,
-    )
-    return ticket, events, wake
+    ).wakeup

@@ -81,15 +81,23 @@ got 'CommentAdded'
 this history, got 'INC-2'
     """
 
-    __slots__ = ("_at", "_events", "_lifecycle", "_states", "_tickets")
+    __slots__ = ("_at", "_events", "_field", "_lifecycle", "_states", "_tickets")
 
     _events: tuple[Event, ...]
     _at: tuple[int, ...]
     _states: tuple[StateAfter, ...]
     _tickets: list[Ticket]
     _lifecycle: EventRules | None
+    _field: str
 
-    def __init__(self, events: Iterable[Event], *, lifecycle: EventRules | None = None) -> None:
+    def __init__(
+        self,
+        events: Iterable[Event],
+        *,
+        lifecycle: EventRules | None = None,
+        field: str = "events",
+    ) -> None:
+        self._field = field
         self._events = ()
         self._at = ()
         self._states = ()
@@ -97,18 +105,20 @@ this history, got 'INC-2'
         self._lifecycle = lifecycle
         self._extend(tuple(events))
         if not self._events:
-            raise InvalidValueError("events", [], "at least the TicketOpened event")
+            raise InvalidValueError(field, [], "at least the TicketOpened event")
 
     @classmethod
-    def of(cls, events: History | Iterable[Event]) -> History:
+    def of(cls, events: History | Iterable[Event], *, field: str = "events") -> History:
         """``events`` as a history: a history is returned as it is, anything else is checked.
+
+        ``field`` is the name problems are reported under (``history[3].at``...).
 
         >>> History.of([])
         Traceback (most recent call last):
         ...
         itsm_core.errors.InvalidValueError: events: expected at least the TicketOpened event, got []
         """
-        return events if isinstance(events, History) else cls(events)
+        return events if isinstance(events, History) else cls(events, field=field)
 
     def _extend(self, new: tuple[Event, ...]) -> None:
         events, at, states = list(self._events), list(self._at), list(self._states)
@@ -118,27 +128,27 @@ this history, got 'INC-2'
         last = at[-1] if at else None
         for index, event in enumerate(new, start=len(events)):
             if not isinstance(event, Event):
-                raise InvalidValueError(f"events[{index}]", event, "an Event")
+                raise InvalidValueError(f"{self._field}[{index}]", event, "an Event")
             if isinstance(event, TicketOpened):
                 if index:
                     raise InvalidValueError(
-                        f"events[{index}]", "TicketOpened", "one opening, as the first event"
+                        f"{self._field}[{index}]", "TicketOpened", "one opening, as the first event"
                     )
                 ticket_id = event.ticket_id
             elif not index:
                 raise InvalidValueError(
-                    "events[0]", type(event).__name__, "a TicketOpened event first"
+                    f"{self._field}[0]", type(event).__name__, "a TicketOpened event first"
                 )
             elif event.ticket_id != ticket_id:
                 raise InvalidValueError(
-                    f"events[{index}].ticket_id",
+                    f"{self._field}[{index}].ticket_id",
                     event.ticket_id,
                     f"{ticket_id!r}, the ticket of this history",
                 )
             instant = _instant(event, index)
             if last is not None and instant < last:
                 raise InvalidValueError(
-                    f"events[{index}].at",
+                    f"{self._field}[{index}].at",
                     event.at,
                     "events in time order (not before the previous one)",
                 )
@@ -173,6 +183,7 @@ got 'TicketOpened'
         longer._events, longer._at, longer._states = self._events, self._at, self._states
         longer._tickets = list(self._tickets)
         longer._lifecycle = self._lifecycle
+        longer._field = self._field
         longer._extend(events)
         return longer
 
@@ -188,12 +199,15 @@ got 'TicketOpened'
         if count == len(self._at):
             return self
         if not count:
-            raise InvalidValueError("now", now, f"an instant at or after the opening {self.opened_at}")
+            raise InvalidValueError(
+                "now", now, f"an instant at or after the opening {self.opened_at}"
+            )
         shorter = object.__new__(History)
         shorter._events, shorter._at = self._events[:count], self._at[:count]
         shorter._states = self._states[:count]
         shorter._tickets = self._tickets[:count]
         shorter._lifecycle = self._lifecycle
+        shorter._field = self._field
         return shorter
 
     # -- the sequence -------------------------------------------------------

@@ -13,10 +13,12 @@ from itsm_core.sla._clock import (
     SlaStatus,
     Stage,
     TimelineEntry,
+    clock_calendar,
     evaluate,
     evaluate_many,
     event_kind,
     next_deadline,
+    reach_us,
 )
 from itsm_core.sla._policy import (
     EVENT_KINDS,
@@ -42,9 +44,11 @@ __all__ = [
     "SlaStatus",
     "Stage",
     "TimelineEntry",
+    "clock_calendar",
     "evaluate",
     "evaluate_many",
     "event_kind",
     "next_deadline",
+    "reach_us",
     "select_policy",
 ]

@@ -41,6 +41,7 @@ __all__ = [
     "SlaStatus",
     "Stage",
     "TimelineEntry",
+    "clock_calendar",
     "evaluate",
     "evaluate_many",
     "event_kind",
@@ -192,18 +193,41 @@ def _tables(policy: SlaPolicy) -> list[_Table]:
 # ------------------------------------------------------------------------------- results
 
 
+def clock_calendar(policy: SlaPolicy, customer_calendar: CalendarLike | None) -> CalendarLike:
+    """The calendar ``policy``'s clocks count on: the customer's when the policy says so.
+
+    The one place of the rule: with ``policy.use_customer_calendar`` and a
+    customer calendar given, that calendar; otherwise the policy's own.
+
+    >>> from datetime import timedelta
+    >>> from itsm_core.calendar import BusinessCalendar
+    >>> own, theirs = BusinessCalendar.eight_by_five("UTC"), BusinessCalendar.always_open("UTC")
+    >>> policy = SlaPolicy(name="p", calendar=own, use_customer_calendar=True,
+    ...                    metrics=(Metric.resolution({"P1": timedelta(hours=4)}),))
+    >>> clock_calendar(policy, theirs) is theirs, clock_calendar(policy, None) is own
+    (True, True)
+    """
+    if policy.use_customer_calendar and customer_calendar is not None:
+        return customer_calendar
+    return policy.calendar
+
+
 def reach_us(
     calendar: CalendarLike,
     segments: Sequence[tuple[int, int]],
     needed_us: int,
     *,
     open_end: bool = False,
+    while_running: bool = False,
 ) -> int | None:
     """When ``needed_us`` of business time has been counted over ``segments`` (``None``: never).
 
     ``segments`` are ``(start, end)`` stretches in epoch microseconds, in
     order; with ``open_end`` the last one goes on for ever (a running clock
     projected forward). A need of zero or less is met at the first start.
+    With ``while_running`` a closed stretch must reach the need strictly
+    before it ends (escalation levels fire only while their clock runs);
+    otherwise reaching it exactly at the end counts (an SLA breach).
     This is the one answer to "when does N business time run out over these
     stretches" that SLA thresholds, breaches and escalation levels share.
 
@@ -225,7 +249,7 @@ def reach_us(
             at = calendar.add_us(start, needed_us - total)
         except NeverOpenError:
             return None
-        if at <= end or (open_end and i == last):
+        if at < end or (at == end and not while_running) or (open_end and i == last):
             return at
         total += calendar.elapsed_us(start, end)
     return None
@@ -722,9 +746,7 @@ def evaluate(
     """
     now_us = to_us(now, "now")
     h = History.of(history)
-    calendar: CalendarLike = policy.calendar
-    if policy.use_customer_calendar and customer_calendar is not None:
-        calendar = customer_calendar
+    calendar = clock_calendar(policy, customer_calendar)
     fold = _Fold(policy, calendar)
     step = fold.step
     category = ""
@@ -810,9 +832,7 @@ def next_deadline(
     when no running clock has a threshold ahead.
     """
     status = evaluate(history, policy, now, customer_calendar=customer_calendar)
-    calendar: CalendarLike = policy.calendar
-    if policy.use_customer_calendar and customer_calendar is not None:
-        calendar = customer_calendar
+    calendar = clock_calendar(policy, customer_calendar)
     best: int | None = None
     for clock in status.clocks:
         cycle = clock.current
