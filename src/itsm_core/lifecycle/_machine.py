@@ -12,10 +12,10 @@ the reference the compiled table must agree with.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import attrs
-from transitions.extensions.nesting import HierarchicalMachine, NestedState
 
 from itsm_core.lifecycle._definition import Guard, LifecycleDef, StateDef, TransitionDef
 
@@ -29,12 +29,22 @@ __all__ = [
 ]
 
 
-class _State(NestedState):
-    separator = "."
+@cache
+def _machine_class() -> Any:
+    """The hierarchical machine class, imported when the first machine is built.
 
+    ``transitions.extensions.nesting`` pulls in ``asyncio`` and ``ssl``: importing
+    the package must not pay for them.
+    """
+    from transitions.extensions.nesting import HierarchicalMachine, NestedState
 
-class _Machine(HierarchicalMachine):
-    state_cls = _State
+    class _State(NestedState):
+        separator = "."
+
+    class _Machine(HierarchicalMachine):
+        state_cls = _State
+
+    return _Machine
 
 
 @attrs.frozen(kw_only=True)
@@ -83,7 +93,7 @@ def build_machine(
     definition: LifecycleDef, evaluate: Callable[[tuple[Guard, ...], Any], bool]
 ) -> Any:
     """The ``transitions`` hierarchical machine of a (validated) definition, with no model."""
-    machine = _Machine(
+    machine = _machine_class()(
         model=None,
         states=[_state_spec(s) for s in definition.states],
         initial=definition.initial,
