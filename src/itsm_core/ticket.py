@@ -148,6 +148,26 @@ class Link:
     ticket_id: str
 
 
+_TUPLE_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _freeze(record: object) -> None:
+    # Records keep tuples, never the caller's lists: a list given by hand could be edited after
+    # recording, and would make ``hash()`` fail. Nested pairs (custom fields) become tuples too.
+    cls = type(record)
+    names = _TUPLE_FIELDS.get(cls)
+    if names is None:
+        names = tuple(a.name for a in attrs.fields(cls) if str(a.type).startswith("tuple"))
+        _TUPLE_FIELDS[cls] = names
+    for name in names:
+        value = getattr(record, name)
+        if isinstance(value, list | tuple) and (
+            not isinstance(value, tuple) or any(isinstance(v, list) for v in value)
+        ):
+            items = (tuple(v) if isinstance(v, list) else v for v in value)
+            object.__setattr__(record, name, tuple(items))
+
+
 @attrs.frozen(kw_only=True)
 class Ticket:
     """A ticket: frozen, plain data; every change is a new value plus events.
@@ -220,6 +240,9 @@ class Ticket:
     reopenings: int = 0
     version: int = 1
 
+    def __attrs_post_init__(self) -> None:
+        _freeze(self)
+
     @property
     def is_final(self) -> bool:
         """Whether the ticket is closed or cancelled (no command applies any more)."""
@@ -289,6 +312,9 @@ class Event:
     ticket_id: str
     actor: str
     at: datetime
+
+    def __attrs_post_init__(self) -> None:
+        _freeze(self)
 
     def apply_to(self, ticket: Ticket | None) -> Ticket:
         """The ticket after this event (``ticket`` is ``None`` only for :class:`TicketOpened`)."""
@@ -856,6 +882,9 @@ class TicketCommand:
     """
 
     ACTION: ClassVar[str] = ""
+
+    def __attrs_post_init__(self) -> None:
+        _freeze(self)
 
     @property
     def action(self) -> str:
