@@ -70,3 +70,45 @@ def test_blank_text_does_not_satisfy_a_required_field_nor_a_required_reason() ->
     with pytest.raises(InvalidValueError) as caught:
         DESK.apply(change, Transition(trigger="cancel", reason="   "), actor="ann", at=AT)
     assert caught.value.field == "command.reason"
+
+
+# ---------------------------------------------------------------------------- 13: frozen records
+
+
+def test_records_built_by_hand_turn_their_lists_into_tuples_and_hash() -> None:
+    from itsm_core.ticket import ApprovalRequested, RequestApproval, TicketOpened
+
+    approvers = ["cab", "boss"]
+    fields: list[Any] = [["root_cause", "disk"]]
+    ticket = Ticket(
+        id="I-1",
+        type="incident",
+        state="new",
+        state_category="new",
+        title="t",
+        requester="ann",
+        opened_at=AT,
+        updated_at=AT,
+        approvers=approvers,  # type: ignore[arg-type]
+        custom_fields=fields,  # type: ignore[arg-type]
+        watchers=["bob"],  # type: ignore[arg-type]
+    )
+    event = ApprovalRequested(ticket_id="I-1", actor="ann", at=AT, approvers=approvers)  # type: ignore[arg-type]
+    opening = TicketOpened(
+        ticket_id="I-1",
+        actor="ann",
+        at=AT,
+        type="incident",
+        state="new",
+        state_category="new",
+        title="t",
+        requester="ann",
+        custom_fields=fields,  # type: ignore[arg-type]
+    )
+    command = RequestApproval(approvers=approvers)  # type: ignore[arg-type]
+    approvers.append("mallory")
+    fields[0][1] = "edited"
+    assert ticket.approvers == event.approvers == command.approvers == ("cab", "boss")
+    assert ticket.custom_fields == opening.custom_fields == (("root_cause", "disk"),)
+    assert ticket.watchers == ("bob",)
+    assert len({hash(ticket), hash(event), hash(opening), hash(command)}) == 4
