@@ -202,8 +202,9 @@ def statuses(draw: st.DrawFn) -> list[SlaStatus]:
     return found
 
 
-# Each example evaluates up to six random histories: a quarter of the profile's examples.
-@settings(max_examples=max(50, settings().max_examples // 4))
+# Each example evaluates up to six random histories (about 70 ms): an eighth of the
+# profile's examples keeps the file under 20 s in CI.
+@settings(max_examples=max(50, settings().max_examples // 8))
 @given(statuses(), st.data())
 def test_merging_compliance_of_any_split_equals_the_whole(
     items: list[SlaStatus], data: st.DataObject

@@ -181,5 +181,5 @@ class FirstContact:
 
     def kpi_counts(self, period: str | None = None) -> tuple[int, int]:
         """``(first contact, other resolved)`` over everything in ``period``: a KPI's counts."""
-        resolved, first = self.counts("all", "", period) if "all" in self.by else (0, 0)
+        resolved, first = self.counts("all", "", period)
         return first, resolved - first

@@ -309,6 +309,6 @@ class Satisfaction:
         self, period: str | None = None, *, threshold: int | None = None
     ) -> tuple[int, int]:
         """``(satisfied, other answers)`` over everything in ``period``: a KPI's counts."""
-        tally = self.tally("all", "", period) if "all" in self.by else SatisfactionTally()
+        tally = self.tally("all", "", period)
         satisfied = tally.satisfied(self._threshold(threshold))
         return satisfied, tally.answered - satisfied
