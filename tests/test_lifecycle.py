@@ -174,10 +174,8 @@ def test_priority_is_derived_only_when_both_impact_and_urgency_are_known() -> No
         ({"urgency": "yesterday"}, "urgency"),
         ({"impact": ""}, "command.impact"),
         ({"custom_fields": (("colour", "red"),)}, "custom_fields"),
-        ({"custom_fields": [("colour", "red")]}, "command.custom_fields"),
         ({"links": (Link(kind="parent", ticket_id="INC-1"),)}, "command.links[0]"),
         ({"links": (Link(kind="sibling", ticket_id="X"),)}, "command.links[0]"),
-        ({"links": [Link(kind="parent", ticket_id="X")]}, "command.links"),
         (
             {"links": (Link(kind="related", ticket_id="X"), Link(kind="related", ticket_id="X"))},
             "command.links[1]",
@@ -1034,8 +1032,7 @@ def test_requesting_approval_needs_the_backout_plan_and_valid_approvers() -> Non
     ticket, _ = lifecycle.apply(ticket, Transition(trigger="assess"), actor=AGENT, at=MONDAY)
     with pytest.raises(InvalidValueError, match="backout_plan"):
         lifecycle.apply(ticket, RequestApproval(), actor=AGENT, at=MONDAY)
-    with pytest.raises(InvalidValueError, match="principal names"):
-        lifecycle.apply(ticket, RequestApproval(approvers=["x"]), actor=AGENT, at=MONDAY)  # type: ignore[arg-type]
+    assert RequestApproval(approvers=["x"]).approvers == ("x",)  # type: ignore[arg-type]
     with pytest.raises(InvalidValueError, match=r"approvers\[0\]"):
         lifecycle.apply(ticket, RequestApproval(approvers=("",)), actor=AGENT, at=MONDAY)
 
