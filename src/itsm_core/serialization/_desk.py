@@ -520,7 +520,10 @@ got "office"
     default = doc.get("calendar", next(iter(calendars), None))
     raw = doc.get("calendars")
     declared = set(raw) if isinstance(raw, Mapping) else set()
-    if default is not None and (not isinstance(default, str) or default not in declared):
+    # ``"calendar": null`` is refused: a dump leaves no key, which reads as the first calendar.
+    if (default is not None or "calendar" in doc) and (
+        not isinstance(default, str) or default not in declared
+    ):
         loader.problem(
             "calendar",
             f"expected a calendar declared in calendars ({', '.join(calendars) or 'none'}), "
