@@ -112,3 +112,50 @@ def test_records_built_by_hand_turn_their_lists_into_tuples_and_hash() -> None:
     assert ticket.custom_fields == opening.custom_fields == (("root_cause", "disk"),)
     assert ticket.watchers == ("bob",)
     assert len({hash(ticket), hash(event), hash(opening), hash(command)}) == 4
+
+
+# ---------------------------------------------------------------------------- 14: round trips
+
+
+def test_a_null_default_calendar_is_refused_rather_than_lost_in_a_round_trip() -> None:
+    from itsm_core.errors import ConfigurationError
+    from itsm_core.serialization import load_desk
+
+    with pytest.raises(ConfigurationError) as caught:
+        load_desk({"calendar": None, "calendars": {"office": {"timezone": "UTC"}}})
+    assert [p.path for p in caught.value.problems] == ["calendar"]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_a_float_custom_field_refuses_values_json_cannot_hold(value: float) -> None:
+    import attrs
+
+    from itsm_core.lifecycle import FieldDef, Lifecycle, incident
+    from itsm_core.ticket import UpdateField
+
+    definition = incident()
+    definition = attrs.evolve(
+        definition, fields=(*definition.fields, FieldDef(name="cost", type="float"))
+    )
+    lifecycle = Lifecycle(definition)
+    ticket, _ = lifecycle.open(
+        OpenTicket(ticket_id="I-1", type="incident", title="t", requester="ann"),
+        actor="ann",
+        at=AT,
+    )
+    updated, _ = lifecycle.apply(ticket, UpdateField(field="cost", value=2.5), actor="ann", at=AT)
+    assert updated.custom("cost") == 2.5
+    with pytest.raises(InvalidValueError):
+        lifecycle.apply(ticket, UpdateField(field="cost", value=value), actor="ann", at=AT)
+    with pytest.raises(InvalidValueError):
+        lifecycle.open(
+            OpenTicket(
+                ticket_id="I-2",
+                type="incident",
+                title="t",
+                requester="ann",
+                custom_fields=(("cost", value),),
+            ),
+            actor="ann",
+            at=AT,
+        )

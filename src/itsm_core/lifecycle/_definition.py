@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 
@@ -448,7 +449,8 @@ def value_has_type(value: object, type_name: str) -> bool:
     if type_name == "int":
         return isinstance(value, int)
     if type_name == "float":
-        return isinstance(value, int | float)
+        # NaN and infinities are refused: JSON cannot hold them and NaN equals nothing.
+        return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
     return isinstance(value, str)
 
 
