@@ -90,7 +90,8 @@ def _build(
         add(trig("reopen", active, s), resolved, s)
     for s, full in zip(holds, hold_names, strict=True):
         if compound_hold:
-            add("hold", working, full, Guard(kind="hold_reason", values=(s,)))
+            others = tuple(h for h in hold_names if h != full)
+            add("hold", (*new, *active, *others), full, Guard(kind="hold_reason", values=(s,)))
         else:
             add(trig("hold", holds, s), (*new, *active, *(h for h in holds if h != s)), s)
     for s in resolved:
