@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from itertools import pairwise
 from typing import Any
 
@@ -50,6 +51,7 @@ from itsm_core.ticket import (
     SurveyRequested,
     TicketOpened,
     Transition,
+    fold_events,
 )
 
 UTC_CAL = BusinessCalendar.always_open("UTC")
@@ -679,6 +681,14 @@ def histories(draw: st.DrawFn, n: int) -> list[list[Event]]:
     return found
 
 
+def _resolves(event: Event) -> bool:
+    return (
+        isinstance(event, StateChanged)
+        and event.to_category == "resolved"
+        and event.from_category != "resolved"
+    )
+
+
 BUILDERS: dict[str, Callable[[list[list[Event]]], Any]] = {
     "stats": lambda h: Stats.of(h, calendar=OFFICE),
     "stats by week, agent and group": lambda h: Stats.of(
@@ -711,7 +721,24 @@ def test_merging_any_split_in_any_order_equals_computing_over_everything(
             merged = merged + piece
         assert merged == whole, name
     stats = BUILDERS["stats"](items)
-    assert stats.tally().arrived == len(items)
+    everything = stats.tally()
+    assert everything.arrived == len(items)
+    # Independent counts straight from the events.
+    resolved = [h for h in items if any(_resolves(e) for e in h)]
+    assert everything.resolved == len(resolved) == everything.count("resolution")
+    reopenings = sum(isinstance(e, StateChanged) and e.is_reopening for h in items for e in h)
+    assert everything.reopened == reopenings
+    assert sum(stats.tally("agent", a).resolved for a in stats.values("agent")) == len(resolved)
+    assert FirstContact.of(items, calendar=OFFICE).counts()[0] == len(resolved)
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    still_open = sum(
+        fold_events([e for e in h if e.at <= at]).state_category in ("new", "active", "on_hold")
+        for h in items
+        if h[0].at <= at
+    )
+    assert Backlog.of(items, at, calendar=OFFICE).count() == still_open
+    answered = Satisfaction.of(items, scale=RatingScale.five_point(), calendar=OFFICE).tally()
+    assert answered.answered <= answered.requested
     # Every timed value of one bucket is also in the "all" bucket of its period.
     total = Tally()
     for key, tally in stats.entries:
@@ -780,3 +807,27 @@ def test_statistics_group_by_the_intake_channel() -> None:
         ("email", 1),
         ("phone", 2),
     ]
+
+
+def reference_quantile(values: list[int], q: float) -> int:
+    """The smallest value with at least ``q`` of the values at or below it (slow, by counting)."""
+    share = Fraction(str(q))
+    for candidate in sorted(set(values)):
+        if Fraction(sum(v <= candidate for v in values), len(values)) >= share:
+            return candidate
+    raise AssertionError("unreachable")
+
+
+@settings(max_examples=max(50, settings().max_examples // 8))
+@given(
+    st.lists(st.integers(0, 10**9), min_size=1, max_size=30),
+    st.sampled_from([0.1, 0.25, 0.5, 0.75, 0.9, 1.0]),
+)
+def test_nearest_rank_quantiles_and_means_agree_with_slow_references(
+    values: list[int], q: float
+) -> None:
+    tally = Tally(on_hold=values)
+    assert tally.quantile("on_hold", q) == timedelta(microseconds=reference_quantile(values, q))
+    mean = tally.mean("on_hold")
+    assert mean is not None
+    assert abs(mean / timedelta(microseconds=1) - sum(values) / len(values)) <= 0.5
