@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -12,15 +11,13 @@ import cattrs
 from cattrs.errors import BaseValidationError
 
 from itsm_core.calendar import BusinessCalendar, CompositeCalendar, country_holidays
+from itsm_core.desk import Desk
 from itsm_core.errors import ConfigurationError, InvalidValueError, ItsmError, Problem
 from itsm_core.escalation import EscalationRule, SupportStructure
 from itsm_core.lifecycle import (
-    Lifecycle,
     LifecycleDef,
-    Lifecycles,
     Policies,
     default_definitions,
-    default_lifecycles,
     validate_definition,
 )
 from itsm_core.metrics import CreditRule
@@ -32,8 +29,7 @@ from itsm_core.serialization._converter import (
     make_converter,
     problems_of,
 )
-from itsm_core.sla import SlaPolicy, select_policy
-from itsm_core.ticket import Ticket
+from itsm_core.sla import SlaPolicy
 
 __all__ = [
     "DESK_KEYS",
@@ -59,6 +55,7 @@ DESK_KEYS: tuple[str, ...] = (
     "escalation",
     "permissions",
     "people",
+    "automation_actor",
 )
 #: A migration takes a document of one version and returns it in the next version.
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
@@ -75,63 +72,6 @@ _SECTION_KEYS = {
     "escalation": ("structure", "rules"),
     "permissions": ("default_roles", "roles", "grants", "hierarchy", "restricted_fields"),
 }
-
-
-def _frozen_mapping(value: Mapping[str, Calendar]) -> Mapping[str, Calendar]:
-    return MappingProxyType(dict(value))
-
-
-@attrs.frozen(kw_only=True)
-class Desk:
-    """A loaded service desk: every object a desk document declares, validated.
-
-    ``calendars`` maps each declared name to its calendar and ``calendar``
-    names the desk's own (the first declared unless chosen);
-    ``lifecycle_definitions`` are built into :meth:`lifecycles` with the
-    desk's ``matrix`` and calendar.
-
-    >>> desk = load_desk({"calendars": {"office": {"timezone": "UTC",
-    ...                                           "weekly": {"mon": ["09:00-17:00"]}}}})
-    >>> desk.calendar, desk.default_calendar.timezone, len(desk.lifecycles())
-    ('office', 'UTC', 8)
-    """
-
-    name: str = ""
-    calendars: Mapping[str, Calendar] = attrs.field(
-        factory=dict, converter=_frozen_mapping, hash=False
-    )
-    calendar: str | None = None
-    matrix: PriorityMatrix = attrs.field(factory=PriorityMatrix.itil_3x3)
-    lifecycle_definitions: tuple[LifecycleDef, ...] = default_definitions()
-    sla_policies: tuple[SlaPolicy, ...] = ()
-    credit_rules: tuple[CreditRule, ...] = ()
-    support: SupportStructure | None = None
-    escalation_rules: tuple[EscalationRule, ...] = ()
-    permissions: Policy = attrs.field(factory=default_policy)
-    directory: Directory = attrs.field(factory=lambda: Directory(()))
-
-    @property
-    def default_calendar(self) -> Calendar | None:
-        """The desk's own calendar (``None`` when the document declares none)."""
-        return None if self.calendar is None else self.calendars[self.calendar]
-
-    def lifecycles(self) -> Lifecycles:
-        """The lifecycles, built with the desk's matrix and calendar.
-
-        >>> sorted(Desk().lifecycles())[:2]
-        ['documentation_request', 'emergency_change']
-        """
-        calendar = self.default_calendar
-        business = calendar if isinstance(calendar, BusinessCalendar) else None
-        if self.lifecycle_definitions == default_definitions():
-            return default_lifecycles(matrix=self.matrix, calendar=business)
-        return Lifecycles(
-            Lifecycle(d, matrix=self.matrix, calendar=business) for d in self.lifecycle_definitions
-        )
-
-    def policy_for(self, ticket: Ticket, *, customer: str | None = None) -> SlaPolicy | None:
-        """The first SLA policy that applies to ``ticket`` (``None`` when none does)."""
-        return select_policy(self.sla_policies, ticket, customer=customer)
 
 
 # ---------------------------------------------------------------------------- migrations
@@ -558,6 +498,13 @@ got "office"
         for i, item in enumerate(loader.items(escalation.get("rules"), "escalation.rules"))
     )
     desk["permissions"] = _permissions(loader, doc.get("permissions"))
+    automation = doc.get("automation_actor", "automation")
+    if not isinstance(automation, str) or not automation.strip():
+        loader.problem(
+            "automation_actor", f"expected a non-empty principal id, got {_short(automation)}"
+        )
+    else:
+        desk["automation_actor"] = automation
     people = [
         loader.structure(item, Principal, f"people[{i}]")
         for i, item in enumerate(loader.items(doc.get("people"), "people"))
@@ -638,6 +585,8 @@ def dump_desk(desk: Desk) -> dict[str, Any]:
         doc["permissions"] = permissions
     if desk.directory.principals:
         doc["people"] = [conv.unstructure(p, Principal) for p in desk.directory.principals]
+    if desk.automation_actor != "automation":
+        doc["automation_actor"] = desk.automation_actor
     return doc
 
 

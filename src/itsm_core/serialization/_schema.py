@@ -313,6 +313,10 @@ def desk_json_schema() -> dict[str, Any]:
     properties: dict[str, Any] = {
         "schema_version": {"const": SCHEMA_VERSION},
         "name": {"type": "string"},
+        "automation_actor": {
+            "type": "string",
+            "description": "the principal the desk's advance acts as (default automation)",
+        },
         "calendar": {"type": "string", "description": "the desk's own calendar, by name"},
         "calendars": {
             "type": "object",
