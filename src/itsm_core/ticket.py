@@ -394,8 +394,14 @@ class TicketOpened(Event):
 class Assigned(Event):
     """A ticket without an assignee got one: the person, the group and its support line.
 
-    >>> Assigned.__name__
-    'Assigned'
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> t = TicketOpened(ticket_id="I-1", actor="op", at=at, type="incident", state="new",
+    ...                  state_category="new", title="t", requester="r").apply_to(None)
+    >>> t = Assigned(ticket_id="I-1", actor="op", at=at, assignee="dana", group="help-desk",
+    ...              support_line=1).apply_to(t)
+    >>> t.assignee, t.group, t.support_line, t.reassignments
+    ('dana', 'help-desk', 1, 0)
     """
 
     assignee: str
@@ -413,8 +419,19 @@ class Reassigned(Event):
     ``counted=False`` records a move its source system did not count (ServiceNow,
     for one, counts only changes of group); the lifecycle always counts.
 
-    >>> Reassigned.__name__
-    'Reassigned'
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> t = TicketOpened(ticket_id="I-1", actor="op", at=at, type="incident", state="new",
+    ...                  state_category="new", title="t", requester="r").apply_to(None)
+    >>> t = Assigned(ticket_id="I-1", actor="op", at=at, assignee="dana").apply_to(t)
+    >>> move = Reassigned(ticket_id="I-1", actor="op", at=at, assignee="ari", group="admins",
+    ...                   support_line=2, from_assignee="dana", from_group=None,
+    ...                   from_support_line=None)
+    >>> moved = move.apply_to(t)
+    >>> moved.assignee, moved.group, moved.reassignments
+    ('ari', 'admins', 1)
+    >>> attrs.evolve(move, counted=False).apply_to(t).reassignments
+    0
     """
 
     assignee: str
@@ -505,8 +522,20 @@ class StateChanged(Event):
     and ``resolution_code`` carry what the transition required. Leaving the
     ``resolved`` category for ``new``, ``active`` or ``on_hold`` is a reopening.
 
-    >>> StateChanged.__name__
-    'StateChanged'
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> t = TicketOpened(ticket_id="I-1", actor="op", at=at, type="incident", state="new",
+    ...                  state_category="new", title="t", requester="r").apply_to(None)
+    >>> hold = StateChanged(ticket_id="I-1", actor="op", at=at, trigger="wait",
+    ...                     from_state="new", to_state="waiting", from_category="new",
+    ...                     to_category="on_hold", hold_reason="awaiting_requester")
+    >>> t = hold.apply_to(t)
+    >>> t.state, t.state_category, t.hold_reason
+    ('waiting', 'on_hold', 'awaiting_requester')
+    >>> StateChanged(ticket_id="I-1", actor="op", at=at, trigger="reopen",
+    ...              from_state="resolved", to_state="active", from_category="resolved",
+    ...              to_category="active").is_reopening
+    True
     """
 
     trigger: str
@@ -557,8 +586,15 @@ class PriorityChanged(Event):
     choice (``None`` when there is none) and ``effective`` is what counts
     (the major tier, else the override, else the derived priority).
 
-    >>> PriorityChanged.__name__
-    'PriorityChanged'
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> t = TicketOpened(ticket_id="I-1", actor="op", at=at, type="incident", state="new",
+    ...                  state_category="new", title="t", requester="r").apply_to(None)
+    >>> t = PriorityChanged(ticket_id="I-1", actor="op", at=at, impact="high", urgency="low",
+    ...                     derived="P3", override="P2", effective="P2",
+    ...                     reason="VIP caller").apply_to(t)
+    >>> t.derived_priority, t.priority_override, t.effective_priority
+    ('P3', 'P2', 'P2')
     """
 
     impact: str | None
@@ -582,8 +618,12 @@ class PriorityChanged(Event):
 class MajorSet(Event):
     """The ticket was declared major (the tier outside the matrix), with a reason.
 
-    >>> MajorSet.__name__
-    'MajorSet'
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> t = TicketOpened(ticket_id="I-1", actor="op", at=at, type="incident", state="new",
+    ...                  state_category="new", title="t", requester="r").apply_to(None)
+    >>> MajorSet(ticket_id="I-1", actor="op", at=at, reason="site down").apply_to(t).major
+    True
     """
 
     reason: str
@@ -596,8 +636,13 @@ class MajorSet(Event):
 class MajorCleared(Event):
     """The major tier was lifted, with a reason.
 
-    >>> MajorCleared.__name__
-    'MajorCleared'
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> t = TicketOpened(ticket_id="I-1", actor="op", at=at, type="incident", state="new",
+    ...                  state_category="new", title="t", requester="r").apply_to(None)
+    >>> t = MajorSet(ticket_id="I-1", actor="op", at=at, reason="site down").apply_to(t)
+    >>> MajorCleared(ticket_id="I-1", actor="op", at=at, reason="one user").apply_to(t).major
+    False
     """
 
     reason: str
@@ -614,8 +659,17 @@ class CommentAdded(Event):
     first public reply by an agent" is decidable from the event alone; that
     reply sets the ticket's ``first_response_at``.
 
-    >>> CommentAdded.__name__
-    'CommentAdded'
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> t = TicketOpened(ticket_id="I-1", actor="op", at=at, type="incident", state="new",
+    ...                  state_category="new", title="t", requester="r").apply_to(None)
+    >>> note = CommentAdded(ticket_id="I-1", actor="op", at=at, body="checking",
+    ...                     public=False, by_requester=False)
+    >>> note.is_agent_reply, note.apply_to(t).first_response_at
+    (False, None)
+    >>> reply = attrs.evolve(note, public=True)
+    >>> reply.is_agent_reply, reply.apply_to(t).first_response_at == at
+    (True, True)
     """
 
     body: str
@@ -637,8 +691,16 @@ class CommentAdded(Event):
 class FieldChanged(Event):
     """A descriptive or custom field changed from ``old`` to ``new`` (``None``: unset).
 
-    >>> FieldChanged.__name__
-    'FieldChanged'
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> t = TicketOpened(ticket_id="I-1", actor="op", at=at, type="incident", state="new",
+    ...                  state_category="new", title="t", requester="r").apply_to(None)
+    >>> t = FieldChanged(ticket_id="I-1", actor="op", at=at, field="title", old="t",
+    ...                  new="No mail").apply_to(t)
+    >>> t = FieldChanged(ticket_id="I-1", actor="op", at=at, field="site", old=None,
+    ...                  new="Oslo", custom=True).apply_to(t)
+    >>> t.title, t.custom_fields
+    ('No mail', (('site', 'Oslo'),))
     """
 
     field: str
@@ -656,8 +718,14 @@ class FieldChanged(Event):
 class Linked(Event):
     """A link was added; ``reciprocal`` marks the mirror of a link made on the other ticket.
 
-    >>> Linked.__name__
-    'Linked'
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> t = TicketOpened(ticket_id="I-1", actor="op", at=at, type="incident", state="new",
+    ...                  state_category="new", title="t", requester="r").apply_to(None)
+    >>> t = Linked(ticket_id="I-1", actor="op", at=at, kind="caused_by",
+    ...            target="PRB-7").apply_to(t)
+    >>> [(lk.kind, lk.ticket_id) for lk in t.links]
+    [('caused_by', 'PRB-7')]
     """
 
     kind: str
@@ -672,8 +740,15 @@ class Linked(Event):
 class Unlinked(Event):
     """A link was removed.
 
-    >>> Unlinked.__name__
-    'Unlinked'
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> t = TicketOpened(ticket_id="I-1", actor="op", at=at, type="incident", state="new",
+    ...                  state_category="new", title="t", requester="r").apply_to(None)
+    >>> t = Linked(ticket_id="I-1", actor="op", at=at, kind="caused_by",
+    ...            target="PRB-7").apply_to(t)
+    >>> Unlinked(ticket_id="I-1", actor="op", at=at, kind="caused_by",
+    ...          target="PRB-7").apply_to(t).links
+    ()
     """
 
     kind: str
@@ -689,8 +764,13 @@ class Unlinked(Event):
 class Merged(Event):
     """This ticket was merged into ``into`` (a ``merged_into`` link; a state change follows).
 
-    >>> Merged.__name__
-    'Merged'
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> t = TicketOpened(ticket_id="I-1", actor="op", at=at, type="incident", state="new",
+    ...                  state_category="new", title="t", requester="r").apply_to(None)
+    >>> t = Merged(ticket_id="I-1", actor="op", at=at, into="I-0").apply_to(t)
+    >>> [(lk.kind, lk.ticket_id) for lk in t.links]
+    [('merged_into', 'I-0')]
     """
 
     into: str
@@ -703,8 +783,14 @@ class Merged(Event):
 class TicketSplit(Event):
     """Part of this ticket became a new ticket ``new_ticket_id`` (a ``split_into`` link).
 
-    >>> TicketSplit.__name__
-    'TicketSplit'
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> t = TicketOpened(ticket_id="I-1", actor="op", at=at, type="incident", state="new",
+    ...                  state_category="new", title="t", requester="r").apply_to(None)
+    >>> t = TicketSplit(ticket_id="I-1", actor="op", at=at, new_ticket_id="I-2",
+    ...                 title="printer too").apply_to(t)
+    >>> [(lk.kind, lk.ticket_id) for lk in t.links]
+    [('split_into', 'I-2')]
     """
 
     new_ticket_id: str
@@ -720,8 +806,12 @@ class TicketSplit(Event):
 class Watched(Event):
     """``watcher`` now follows the ticket.
 
-    >>> Watched.__name__
-    'Watched'
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> t = TicketOpened(ticket_id="I-1", actor="op", at=at, type="incident", state="new",
+    ...                  state_category="new", title="t", requester="r").apply_to(None)
+    >>> Watched(ticket_id="I-1", actor="op", at=at, watcher="mona").apply_to(t).watchers
+    ('mona',)
     """
 
     watcher: str
@@ -734,8 +824,13 @@ class Watched(Event):
 class Unwatched(Event):
     """``watcher`` no longer follows the ticket.
 
-    >>> Unwatched.__name__
-    'Unwatched'
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> t = TicketOpened(ticket_id="I-1", actor="op", at=at, type="incident", state="new",
+    ...                  state_category="new", title="t", requester="r").apply_to(None)
+    >>> t = Watched(ticket_id="I-1", actor="op", at=at, watcher="mona").apply_to(t)
+    >>> Unwatched(ticket_id="I-1", actor="op", at=at, watcher="mona").apply_to(t).watchers
+    ()
     """
 
     watcher: str
@@ -748,8 +843,14 @@ class Unwatched(Event):
 class ApprovalRequested(Event):
     """Approval was requested from ``approvers`` (empty: anyone allowed to approve).
 
-    >>> ApprovalRequested.__name__
-    'ApprovalRequested'
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> t = TicketOpened(ticket_id="I-1", actor="op", at=at, type="incident", state="new",
+    ...                  state_category="new", title="t", requester="r").apply_to(None)
+    >>> t = ApprovalRequested(ticket_id="I-1", actor="op", at=at,
+    ...                       approvers=("cab",)).apply_to(t)
+    >>> t.approval, t.approvers
+    ('requested', ('cab',))
     """
 
     approvers: tuple[str, ...] = ()
@@ -763,8 +864,13 @@ class ApprovalRequested(Event):
 class ApprovalGiven(Event):
     """The actor approved.
 
-    >>> ApprovalGiven.__name__
-    'ApprovalGiven'
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> t = TicketOpened(ticket_id="I-1", actor="op", at=at, type="incident", state="new",
+    ...                  state_category="new", title="t", requester="r").apply_to(None)
+    >>> t = ApprovalRequested(ticket_id="I-1", actor="op", at=at).apply_to(t)
+    >>> ApprovalGiven(ticket_id="I-1", actor="cab", at=at).apply_to(t).approval
+    'approved'
     """
 
     comment: str = ""
@@ -777,8 +883,14 @@ class ApprovalGiven(Event):
 class ApprovalRefused(Event):
     """The actor refused, always with a reason.
 
-    >>> ApprovalRefused.__name__
-    'ApprovalRefused'
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> t = TicketOpened(ticket_id="I-1", actor="op", at=at, type="incident", state="new",
+    ...                  state_category="new", title="t", requester="r").apply_to(None)
+    >>> t = ApprovalRequested(ticket_id="I-1", actor="op", at=at).apply_to(t)
+    >>> ApprovalRefused(ticket_id="I-1", actor="cab", at=at,
+    ...                 reason="no budget").apply_to(t).approval
+    'refused'
     """
 
     reason: str
