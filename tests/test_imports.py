@@ -20,6 +20,7 @@ from itsm_core.imports import (
     PROFILE_DATA,
     PROFILES,
     Timestamps,
+    format_instant,
     import_audit,
     import_rows,
     import_snapshot,
@@ -599,7 +600,7 @@ def test_a_profile_reports_every_problem_with_its_path() -> None:
     }
     with pytest.raises(ConfigurationError) as caught:
         profile_from_dict(bad)
-    assert [p.path for p in caught.value.problems] == ["profile.values.A"]
+    assert [p.path for p in caught.value.problems] == ["profile.values.state.A"]
     del bad["values"]
     with pytest.raises(ConfigurationError) as caught:
         profile_from_dict(bad)
@@ -689,3 +690,58 @@ def test_a_jira_search_result_is_read_like_a_list_of_issues() -> None:
         },
     }
     assert list(jira_changelog_rows({"issues": [issue]})) == list(jira_changelog_rows(issue))
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "message"),
+    [
+        ({"columns": "number"}, "profile.columns", "expected a table of names to strings"),
+        ({"columns": {"ticket_id": 3}}, "profile.columns.ticket_id", "expected a string"),
+        ({"columns": {"ticket_id": ""}}, "profile.columns.ticket_id", "expected a column name"),
+        ({"values": "x"}, "profile.values", "expected a table of facts"),
+        ({"values": {"colour": {"a": "b"}}}, "profile.values.colour", "expected one of"),
+        ({"fields": {"x": "colour"}}, "profile.fields.x", "expected one of"),
+        ({"constants": {"colour": "red"}}, "profile.constants.colour", "expected one of"),
+        ({"missing": "?"}, "profile.missing", "expected a list of strings"),
+        ({"name": 7}, "profile.name", "expected a string"),
+        ({"matrix": {"impact": ["a"]}}, "profile.matrix.urgency", "missing"),
+    ],
+)
+def test_a_profile_names_the_path_of_each_bad_value(
+    change: dict[str, Any], path: str, message: str
+) -> None:
+    data = {**PROFILE_DATA["servicenow_snapshot"], **change}
+    with pytest.raises(ConfigurationError) as caught:
+        profile_from_dict(data)
+    found = {p.path: p.message for p in caught.value.problems}
+    assert path in found, found
+    assert message in found[path]
+
+
+def test_an_audit_profile_needs_its_field_and_new_value_columns() -> None:
+    data = {**PROFILE_DATA["servicenow_audit"], "columns": {"ticket_id": "id", "at": "t"}}
+    with pytest.raises(ConfigurationError) as caught:
+        profile_from_dict(data)
+    assert [p.path for p in caught.value.problems] == [
+        "profile.columns.field",
+        "profile.columns.new",
+    ]
+
+
+def test_a_missing_update_time_refuses_the_ticket() -> None:
+    (refused,) = import_snapshot([_row(sys_updated_at="?")], SNOW).refused
+    assert refused.reason == "at: missing timestamp"
+
+
+def test_levels_outside_the_matrix_derive_no_priority() -> None:
+    profile = attrs.evolve(SNOW, values=tuple(v for v in SNOW.values if v[0] == "state"))
+    history = import_snapshot([_row(impact="9", urgency="9", priority="9")], profile).histories
+    ticket = fold_events(history[0])
+    assert (ticket.impact, ticket.derived_priority, ticket.effective_priority) == ("9", None, "9")
+
+
+def test_iso_timestamps_are_written_with_their_offset() -> None:
+    stamps = Timestamps(formats=("iso",), timezone="Europe/Paris")
+    at = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+    assert format_instant(at, stamps) == "2026-07-01T14:00:00+02:00"
+    assert parse_instant(format_instant(at, stamps), stamps) == at

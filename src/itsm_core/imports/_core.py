@@ -199,7 +199,7 @@ class _Reader:
         return table[text] or None
 
     def instant(self, text: str | None, fact: str, row: int) -> datetime:
-        if text is None:
+        if text is None or text.strip() in self.missing:
             raise _Refusal(f"{fact}: missing timestamp", row)
         try:
             return parse_instant(text, self.profile.timestamps, fact)

@@ -98,9 +98,8 @@ _REASSIGNMENT_RULES = ("any", "group")
 
 
 def _pairs(value: object) -> Pairs:
-    if isinstance(value, Mapping):
-        return tuple(sorted((str(k), v) for k, v in value.items()))
-    return tuple((k, v) for k, v in value)  # type: ignore[attr-defined]
+    assert isinstance(value, Mapping)
+    return tuple(sorted((str(k), v) for k, v in value.items()))
 
 
 @attrs.frozen(kw_only=True)
@@ -199,7 +198,14 @@ def _converter() -> cattrs.Converter:
     def structure_values(value: Any, _: Any) -> tuple[tuple[str, Pairs], ...]:
         if not isinstance(value, Mapping):
             raise InvalidValueError("", value, "a table of facts to value tables")
-        return tuple(sorted((str(k), structure_pairs(v, Pairs)) for k, v in value.items()))
+        found: list[tuple[str, Pairs]] = []
+        for key, table in value.items():
+            try:
+                found.append((str(key), structure_pairs(table, Pairs)))
+            except InvalidValueError as exc:
+                where = f"{key}.{exc.field}" if exc.field else str(key)
+                raise InvalidValueError(where, exc.value, exc.expected) from None
+        return tuple(sorted(found))
 
     def structure_strings(value: Any, _: Any) -> tuple[str, ...]:
         if isinstance(value, str) or not all(isinstance(v, str) for v in value):
