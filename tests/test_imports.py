@@ -745,3 +745,16 @@ def test_iso_timestamps_are_written_with_their_offset() -> None:
     at = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
     assert format_instant(at, stamps) == "2026-07-01T14:00:00+02:00"
     assert parse_instant(format_instant(at, stamps), stamps) == at
+
+
+def test_imported_instants_are_written_as_rfc_3339_that_fromisoformat_reads_back() -> None:
+    rows = [
+        _row(),
+        _row(sys_mod_count="1", sys_updated_at="1/3/2016 10:00", incident_state="Active"),
+    ]
+    paris = attrs.evolve(SNOW, timestamps=attrs.evolve(SNOW.timestamps, timezone="Europe/Paris"))
+    for profile in (SNOW, paris):
+        for event in import_snapshot(rows, profile).histories[0]:
+            text = encode_event(event)["at"]
+            assert "[" not in text
+            assert datetime.fromisoformat(text) == event.at

@@ -8,7 +8,7 @@ this room; reading the file is the host's job.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timezone
 from typing import Any, TypeAlias
 
 import attrs
@@ -417,11 +417,19 @@ def _parse_text(text: str, formats: tuple[str, ...]) -> datetime | None:
     return None
 
 
+def _fixed(at: datetime) -> datetime:
+    """The same instant with its UTC offset as a fixed zone (RFC 3339 writes it exactly)."""
+    offset = at.utcoffset()
+    return at.replace(tzinfo=UTC if not offset else timezone(offset), fold=0)
+
+
 def parse_instant(text: str, stamps: Timestamps, field: str = "at") -> datetime:
     """The aware instant a timestamp of the export stands for.
 
-    A naive wall time is placed in ``stamps.timezone`` with the ``dst`` rule;
-    a bad timestamp raises :class:`~itsm_core.errors.InvalidValueError`
+    A naive wall time is placed in ``stamps.timezone`` with the ``dst`` rule.
+    The instant carries its UTC offset as a fixed zone (``datetime.UTC`` for
+    UTC), so what is written of it is plain RFC 3339, readable by
+    ``datetime.fromisoformat`` and ``pandas.to_datetime``; a bad timestamp raises :class:`~itsm_core.errors.InvalidValueError`
     naming ``field`` and the formats tried.
 
     >>> paris = Timestamps(formats=("%d/%m/%Y %H:%M",), timezone="Europe/Paris")
@@ -440,7 +448,7 @@ def parse_instant(text: str, stamps: Timestamps, field: str = "at") -> datetime:
             field, text, f"a timestamp in one of the formats {', '.join(stamps.formats)}"
         )
     if parsed.utcoffset() is not None:
-        return parsed
+        return _fixed(parsed)
     if stamps.timezone is None:
         raise InvalidValueError(
             field,
@@ -452,7 +460,7 @@ def parse_instant(text: str, stamps: Timestamps, field: str = "at") -> datetime:
     first = parsed.replace(tzinfo=tz, fold=0)
     second = parsed.replace(tzinfo=tz, fold=1)
     if first.utcoffset() == second.utcoffset():
-        return first
+        return _fixed(first)
     skipped = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != parsed
     rule = stamps.dst
     if rule == "raise":
@@ -466,8 +474,8 @@ def parse_instant(text: str, stamps: Timestamps, field: str = "at") -> datetime:
     if skipped:
         # fold=0 uses the offset before the gap: the wall time moves forward by the gap.
         chosen = second if rule == "earlier" else first
-        return chosen.astimezone(UTC).astimezone(tz)
-    return second if rule == "later" else first
+        return _fixed(chosen.astimezone(UTC).astimezone(tz))
+    return _fixed(second if rule == "later" else first)
 
 
 def format_instant(at: datetime, stamps: Timestamps) -> str:
