@@ -429,8 +429,9 @@ def parse_instant(text: str, stamps: Timestamps, field: str = "at") -> datetime:
     A naive wall time is placed in ``stamps.timezone`` with the ``dst`` rule.
     The instant carries its UTC offset as a fixed zone (``datetime.UTC`` for
     UTC), so what is written of it is plain RFC 3339, readable by
-    ``datetime.fromisoformat`` and ``pandas.to_datetime``; a bad timestamp raises :class:`~itsm_core.errors.InvalidValueError`
-    naming ``field`` and the formats tried.
+    ``datetime.fromisoformat`` and ``pandas.to_datetime``. A bad timestamp
+    raises :class:`~itsm_core.errors.InvalidValueError` naming ``field`` and
+    the formats tried.
 
     >>> paris = Timestamps(formats=("%d/%m/%Y %H:%M",), timezone="Europe/Paris")
     >>> parse_instant("29/2/2016 01:16", paris).isoformat()
