@@ -831,3 +831,52 @@ def test_nearest_rank_quantiles_and_means_agree_with_slow_references(
     mean = tally.mean("on_hold")
     assert mean is not None
     assert abs(mean / timedelta(microseconds=1) - sum(values) / len(values)) <= 0.5
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda h, c, tz: Stats.of(h, calendar=c, timezone=tz),
+        lambda h, c, tz: Satisfaction.of(
+            h, scale=RatingScale.five_point(), calendar=c, timezone=tz
+        ),
+        lambda h, c, tz: FirstContact.of(h, calendar=c, timezone=tz),
+        lambda h, c, tz: Arrivals.of(h, calendar=c, timezone=tz),
+        lambda h, c, tz: Backlog.of(h, T0, calendar=c),
+    ],
+)
+def test_every_accumulator_checks_its_histories_calendar_and_timezone(
+    build: Callable[[Any, Any, Any], object],
+) -> None:
+    good = [[opened("I-1")]]
+    for histories, calendar, timezone, field in [
+        (good, "8x5", None, "calendar"),
+        ("INC-1", OFFICE, None, "histories"),
+        ({"INC-1": []}, OFFICE, None, "histories"),
+        (42, OFFICE, None, "histories"),
+        (["INC-1"], OFFICE, None, "histories[0]"),
+        ([None], OFFICE, None, "histories[0]"),
+    ]:
+        with pytest.raises(InvalidValueError) as caught:
+            build(histories, calendar, timezone)
+        assert caught.value.field == field
+    assert build(good, OFFICE, None) is not None
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda h: Stats.of(h, calendar=OFFICE, timezone="Mars/Olympus"),
+        lambda h: FirstContact.of(h, calendar=OFFICE, timezone="Mars/Olympus"),
+        lambda h: Arrivals.of(h, calendar=OFFICE, timezone="Mars/Olympus"),
+        lambda h: Satisfaction.of(
+            h, scale=RatingScale.five_point(), calendar=OFFICE, timezone="Mars/Olympus"
+        ),
+    ],
+)
+def test_an_unknown_timezone_for_periods_names_the_argument(
+    build: Callable[[Any], object],
+) -> None:
+    with pytest.raises(InvalidValueError) as caught:
+        build([[opened("I-1")]])
+    assert caught.value.field == "timezone"

@@ -12,7 +12,13 @@ from itsm_core.calendar import CalendarLike
 from itsm_core.errors import InvalidValueError
 from itsm_core.metrics._compliance import period_of
 from itsm_core.metrics._stats import check_period
-from itsm_core.metrics._walk import DIMENSIONS, TicketWalk, check_dimensions, walk
+from itsm_core.metrics._walk import (
+    DIMENSIONS,
+    TicketWalk,
+    check_dimensions,
+    check_inputs,
+    walk,
+)
 from itsm_core.ticket import Event
 
 __all__ = ["FcrDefinition", "FirstContact", "FirstContactKey"]
@@ -129,7 +135,7 @@ class FirstContact:
         period = check_period(period)
         dims = check_dimensions(by)
         wanted = set(dims)
-        zone = timezone or calendar.timezone
+        histories, zone = check_inputs(histories, calendar, timezone)
         found: dict[FirstContactKey, list[int]] = {}
         for index, events in enumerate(histories):
             seen = walk(events, index, calendar)

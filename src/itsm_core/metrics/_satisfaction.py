@@ -11,7 +11,7 @@ from itsm_core.calendar import CalendarLike
 from itsm_core.errors import InvalidValueError
 from itsm_core.metrics._compliance import period_of
 from itsm_core.metrics._stats import check_period
-from itsm_core.metrics._walk import DIMENSIONS, check_dimensions, walk
+from itsm_core.metrics._walk import DIMENSIONS, check_dimensions, check_inputs, walk
 from itsm_core.ticket import Event
 
 __all__ = ["RatingScale", "Satisfaction", "SatisfactionKey", "SatisfactionTally"]
@@ -208,7 +208,7 @@ class Satisfaction:
         period = check_period(period)
         dims = check_dimensions(by)
         wanted = set(dims)
-        zone = timezone or calendar.timezone
+        histories, zone = check_inputs(histories, calendar, timezone)
         found: dict[SatisfactionKey, SatisfactionTally] = {}
 
         def add(at_us: int, where: tuple[tuple[str, str], ...], tally: SatisfactionTally) -> None:

@@ -15,7 +15,7 @@ from itsm_core._time import us_to_td
 from itsm_core.calendar import CalendarLike
 from itsm_core.errors import InvalidValueError
 from itsm_core.metrics._compliance import PERIODS, period_of
-from itsm_core.metrics._walk import DIMENSIONS, check_dimensions, walk
+from itsm_core.metrics._walk import DIMENSIONS, check_dimensions, check_inputs, walk
 from itsm_core.ticket import Event
 
 __all__ = ["COUNTS", "TIMES", "Stats", "StatsKey", "Tally", "check_period"]
@@ -176,7 +176,7 @@ class Stats:
         """Statistics of many tickets' histories, one walk per ticket."""
         period = check_period(period)
         dims = check_dimensions(by)
-        zone = timezone or calendar.timezone
+        histories, zone = check_inputs(histories, calendar, timezone)
         wanted = set(dims)
         found: dict[StatsKey, dict[str, Any]] = {}
         for index, events in enumerate(histories):

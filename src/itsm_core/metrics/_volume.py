@@ -10,10 +10,10 @@ from itertools import pairwise
 
 import attrs
 
-from itsm_core._time import from_us, td_to_us, to_us, zone
+from itsm_core._time import from_us, td_to_us, to_us
 from itsm_core.calendar import CalendarLike
 from itsm_core.errors import InvalidValueError
-from itsm_core.metrics._walk import DIMENSIONS, check_dimensions, walk
+from itsm_core.metrics._walk import DIMENSIONS, check_dimensions, check_inputs, walk
 from itsm_core.ticket import Event
 
 __all__ = ["AXES", "DEFAULT_AGE_EDGES", "Arrivals", "Backlog"]
@@ -69,8 +69,7 @@ class Arrivals:
         by: Iterable[str] = DIMENSIONS,
     ) -> Arrivals:
         """Arrivals of many tickets, at the local instant each was opened."""
-        tz = timezone or calendar.timezone
-        zone(tz, "timezone")
+        histories, tz = check_inputs(histories, calendar, timezone)
         dims = check_dimensions(by)
         wanted = set(dims)
         found: Counter[tuple[str, ...]] = Counter()
@@ -164,6 +163,7 @@ class Backlog:
     ) -> Backlog:
         """The backlog at ``at`` of many tickets' histories (events after ``at`` are not read)."""
         at_us = to_us(at, "at")
+        histories, _ = check_inputs(histories, calendar, None)
         bounds = _edges(edges)
         bounds_us = [td_to_us(e) for e in bounds]
         dims = check_dimensions(by)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
-from itsm_core._time import to_us
+from itsm_core._time import to_us, zone
 from itsm_core.calendar import CalendarLike
 from itsm_core.errors import InvalidValueError
 from itsm_core.ticket import (
@@ -21,7 +21,7 @@ from itsm_core.ticket import (
     TicketOpened,
 )
 
-__all__ = ["DIMENSIONS", "Observation", "TicketWalk", "check_dimensions", "walk"]
+__all__ = ["DIMENSIONS", "Observation", "TicketWalk", "check_dimensions", "check_inputs", "walk"]
 
 #: What accumulators group by: ``all`` (one bucket), the people, and the ticket's classification.
 DIMENSIONS: tuple[str, ...] = (
@@ -46,6 +46,19 @@ def check_dimensions(by: object) -> tuple[str, ...]:
         if name not in DIMENSIONS:
             raise InvalidValueError(f"by[{index}]", name, f"one of {', '.join(DIMENSIONS)}")
     return found
+
+
+def check_inputs(
+    histories: object, calendar: object, timezone: str | None
+) -> tuple[Iterable[Sequence[Event]], str]:
+    """The histories and the timezone of periods, checked (``InvalidValueError`` naming them)."""
+    if not isinstance(calendar, CalendarLike):
+        raise InvalidValueError("calendar", calendar, "a business calendar (CalendarLike)")
+    if isinstance(histories, str | bytes | Mapping) or not isinstance(histories, Iterable):
+        raise InvalidValueError("histories", histories, "a sequence of histories (event lists)")
+    name = calendar.timezone if timezone is None else timezone
+    zone(name, "timezone")
+    return histories, name
 
 
 def _ticket_dims(ticket: Ticket) -> dict[str, str]:
@@ -126,6 +139,8 @@ def walk(
     surveys: dict[str, list[Any]] = {}
     callbacks: list[tuple[int, tuple[tuple[str, str], ...], bool, bool | None]] = []
     states: list[tuple[int, str, tuple[tuple[str, str], ...], int]] = []
+    if isinstance(events, str | bytes | Mapping) or not isinstance(events, Iterable):
+        raise InvalidValueError(f"histories[{index}]", events, "a sequence of events")
     for j, event in enumerate(events):
         path = f"histories[{index}][{j}]"
         if not isinstance(event, Event):
