@@ -743,6 +743,23 @@ def evaluate(
 
     With ``policy.use_customer_calendar``, ``customer_calendar`` (when given)
     replaces the policy's calendar.
+
+    >>> from datetime import datetime, timedelta, timezone
+    >>> from itsm_core.calendar import BusinessCalendar
+    >>> from itsm_core.ticket import TicketOpened
+    >>> at = datetime(2026, 3, 6, 15, 0, tzinfo=timezone.utc)  # a Friday, 15:00
+    >>> policy = SlaPolicy(name="8x5", calendar=BusinessCalendar.eight_by_five("UTC"),
+    ...                    metrics=(Metric.first_response({"P3": timedelta(hours=4)}),))
+    >>> opened = TicketOpened(ticket_id="I-1", actor="ann", at=at, type="incident", state="new",
+    ...     state_category="new", title="t", requester="ann", effective_priority="P3")
+    >>> clock = evaluate([opened], policy, at + timedelta(hours=1)).clock("first_response")
+    >>> clock.stage.value, clock.elapsed, str(clock.due_at)  # 2 h on Friday, 2 h on Monday
+    ('running', datetime.timedelta(seconds=3600), '2026-03-09 11:00:00+00:00')
+    >>> reply = CommentAdded(ticket_id="I-1", actor="dana", at=at + timedelta(minutes=90),
+    ...                      body="on it", public=True, by_requester=False)
+    >>> met = evaluate([opened, reply], policy, at + timedelta(days=3)).clock("first_response")
+    >>> met.stage.value, met.elapsed
+    ('met', datetime.timedelta(seconds=5400))
     """
     now_us = to_us(now, "now")
     h = History.of(history)
@@ -805,6 +822,22 @@ def evaluate_many(
     first policy whose applicability covers the ticket (as of ``now``) is
     used, and tickets no policy covers are skipped. Policies pickle, so a host
     may split the histories across processes and evaluate each part alone.
+
+    >>> from datetime import datetime, timedelta, timezone
+    >>> from itsm_core.calendar import BusinessCalendar
+    >>> from itsm_core.sla import Applicability
+    >>> from itsm_core.ticket import TicketOpened
+    >>> at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    >>> def opened(tid, kind):
+    ...     return [TicketOpened(ticket_id=tid, actor="ann", at=at, type=kind, state="new",
+    ...             state_category="new", title="t", requester="ann", effective_priority="P1")]
+    >>> incidents = SlaPolicy(name="incidents", calendar=BusinessCalendar.always_open("UTC"),
+    ...     metrics=(Metric.resolution({"P1": timedelta(hours=4)}),),
+    ...     applies_to=Applicability(types="incident"))
+    >>> statuses = evaluate_many([opened("I-1", "incident"), opened("R-1", "request")],
+    ...                          [incidents], at + timedelta(hours=1))
+    >>> [(s.ticket_id, s.policy, s.clock("resolution").percent) for s in statuses]
+    [('I-1', 'incidents', 25.0)]
     """
     for history in histories:
         if isinstance(policies, SlaPolicy):
@@ -830,6 +863,19 @@ def next_deadline(
     schedules one wake-up at this instant instead of polling; paused
     and stopped clocks wait for an event, so they contribute nothing. ``None``
     when no running clock has a threshold ahead.
+
+    >>> from datetime import datetime, timedelta, timezone
+    >>> from itsm_core.calendar import BusinessCalendar
+    >>> from itsm_core.ticket import TicketOpened
+    >>> at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    >>> policy = SlaPolicy(name="24x7", calendar=BusinessCalendar.always_open("UTC"),
+    ...                    metrics=(Metric.resolution({"P2": timedelta(hours=8)}),),
+    ...                    thresholds=(50, 75))
+    >>> history = [TicketOpened(ticket_id="I-1", actor="ann", at=at, type="incident",
+    ...     state="new", state_category="new", title="t", requester="ann",
+    ...     effective_priority="P2")]
+    >>> [str(next_deadline(history, policy, at + timedelta(hours=h))) for h in (1, 5, 7)]
+    ['2026-03-02 13:00:00+00:00', '2026-03-02 15:00:00+00:00', '2026-03-02 17:00:00+00:00']
     """
     status = evaluate(history, policy, now, customer_calendar=customer_calendar)
     calendar = clock_calendar(policy, customer_calendar)

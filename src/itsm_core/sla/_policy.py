@@ -366,6 +366,22 @@ def select_policy(
 
     Order the policies from the most specific to the fallback (an empty
     :class:`Applicability` covers every ticket).
+
+    >>> from datetime import datetime, timedelta, timezone
+    >>> from itsm_core.calendar import BusinessCalendar
+    >>> at = datetime(2026, 3, 2, tzinfo=timezone.utc)
+    >>> def policy(name, **covers):
+    ...     return SlaPolicy(name=name, calendar=BusinessCalendar.always_open("UTC"),
+    ...                      metrics=(Metric.resolution({"P1": timedelta(hours=4)}),),
+    ...                      applies_to=Applicability(**covers))
+    >>> policies = [policy("gold", customers="acme"), policy("P1 incidents", priorities="P1",
+    ...             types="incident"), policy("fallback")]
+    >>> t = Ticket(id="I-1", type="incident", state="new", state_category="new", title="t",
+    ...            requester="ann", opened_at=at, updated_at=at, effective_priority="P1")
+    >>> select_policy(policies, t).name, select_policy(policies, t, customer="acme").name
+    ('P1 incidents', 'gold')
+    >>> print(select_policy(policies[:1], t))
+    None
     """
     for policy in policies:
         if policy.applies_to.matches(ticket, customer=customer):
