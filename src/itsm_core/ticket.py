@@ -51,9 +51,13 @@ __all__ = [
     "ApprovalRefused",
     "ApprovalRequested",
     "Approve",
+    "ArticleLink",
+    "ArticleLinked",
     "Assign",
     "Assigned",
+    "Attachment",
     "CallbackRecorded",
+    "ChangeRequester",
     "Classify",
     "ClearMajor",
     "CommentAdded",
@@ -62,6 +66,7 @@ __all__ = [
     "FieldValue",
     "GroupAssigned",
     "Link",
+    "LinkArticle",
     "Linked",
     "MajorCleared",
     "MajorSet",
@@ -77,6 +82,7 @@ __all__ = [
     "RemoveLink",
     "RequestApproval",
     "RequestSurvey",
+    "RequesterChanged",
     "SetMajor",
     "Split",
     "StateChanged",
@@ -148,6 +154,64 @@ class Link:
     ticket_id: str
 
 
+def _nonblank(field: str) -> Any:
+    def check(_: object, __: object, value: object) -> None:
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidValueError(field, value, "a non-empty string")
+
+    return check
+
+
+def _byte_size(_: object, __: object, value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidValueError("attachment.size", value, "a size in bytes (an integer >= 0)")
+
+
+def _media_type(_: object, __: object, value: object) -> None:
+    if isinstance(value, str) and not any(c.isspace() for c in value):
+        kind, slash, sub = value.partition("/")
+        if slash and kind and sub:
+            return
+    raise InvalidValueError("attachment.media_type", value, "a media type such as 'image/png'")
+
+
+@attrs.frozen(kw_only=True)
+class Attachment:
+    """A reference to a file the host stores: its id, file name, size in bytes and media type.
+
+    The library keeps no content and no storage, only the reference; a blank id
+    or file name, a negative size or a malformed media type is refused:
+
+    >>> Attachment(id="att-1", file_name="screen.png", size=48213, media_type="image/png").size
+    48213
+    >>> Attachment(id="att-2", file_name=" ", size=1)
+    Traceback (most recent call last):
+    ...
+    itsm_core.errors.InvalidValueError: attachment.file_name: expected a non-empty string, got ' '
+    """
+
+    id: str = attrs.field(validator=_nonblank("attachment.id"))
+    file_name: str = attrs.field(validator=_nonblank("attachment.file_name"))
+    size: int = attrs.field(validator=_byte_size)
+    media_type: str = attrs.field(default="application/octet-stream", validator=_media_type)
+
+
+@attrs.frozen(kw_only=True)
+class ArticleLink:
+    """A link to a knowledge-base article: its id and title.
+
+    >>> ArticleLink(article_id="KB-12", title="Restart the kiosk").article_id
+    'KB-12'
+    >>> ArticleLink(article_id="")
+    Traceback (most recent call last):
+    ...
+    itsm_core.errors.InvalidValueError: article.article_id: expected a non-empty string, got ''
+    """
+
+    article_id: str = attrs.field(validator=_nonblank("article.article_id"))
+    title: str = ""
+
+
 _TUPLE_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
@@ -188,9 +252,13 @@ class Ticket:
     * importance: ``impact``, ``urgency``, ``derived_priority`` (from the
       matrix), ``priority_override`` (by hand, with a reason in the events),
       ``major`` and ``effective_priority`` (major tier > override > derived);
-    * classification: ``category``, ``service`` and typed ``custom_fields``
-      (sorted ``(name, value)`` pairs, read with :meth:`custom`);
-    * ``links`` to other tickets (:class:`Link`);
+    * classification: ``category``, ``service``, the intake ``channel``
+      (``phone``, ``email``...) and typed ``custom_fields`` (sorted
+      ``(name, value)`` pairs, read with :meth:`custom`);
+    * ``links`` to other tickets (:class:`Link`), ``attachments`` (file
+      references, :class:`Attachment`, from the opening and from comments),
+      knowledge-base ``articles`` (:class:`ArticleLink`) and
+      ``solved_with_article`` (an article solved it);
     * time: ``opened_at``, ``updated_at``, ``first_response_at`` (the first
       public reply by someone other than the requester), ``resolved_at``
       (cleared on reopening), ``closed_at`` (entering a final state);
@@ -238,6 +306,10 @@ class Ticket:
     closed_at: datetime | None = None
     reassignments: int = 0
     reopenings: int = 0
+    channel: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    articles: tuple[ArticleLink, ...] = ()
+    solved_with_article: bool = False
     version: int = 1
 
     def __attrs_post_init__(self) -> None:
@@ -360,6 +432,8 @@ class TicketOpened(Event):
     customer: str | None = None
     custom_fields: tuple[tuple[str, FieldValue], ...] = ()
     links: tuple[Link, ...] = ()
+    channel: str | None = None
+    attachments: tuple[Attachment, ...] = ()
 
     def apply_to(self, ticket: Ticket | None) -> Ticket:
         """A new ticket from the initial fields; a ticket that already exists is an error."""
@@ -386,6 +460,8 @@ class TicketOpened(Event):
             customer=self.customer,
             custom_fields=self.custom_fields,
             links=self.links,
+            channel=self.channel,
+            attachments=self.attachments,
             version=1,
         )
 
@@ -675,6 +751,7 @@ class CommentAdded(Event):
     body: str
     public: bool
     by_requester: bool
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def is_agent_reply(self) -> bool:
@@ -682,9 +759,59 @@ class CommentAdded(Event):
         return self.public and not self.by_requester
 
     def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        changes: dict[str, Any] = {}
         if self.is_agent_reply and ticket.first_response_at is None:
-            return {"first_response_at": self.at}
-        return {}
+            changes["first_response_at"] = self.at
+        if self.attachments:
+            changes["attachments"] = (*ticket.attachments, *self.attachments)
+        return changes
+
+
+@attrs.frozen(kw_only=True)
+class RequesterChanged(Event):
+    """The requester was corrected from ``from_requester`` to ``requester``, with a reason.
+
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> t = TicketOpened(ticket_id="I-1", actor="op", at=at, type="incident", state="new",
+    ...                  state_category="new", title="t", requester="caller").apply_to(None)
+    >>> RequesterChanged(ticket_id="I-1", actor="op", at=at, requester="ivan",
+    ...                  from_requester="caller", reason="identified").apply_to(t).requester
+    'ivan'
+    """
+
+    requester: str
+    from_requester: str
+    reason: str
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        return {"requester": self.requester}
+
+
+@attrs.frozen(kw_only=True)
+class ArticleLinked(Event):
+    """A knowledge-base article was linked; ``solved`` marks the article that solved the ticket.
+
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> t = TicketOpened(ticket_id="I-1", actor="op", at=at, type="incident", state="new",
+    ...                  state_category="new", title="t", requester="r").apply_to(None)
+    >>> t = ArticleLinked(ticket_id="I-1", actor="op", at=at,
+    ...                   article=ArticleLink(article_id="KB-1"), solved=True).apply_to(t)
+    >>> [a.article_id for a in t.articles], t.solved_with_article
+    (['KB-1'], True)
+    """
+
+    article: ArticleLink
+    solved: bool = False
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        changes: dict[str, Any] = {}
+        if all(a.article_id != self.article.article_id for a in ticket.articles):
+            changes["articles"] = (*ticket.articles, self.article)
+        if self.solved:
+            changes["solved_with_article"] = True
+        return changes
 
 
 @attrs.frozen(kw_only=True)
@@ -1025,6 +1152,8 @@ class OpenTicket(TicketCommand):
     customer: str | None = None
     custom_fields: tuple[tuple[str, FieldValue], ...] = ()
     links: tuple[Link, ...] = ()
+    channel: str | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
@@ -1090,11 +1219,39 @@ class AddComment(TicketCommand):
 
     body: str
     public: bool = True
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def action(self) -> str:
         """``comment.public`` or ``comment.internal``."""
         return "comment.public" if self.public else "comment.internal"
+
+
+@attrs.frozen(kw_only=True)
+class ChangeRequester(TicketCommand):
+    """Correct the requester (listen first, identify the caller later); a reason is required.
+
+    >>> ChangeRequester(requester="ivan", reason="caller identified").action
+    'requester.change'
+    """
+
+    ACTION: ClassVar[str] = "requester.change"
+    requester: str
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class LinkArticle(TicketCommand):
+    """Link a knowledge-base article; ``solved=True`` marks it as the article that solved it.
+
+    >>> LinkArticle(article_id="KB-7", title="Kiosk paper jam", solved=True).action
+    'article.link'
+    """
+
+    ACTION: ClassVar[str] = "article.link"
+    article_id: str
+    title: str = ""
+    solved: bool = False
 
 
 @attrs.frozen(kw_only=True)

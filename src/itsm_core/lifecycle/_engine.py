@@ -35,9 +35,13 @@ from itsm_core.ticket import (
     ApprovalRefused,
     ApprovalRequested,
     Approve,
+    ArticleLink,
+    ArticleLinked,
     Assign,
     Assigned,
+    Attachment,
     CallbackRecorded,
+    ChangeRequester,
     Classify,
     ClearMajor,
     CommentAdded,
@@ -45,6 +49,7 @@ from itsm_core.ticket import (
     FieldChanged,
     FieldValue,
     Link,
+    LinkArticle,
     Linked,
     MajorCleared,
     MajorSet,
@@ -59,6 +64,7 @@ from itsm_core.ticket import (
     Refuse,
     RemoveLink,
     RequestApproval,
+    RequesterChanged,
     RequestSurvey,
     SetMajor,
     Split,
@@ -140,6 +146,21 @@ class _Ctx:
 def _text(value: object, field: str, *, blank: bool = False) -> str:
     if not isinstance(value, str) or (not blank and not value.strip()):
         raise InvalidValueError(field, value, "a string" if blank else "a non-empty string")
+    return value
+
+
+def _attachments(value: object) -> tuple[Attachment, ...]:
+    if not isinstance(value, tuple):
+        raise InvalidValueError("command.attachments", value, "a tuple of Attachment")
+    seen: set[str] = set()
+    for index, item in enumerate(value):
+        if not isinstance(item, Attachment):
+            raise InvalidValueError(f"command.attachments[{index}]", item, "an Attachment")
+        if item.id in seen:
+            raise InvalidValueError(
+                f"command.attachments[{index}].id", item.id, "an attachment id not given twice"
+            )
+        seen.add(item.id)
     return value
 
 
@@ -277,6 +298,8 @@ allowed here: cancel, hold, merge, resolve, start
             RequestApproval: self._on_request_approval,
             Approve: self._on_approve,
             Refuse: self._on_refuse,
+            ChangeRequester: self._on_change_requester,
+            LinkArticle: self._on_link_article,
             RequestSurvey: self._on_request_survey,
             AnswerSurvey: self._on_answer_survey,
             RecordCallback: self._on_record_callback,
@@ -834,6 +857,8 @@ allowed here: cancel, hold, merge, resolve, start
             customer=_optional_text(command.customer, "command.customer"),
             custom_fields=tuple(sorted(custom.items())),
             links=links,
+            channel=_optional_text(command.channel, "command.channel"),
+            attachments=_attachments(command.attachments),
         )
 
     def _check_links(self, ticket_id: str, links: object) -> tuple[Link, ...]:
@@ -986,6 +1011,7 @@ allowed here: cancel, hold, merge, resolve, start
             body=body,
             public=command.public,
             by_requester=by_requester,
+            attachments=_attachments(command.attachments),
         )
         if (
             by_requester
@@ -1215,6 +1241,43 @@ allowed here: cancel, hold, merge, resolve, start
                 kind=kind,
                 target=target,
                 reciprocal=reciprocal,
+            ),
+        )
+
+    def _on_change_requester(
+        self, ticket: Ticket, command: ChangeRequester, actor: str, at: datetime
+    ) -> Events:
+        requester = _text(command.requester, "command.requester")
+        reason = _text(command.reason, "command.reason")
+        if requester == ticket.requester:
+            raise InvalidValueError(
+                "command.requester", requester, f"someone other than {ticket.requester!r}"
+            )
+        event = RequesterChanged(
+            ticket_id=ticket.id,
+            actor=actor,
+            at=at,
+            requester=requester,
+            from_requester=ticket.requester,
+            reason=reason,
+        )
+        return (event,)
+
+    def _on_link_article(
+        self, ticket: Ticket, command: LinkArticle, actor: str, at: datetime
+    ) -> Events:
+        article_id = _text(command.article_id, "command.article_id")
+        title = _text(command.title, "command.title", blank=True)
+        if not isinstance(command.solved, bool):
+            raise InvalidValueError("command.solved", command.solved, "True or False")
+        known = {a.article_id for a in ticket.articles}
+        if article_id in known:
+            if not command.solved or ticket.solved_with_article:
+                return ()
+        article = ArticleLink(article_id=article_id, title=title)
+        return (
+            ArticleLinked(
+                ticket_id=ticket.id, actor=actor, at=at, article=article, solved=command.solved
             ),
         )
 

@@ -29,8 +29,9 @@ def default_roles() -> tuple[Role, ...]:
       for themselves; a watcher may stop watching; answers the satisfaction
       surveys of the tickets they opened.
     - ``dispatcher``: the first line (operator): registers, assigns and
-      reassigns, classifies and overrides priorities, closes; sees
-      everything, internal comments included.
+      reassigns, classifies and overrides priorities, corrects the
+      requester, links knowledge-base articles, closes; sees everything,
+      internal comments included.
     - ``second_line``: a specialist: takes tickets, works (any transition),
       reassigns and edits only tickets assigned to them or their group.
     - ``third_line``: an expert: the second line's rights, plus overriding
@@ -92,6 +93,8 @@ def default_roles() -> tuple[Role, ...]:
                 "approval.request",
                 "transition:*",
                 "survey.request",
+                "requester.change",
+                "article.link",
             ),
         ),
         Role(
@@ -104,6 +107,7 @@ def default_roles() -> tuple[Role, ...]:
                 _p("reassign", *_WORKING),
                 _p("update:*", *_WORKING),
                 _p("transition:*", *_WORKING),
+                _p("article.link", *_WORKING),
             ),
         ),
         Role(

@@ -58,6 +58,8 @@ ACTIONS: dict[str, str] = {
     "survey.request": "send the requester a satisfaction survey (`RequestSurvey`)",
     "survey.answer": "answer a satisfaction survey (`AnswerSurvey`)",
     "survey.callback": "record a quality-control call-back (`RecordCallback`)",
+    "requester.change": "correct the ticket's requester, with a reason (`ChangeRequester`)",
+    "article.link": "link a knowledge-base article, or mark it as the solution (`LinkArticle`)",
 }
 
 #: The relation that always holds.

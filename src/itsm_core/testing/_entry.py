@@ -73,7 +73,15 @@ from itsm_core.sla import (
     TimelineEntry,
     evaluate,
 )
-from itsm_core.ticket import Event, FieldValue, Link, Ticket, TicketCommand
+from itsm_core.ticket import (
+    ArticleLink,
+    Attachment,
+    Event,
+    FieldValue,
+    Link,
+    Ticket,
+    TicketCommand,
+)
 
 __all__ = ["aware_datetimes", "desks", "events", "register_strategies", "ticket_commands_any"]
 
@@ -135,8 +143,22 @@ def _of(t: Any) -> st.SearchStrategy[Any]:
         return st.deferred(lambda: st.from_type(Ticket))
     if t is Link:
         return st.builds(Link, kind=st.sampled_from(("parent", "related")), ticket_id=_TEXT)
+    if t is Attachment:
+        return _ATTACHMENTS
+    if t is ArticleLink:
+        return st.builds(ArticleLink, article_id=_NAME, title=_TEXT)
     # Deferred: the type's own strategy may be registered after this one is built.
     return st.deferred(lambda: st.from_type(t))
+
+
+_NAME = _TEXT.filter(str.strip)
+_ATTACHMENTS = st.builds(
+    Attachment,
+    id=_NAME,
+    file_name=_NAME,
+    size=st.integers(0, 2**40),
+    media_type=st.sampled_from(("application/octet-stream", "image/png", "text/plain")),
+)
 
 
 def _record(cls: type) -> st.SearchStrategy[Any]:
@@ -456,6 +478,8 @@ def _strategies() -> dict[type, st.SearchStrategy[Any]]:
         Cell: _pick(matrices, lambda m: m.cells),
         RequesterMask: matrices.flatmap(requester_masks),
         Link: _of(Link),
+        Attachment: _of(Attachment),
+        ArticleLink: _of(ArticleLink),
         LifecycleDef: definitions,
         StateDef: st.sampled_from([state for d in defaults for state in _states(d)]),
         TransitionDef: st.sampled_from(all_transitions),
@@ -537,6 +561,8 @@ _STRATEGY_TYPES: tuple[type, ...] = (
     Cell,
     RequesterMask,
     Link,
+    Attachment,
+    ArticleLink,
     LifecycleDef,
     StateDef,
     TransitionDef,
