@@ -127,8 +127,21 @@ class Authorizer(Protocol):
 class DueTransition:
     """A command the host should apply now because time has passed (e.g. auto-close).
 
-    >>> DueTransition.__name__
-    'DueTransition'
+    >>> from datetime import datetime, timedelta, timezone
+    >>> from itsm_core.lifecycle import incident
+    >>> from itsm_core.ticket import Assign, Transition
+    >>> lc = Lifecycle(incident())
+    >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)  # a Monday
+    >>> t, _ = lc.open(OpenTicket(ticket_id="I", type="incident", title="t", requester="r"),
+    ...                actor="r", at=at)
+    >>> t, _ = lc.apply(t, Assign(assignee="d"), actor="d", at=at)
+    >>> t, _ = lc.apply(t, Transition(trigger="resolve", resolution_code="fixed"),
+    ...                 actor="d", at=at)
+    >>> (due,) = lc.due_transitions(t, at + timedelta(days=7))
+    >>> str(due.due_at), due.command.trigger
+    ('2026-01-10 00:00:00+00:00', 'auto_close')
+    >>> lc.apply(t, due.command, actor="system", at=at + timedelta(days=7))[0].state_category
+    'closed'
     """
 
     due_at: datetime
@@ -362,6 +375,23 @@ allowed here: cancel, hold, merge, resolve, start
         :class:`~itsm_core.errors.InvalidTransition` (bad fields:
         :class:`~itsm_core.errors.InvalidValueError`) and nothing changes.
         ``at`` must be aware and not earlier than the ticket's last change.
+
+        >>> from datetime import datetime, timezone
+        >>> from itsm_core.lifecycle import incident
+        >>> from itsm_core.ticket import Assign, Transition
+        >>> lc = Lifecycle(incident())
+        >>> at = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+        >>> t, events = lc.apply(None, OpenTicket(ticket_id="I-1", type="incident",
+        ...                      title="No mail", requester="ann"), actor="ann", at=at)
+        >>> t, events = lc.apply(t, Assign(assignee="dana"), actor="dana", at=at)
+        >>> t.state, t.assignee, [type(e).__name__ for e in events]
+        ('assigned', 'dana', ['Assigned', 'StateChanged'])
+        >>> lc.apply(t, Transition(trigger="close"), actor="dana", at=at)
+        Traceback (most recent call last):
+        ...
+        itsm_core.errors.InvalidTransition: ...
+        >>> t.version  # the refused command changed nothing
+        3
         """
         if not isinstance(at, datetime) or at.utcoffset() is None:
             to_us(at, "at")  # raises, naming the field
