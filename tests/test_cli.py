@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from itsm_core.cli import main, simulate_week
+from itsm_core.cli import demo_desk, main, simulate_week
+from itsm_core.cli.demo import demo_document
 from itsm_core.sla import evaluate
 
 PYTHON = sys.executable
@@ -48,16 +50,28 @@ def test_the_demo_is_reproducible_and_its_seed_changes_the_week() -> None:
 
 
 def test_the_demo_week_replays_to_the_same_tickets_and_clocks() -> None:
-    from itsm_core.cli import demo_policy
-    from itsm_core.lifecycle import default_lifecycles
-
     tickets, end = simulate_week(8, seed=3)
-    desk = default_lifecycles()
+    desk = demo_desk()
     for item in tickets:
-        assert desk.replay(list(item.history)) == item.ticket
-        assert evaluate(item.history, demo_policy(), end) == evaluate(
-            list(item.history), demo_policy(), end
-        )
+        assert desk.lifecycles().replay(list(item.history)) == item.ticket
+        policy = desk.policy_for(item.ticket)
+        assert policy is not None
+        assert evaluate(item.history, policy, end) == evaluate(list(item.history), policy, end)
+
+
+def test_the_demo_host_wakes_only_when_told_and_leaves_nothing_due() -> None:
+    tickets, end = simulate_week(6, seed=5)
+    desk = demo_desk()
+    for item in tickets:
+        assert desk.due(item.history, end) == ()
+        wake = desk.next_wakeup(item.history, end)
+        assert wake is None or wake > end
+
+
+def test_the_packaged_desk_is_the_documented_example_desk() -> None:
+    example = Path(__file__).parent.parent / "docs" / "examples" / "desk.toml"
+    assert demo_document() == example.read_text(encoding="utf-8")
+    assert demo_desk().name == "Kiosk support"
 
 
 @pytest.mark.parametrize("fmt", ["mermaid", "dot"])

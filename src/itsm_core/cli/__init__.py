@@ -18,10 +18,10 @@ from typing import Any, TextIO
 from itsm_core._version import __version__
 from itsm_core.cli import demo, desk_tools, report, timeline
 from itsm_core.cli._common import EXIT_ERROR, EXIT_INVALID, EXIT_OK, InputError
-from itsm_core.cli.demo import demo_policy, simulate_week
+from itsm_core.cli.demo import demo_desk, simulate_week
 from itsm_core.errors import ItsmError
 
-__all__ = ["COMMANDS", "demo_policy", "main", "simulate_week"]
+__all__ = ["COMMANDS", "demo_desk", "main", "simulate_week"]
 
 #: The functions that add each command to the parser, in ``--help`` order.
 COMMANDS: tuple[Callable[[Any], None], ...] = (

@@ -1,197 +1,109 @@
-"""``itsm-core demo``: a week of the kiosk desk, driven as a host drives a desk."""
+"""``itsm-core demo``: a week of the kiosk desk, driven through the desk's verbs as a host would.
+
+The desk is the packaged document ``desk.toml`` (the same as
+``docs/examples/desk.toml``): 8x5 in Moscow, incidents and requests with their
+own SLA policies, three support lines and a vendor, escalation rules and
+permissions. The simulated host stores each ticket's history, applies its
+agents' commands with :meth:`~itsm_core.desk.Desk.apply`, and wakes only when
+:meth:`~itsm_core.desk.Desk.next_wakeup` tells it to, calling
+:meth:`~itsm_core.desk.Desk.advance`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import random
+import tomllib
 from datetime import date, datetime, timedelta
+from importlib.resources import files
 from typing import Any, TextIO
 
 import attrs
 import pendulum
 
 from itsm_core._version import __version__
-from itsm_core.calendar import BusinessCalendar
 from itsm_core.cli._common import EXIT_OK
-from itsm_core.escalation import (
-    Action,
-    DueEscalation,
-    Escalated,
-    EscalationLevel,
-    EscalationRule,
-    NotificationRequested,
-    Route,
-    SupportGroup,
-    SupportStructure,
-    Trigger,
-    apply_escalations,
-    due_escalations,
-    next_wakeup,
-)
-from itsm_core.lifecycle import Lifecycles, default_lifecycles
-from itsm_core.metrics import Compliance, CreditRule, service_credit
-from itsm_core.sla import Metric, SlaPolicy, SlaStatus, evaluate
+from itsm_core.desk import Desk, SlaThresholdReached
+from itsm_core.errors import InvalidTransition, InvalidValueError, PermissionDenied
+from itsm_core.escalation import Escalated, NotificationRequested
+from itsm_core.lifecycle import History
+from itsm_core.metrics import Compliance, service_credit
+from itsm_core.serialization import load_desk
+from itsm_core.sla import SlaStatus
 from itsm_core.ticket import (
     AddComment,
-    Event,
+    Assign,
     OpenTicket,
     Reassigned,
+    StateChanged,
     Ticket,
     TicketCommand,
     Transition,
 )
 
-__all__ = ["DemoTicket", "add_parser", "demo_policy", "run", "run_demo", "simulate_week"]
-
+__all__ = [
+    "DemoTicket",
+    "add_parser",
+    "demo_desk",
+    "demo_document",
+    "run",
+    "run_demo",
+    "simulate_week",
+]
 
 DEMO_TZ = "Europe/Moscow"
-#: Russian public holidays of 2026 (non-working days), embedded so the demo needs no extra.
-DEMO_HOLIDAYS = (
-    *(date(2026, 1, d) for d in range(1, 9)),
-    date(2026, 2, 23),
-    date(2026, 3, 9),
-    date(2026, 5, 1),
-    date(2026, 5, 11),
-    date(2026, 6, 12),
-    date(2026, 11, 4),
-    date(2026, 12, 31),
-)
 DEMO_WEEK = date(2026, 3, 9)  # Monday; a public holiday (March 8 fell on a Sunday)
 KIOSKS = 100
 FEE_PER_KIOSK = 120
+#: Who works the tickets of each support group in the demo.
+AGENTS = {"service-desk": "dana", "field-engineers": "pavel", "platform": "arseny"}
 
 
-def demo_calendar() -> BusinessCalendar:
-    """8x5 in Moscow with the public holidays."""
-    return attrs.evolve(BusinessCalendar.eight_by_five(DEMO_TZ), holidays=DEMO_HOLIDAYS)
+def demo_document() -> str:
+    """The packaged desk document (TOML): the kiosk desk of ``docs/examples/desk.toml``."""
+    return files("itsm_core.cli").joinpath("desk.toml").read_text(encoding="utf-8")
 
 
-def demo_structure() -> SupportStructure:
-    """Three support lines and an external contractor, with their supervisors."""
-    return SupportStructure(
-        groups=(
-            SupportGroup(
-                name="help-desk",
-                line=1,
-                members=("dana", "oleg"),
-                supervisor="sveta",
-                description="first line: registers and solves typical requests",
-            ),
-            SupportGroup(
-                name="admins",
-                line=2,
-                members=("ari", "boris"),
-                supervisor="sveta",
-                description="second line: access, configuration, monitoring",
-            ),
-            SupportGroup(
-                name="experts",
-                line=3,
-                members=("yuri",),
-                supervisor="mona",
-                description="third line: the system's internals, code changes",
-            ),
-            SupportGroup(
-                name="kiosk-vendor",
-                line=4,
-                members=("vendor",),
-                external=True,
-                description="external contractor: hardware repairs",
-            ),
-        ),
-        routes=(Route(group="help-desk"),),
-        default_group="help-desk",
-        manager="mona",
-    )
-
-
-def demo_policy() -> SlaPolicy:
-    """The seed contract: incidents resolved within 8 business hours, 8x5."""
-    hour = timedelta(hours=1)
-    return SlaPolicy(
-        name="kiosks 8x5",
-        calendar=demo_calendar(),
-        metrics=(
-            Metric.first_response({"P1": hour / 4, "P2": hour / 2, "P3": hour / 2, "P4": hour}),
-            Metric.resolution({"P1": 4 * hour, "P2": 8 * hour, "P3": 8 * hour, "P4": 16 * hour}),
-        ),
-    )
-
-
-def demo_rules() -> tuple[EscalationRule, ...]:
-    """Unanswered requests reach the supervisor, then the manager; late ones go up a line."""
-    return (
-        EscalationRule(
-            name="unanswered",
-            trigger=Trigger.no_reply(),
-            levels=(
-                EscalationLevel(
-                    after=timedelta(minutes=30), actions=Action.notify(roles="supervisor")
-                ),
-                EscalationLevel(after=timedelta(hours=2), actions=Action.notify(roles="manager")),
-            ),
-        ),
-        EscalationRule(
-            name="resolution at risk",
-            trigger=Trigger.sla_percent("resolution"),
-            levels=(
-                EscalationLevel(percent=75, actions=Action.reassign_next_line()),
-                EscalationLevel(percent=100, actions=Action.notify(roles="manager")),
-            ),
-        ),
-    )
+def demo_desk() -> Desk:
+    """The kiosk desk, loaded from the packaged document."""
+    return load_desk(tomllib.loads(demo_document()))
 
 
 @attrs.frozen(kw_only=True)
 class DemoTicket:
-    """One simulated ticket: its final state, its events and what escalation fired."""
+    """One simulated ticket: its history (every event, the desk's own included)."""
 
-    ticket: Ticket
-    history: tuple[Event, ...]
+    history: History
+
+    @property
+    def ticket(self) -> Ticket:
+        """The ticket at the end of the week."""
+        return self.history.ticket
 
 
-class _Desk:
-    """Drives tickets through the real lifecycles, firing escalations as a host would."""
+class _Host:
+    """Stores histories, applies agents' commands and wakes when the desk says so."""
 
-    def __init__(self) -> None:
-        self.lifecycles: Lifecycles = default_lifecycles()
-        self.structure = demo_structure()
-        self.policy = demo_policy()
-        self.rules = demo_rules()
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
 
-    def escalate(self, ticket: Ticket, history: list[Event], until: datetime) -> Ticket:
-        """Wake up at every instant escalation asks for, up to ``until``, as a host would."""
+    def wake_until(self, history: History, until: datetime) -> History:
+        """Advance at every instant the desk asks for, up to ``until``."""
         cursor: datetime = history[-1].at
         while True:
-            wake = next_wakeup(
-                history, self.rules, cursor, policy=self.policy, structure=self.structure
-            )
+            wake = self.desk.next_wakeup(history, cursor)
             if wake is None or wake > until:
-                return ticket
-            due: tuple[DueEscalation, ...] = due_escalations(
-                history, self.rules, wake, policy=self.policy, structure=self.structure
-            )
-            if due:
-                ticket, events = apply_escalations(
-                    history, due, lifecycle=self.lifecycles, at=wake, structure=self.structure
-                )
-                history.extend(events)
+                return history
+            history = self.desk.advance(history, wake).history
             cursor = wake
 
-    def act(
-        self,
-        ticket: Ticket,
-        history: list[Event],
-        command: TicketCommand,
-        actor: str,
-        at: datetime,
-    ) -> Ticket:
-        ticket = self.escalate(ticket, history, at)
-        if not self.lifecycles[ticket.type].may(ticket, command, actor=actor, at=at):
-            return ticket
-        ticket, events = self.lifecycles.apply(ticket, command, actor=actor, at=at)
-        history.extend(events)
-        return ticket
+    def act(self, history: History, command: TicketCommand, actor: str, at: datetime) -> History:
+        """Wake up to ``at``, then apply the command if the desk accepts it."""
+        history = self.wake_until(history, at)
+        try:
+            return self.desk.apply(history, command, actor=actor, at=at).history
+        except (InvalidTransition, InvalidValueError, PermissionDenied):
+            return history  # the agent's action does not apply any more (e.g. escalated)
 
 
 def simulate_week(count: int = 24, seed: int = 7) -> tuple[list[DemoTicket], pendulum.DateTime]:
@@ -201,13 +113,18 @@ def simulate_week(count: int = 24, seed: int = 7) -> tuple[list[DemoTicket], pen
     action falls a random amount of *business* time after the previous one.
     """
     rng = random.Random(seed)
-    desk = _Desk()
-    calendar = desk.policy.calendar
+    desk = demo_desk()
+    host = _Host(desk)
+    calendar = desk.default_calendar
+    assert calendar is not None  # the packaged desk declares its calendar
     monday = pendulum.datetime(DEMO_WEEK.year, DEMO_WEEK.month, DEMO_WEEK.day, tz=DEMO_TZ)
     end = monday.add(days=4, hours=18)
 
     def work(after: datetime, low: int, high: int) -> pendulum.DateTime:
         return calendar.add(after, timedelta(minutes=rng.randrange(low, high)))
+
+    def agent(history: History) -> str:
+        return AGENTS.get(str(history.ticket.group), "dana")
 
     tickets = []
     for n in range(1, count + 1):
@@ -226,62 +143,46 @@ def simulate_week(count: int = 24, seed: int = 7) -> tuple[list[DemoTicket], pen
                 "software update",
             ]
         )
-        ticket, opening = desk.lifecycles.apply(
-            None,
-            OpenTicket(
-                ticket_id=f"K-{n:03d}",
-                type=kind,
-                title=f"{kiosk}: {what}",
-                requester=kiosk,
-                impact=rng.choice(["low", "medium", "high"]),
-                urgency=rng.choice(["low", "medium", "high"]),
-            ),
-            actor=kiosk,
-            at=opened,
+        command = OpenTicket(
+            ticket_id=f"K-{n:03d}",
+            type=kind,
+            title=f"{kiosk}: {what}",
+            requester=kiosk,
+            impact=rng.choice(["low", "medium", "high"]),
+            urgency=rng.choice(["low", "medium", "high"]),
         )
-        history: list[Event] = list(opening)
+        history = desk.apply(None, command, actor=kiosk, at=opened).history
         at = work(opened, 1, 15)
-        assign = desk.structure.assignment(ticket)
-        if assign is not None:
-            ticket = desk.act(ticket, history, assign, "dispatcher", at)
+        history = host.act(
+            history, Assign(assignee="dana", group="service-desk", support_line=1), "dana", at
+        )
         at = work(at, 3, 30)
-        agent = ticket.assignee or "dana"
-        ticket = desk.act(ticket, history, AddComment(body="We are on it."), agent, at)
-        ticket = desk.act(ticket, history, Transition(trigger="start"), agent, at)
+        history = host.act(history, AddComment(body="We are on it."), agent(history), at)
+        history = host.act(history, Transition(trigger="start"), agent(history), at)
         if rng.random() < 0.3:
             at = work(at, 10, 120)
-            ticket = desk.act(
-                ticket,
-                history,
-                Transition(trigger="hold", hold_reason="awaiting_requester", reason="need details"),
-                ticket.assignee or agent,
-                at,
+            hold = Transition(
+                trigger="hold", hold_reason="awaiting_requester", reason="need details"
             )
+            history = host.act(history, hold, agent(history), at)
             at = at.add(hours=rng.randrange(1, 20))
-            ticket = desk.act(ticket, history, AddComment(body="Details attached."), kiosk, at)
+            history = host.act(history, AddComment(body="Details attached."), kiosk, at)
         at = work(at, 30, 11 * 60)
         if at < end:
-            ticket = desk.act(
-                ticket,
-                history,
-                Transition(trigger="resolve", resolution_code="fixed", reason="repaired"),
-                ticket.assignee or agent,
-                at,
-            )
+            resolve = Transition(trigger="resolve", resolution_code="fixed", reason="repaired")
+            history = host.act(history, resolve, agent(history), at)
             at = at.add(hours=rng.randrange(1, 6))
             if at < end and rng.random() < 0.7:
-                ticket = desk.act(ticket, history, Transition(trigger="close"), kiosk, at)
-        ticket = desk.escalate(ticket, history, end)
-        tickets.append(DemoTicket(ticket=ticket, history=tuple(history)))
+                history = host.act(history, Transition(trigger="close"), kiosk, at)
+        history = host.wake_until(history, end)
+        tickets.append(DemoTicket(history=history))
     return tickets, end
 
 
 def _fmt(value: datetime | None) -> str:
-    return (
-        "-"
-        if value is None
-        else pendulum.instance(value).in_timezone(DEMO_TZ).format("ddd DD MMM HH:mm")
-    )
+    if value is None:
+        return "-"
+    return pendulum.instance(value).in_timezone(DEMO_TZ).format("ddd DD MMM HH:mm")
 
 
 def _hours(value: timedelta) -> str:
@@ -290,42 +191,53 @@ def _hours(value: timedelta) -> str:
     return f"{sign}{minutes // 60}h{minutes % 60:02d}m"
 
 
+def _lines(history: History, status: SlaStatus | None) -> list[tuple[datetime, str]]:
+    lines: list[tuple[datetime, str]] = []
+    if status is not None:
+        lines += [
+            (c.at, f"{c.metric:<15} {c.stage.value} ({c.cause.replace('_', ' ')})")
+            for c in status.timeline
+        ]
+    for event in history:
+        if isinstance(event, Escalated):
+            text = f"escalation      {event.rule}, level {event.level}: {event.reason}"
+            lines.append((event.at, text))
+        elif isinstance(event, Reassigned):
+            lines.append((event.at, f"reassigned      to {event.group} ({event.assignee})"))
+        elif isinstance(event, NotificationRequested):
+            lines.append((event.at, f"notification    to {', '.join(event.recipients)}"))
+        elif isinstance(event, SlaThresholdReached) and not event.is_breach:
+            lines.append((event.at, f"{event.metric:<15} {event.percent}% of the target"))
+        elif isinstance(event, StateChanged) and event.actor == "automation":
+            lines.append((event.at, f"{event.trigger:<15} by the desk"))
+    return sorted(lines, key=lambda line: line[0])
+
+
 def run_demo(out: TextIO, *, count: int = 24, seed: int = 7) -> None:
     """Print the demo report: timelines, SLA outcomes, escalations, compliance, credit."""
     tickets, end = simulate_week(count, seed)
-    policy = demo_policy()
+    desk = demo_desk()
     statuses: list[SlaStatus] = []
     print(f"itsm-core {__version__} demo: {KIOSKS} kiosks supported 8x5 in {DEMO_TZ}", file=out)
     print(
-        "week of Monday 9 March 2026 (a public holiday), evaluated at "
-        f"{_fmt(end)}; incidents resolved within 8 business hours\n",
+        f"desk {desk.name!r}, week of Monday 9 March 2026 (a public holiday), evaluated at "
+        f"{_fmt(end)}\n",
         file=out,
     )
     for item in tickets:
-        ticket = item.ticket
-        status = evaluate(item.history, policy, end)
-        statuses.append(status)
+        status = desk.status(item.history, end)
+        ticket = status.ticket
+        if status.sla is not None:
+            statuses.append(status.sla)
         print(
             f"{ticket.id} {ticket.type:<15} {ticket.effective_priority or '-':<3} "
             f"{ticket.state:<28} {ticket.title}",
             file=out,
         )
-        lines: list[tuple[datetime, str]] = [
-            (c.at, f"{c.metric:<15} {c.stage.value} ({c.cause.replace('_', ' ')})")
-            for c in status.timeline
-        ]
-        for event in item.history:
-            if isinstance(event, Escalated):
-                lines.append(
-                    (event.at, f"escalation      {event.rule}, level {event.level}: {event.reason}")
-                )
-            elif isinstance(event, Reassigned):
-                lines.append((event.at, f"reassigned      to {event.group} ({event.assignee})"))
-            elif isinstance(event, NotificationRequested):
-                lines.append((event.at, f"notification    to {', '.join(event.recipients)}"))
-        for at, text in sorted(lines, key=lambda line: line[0]):
+        print(f"    policy: {status.policy_reason}", file=out)
+        for at, text in _lines(item.history, status.sla):
             print(f"    {_fmt(at)}  {text}", file=out)
-        for clock in status.clocks:
+        for clock in status.sla.clocks if status.sla is not None else ():
             if clock.current is not None:
                 print(
                     f"    -> {clock.metric}: {clock.stage.value}, elapsed "
@@ -333,34 +245,36 @@ def run_demo(out: TextIO, *, count: int = 24, seed: int = 7) -> None:
                     f"{_hours(clock.current.remaining)}",
                     file=out,
                 )
+        print(f"    next wake-up: {_fmt(status.next_wakeup)}", file=out)
     compliance = Compliance.of(statuses)
     print("\nCompliance (cycles met / breached):", file=out)
-    for metric in (m.name for m in policy.metrics):
+    for metric in sorted({key.metric for key, _ in compliance.counts}):
         met, breached = compliance.totals(metric=metric)
         percent = compliance.percent(metric=metric)
         shown = "n/a" if percent is None else f"{percent:.1f}%"
         print(f"    {metric:<15} {met:>3} / {breached:<3} {shown}", file=out)
-    rules = [
-        CreditRule(metric="resolution", below_percent=95, credit_percent=10),
-        CreditRule(metric="resolution", below_percent=85, credit_percent=25),
-    ]
     fee = KIOSKS * FEE_PER_KIOSK
-    credit = service_credit(compliance, period="2026-03", fee=f"{fee}.00", rules=rules)
+    credit = service_credit(compliance, period="2026-03", fee=f"{fee}.00", rules=desk.credit_rules)
+    tiers = ", ".join(
+        f"below {r.below_percent}% {r.metric} compliance credit {r.credit_percent}%"
+        for r in desk.credit_rules
+    )
     print(
-        f"\nService credit for 2026-03 (fee {credit.fee}; below 95% resolution compliance "
-        f"credit 10%, below 85% credit 25%): {credit.credit_percent}% = {credit.amount}",
+        f"\nService credit for 2026-03 (fee {credit.fee}; {tiers}): "
+        f"{credit.credit_percent}% = {credit.amount}",
         file=out,
     )
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
+    """Run ``itsm-core demo``."""
     run_demo(out, count=args.tickets, seed=args.seed)
     return EXIT_OK
 
 
 def add_parser(commands: Any) -> None:
     """Add ``demo`` to the sub-commands."""
-    demo = commands.add_parser("demo", help="run the built-in kiosk desk for a week and report")
+    demo = commands.add_parser("demo", help="run the packaged kiosk desk for a week and report")
     demo.add_argument("--tickets", type=int, default=24, help="how many tickets (default 24)")
     demo.add_argument("--seed", type=int, default=7, help="random seed of the week (default 7)")
     demo.set_defaults(run=run)
