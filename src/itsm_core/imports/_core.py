@@ -12,7 +12,7 @@ import attrs
 from itsm_core.errors import ConfigurationError, InvalidValueError, Problem
 from itsm_core.imports._lifecycles import IMPORT_LIFECYCLES
 from itsm_core.imports._profile import Profile, parse_instant
-from itsm_core.lifecycle import Lifecycle
+from itsm_core.lifecycle import History, Lifecycle
 from itsm_core.ticket import (
     Assigned,
     Event,
@@ -82,8 +82,10 @@ class RefusedTicket:
 class ImportResult:
     """What an import made of the rows: histories, refused tickets and counts.
 
-    Every ticket of the input is either in ``histories`` (one tuple of events
-    per ticket, in input order of first appearance) or in ``refused``; every
+    Every ticket of the input is either in ``histories`` (one validated
+    :class:`~itsm_core.lifecycle.History` per ticket, checked against the
+    profile's lifecycle, in input order of first appearance) or in
+    ``refused``; every
     row is a ticket's row, or counted in ``skipped`` (reason -> rows).
     ``unchanged_rows`` counts rows that changed no fact the profile reads;
     ``priority_mismatches`` the rows whose exported priority differs from
@@ -95,7 +97,7 @@ class ImportResult:
     (0, 0)
     """
 
-    histories: tuple[tuple[Event, ...], ...]
+    histories: tuple[History, ...]
     refused: tuple[RefusedTicket, ...]
     rows: int
     skipped: tuple[tuple[str, int], ...]
@@ -431,14 +433,26 @@ def _result(
     skipped: Counter[str],
     unchanged: int,
 ) -> ImportResult:
-    histories: list[tuple[Event, ...]] = []
+    histories: list[History] = []
     refused: list[RefusedTicket] = []
     for ticket_id in order:
         item = built[ticket_id]
         if isinstance(item, RefusedTicket):
             refused.append(item)
         else:
-            histories.append(item)
+            try:
+                histories.append(History(item, lifecycle=reader.lc))
+            except InvalidValueError as exc:  # pragma: no cover - the diff builds valid moves
+                refused.append(
+                    RefusedTicket(
+                        ticket_id=ticket_id,
+                        reason=str(exc),
+                        row=None,
+                        event="",
+                        rows=0,
+                        events=item,
+                    )
+                )
     return ImportResult(
         histories=tuple(histories),
         refused=tuple(refused),
@@ -521,10 +535,12 @@ def _raw(reader: _Reader, row: Mapping[str, Any], fact: str) -> str | None:
 
 
 def _snapshot_ticket(
-    reader: _Reader, ticket_id: str, rows: list[tuple[int, Mapping[str, Any]]]
+    reader: _Reader,
+    ticket_id: str,
+    rows: list[tuple[int, Mapping[str, Any]]],
+    events: list[Event],
 ) -> tuple[tuple[Event, ...], int]:
     rows = sorted(rows, key=_sort_key(reader, rows))
-    events: list[Event] = []
     ticket: Ticket | None = None
     unchanged = 0
     for index, row in rows:
@@ -599,8 +615,7 @@ def import_snapshot(
     >>> result = import_snapshot(rows, SMALL)
     >>> [type(e).__name__ for e in result.histories[0]]
     ['TicketOpened', 'GroupAssigned', 'Assigned', 'StateChanged', 'StateChanged']
-    >>> from itsm_core.ticket import fold_events
-    >>> fold_events(result.histories[0]).reopenings
+    >>> result.histories[0].ticket.reopenings
     1
     """
     reader = _reader(profile, lifecycle, "snapshot")
@@ -611,7 +626,8 @@ def import_snapshot(
     for ticket_id in order:
         ticket_rows = groups.pop(ticket_id)
         try:
-            events, same = _snapshot_ticket(reader, ticket_id, ticket_rows)
+            built_events: list[Event] = []
+            events, same = _snapshot_ticket(reader, ticket_id, ticket_rows, built_events)
         except _Refusal as exc:
             built[ticket_id] = RefusedTicket(
                 ticket_id=ticket_id,
@@ -619,6 +635,7 @@ def import_snapshot(
                 row=exc.row,
                 event=exc.event,
                 rows=len(ticket_rows),
+                events=tuple(built_events),
             )
             continue
         unchanged += same
@@ -631,6 +648,7 @@ def _audit_ticket(
     ticket_id: str,
     rows: list[tuple[int, Mapping[str, Any]]],
     skipped: Counter[str],
+    events: list[Event],
 ) -> tuple[tuple[Event, ...], int]:
     rows = sorted(rows, key=_sort_key(reader, rows))
     fields = dict(reader.profile.fields)
@@ -656,7 +674,6 @@ def _audit_ticket(
             sets.append((index, at_text, actor, seq, [(fact, old, new)]))
     if not sets:
         raise _Refusal("no row of this ticket names a field of the profile", rows[0][0])
-    events: list[Event] = []
     first_index, first_at, first_actor, _, first_changes = sets[0]
     facts: Facts = {}
     if all(old is None for _, old, _ in first_changes):
@@ -734,7 +751,8 @@ def import_audit(
     for ticket_id in order:
         ticket_rows = groups.pop(ticket_id)
         try:
-            events, same = _audit_ticket(reader, ticket_id, ticket_rows, skipped)
+            built_events: list[Event] = []
+            events, same = _audit_ticket(reader, ticket_id, ticket_rows, skipped, built_events)
         except _Refusal as exc:
             built[ticket_id] = RefusedTicket(
                 ticket_id=ticket_id,
@@ -742,6 +760,7 @@ def import_audit(
                 row=exc.row,
                 event=exc.event,
                 rows=len(ticket_rows),
+                events=tuple(built_events),
             )
             continue
         unchanged += same

@@ -118,7 +118,7 @@ def to_snapshot_rows(
     >>> rows = to_snapshot_rows([history], PROFILES["servicenow_snapshot"])
     >>> rows[1]["assignment_group"], rows[1]["incident_state"], rows[1]["sys_updated_at"]
     ('Desk', 'New', '01/03/2016 09:00')
-    >>> import_snapshot(rows, PROFILES["servicenow_snapshot"]).histories == (history,)
+    >>> import_snapshot(rows, PROFILES["servicenow_snapshot"]).histories[0].events == history
     True
     """
     tracked = [f for f in DIFFED_FACTS if profile.column(f) is not None]
@@ -166,7 +166,7 @@ def to_audit_rows(histories: Iterable[Sequence[Event]], profile: Profile) -> lis
     >>> rows = to_audit_rows([history], PROFILES["servicenow_audit"])
     >>> sorted((r["fieldname"], r["newvalue"]) for r in rows)
     [('caller_id', 'ann'), ('incident_state', '1'), ('short_description', 'VPN')]
-    >>> import_audit(rows, PROFILES["servicenow_audit"]).histories == (history,)
+    >>> import_audit(rows, PROFILES["servicenow_audit"]).histories[0].events == history
     True
     """
     names: dict[str, str] = {}
