@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+import math
 import re
 import typing
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -247,8 +248,9 @@ def _int(value: object, _: object = None) -> int:
 
 
 def _float(value: object, _: object = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidValueError("", value, "a number")
+    # NaN and infinities are refused: standard JSON cannot hold them and NaN equals nothing.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidValueError("", value, "a finite number")
     return float(value)
 
 
@@ -333,6 +335,8 @@ def _decimal(value: object, _: object = None) -> Decimal:
 
 
 def _field_value(value: object, _: object = None) -> FieldValue:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidValueError("", value, "a finite number (JSON holds no NaN or infinity)")
     if isinstance(value, str | bool | int | float):
         return value
     raise InvalidValueError("", value, "a string, a number or true/false")
