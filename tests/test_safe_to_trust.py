@@ -1,4 +1,4 @@
-"""Regressions of wrong answers and unhelpful errors found by probing the library as a hostile user."""
+"""Regressions of wrong answers and unhelpful errors found by probing the library."""
 
 from __future__ import annotations
 
@@ -159,3 +159,23 @@ def test_a_float_custom_field_refuses_values_json_cannot_hold(value: float) -> N
             actor="ann",
             at=AT,
         )
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_a_decoded_event_refuses_a_value_standard_json_cannot_hold(value: float) -> None:
+    from itsm_core.errors import ConfigurationError
+    from itsm_core.serialization import decode_event
+
+    record = {
+        "event": "field_changed",
+        "ticket_id": "I-1",
+        "actor": "ann",
+        "at": "2026-03-02T09:00:00Z",
+        "field": "cost",
+        "old": None,
+        "new": value,
+        "custom": True,
+    }
+    with pytest.raises(ConfigurationError) as caught:
+        decode_event(record)
+    assert [p.path for p in caught.value.problems] == ["new"]
