@@ -492,6 +492,19 @@ def plan_escalations(
     ``now`` for one of the policies: it is used instead of evaluating that
     policy again (the desk passes its own, so one call evaluates the SLA
     once).
+
+    >>> from datetime import datetime, timedelta, timezone
+    >>> from itsm_core.escalation import Action, EscalationLevel, EscalationRule, Trigger
+    >>> from itsm_core.ticket import TicketOpened
+    >>> at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    >>> history = [TicketOpened(ticket_id="INC-1", actor="ann", at=at, type="incident",
+    ...            state="new", state_category="new", title="No mail", requester="ann")]
+    >>> rule = EscalationRule(name="unanswered", trigger=Trigger.no_reply(), levels=(
+    ...     EscalationLevel(after=timedelta(hours=1), actions=Action.notify(people="sam")),
+    ...     EscalationLevel(after=timedelta(hours=4), actions=Action.notify(people="mona"))))
+    >>> plan = plan_escalations(history, [rule], at + timedelta(hours=2))
+    >>> [d.key for d in plan.due], str(plan.wakeup)
+    ([('unanswered', 1, 1)], '2026-03-02 13:00:00+00:00')
     """
     plan = _Plan(
         history,

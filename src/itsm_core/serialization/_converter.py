@@ -104,9 +104,11 @@ def event_types() -> dict[str, type[Event]]:
     Subclasses of :class:`~itsm_core.ticket.Event` defined anywhere (the
     escalation events, a host's own events) are found when they are imported.
 
+    >>> from itsm_core.escalation import Escalated
+    >>> from itsm_core.ticket import StateChanged
     >>> types = event_types()
-    >>> types["state_changed"].__name__, "escalated" in types
-    ('StateChanged', True)
+    >>> types["state_changed"] is StateChanged, types["escalated"] is Escalated
+    (True, True)
     """
     return dict(_known(Event))
 

@@ -66,8 +66,14 @@ _OTHERS = ("OTHER-1", "OTHER-2")
 class TicketHistory:
     """A ticket, the events that made it (opening first) and the lifecycle that applied them.
 
-    >>> TicketHistory.__name__
-    'TicketHistory'
+    >>> from itsm_core.lifecycle import incident
+    >>> from itsm_core.ticket import OpenTicket
+    >>> lc = Lifecycle(incident())
+    >>> t, events = lc.apply(None, OpenTicket(ticket_id="I-1", type="incident", title="t",
+    ...                      requester="requester"), actor="requester", at=_START)
+    >>> h = TicketHistory(lifecycle=lc, ticket=t, events=events)
+    >>> h.lifecycle.replay(h.events) == h.ticket, h.ticket.state
+    (True, 'new')
     """
 
     lifecycle: Lifecycle
