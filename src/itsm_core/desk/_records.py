@@ -130,8 +130,16 @@ class SlaThresholdReached(Event):
     recorded it). Recording it is what makes it due no more; it changes
     nothing on the ticket but its version.
 
-    >>> SlaThresholdReached.__mro__[1].__name__
-    'Event'
+    >>> from datetime import datetime, timezone
+    >>> from itsm_core.ticket import TicketOpened
+    >>> at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    >>> t = TicketOpened(ticket_id="I-1", actor="ann", at=at, type="incident", state="new",
+    ...                  state_category="new", title="t", requester="ann").apply_to(None)
+    >>> breach = SlaThresholdReached(ticket_id="I-1", actor="desk", at=at, policy="24x7",
+    ...                              metric="resolution", cycle=1, percent=100, reached_at=at)
+    >>> after = breach.apply_to(t)
+    >>> breach.is_breach, after.version - t.version, after.state == t.state
+    (True, 1, True)
     """
 
     policy: str
@@ -158,8 +166,16 @@ class AutomationRefused(Event):
     ``due_at`` when it became due. Once recorded, the same action is not due
     again until the ticket changes state.
 
-    >>> AutomationRefused.__mro__[1].__name__
-    'Event'
+    >>> from datetime import datetime, timezone
+    >>> from itsm_core.ticket import TicketOpened
+    >>> at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    >>> t = TicketOpened(ticket_id="I-1", actor="ann", at=at, type="incident", state="new",
+    ...                  state_category="new", title="t", requester="ann").apply_to(None)
+    >>> refused = AutomationRefused(ticket_id="I-1", actor="desk", at=at,
+    ...     action="transition:auto_close", reason="the ticket is not resolved", due_at=at)
+    >>> after = refused.apply_to(t)
+    >>> after.version - t.version, after.state == t.state
+    (1, True)
     """
 
     action: str
