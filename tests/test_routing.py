@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeAlias
 
 import attrs
 import pendulum
@@ -34,8 +36,11 @@ from itsm_core.ticket import (
     Assign,
     Attachment,
     ChangeRequester,
+    CommentAdded,
+    Event,
     OpenTicket,
     Reassign,
+    RequesterChanged,
     Ticket,
     Transition,
     UpdateField,
@@ -51,9 +56,10 @@ OFFICE = BusinessCalendar.eight_by_five("UTC")
 CALENDARS = (None, DAY, NIGHT, OFFICE)
 NAMES = ("a", "b", "c", "d", "e")
 LIFECYCLES = default_lifecycles()
+Case: TypeAlias = tuple[GroupRouting, dict[str, Agent], dict[str, int], datetime, tuple[str, ...]]
 
 
-def ticket(**changes: object) -> Ticket:
+def ticket(**changes: Any) -> Ticket:
     base = Ticket(
         id="I-1",
         type="incident",
@@ -73,7 +79,7 @@ def ticket(**changes: object) -> Ticket:
 
 @st.composite
 def agents(draw: st.DrawFn, name: str) -> Agent:
-    absences = ()
+    absences: tuple[Absence, ...] = ()
     if draw(st.booleans()):
         first = date(2026, 3, 1) + timedelta(days=draw(st.integers(0, 6)))
         last = first + timedelta(days=draw(st.integers(0, 3)))
@@ -88,7 +94,7 @@ def agents(draw: st.DrawFn, name: str) -> Agent:
 
 
 @st.composite
-def situations(draw: st.DrawFn, strategy: str | None = None) -> tuple:
+def situations(draw: st.DrawFn, strategy: str | None = None) -> Case:
     members = tuple(draw(st.lists(st.sampled_from(NAMES), min_size=1, unique=True)))
     staff = {name: draw(agents(name)) for name in members}
     chosen_strategy = strategy or draw(
@@ -130,7 +136,7 @@ def eligible(staff: dict[str, Agent], loads: dict[str, int], at: datetime) -> se
 
 @settings(max_examples=300, deadline=None)
 @given(situations())
-def test_nobody_unavailable_at_now_is_ever_chosen(case: tuple) -> None:
+def test_nobody_unavailable_at_now_is_ever_chosen(case: Case) -> None:
     routing, staff, loads, at, wanted = case
     chosen, _, rows = choose(routing, staff, at=at, loads=loads, wanted=wanted)
     if chosen is not None:
@@ -142,7 +148,7 @@ def test_nobody_unavailable_at_now_is_ever_chosen(case: tuple) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(situations("least_loaded"))
-def test_least_loaded_picks_a_minimum_load_available_agent(case: tuple) -> None:
+def test_least_loaded_picks_a_minimum_load_available_agent(case: Case) -> None:
     routing, staff, loads, at, _ = case
     chosen, _, _ = choose(routing, staff, at=at, loads=loads)
     free = eligible(staff, loads, at)
@@ -155,7 +161,7 @@ def test_least_loaded_picks_a_minimum_load_available_agent(case: tuple) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(situations(), st.booleans())
-def test_the_fallback_fires_exactly_when_nobody_is_available(case: tuple, supervisor: bool) -> None:
+def test_the_fallback_fires_exactly_when_nobody_is_available(case: Case, supervisor: bool) -> None:
     routing, staff, loads, at, wanted = case
     routing = attrs.evolve(
         routing,
@@ -210,7 +216,7 @@ def test_round_robin_over_n_available_agents_assigns_each_once_per_n_tickets(
 
 @settings(max_examples=100, deadline=None)
 @given(situations())
-def test_the_same_inputs_give_the_same_decision(case: tuple) -> None:
+def test_the_same_inputs_give_the_same_decision(case: Case) -> None:
     routing, staff, loads, at, _wanted = case
     config = RoutingConfig(staff=tuple(staff.values()), groups=(routing,))
     assert config.route(ticket(), at=at, loads=loads) == config.route(ticket(), at=at, loads=loads)
@@ -259,7 +265,7 @@ def test_a_naive_now_is_refused_naming_the_field() -> None:
     [
         (lambda: Agent(name=""), "agent.name"),
         (lambda: Agent(name="a", capacity=0), "agent.capacity"),
-        (lambda: Agent(name="a", calendar="8x5"), "agent.calendar"),
+        (lambda: Agent(name="a", calendar="8x5"), "agent.calendar"),  # type: ignore[arg-type]
         (lambda: Agent(name="a", absences=("vacation",)), "agent.absences[0]"),
         (lambda: Agent(name="a", skills=("x", "x")), "agent.skills[1]"),
         (
@@ -300,7 +306,7 @@ def test_a_naive_now_is_refused_naming_the_field() -> None:
             ),
             "routing.catalog.services[0].groups[0]",
         ),
-        (lambda: RoutingConfig(catalog="kiosk"), "routing.catalog"),
+        (lambda: RoutingConfig(catalog="kiosk"), "routing.catalog"),  # type: ignore[arg-type]
         (lambda: RoutingConfig(channels=("phone", "")), "routing.channels[1]"),
         (
             lambda: ServiceCatalog(services=(Service(name="s"), Service(name="s"))),
@@ -310,7 +316,9 @@ def test_a_naive_now_is_refused_naming_the_field() -> None:
         (lambda: Service(name=" "), "service.name"),
     ],
 )
-def test_bad_routing_configuration_is_an_itsm_error_naming_the_field(build, field: str) -> None:
+def test_bad_routing_configuration_is_an_itsm_error_naming_the_field(
+    build: Callable[[], object], field: str
+) -> None:
     with pytest.raises(ItsmError) as caught:
         build()
     assert isinstance(caught.value, InvalidValueError)
@@ -483,7 +491,7 @@ def test_round_robin_explains_who_came_first_in_turn() -> None:
 # ---------------------------------------------------------------------------- notifications
 
 
-def opened(**fields: object) -> tuple[Ticket, tuple]:
+def opened(**fields: Any) -> tuple[Ticket, tuple[Event, ...]]:
     command = OpenTicket(
         ticket_id="I-1", type="incident", title="Kiosk jammed", requester="rita", **fields
     )
@@ -638,7 +646,7 @@ def test_events_no_rule_can_name_are_passed_over() -> None:
     ],
 )
 def test_a_bad_notification_rule_is_an_itsm_error_naming_the_field(
-    kwargs: dict, field: str
+    kwargs: dict[str, Any], field: str
 ) -> None:
     fields = {"name": "r", "template": "t", "recipients": ("requester",), **kwargs}
     with pytest.raises(InvalidValueError) as caught:
@@ -754,6 +762,7 @@ def test_channel_and_attachments_are_recorded_on_opening_and_from_comments() -> 
         t, AddComment(body="log", attachments=(log,)), actor="olga", at=AT
     )
     assert t.channel == "phone"
+    assert isinstance(comment, CommentAdded)
     assert comment.attachments == (log,)
     assert t.attachments == (shot, log)
     assert (
@@ -776,7 +785,7 @@ def test_channel_and_attachments_are_recorded_on_opening_and_from_comments() -> 
     ],
 )
 def test_an_attachment_without_a_name_or_with_a_bad_field_is_refused(
-    kwargs: dict, field: str
+    kwargs: dict[str, Any], field: str
 ) -> None:
     with pytest.raises(ItsmError) as caught:
         Attachment(**kwargs)
@@ -796,6 +805,7 @@ def test_changing_the_requester_needs_a_reason_and_is_audited() -> None:
     t2, (event,) = LIFECYCLES.apply(
         t, ChangeRequester(requester="ivan", reason="caller identified"), actor="olga", at=AT
     )
+    assert isinstance(event, RequesterChanged)
     assert (t2.requester, event.from_requester, event.reason) == (
         "ivan",
         "rita",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 import attrs
 
 from itsm_core.errors import InvalidValueError
-from itsm_core.routing._staff import Agent, names
+from itsm_core.routing._staff import Agent, Validator, names
 from itsm_core.ticket import Assign, Reassign, Ticket
 
 __all__ = [
@@ -40,30 +41,34 @@ FALLBACKS: dict[str, str] = {
 OUTCOMES: tuple[str, ...] = ("assigned", "supervisor", "queued")
 
 
-def _choice(vocabulary: Mapping[str, str] | tuple[str, ...], field: str) -> object:
-    def check(_: object, __: object, value: object) -> None:
+def _choice(vocabulary: Mapping[str, str] | tuple[str, ...], field: str) -> Validator:
+    def check(_: Any, __: Any, value: Any) -> None:
         if value not in vocabulary:
             raise InvalidValueError(field, value, f"one of {', '.join(vocabulary)}")
 
     return check
 
 
-def _optional_name(field: str) -> object:
-    def check(_: object, __: object, value: object) -> None:
+def _optional_name(field: str) -> Validator:
+    def check(_: Any, __: Any, value: Any) -> None:
         if value is not None and (not isinstance(value, str) or not value.strip()):
             raise InvalidValueError(field, value, "a non-empty name or None")
 
     return check
 
 
-def _group_name(_: object, __: object, value: object) -> None:
+def _group_name(_: Any, __: Any, value: Any) -> None:
     if not isinstance(value, str) or not value.strip():
         raise InvalidValueError("group_routing.group", value, "a non-empty group name")
 
 
-def _line(_: object, __: object, value: object) -> None:
+def _line(_: Any, __: Any, value: Any) -> None:
     if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
         raise InvalidValueError("group_routing.support_line", value, "a support line >= 1 or None")
+
+
+def _group_routing_members(value: object) -> tuple[str, ...]:
+    return names(value, "group_routing.members")
 
 
 @attrs.frozen(kw_only=True)
@@ -89,9 +94,7 @@ round_robin, least_loaded, skills, got 'random'
     strategy: str = attrs.field(
         default="round_robin", validator=_choice(STRATEGIES, "group_routing.strategy")
     )
-    members: tuple[str, ...] = attrs.field(
-        default=(), converter=lambda v: names(v, "group_routing.members")
-    )
+    members: tuple[str, ...] = attrs.field(default=(), converter=_group_routing_members)
     fixed: str | None = attrs.field(default=None, validator=_optional_name("group_routing.fixed"))
     support_line: int | None = attrs.field(default=None, validator=_line)
     fallback: str = attrs.field(

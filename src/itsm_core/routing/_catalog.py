@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import attrs
 
@@ -33,9 +34,21 @@ portal, chat, messenger, walk_in, got 'fax'
     raise InvalidValueError(field, value, f"one of {', '.join(channels)}")
 
 
-def _service_name(_: object, __: object, value: object) -> None:
+def _service_name(_: Any, __: Any, value: Any) -> None:
     if not isinstance(value, str) or not value.strip():
         raise InvalidValueError("service.name", value, "a non-empty service name")
+
+
+def _service_categories(value: object) -> tuple[str, ...]:
+    return names(value, "service.categories")
+
+
+def _service_groups(value: object) -> tuple[str, ...]:
+    return names(value, "service.groups")
+
+
+def _service_components(value: object) -> tuple[str, ...]:
+    return names(value, "service.components")
 
 
 @attrs.frozen(kw_only=True)
@@ -51,15 +64,9 @@ class Service:
     """
 
     name: str = attrs.field(validator=_service_name)
-    categories: tuple[str, ...] = attrs.field(
-        default=(), converter=lambda v: names(v, "service.categories")
-    )
-    groups: tuple[str, ...] = attrs.field(
-        default=(), converter=lambda v: names(v, "service.groups")
-    )
-    components: tuple[str, ...] = attrs.field(
-        default=(), converter=lambda v: names(v, "service.components")
-    )
+    categories: tuple[str, ...] = attrs.field(default=(), converter=_service_categories)
+    groups: tuple[str, ...] = attrs.field(default=(), converter=_service_groups)
+    components: tuple[str, ...] = attrs.field(default=(), converter=_service_components)
     description: str = ""
 
 

@@ -29,20 +29,37 @@ from itsm_core.ticket import Event, OpenTicket, Ticket, TicketCommand, UpdateFie
 __all__ = ["RoutingConfig"]
 
 
-def _records(kind: type, field: str) -> Any:
-    def convert(value: object) -> tuple[Any, ...]:
-        if isinstance(value, str) or not isinstance(value, Iterable):
-            raise InvalidValueError(field, value, f"a list of {kind.__name__}")
-        out = tuple(value)
-        for index, item in enumerate(out):
-            if not isinstance(item, kind):
-                raise InvalidValueError(f"{field}[{index}]", item, f"a {kind.__name__}")
-        return out
-
-    return convert
+def _records(value: object, kind: type, field: str) -> tuple[Any, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidValueError(field, value, f"a list of {kind.__name__}")
+    out = tuple(value)
+    for index, item in enumerate(out):
+        if not isinstance(item, kind):
+            raise InvalidValueError(f"{field}[{index}]", item, f"a {kind.__name__}")
+    return out
 
 
-def _catalog(_: object, __: object, value: object) -> None:
+def _staff(value: object) -> tuple[Agent, ...]:
+    return _records(value, Agent, "routing.staff")
+
+
+def _groups(value: object) -> tuple[GroupRouting, ...]:
+    return _records(value, GroupRouting, "routing.groups")
+
+
+def _duties(value: object) -> tuple[DutyRole, ...]:
+    return _records(value, DutyRole, "routing.duties")
+
+
+def _rules(value: object) -> tuple[NotificationRule, ...]:
+    return _records(value, NotificationRule, "routing.notifications")
+
+
+def _channels(value: object) -> tuple[str, ...]:
+    return names(value, "routing.channels")
+
+
+def _catalog(_: Any, __: Any, value: Any) -> None:
     if value is not None and not isinstance(value, ServiceCatalog):
         raise InvalidValueError("routing.catalog", value, "a ServiceCatalog or None")
 
@@ -64,20 +81,13 @@ class RoutingConfig:
 of routing.staff, got 'ghost'
     """
 
-    staff: tuple[Agent, ...] = attrs.field(default=(), converter=_records(Agent, "routing.staff"))
-    groups: tuple[GroupRouting, ...] = attrs.field(
-        default=(), converter=_records(GroupRouting, "routing.groups")
-    )
-    duties: tuple[DutyRole, ...] = attrs.field(
-        default=(), converter=_records(DutyRole, "routing.duties")
-    )
+    staff: tuple[Agent, ...] = attrs.field(default=(), converter=_staff)
+    groups: tuple[GroupRouting, ...] = attrs.field(default=(), converter=_groups)
+    duties: tuple[DutyRole, ...] = attrs.field(default=(), converter=_duties)
     notifications: tuple[NotificationRule, ...] = attrs.field(
-        factory=default_notification_rules,
-        converter=_records(NotificationRule, "routing.notifications"),
+        factory=default_notification_rules, converter=_rules
     )
-    channels: tuple[str, ...] = attrs.field(
-        default=DEFAULT_CHANNELS, converter=lambda v: names(v, "routing.channels")
-    )
+    channels: tuple[str, ...] = attrs.field(default=DEFAULT_CHANNELS, converter=_channels)
     catalog: ServiceCatalog | None = attrs.field(default=None, validator=_catalog)
 
     def __attrs_post_init__(self) -> None:

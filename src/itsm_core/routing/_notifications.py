@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 import attrs
 
 from itsm_core.errors import InvalidValueError
-from itsm_core.routing._staff import names
+from itsm_core.routing._staff import Validator, names
 from itsm_core.ticket import Event, Ticket
 
 __all__ = [
@@ -83,10 +84,10 @@ def event_kind(event: Event) -> str | None:
     return _BY_CLASS.get(name)
 
 
-def _in(vocabulary: Iterable[str], field: str) -> object:
+def _in(vocabulary: Iterable[str], field: str) -> Validator:
     known = tuple(vocabulary)
 
-    def check(_: object, __: object, value: object) -> None:
+    def check(_: Any, __: Any, value: Any) -> None:
         if value not in known:
             raise InvalidValueError(field, value, f"one of {', '.join(known)}")
 
@@ -103,12 +104,32 @@ def _recipients(value: object) -> tuple[str, ...]:
     return out
 
 
-def _nonblank(field: str) -> object:
-    def check(_: object, __: object, value: object) -> None:
+def _nonblank(field: str) -> Validator:
+    def check(_: Any, __: Any, value: Any) -> None:
         if not isinstance(value, str) or not value.strip():
             raise InvalidValueError(field, value, "a non-empty string")
 
     return check
+
+
+def _notification_rule_people(value: object) -> tuple[str, ...]:
+    return names(value, "notification_rule.people")
+
+
+def _notification_rule_types(value: object) -> tuple[str, ...]:
+    return names(value, "notification_rule.types")
+
+
+def _notification_rule_states(value: object) -> tuple[str, ...]:
+    return names(value, "notification_rule.states")
+
+
+def _notification_rule_categories(value: object) -> tuple[str, ...]:
+    return names(value, "notification_rule.categories")
+
+
+def _notification_rule_priorities(value: object) -> tuple[str, ...]:
+    return names(value, "notification_rule.priorities")
 
 
 @attrs.frozen(kw_only=True)
@@ -138,24 +159,14 @@ requester_changed, article_linked, escalated, escalation_requested, survey, got 
     on: str = attrs.field(validator=_in(EVENT_KINDS, "notification_rule.on"))
     template: str = attrs.field(validator=_nonblank("notification_rule.template"))
     recipients: tuple[str, ...] = attrs.field(default=(), converter=_recipients)
-    people: tuple[str, ...] = attrs.field(
-        default=(), converter=lambda v: names(v, "notification_rule.people")
-    )
+    people: tuple[str, ...] = attrs.field(default=(), converter=_notification_rule_people)
     visibility: str = attrs.field(
         default="public", validator=_in(VISIBILITIES, "notification_rule.visibility")
     )
-    types: tuple[str, ...] = attrs.field(
-        default=(), converter=lambda v: names(v, "notification_rule.types")
-    )
-    states: tuple[str, ...] = attrs.field(
-        default=(), converter=lambda v: names(v, "notification_rule.states")
-    )
-    categories: tuple[str, ...] = attrs.field(
-        default=(), converter=lambda v: names(v, "notification_rule.categories")
-    )
-    priorities: tuple[str, ...] = attrs.field(
-        default=(), converter=lambda v: names(v, "notification_rule.priorities")
-    )
+    types: tuple[str, ...] = attrs.field(default=(), converter=_notification_rule_types)
+    states: tuple[str, ...] = attrs.field(default=(), converter=_notification_rule_states)
+    categories: tuple[str, ...] = attrs.field(default=(), converter=_notification_rule_categories)
+    priorities: tuple[str, ...] = attrs.field(default=(), converter=_notification_rule_priorities)
     by: str = attrs.field(default="anyone", validator=_in(_BY, "notification_rule.by"))
     notify_actor: bool = False
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from typing import Any, TypeAlias
 
 import attrs
 
@@ -11,14 +12,17 @@ from itsm_core._time import from_us, to_us
 from itsm_core.calendar import BusinessCalendar
 from itsm_core.errors import InvalidValueError
 
-__all__ = ["ABSENCE_KINDS", "Absence", "Agent", "DutyRole"]
+__all__ = ["ABSENCE_KINDS", "Absence", "Agent", "DutyRole", "Validator", "names"]
+
+#: An attrs validator: ``(instance, attribute, value)``, raising on a bad value.
+Validator: TypeAlias = Callable[[Any, Any, Any], None]
 
 #: The kinds of absence an agent may record (the reason shown when they are skipped).
 ABSENCE_KINDS: tuple[str, ...] = ("vacation", "sick_leave", "training", "other")
 
 
-def _name(field: str) -> object:
-    def check(_: object, __: object, value: object) -> None:
+def _name(field: str) -> Validator:
+    def check(_: Any, __: Any, value: Any) -> None:
         if not isinstance(value, str) or not value.strip():
             raise InvalidValueError(field, value, "a non-empty name")
 
@@ -46,13 +50,13 @@ def names(value: object, field: str) -> tuple[str, ...]:
     return out
 
 
-def _kind(_: object, __: object, value: object) -> None:
+def _kind(_: Any, __: Any, value: Any) -> None:
     if value not in ABSENCE_KINDS:
         raise InvalidValueError("absence.kind", value, f"one of {', '.join(ABSENCE_KINDS)}")
 
 
-def _day(field: str) -> object:
-    def check(_: object, __: object, value: object) -> None:
+def _day(field: str) -> Validator:
+    def check(_: Any, __: Any, value: Any) -> None:
         if not isinstance(value, date) or isinstance(value, datetime):
             raise InvalidValueError(field, value, "a datetime.date")
 
@@ -92,12 +96,12 @@ sick_leave, training, other, got 'holiday'
         return self.first <= day <= self.last
 
 
-def _calendar(_: object, __: object, value: object) -> None:
+def _calendar(_: Any, __: Any, value: Any) -> None:
     if value is not None and not isinstance(value, BusinessCalendar):
         raise InvalidValueError("agent.calendar", value, "a BusinessCalendar or None")
 
 
-def _capacity(_: object, __: object, value: object) -> None:
+def _capacity(_: Any, __: Any, value: Any) -> None:
     if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
         raise InvalidValueError("agent.capacity", value, "a number of open tickets >= 1, or None")
 
