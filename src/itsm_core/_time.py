@@ -199,14 +199,28 @@ def us_to_td(us: int) -> timedelta:
     return timedelta(microseconds=us)
 
 
+#: Files of a host's zoneinfo directory that are no IANA zone: what they mean depends on the host.
+_HOST_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+_HOST_ZONE_PREFIXES = ("posix/", "right/")
+
+
 @lru_cache(maxsize=512)
 def zone(name: str, field: str = "timezone") -> ZoneInfo:
     """The ``ZoneInfo`` for an IANA name; an unknown name raises naming ``field``.
 
+    Names that mean something different from host to host (``localtime``,
+    ``posixrules``, ``Factory``, the ``posix/`` and ``right/`` trees) are refused.
+
     >>> zone("Europe/Moscow").key
     'Europe/Moscow'
     """
-    if not isinstance(name, str) or not name or name != name.strip():
+    if (
+        not isinstance(name, str)
+        or not name
+        or name != name.strip()
+        or name in _HOST_ZONES
+        or name.startswith(_HOST_ZONE_PREFIXES)
+    ):
         raise InvalidValueError(field, name, "an IANA timezone name such as 'Europe/Moscow'")
     try:
         return ZoneInfo(name)
