@@ -179,3 +179,24 @@ def test_a_decoded_event_refuses_a_value_standard_json_cannot_hold(value: float)
     with pytest.raises(ConfigurationError) as caught:
         decode_event(record)
     assert [p.path for p in caught.value.problems] == ["new"]
+
+
+# ---------------------------------------------------------------------------- 15: timezones
+
+
+@pytest.mark.parametrize(
+    "name", ["localtime", "posixrules", "Factory", "posix/Europe/Paris", "right/UTC"]
+)
+def test_host_dependent_zone_names_are_not_timezones(name: str) -> None:
+    from itsm_core.calendar import BusinessCalendar
+
+    with pytest.raises(InvalidValueError) as caught:
+        BusinessCalendar.always_open(name)
+    assert caught.value.field == "timezone"
+
+
+def test_iana_names_and_their_aliases_are_timezones() -> None:
+    from itsm_core.calendar import BusinessCalendar
+
+    for name in ("UTC", "Etc/UTC", "Europe/Paris", "US/Eastern"):
+        assert BusinessCalendar.always_open(name).timezone == name
