@@ -183,7 +183,7 @@ class Limits:
 
         >>> a = Limits.always(2026).intersection(Limits.always(2026))
         >>> a.ahead(a.open_hi, year_start_us(2026)), a.ahead(a.open_hi, year_start_us(5000))
-        (2502, 5403)
+        (2502, 5402)
         """
         if limit < self.horizon_hi:
             return limit
@@ -194,7 +194,7 @@ class Limits:
 
         >>> a = Limits.always(2026).union(Limits.always(2026))
         >>> a.behind(a.closed_lo, year_start_us(2026)), a.behind(a.closed_lo, year_start_us(500))
-        (1448, 97)
+        (1448, 98)
         """
         if limit > self.horizon_lo:
             return limit
