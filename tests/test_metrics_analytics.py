@@ -362,9 +362,9 @@ def test_survey_commands_are_recorded_after_closure_and_permissions_decide() -> 
     [
         (AnswerSurvey(rating=True), "command.rating"),
         (AnswerSurvey(rating="5"), "command.rating"),  # type: ignore[arg-type]
-        (AnswerSurvey(rating=5, survey=" "), "command.survey"),
+        (AnswerSurvey(rating=5, survey=3), "command.survey"),  # type: ignore[arg-type]
         (AnswerSurvey(rating=5, comment=3), "command.comment"),  # type: ignore[arg-type]
-        (RequestSurvey(survey=""), "command.survey"),
+        (RequestSurvey(survey=None), "command.survey"),  # type: ignore[arg-type]
         (RecordCallback(reached="yes"), "command.reached"),  # type: ignore[arg-type]
         (RecordCallback(reached=True, confirmed=1), "command.confirmed"),  # type: ignore[arg-type]
     ],

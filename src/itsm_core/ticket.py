@@ -1028,9 +1028,10 @@ class ApprovalRefused(Event):
 
 @attrs.frozen(kw_only=True)
 class SurveyRequested(Event):
-    """A satisfaction survey named ``survey`` was sent to the requester (usually at resolution).
+    """A satisfaction survey was sent to the requester (usually at resolution).
 
-    It changes no ticket field; :mod:`itsm_core.metrics` counts it for the response rate.
+    ``survey`` names it when a desk runs several (empty: the satisfaction
+    survey). It changes no ticket field; :mod:`itsm_core.metrics` counts it for the response rate.
 
     >>> from datetime import datetime, timezone
     >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
@@ -1040,7 +1041,7 @@ class SurveyRequested(Event):
     2
     """
 
-    survey: str = "csat"
+    survey: str = ""
 
     def _changes(self, ticket: Ticket) -> dict[str, Any]:
         return {}
@@ -1060,7 +1061,7 @@ class SurveyAnswered(Event):
     """
 
     rating: int
-    survey: str = "csat"
+    survey: str = ""
     comment: str = ""
 
     def _changes(self, ticket: Ticket) -> dict[str, Any]:
@@ -1445,14 +1446,16 @@ class Refuse(TicketCommand):
 
 @attrs.frozen(kw_only=True)
 class RequestSurvey(TicketCommand):
-    """Send the requester satisfaction survey ``survey`` (also on a closed ticket).
+    """Send the requester a satisfaction survey (``survey``: its name, empty for the usual one).
+
+    Accepted on a closed ticket too.
 
     >>> RequestSurvey().action
     'survey.request'
     """
 
     ACTION: ClassVar[str] = "survey.request"
-    survey: str = "csat"
+    survey: str = ""
 
 
 @attrs.frozen(kw_only=True)
@@ -1465,7 +1468,7 @@ class AnswerSurvey(TicketCommand):
 
     ACTION: ClassVar[str] = "survey.answer"
     rating: int
-    survey: str = "csat"
+    survey: str = ""
     comment: str = ""
 
 

@@ -1395,13 +1395,13 @@ allowed here: cancel, hold, merge, resolve, start
     def _on_request_survey(
         self, ticket: Ticket, command: RequestSurvey, actor: str, at: datetime
     ) -> Events:
-        survey = _text(command.survey, "command.survey")
+        survey = _text(command.survey, "command.survey", blank=True)
         return (SurveyRequested(ticket_id=ticket.id, actor=actor, at=at, survey=survey),)
 
     def _on_answer_survey(
         self, ticket: Ticket, command: AnswerSurvey, actor: str, at: datetime
     ) -> Events:
-        survey = _text(command.survey, "command.survey")
+        survey = _text(command.survey, "command.survey", blank=True)
         rating = command.rating
         if not isinstance(rating, int) or isinstance(rating, bool):
             raise InvalidValueError("command.rating", rating, "an integer point of the scale")

@@ -173,7 +173,8 @@ class Satisfaction:
     Per ticket and survey, the survey counts once as requested (at its first
     request, or at the answer when it was never requested) and once as
     answered when answered; a later answer replaces an earlier one (the
-    requester changed their mind). The bucket is the one of the first
+    requester changed their mind); ``survey`` chooses which survey (empty:
+    the usual satisfaction survey). The bucket is the one of the first
     request: the agent and group then assigned and the ticket's
     classification. A call-back counts at its own instant. CSAT is the share
     of answers at or above the threshold (the scale's ``satisfied_from``
@@ -183,7 +184,7 @@ class Satisfaction:
     """
 
     scale: RatingScale
-    survey: str = "csat"
+    survey: str = ""
     entries: tuple[tuple[SatisfactionKey, SatisfactionTally], ...] = attrs.field(
         default=(), converter=_entries
     )
@@ -197,7 +198,7 @@ class Satisfaction:
         *,
         scale: RatingScale,
         calendar: CalendarLike,
-        survey: str = "csat",
+        survey: str = "",
         period: str = "month",
         timezone: str | None = None,
         by: Iterable[str] = DIMENSIONS,
