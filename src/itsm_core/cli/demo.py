@@ -131,6 +131,8 @@ def simulate_week(count: int = 24, seed: int = 7) -> tuple[list[DemoTicket], pen
         opened = monday.add(
             days=rng.randrange(5), hours=rng.randrange(6, 20), minutes=rng.randrange(60)
         )
+        if opened >= end:  # after the week: the next week's business
+            opened = end.subtract(minutes=rng.randrange(1, 60))
         kiosk = f"kiosk-{rng.randrange(1, KIOSKS + 1):03d}"
         kind = rng.choice(["incident"] * 3 + ["service_request"])
         what = rng.choice(

@@ -7,7 +7,7 @@ import csv
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -24,21 +24,24 @@ from itsm_core.cli._common import (
     read_desk,
     read_events,
 )
+from itsm_core.desk import Desk
 from itsm_core.errors import ItsmError
+from itsm_core.lifecycle import History
 from itsm_core.metrics import Compliance
 from itsm_core.serialization import format_duration
-from itsm_core.sla import SlaPolicy, SlaStatus, evaluate_many
+from itsm_core.sla import SlaStatus
 from itsm_core.ticket import Event, TicketOpened
 
 __all__ = ["REPORT_COLUMNS", "add_parser", "evaluate_all", "run"]
 
 
 def evaluate_all(
-    histories: Iterable[list[Event]], policies: Sequence[SlaPolicy], now: datetime, path: str
+    histories: Iterable[list[Event]], desk: Desk, now: datetime, path: str
 ) -> Iterator[SlaStatus]:
+    """Each history's clocks under the policy the desk chooses (none: left out)."""
     for history in histories:
         try:
-            yield from evaluate_many([history], policies, now)
+            status = desk.clocks(History(history), now)
         except ItsmError as exc:
             hint = (
                 "; the events of each ticket must be together (sort the export by ticket, "
@@ -47,6 +50,8 @@ def evaluate_all(
                 else ""
             )
             raise InputError(path, f"ticket {history[0].ticket_id!r}: {exc}{hint}") from None
+        if status is not None:
+            yield status
 
 
 REPORT_COLUMNS = (
@@ -110,7 +115,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         counts=counts,
         progress=progress,
     )
-    statuses = evaluate_all(group_by_ticket(events), desk.sla_policies, now, args.events)
+    statuses = evaluate_all(group_by_ticket(events), desk, now, args.events)
     writer: csv.DictWriter[str] | None = None
     if args.format == "csv":
         writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS, lineterminator="\n")

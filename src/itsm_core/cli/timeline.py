@@ -17,27 +17,25 @@ from itsm_core.cli._common import (
     read_desk,
     read_events,
 )
-from itsm_core.sla import SlaStatus, evaluate_many
+from itsm_core.lifecycle import History
+from itsm_core.sla import SlaStatus
 
 __all__ = ["add_parser", "run"]
 
 
 def _segments(status: SlaStatus, metric: str) -> list[tuple[int, int, str]]:
-    """Running and paused stretches of a clock, from its stage changes."""
-    segments: list[tuple[int, int, str]] = []
-    open_at: int | None = None
-    kind = ""
-    for at, name, _cycle, stage, _cause, _index in status.stage_changes:
-        if name != metric:
-            continue
-        if open_at is not None and stage != "breached":
-            segments.append((open_at, at, kind))
-            open_at = None
-        if stage in ("running", "paused"):
-            open_at, kind = at, stage
-    if open_at is not None:
-        segments.append((open_at, status.now_us, kind))
-    return segments
+    """Running and paused stretches of a clock, from its cycles' running segments."""
+    stretches: list[tuple[int, int, str]] = []
+    for cycle in status.clock(metric).cycles:
+        previous: int | None = None
+        for start, end in cycle.segments_us:
+            if previous is not None and start > previous:
+                stretches.append((previous, start, "paused"))
+            stretches.append((start, end, "running"))
+            previous = end
+        if cycle.ended_us is None and not cycle.running and previous is not None:
+            stretches.append((previous, status.now_us, "paused"))
+    return stretches
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
@@ -58,10 +56,10 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     ]
     if not history:
         raise InputError(args.events, f"no events of ticket {args.ticket_id!r}")
-    found = list(evaluate_many([history], desk.sla_policies, now))
-    if not found:
+    desk_status = desk.status(History(history), now)
+    if desk_status.sla is None:
         raise InputError(args.config, f"no SLA policy applies to ticket {args.ticket_id!r}")
-    status = found[0]
+    status = desk_status.sla
     first = min(at for at, *_ in status.stage_changes) if status.stage_changes else status.now_us
     span = max(status.now_us - first, 1)
     width = 50
@@ -78,6 +76,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
                     line[i] = "#" if kind == "running" else "."
             print(f"  {clock.metric:<15} |{''.join(line)}| {clock.stage.value}", file=out)
         print("  (# running, . paused; the bar spans the first stage change to now)", file=out)
+        print(f"  policy: {desk_status.policy_reason}", file=out)
+        wake = desk_status.next_wakeup
+        print(f"  next wake-up: {'-' if wake is None else wake.isoformat()}", file=out)
     if args.format in ("mermaid", "both"):
         print("gantt", file=out)
         print(f"    title {status.ticket_id} SLA clocks ({status.policy})", file=out)

@@ -40,7 +40,7 @@ from itsm_core.lifecycle import (
 from itsm_core.metrics import CreditRule
 from itsm_core.permissions import Directory, Policy, PolicyAuthorizer, default_policy
 from itsm_core.priority import PriorityMatrix
-from itsm_core.sla import Cycle, SlaPolicy, clock_calendar, evaluate, select_policy
+from itsm_core.sla import Cycle, SlaPolicy, SlaStatus, clock_calendar, evaluate, select_policy
 from itsm_core.ticket import Event, StateChanged, Ticket, TicketCommand, TicketOpened
 
 __all__ = ["Calendar", "Desk"]
@@ -298,6 +298,18 @@ class Desk:
             due=tuple(due),
             next_wakeup=wake,
         )
+
+    def clocks(self, history: History | Iterable[Event], now: datetime) -> SlaStatus | None:
+        """The SLA part of :meth:`status` alone: the chosen policy's clocks (``None``: no policy).
+
+        For reports over many tickets, where what is due does not matter. The
+        same policy rule and calendar rule as every verb; one evaluation.
+        """
+        h = self.history(history).until(now)
+        policy, _ = self.choose_policy(h.ticket)
+        if policy is None:
+            return None
+        return evaluate(h, policy, now, customer_calendar=self._customer_calendar(h.ticket))
 
     def due(self, history: History | Iterable[Event], now: datetime) -> tuple[Due, ...]:
         """Everything due at ``now``, in the order it became due: ``status(...).due``."""

@@ -19,6 +19,7 @@ from itsm_core.lifecycle._definition import (
     flat_states,
     value_has_type,
 )
+from itsm_core.lifecycle._history import History
 from itsm_core.lifecycle._machine import (
     CompiledTransition,
     build_machine,
@@ -483,38 +484,54 @@ allowed here: cancel, hold, merge, resolve, start
         >>> lc.replay(history) == t
         True
         """
-        ticket: Ticket | None = None
-        for index, event in enumerate(events):
-            if not isinstance(event, Event):
-                raise InvalidValueError(f"events[{index}]", event, "an Event")
-            if isinstance(event, TicketOpened):
-                if event.type != self.name:
-                    raise InvalidValueError(
-                        f"events[{index}].type", event.type, f"{self.name!r} for this lifecycle"
-                    )
-                if event.state_category != self.category_of(event.state):
-                    raise InvalidValueError(
-                        f"events[{index}].state_category",
-                        event.state_category,
-                        f"{self.category_of(event.state)!r}, the category of {event.state!r}",
-                    )
-            elif isinstance(event, StateChanged):
-                if ticket is not None and event.from_state != ticket.state:
-                    raise InvalidValueError(
-                        f"events[{index}].from_state",
-                        event.from_state,
-                        f"the ticket's state {ticket.state!r}",
-                    )
-                if event.to_category != self.category_of(event.to_state):
-                    raise InvalidValueError(
-                        f"events[{index}].to_category",
-                        event.to_category,
-                        f"{self.category_of(event.to_state)!r}, the category of {event.to_state!r}",
-                    )
-            ticket = event.apply_to(ticket)
-        if ticket is None:
-            raise InvalidValueError("events", [], "at least one event")
-        return ticket
+        return History(events, lifecycle=self).ticket
+
+    def check_event(self, index: int, state: str | None, event: Event) -> None:
+        """Raise unless ``event`` may follow a ticket of this lifecycle in ``state``.
+
+        The opening must name this lifecycle and a state with its category; a
+        state change must leave ``state`` by a transition of the table to its
+        ``to_state`` (any candidate of its trigger). A
+        :class:`~itsm_core.lifecycle.History` built with this lifecycle calls
+        it for every event.
+        """
+        if isinstance(event, TicketOpened):
+            if event.type != self.name:
+                raise InvalidValueError(
+                    f"events[{index}].type", event.type, f"{self.name!r} for this lifecycle"
+                )
+            if event.state not in self._triggers:
+                raise InvalidValueError(
+                    f"events[{index}].state", event.state, f"a state of lifecycle {self.name!r}"
+                )
+            if event.state_category != self.category_of(event.state):
+                raise InvalidValueError(
+                    f"events[{index}].state_category",
+                    event.state_category,
+                    f"{self.category_of(event.state)!r}, the category of {event.state!r}",
+                )
+        elif isinstance(event, StateChanged) and state is not None:
+            if event.from_state != state:
+                raise InvalidValueError(
+                    f"events[{index}].from_state",
+                    event.from_state,
+                    f"the ticket's state {state!r}",
+                )
+            candidates = self._table.get((state, event.trigger), ())
+            if not any(c.dest == event.to_state for c in candidates):
+                reachable = sorted({c.dest for c in candidates})
+                raise InvalidValueError(
+                    f"events[{index}].to_state",
+                    event.to_state,
+                    f"a state {event.trigger!r} leads to from {state!r} in lifecycle "
+                    f"{self.name!r} ({', '.join(reachable) or 'none: no such transition'})",
+                )
+            if event.to_category != self.category_of(event.to_state):
+                raise InvalidValueError(
+                    f"events[{index}].to_category",
+                    event.to_category,
+                    f"{self.category_of(event.to_state)!r}, the category of {event.to_state!r}",
+                )
 
     # -- what may happen -----------------------------------------------------
 
@@ -1454,7 +1471,7 @@ class Lifecycles(Mapping[str, Lifecycle]):
     def __getitem__(self, ticket_type: str) -> Lifecycle:
         try:
             return self._by_type[ticket_type]
-        except KeyError:
+        except (KeyError, TypeError):  # TypeError: unhashable, so no ticket type
             raise InvalidValueError(
                 "type", ticket_type, f"a ticket type: {', '.join(sorted(self._by_type))}"
             ) from None
@@ -1480,6 +1497,8 @@ class Lifecycles(Mapping[str, Lifecycle]):
                     "ticket", None, "an existing ticket (only OpenTicket applies to None)"
                 )
             return self[command.type]
+        if not isinstance(ticket, Ticket):
+            raise InvalidValueError("ticket", ticket, "a Ticket, or None with an OpenTicket")
         return self[ticket.type]
 
     def apply(
