@@ -759,3 +759,19 @@ def test_imported_instants_are_written_as_rfc_3339_that_fromisoformat_reads_back
             text = encode_event(event)["at"]
             assert "[" not in text
             assert datetime.fromisoformat(text) == event.at
+
+
+def test_the_histories_check_every_move_against_the_lifecycle_again() -> None:
+    from itsm_core.imports._core import _Rules  # the History rules of an import
+    from itsm_core.lifecycle import History
+
+    (history,) = import_snapshot([_row(incident_state="Resolved")], SNOW).histories
+    rules = _Rules(Lifecycle(IMPORT_LIFECYCLES["servicenow_incident"]))
+    assert History(history.events, lifecycle=rules) == history
+    opened, moved = history.events
+    assert isinstance(opened, TicketOpened)
+    assert isinstance(moved, StateChanged)
+    with pytest.raises(InvalidValueError, match=r"events\[1\]\.to_state"):
+        History((opened, attrs.evolve(moved, to_state="closed")), lifecycle=rules)
+    with pytest.raises(InvalidValueError, match=r"events\[0\]"):
+        History((attrs.evolve(opened, type="incident"),), lifecycle=rules)

@@ -53,6 +53,7 @@ DIFFED_FACTS: tuple[str, ...] = (
 )
 _FIELD_FACTS = ("title", "requester", "category", "service")
 _ROW_FACTS = ("opened_at", "opened_by", "sequence")
+_INSTANT_CACHE = 100_000
 
 Facts = dict[str, str | None]
 
@@ -123,6 +124,37 @@ class _Refusal(Exception):
         self.event = event
 
 
+class _Rules:
+    """What a :class:`History` of an import checks: the opening and every move of the lifecycle.
+
+    Checked again, independently of how the diff chose the events: the opening
+    names the lifecycle and a state of the right category, and every state
+    change is a candidate of its trigger from the state the ticket is in.
+    """
+
+    def __init__(self, lifecycle: Lifecycle) -> None:
+        self.lifecycle = lifecycle
+
+    def check_event(self, index: int, state: str | None, event: Event) -> None:
+        lc = self.lifecycle
+        if isinstance(event, TicketOpened):
+            if event.type != lc.name or event.state_category != lc.category_of(event.state):
+                raise InvalidValueError(
+                    f"events[{index}]", event.type, f"an opening of lifecycle {lc.name!r}"
+                )
+        elif isinstance(event, StateChanged) and state is not None:
+            candidates = lc.transitions_from(state, event.trigger)
+            if event.from_state != state or not any(
+                c.dest == event.to_state and c.dest_category == event.to_category
+                for c in candidates
+            ):
+                raise InvalidValueError(
+                    f"events[{index}].to_state",
+                    event.to_state,
+                    f"a state {event.trigger!r} leads to from {state!r} in {lc.name!r}",
+                )
+
+
 def profile_lifecycle(profile: Profile, lifecycle: Lifecycle | None = None) -> Lifecycle:
     """The lifecycle a profile checks histories against, its value maps checked against it.
 
@@ -179,6 +211,11 @@ class _Reader:
                     self.moves.setdefault((state, candidate.dest), trigger)
         self.count_any = profile.reassignments == "any"
         self.mismatches = 0
+        self.columns = dict(profile.columns)
+        self.constants = dict(profile.constants)
+        # Exports repeat their timestamps (an opening time on every row of a ticket):
+        # parsed ones are remembered, up to a bound.
+        self.instants: dict[str, datetime] = {}
 
     # -- values ----------------------------------------------------------------
 
@@ -203,10 +240,16 @@ class _Reader:
     def instant(self, text: str | None, fact: str, row: int) -> datetime:
         if text is None or text.strip() in self.missing:
             raise _Refusal(f"{fact}: missing timestamp", row)
+        known = self.instants.get(text)
+        if known is not None:
+            return known
         try:
-            return parse_instant(text, self.profile.timestamps, fact)
+            parsed = parse_instant(text, self.profile.timestamps, fact)
         except InvalidValueError as exc:
             raise _Refusal(str(exc), row) from None
+        if len(self.instants) < _INSTANT_CACHE:
+            self.instants[text] = parsed
+        return parsed
 
     def state(self, facts: Facts, row: int) -> str | None:
         state = facts.get("state")
@@ -441,7 +484,7 @@ def _result(
             refused.append(item)
         else:
             try:
-                histories.append(History(item, lifecycle=reader.lc))
+                histories.append(History(item, lifecycle=_Rules(reader.lc)))
             except InvalidValueError as exc:  # pragma: no cover - the diff builds valid moves
                 refused.append(
                     RefusedTicket(
@@ -527,9 +570,9 @@ SNAPSHOT_FACTS_FOR_CHECK = ("ticket_id", "at", "actor", *_ROW_FACTS, *DIFFED_FAC
 
 
 def _raw(reader: _Reader, row: Mapping[str, Any], fact: str) -> str | None:
-    column = reader.profile.column(fact)
+    column = reader.columns.get(fact)
     if column is None:
-        return reader.profile.constant(fact)
+        return reader.constants.get(fact)
     value = row.get(column)
     return value if isinstance(value, str) else (None if value is None else str(value))
 
