@@ -10,6 +10,11 @@ same random starts (whole seconds, 2016-2025) go to every library.
 * ``elapsed`` over 1 day, 30 days, 1 year, 10 years: ours and businesstimedelta
   (``Rules.difference``); pandas cannot measure business time between instants.
 * The cost of ``add`` with 0, 100 and 10,000 holidays.
+* The first query on a fresh calendar (nothing compiled yet), and a query far
+  from the earlier ones (50 years later, and in the year 5000) on a calendar
+  that has already answered around its start; peers answer the same first or
+  far ``add`` (pandas cannot represent the year 5000).
+* The datetime API against the integer one (``add`` over ``add_us``).
 
 The slow peers are timed on a subset of the starts (the sizes are in the JSON);
 every answer they give on the subsets is checked against ours.
@@ -24,6 +29,7 @@ import time as clock
 import warnings
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 import pendulum
@@ -73,8 +79,9 @@ def _peers(holidays: tuple[date, ...]) -> tuple[Any, Any, Callable[[int], Any]]:
             btd.LunchTimeRule(
                 start_time=time(13), end_time=time(14), working_days=[0, 1, 2, 3, 4], tz=tz
             ),
-            btd.HolidayRule(frozenset(holidays), tz=tz),
         ]
+        # Its holiday rule fails on dates past its last holiday: none when there are none.
+        + ([btd.HolidayRule(frozenset(holidays), tz=tz)] if holidays else [])
     )
 
     def pandas_offset(hours: int) -> Any:
@@ -136,6 +143,115 @@ def _over(start: Any, measure_span: Callable[[Any, Any], object], span: Any) -> 
     return measure_span(start, start + span)
 
 
+def _one_by_one(fns: list[Callable[[], object]]) -> Figure:
+    """Time each call once (each on a fresh object): median, min and max of the calls."""
+    times: list[float] = []
+    for fn in fns:
+        start = clock.perf_counter_ns()
+        fn()
+        times.append((clock.perf_counter_ns() - start) / 1000)
+    return Figure(
+        median_us=statistics.median(times),
+        min_us=min(times),
+        max_us=max(times),
+        rounds=len(times),
+        ops=1,
+    )
+
+
+def _btd_add_8h(btd: Any, rules: Any, at: datetime) -> object:
+    return at + btd.BusinessTimeDelta(rules, hours=8)
+
+
+def _pandas_add(pd: Any, offset: Any, at: datetime) -> object:
+    return pd.Timestamp(at) + offset
+
+
+def _fresh_and_far(
+    report: BenchReport, holidays: tuple[date, ...], starts: list[pendulum.DateTime], count: int
+) -> None:
+    """First query on fresh calendars; far queries on calendars warmed at their start."""
+    import pandas as pd
+    import pytz
+
+    tz = pytz.timezone(TZ)
+    eight = 8 * HOUR_US
+    years_50 = 50 * 365 * 86_400 * 1_000_000 + 12 * 86_400 * 1_000_000  # 50 years, leap days
+    sample = starts[:count]
+    sample_us = [to_us(s) for s in sample]
+
+    fresh = [_ours(holidays).with_name(f"fresh {k}") for k in range(count)]
+    report.figures["first query: ours add_us 8h on a fresh calendar"] = _one_by_one(
+        [partial(c.add_us, at, eight) for c, at in zip(fresh, sample_us, strict=True)]
+    )
+    to_5000 = to_us(pendulum.datetime(5000, 1, 1, tz=TZ)) - to_us(pendulum.datetime(2020, 1, 1))
+    for label, shift in (("50 years later", years_50), ("in the year 5000", to_5000)):
+        warm = [_ours(holidays).with_name(f"far {label} {k}") for k in range(count)]
+        for c, at in zip(warm, sample_us, strict=True):
+            c.add_us(at, eight)  # answered around its start: that much is compiled
+        report.figures[f"far query {label}: ours add_us 8h"] = _one_by_one(
+            [partial(c.add_us, at + shift, eight) for c, at in zip(warm, sample_us, strict=True)]
+        )
+    btd, _, pandas_offset = _peers(holidays)
+    btd_starts = [datetime.fromtimestamp(s.int_timestamp, tz) for s in sample]
+    fresh_rules = [_peers(holidays)[1] for _ in range(count)]
+    report.figures["first query: businesstimedelta add 8h"] = _one_by_one(
+        [partial(_btd_add_8h, btd, r, at) for r, at in zip(fresh_rules, btd_starts, strict=True)]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fresh_offsets = [pandas_offset(8) for _ in range(count)]
+        report.figures["first query: pandas add 8h"] = _one_by_one(
+            [
+                partial(_pandas_add, pd, o, at)
+                for o, at in zip(fresh_offsets, btd_starts, strict=True)
+            ]
+        )
+        far_starts = [s + timedelta(microseconds=years_50) for s in btd_starts]
+        report.figures["far query 50 years later: pandas add 8h"] = _one_by_one(
+            [
+                partial(_pandas_add, pd, o, at)
+                for o, at in zip(fresh_offsets, far_starts, strict=True)
+            ]
+        )
+    # businesstimedelta's holiday rule fails past its last holiday (2036): none far away.
+    rules = _peers(())[1]
+    report.figures["far query 50 years later: businesstimedelta add 8h"] = _one_by_one(
+        [partial(_btd_add_8h, btd, rules, at) for at in far_starts]
+    )
+    report.ratio(
+        "first query vs businesstimedelta",
+        "first query: businesstimedelta add 8h",
+        "first query: ours add_us 8h on a fresh calendar",
+    )
+    report.ratio(
+        "first query vs pandas",
+        "first query: pandas add 8h",
+        "first query: ours add_us 8h on a fresh calendar",
+    )
+    report.ratio(
+        "far query 50 years later vs businesstimedelta",
+        "far query 50 years later: businesstimedelta add 8h",
+        "far query 50 years later: ours add_us 8h",
+    )
+    report.ratio(
+        "far query 50 years later vs pandas",
+        "far query 50 years later: pandas add 8h",
+        "far query 50 years later: ours add_us 8h",
+    )
+    report.ratio(
+        "far query in the year 5000 vs businesstimedelta (50 years later)",
+        "far query 50 years later: businesstimedelta add 8h",
+        "far query in the year 5000: ours add_us 8h",
+    )
+    for key in (
+        "first query: ours add_us 8h on a fresh calendar",
+        "far query 50 years later: ours add_us 8h",
+        "far query in the year 5000: ours add_us 8h",
+    ):
+        report.values[f"{key} (ms, median)"] = round(report.figures[key].median_us / 1000, 4)
+
+
 def run(quick: bool) -> BenchReport:
     import pandas as pd
     import pytz
@@ -164,6 +280,7 @@ def run(quick: bool) -> BenchReport:
         lambda: fresh.elapsed_us(starts_us[0], starts_us[0] + ten_years), ops=1, rounds=1, warmup=0
     )
     report.values["ours: first query compiling 10 years (ms)"] = round(cold.median_us / 1000, 3)
+    _fresh_and_far(report, holidays, starts, 20 if quick else 100)
 
     mismatches: dict[str, int] = {}
     pandas_at_close = 0
@@ -211,6 +328,16 @@ def run(quick: bool) -> BenchReport:
         report.ratio(f"{name} vs pandas", f"{name} pandas", f"{name} ours add_us")
         report.ratio(
             f"{name} (datetime API) vs pandas", f"{name} pandas", f"{name} ours add (datetime)"
+        )
+        report.ratio(
+            f"{name} (datetime API) vs businesstimedelta",
+            f"{name} businesstimedelta",
+            f"{name} ours add (datetime)",
+        )
+        report.ratio(
+            f"{name} datetime API cost over add_us (slowdown, target <= 1.5)",
+            f"{name} ours add (datetime)",
+            f"{name} ours add_us",
         )
 
     peer_counts = (

@@ -7,7 +7,7 @@ Private module shared by every room. Inside the library an instant is an
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,74 +27,50 @@ US_PER_DAY = 24 * US_PER_HOUR
 
 _NAIVE_EPOCH = datetime(1970, 1, 1)  # noqa: DTZ001 - wall times, asked of a zone
 _add = datetime.__add__
+_fromtimestamp = datetime.fromtimestamp
 _UNKNOWN = object()
-_CACHE_LIMIT = 1 << 16  # hours remembered per zone and direction
+_CACHE_LIMIT = 1 << 16  # local dates remembered per zone
+_DAY_BUT_ONE = timedelta(microseconds=US_PER_DAY - 1)
 
 
 class _Zone:
-    """One IANA zone at the edges: its pendulum and stdlib forms and two caches.
+    """One IANA zone at the edges: its pendulum and stdlib forms, and a cache of offsets.
 
-    Converting costs a zone lookup per call (and the stdlib's ``ZoneInfo``
-    answers a ``pendulum.DateTime`` through slow attribute calls). Most hours
-    have one offset and no repeated or skipped wall time; for those the offset
-    is remembered per hour, local (``to_us``) and UTC (``from_us``). An hour
-    holding a DST change is marked irregular and converted the slow, exact way.
-    (It assumes no zone changes its offset twice within one hour.)
+    The stdlib ``ZoneInfo`` answers the offset of a ``pendulum.DateTime`` (any
+    subclass) through slow attribute calls, and pendulum's own zone is slower
+    still. Most local dates have one offset all day; for those the offset is
+    remembered per date. A date holding a DST change is marked irregular and
+    converted the exact stdlib way. This relies on no zone changing its offset
+    twice within one day: in the tz database two changes are at least 95 hours
+    apart (checked over every zone).
     """
 
-    __slots__ = ("epoch", "fromutc", "local_hours", "pendulum", "plain", "utc_hours")
+    __slots__ = ("days", "pendulum", "plain")
 
     def __init__(self, name: str) -> None:
         self.pendulum = pendulum.timezone(name)
         plain: tzinfo = ZoneInfo(name) if isinstance(self.pendulum, ZoneInfo) else self.pendulum
         self.plain = plain
-        self.epoch = datetime(1970, 1, 1, tzinfo=plain)
-        self.fromutc = plain.fromutc
-        self.local_hours: dict[int, int | None] = {}
-        self.utc_hours: dict[int, int | None] = {}
+        self.days: dict[int, int | None] = {}
         for tz in (self.pendulum, plain):
             _KNOWN[id(tz)] = (tz, self)
 
-    def local_offset(self, hour: int) -> int | None:
-        """The offset (µs) of every wall time of a local hour, or None if it has a DST change."""
-        a = _add(_NAIVE_EPOCH, timedelta(hours=hour))
-        b = _add(a, timedelta(microseconds=US_PER_HOUR - 1))
+    def day_offset(self, day: int) -> int | None:
+        """The offset (µs) of every wall time of a local date, or None if it has a DST change."""
+        first = _add(_NAIVE_EPOCH, timedelta(days=day))
+        last = _add(first, _DAY_BUT_ONE)
         plain = self.plain
-        offsets = {plain.utcoffset(x) for x in (a, a.replace(fold=1), b, b.replace(fold=1))}
+        offsets = {
+            plain.utcoffset(x) for x in (first, first.replace(fold=1), last, last.replace(fold=1))
+        }
         found = offsets.pop()
         value = None if offsets or found is None else td_to_us(found)
-        if len(self.local_hours) >= _CACHE_LIMIT:
-            self.local_hours.clear()
-        self.local_hours[hour] = value
-        return value
-
-    def utc_offset(self, hour: int) -> int | None:
-        """The offset (µs) throughout a UTC hour, or None if the hour has a DST change."""
-        start = hour * US_PER_HOUR
-        first = self.fromutc(_add(self.epoch, timedelta(microseconds=start)))
-        last = self.fromutc(_add(self.epoch, timedelta(microseconds=start + US_PER_HOUR - 1)))
-        value = None
-        if not first.fold and not last.fold and _sub(last, first) == _HOUR_BUT_ONE:
-            value = td_to_us(_sub(first.replace(tzinfo=None), _NAIVE_EPOCH)) - start
-        if len(self.utc_hours) >= _CACHE_LIMIT:
-            self.utc_hours.clear()
-        self.utc_hours[hour] = value
+        if len(self.days) >= _CACHE_LIMIT:
+            self.days.clear()
+        self.days[day] = value
         return value
 
 
-def _wall_hour(hour: int) -> tuple[int, int, int, int]:
-    """Year, month, day and hour of the ``hour``-th wall-clock hour after 1970-01-01 00:00."""
-    days, hh = divmod(hour, 24)
-    day = date.fromordinal(_EPOCH_ORDINAL + days)
-    found = (day.year, day.month, day.day, hh)
-    if len(_WALL_HOURS) >= _CACHE_LIMIT:
-        _WALL_HOURS.clear()
-    _WALL_HOURS[hour] = found
-    return found
-
-
-_WALL_HOURS: dict[int, tuple[int, int, int, int]] = {}
-_HOUR_BUT_ONE = timedelta(microseconds=US_PER_HOUR - 1)
 #: ``id(tzinfo) -> (tzinfo, zone)`` for the zones met so far (ids of live objects only:
 #: the zone keeps both tzinfo objects alive).
 _KNOWN: dict[int, tuple[tzinfo, _Zone]] = {}
@@ -117,12 +93,12 @@ def to_us(value: datetime, field: str = "at") -> int:
     tz = value.tzinfo
     known = _KNOWN.get(id(tz))
     if known is not None and known[0] is tz:
-        hour = (value.toordinal() - _EPOCH_ORDINAL) * 24 + value.hour
-        offset_us = known[1].local_hours.get(hour, _UNKNOWN)
+        day = value.toordinal() - _EPOCH_ORDINAL
+        offset_us = known[1].days.get(day, _UNKNOWN)
         if offset_us is _UNKNOWN:
-            offset_us = known[1].local_offset(hour)
+            offset_us = known[1].day_offset(day)
         if offset_us is not None:
-            seconds = (hour * 60 + value.minute) * 60 + value.second
+            seconds = ((day * 24 + value.hour) * 60 + value.minute) * 60 + value.second
             return seconds * US_PER_SECOND + value.microsecond - offset_us  # type: ignore[operator]
     offset = value.utcoffset()
     if offset is None:
@@ -141,31 +117,30 @@ def to_us(value: datetime, field: str = "at") -> int:
 def from_us(us: int, tz: str | tzinfo = "UTC") -> pendulum.DateTime:
     """The ``pendulum.DateTime`` of an epoch-microsecond instant, shown in ``tz``.
 
-    Converted by the stdlib ``ZoneInfo`` (keeping ``fold``, so a repeated local
-    time names the right instant), then built as a pendulum value directly:
-    several times faster than ``pendulum.instance(...).in_timezone(...)``.
+    Converted by the stdlib (``ZoneInfo.fromutc`` through ``fromtimestamp`` on
+    whole seconds, keeping ``fold`` so a repeated local time names the right
+    instant), then built as a pendulum value directly: several times faster
+    than ``pendulum.instance(...).in_timezone(...)``.
 
     >>> from_us(1_000_000).isoformat()
     '1970-01-01T00:00:01+00:00'
     """
     shown = _zone_named(tz if isinstance(tz, str) else getattr(tz, "key", None) or "UTC")
-    hour = us // US_PER_HOUR
-    offset_us = shown.utc_hours.get(hour, _UNKNOWN)
-    if offset_us is _UNKNOWN:
-        offset_us = shown.utc_offset(hour)
-    if offset_us is not None:
-        # Within the hour the offset is constant and no wall time repeats.
-        wall, rest = divmod(us + offset_us, US_PER_HOUR)  # type: ignore[operator]
-        ymdh = _WALL_HOURS.get(wall) or _wall_hour(wall)
-        minute, rest = divmod(rest, US_PER_MINUTE)
-        second, micro = divmod(rest, US_PER_SECOND)
+    seconds, micro = divmod(us, US_PER_SECOND)
+    local = _fromtimestamp(seconds, shown.plain)
+    if local.fold:
         return pendulum.DateTime(
-            ymdh[0], ymdh[1], ymdh[2], ymdh[3], minute, second, micro, shown.pendulum
+            local.year,
+            local.month,
+            local.day,
+            local.hour,
+            local.minute,
+            local.second,
+            micro,
+            shown.pendulum,
+            fold=1,
         )
-    days, rest = divmod(us, US_PER_DAY)
-    local = shown.fromutc(
-        _add(shown.epoch, timedelta(days, rest // US_PER_SECOND, rest % US_PER_SECOND))
-    )
+    # Without the keyword: passing ``fold`` doubles the cost of the constructor.
     return pendulum.DateTime(
         local.year,
         local.month,
@@ -173,9 +148,8 @@ def from_us(us: int, tz: str | tzinfo = "UTC") -> pendulum.DateTime:
         local.hour,
         local.minute,
         local.second,
-        local.microsecond,
+        micro,
         shown.pendulum,
-        fold=local.fold,
     )
 
 
