@@ -48,7 +48,12 @@ class ComplianceKey:
     """What one compliance bucket counts: a period and the policy, metric, priority and group.
 
     ``period`` is ``"2026-03"`` for a month, ``"2026-W10"`` for an ISO week,
-    ``"2026-03-02"`` for a day and ``"2026"`` for a year.
+    ``"2026-03-02"`` for a day and ``"2026"`` for a year. Keys sort by period first:
+
+    >>> a = ComplianceKey(period="2026-04", policy="a", metric="resolution")
+    >>> b = ComplianceKey(period="2026-03", policy="b", metric="resolution")
+    >>> sorted([a, b])[0].policy
+    'b'
     """
 
     period: str

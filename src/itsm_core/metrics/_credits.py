@@ -95,7 +95,17 @@ class ServiceCredit:
     ``fee`` is the period's fee (the fixed fee plus the fee per workstation
     times the workstations); ``applied`` lists, per metric and policy, the rule
     that set its credit and the percentage it saw; ``amount`` is the credit
-    after the caps and ``credit_percent`` its share of the fee.
+    after the caps and ``credit_percent`` its share of the fee; ``uncapped``
+    is the credit before the caps.
+
+    >>> from itsm_core.metrics import ComplianceKey
+    >>> key = ComplianceKey(period="2026-03", policy="p", metric="resolution")
+    >>> late = Compliance({key: (3, 1)})
+    >>> rule = CreditRule(metric="resolution", below_percent=90, credit_per_breach=500)
+    >>> credit = service_credit(late, period="2026-03", fee="1000.00", rules=[rule],
+    ...                         cap_percent=30)
+    >>> credit.uncapped, credit.amount, credit.credit_percent
+    (Decimal('500.00'), Decimal('300.00'), Decimal('30'))
     """
 
     period: str
@@ -235,7 +245,12 @@ class Kpi:
 @attrs.frozen(kw_only=True)
 class KpiResult:
     """A KPI's outcome in a period: the measured percentage (``None``: nothing counted) and
-    whether it met the target (``None`` when nothing was counted)."""
+    whether it met the target (``None`` when nothing was counted).
+
+    >>> kpi = Kpi(name="fcr", metric="fcr", target_percent=50)
+    >>> kpi_report([kpi], Compliance(), period="2026-03", kpi_counts={"fcr": (1, 3)})[0].met
+    False
+    """
 
     kpi: Kpi
     percent: float | None

@@ -86,7 +86,12 @@ got datetime.timedelta(0)
 
 @attrs.frozen(kw_only=True, order=True)
 class FirstContactKey:
-    """One bucket: a dimension, its value and the period of the first resolution."""
+    """One bucket: a dimension, its value and the period of the first resolution.
+
+    >>> FirstContactKey(by="agent", value="ann", period="2026-03") < FirstContactKey(
+    ...     by="group", value="desk", period="2026-03")
+    True
+    """
 
     by: str
     value: str

@@ -99,7 +99,11 @@ to 5, got 6
 
 @attrs.frozen(kw_only=True, order=True)
 class SatisfactionKey:
-    """One bucket: a dimension, its value and the period of the survey's first request."""
+    """One bucket: a dimension, its value and the period of the survey's first request.
+
+    >>> SatisfactionKey(by="all", value="", period="2026-03").period
+    '2026-03'
+    """
 
     by: str
     value: str
@@ -115,7 +119,14 @@ def _histogram(value: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
 
 @attrs.frozen(kw_only=True)
 class SatisfactionTally:
-    """Surveys requested and answered, the answers by point, and the call-backs of one bucket."""
+    """Surveys requested and answered, the answers by point, and the call-backs of one bucket.
+
+    ``ratings`` holds ``(point, answers)`` pairs; ``+`` merges two buckets.
+
+    >>> t = SatisfactionTally(requested=4, answered=3, ratings=((5, 2), (2, 1)))
+    >>> t.csat(4), t.response_rate(), (t + t).ratings
+    (66.66666666666667, 75.0, ((2, 2), (5, 4)))
+    """
 
     requested: int = 0
     answered: int = 0

@@ -39,6 +39,9 @@ class StatsKey:
     """One bucket: a dimension (see ``DIMENSIONS``), its value and a period name.
 
     ``value`` is ``""`` for the ``all`` dimension and for an unset field.
+
+    >>> StatsKey(by="all", value="", period="2026-03").value
+    ''
     """
 
     by: str
@@ -157,6 +160,21 @@ class Stats:
     first public reply by an agent (for the agent who replied), and each hold
     interval when the ticket leaves hold. Merging any split of the tickets,
     in any order, equals computing over all of them.
+
+    >>> from datetime import datetime, timezone
+    >>> from itsm_core.calendar import BusinessCalendar
+    >>> from itsm_core.ticket import StateChanged, TicketOpened
+    >>> at = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
+    >>> history = [
+    ...     TicketOpened(ticket_id="I-1", actor="r", at=at, type="incident", state="new",
+    ...                  state_category="new", title="t", requester="r"),
+    ...     StateChanged(ticket_id="I-1", actor="ann", at=at.replace(hour=11), trigger="resolve",
+    ...                  from_state="new", to_state="resolved", from_category="new",
+    ...                  to_category="resolved"),
+    ... ]
+    >>> stats = Stats.of([history], calendar=BusinessCalendar.eight_by_five("UTC"))
+    >>> str(stats.tally("agent", "ann").median("resolution")), stats.tally().resolved
+    ('2:00:00', 1)
     """
 
     entries: tuple[tuple[StatsKey, Tally], ...] = attrs.field(default=(), converter=_entries)
