@@ -15,7 +15,9 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import date, timedelta
 
+from itsm_core._time import from_us, to_us
 from itsm_core.calendar import (
     BusinessCalendar,
     Closure,
@@ -37,8 +39,6 @@ BUDGET_SECONDS = 3.0
 
 def build(variant: int) -> Calendar:
     """A distinct calendar value per ``variant`` (equal values share a timeline)."""
-    from datetime import date
-
     base = BusinessCalendar(
         name=f"stress-{variant}",
         timezone=("Europe/Moscow", "America/New_York", "Australia/Lord_Howe")[variant % 3],
@@ -66,7 +66,9 @@ def queries(seed: int, count: int) -> list[Query]:
     out: list[Query] = []
     for _ in range(count):
         at = T2026 + rng.choice((0, 1, -1, 5, 50, -30)) * YEAR + rng.randrange(YEAR)
-        kind = rng.choice(("add", "subtract", "elapsed", "is_open", "next_open", "next_close"))
+        kind = rng.choice(
+            ("add", "subtract", "elapsed", "is_open", "next_open", "next_close", "add_datetime")
+        )
         other = rng.choice((rng.randrange(60 * HOUR), rng.randrange(3 * YEAR)))
         out.append((kind, at, other))
     return out
@@ -83,6 +85,9 @@ def answer(cal: Calendar, query: Query) -> object:
             return cal.elapsed_us(at, at + other)
         if kind == "is_open":
             return cal.is_open_us(at)
+        if kind == "add_datetime":
+            shown = cal.add(from_us(at, cal.timezone), timedelta(microseconds=other))
+            return (to_us(shown), shown.isoformat())
         if kind == "next_open":
             return cal.next_open_us(at)
         return cal.next_close_us(at)
