@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeAlias
@@ -13,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from itsm_core.calendar import BusinessCalendar, Closure, WeeklySchedule
-from itsm_core.errors import InvalidValueError, ItsmError
+from itsm_core.errors import ConfigurationError, InvalidValueError, ItsmError
 from itsm_core.lifecycle import default_lifecycles
 from itsm_core.routing import (
     Absence,
@@ -816,3 +817,98 @@ def test_changing_the_requester_needs_a_reason_and_is_audited() -> None:
         LIFECYCLES.apply(t, ChangeRequester(requester="ivan", reason=""), actor="olga", at=AT)
     with pytest.raises(InvalidValueError, match=r"^command.requester"):
         LIFECYCLES.apply(t, ChangeRequester(requester="rita", reason="same"), actor="olga", at=AT)
+
+
+# ---------------------------------------------------------------------------- data in and out
+
+
+def test_a_routing_configuration_round_trips_through_plain_data_and_has_a_json_schema() -> None:
+    from itsm_core.serialization import json_schema, make_converter
+
+    conv = make_converter()
+    config = RoutingConfig(
+        staff=(
+            Agent(
+                name="olga",
+                calendar=OFFICE,
+                absences=(
+                    Absence(kind="sick_leave", first=date(2026, 3, 3), last=date(2026, 3, 4)),
+                ),
+                capacity=4,
+                skills=("kiosk",),
+            ),
+            Agent(name="nik"),
+        ),
+        groups=(
+            GroupRouting(
+                group="desk",
+                strategy="skills",
+                members=("olga", "nik"),
+                fallback="supervisor",
+                supervisor="sue",
+            ),
+        ),
+        duties=(DutyRole(name="dispatcher", holders=("nik",)),),
+        channels=("phone", "kiosk-button"),
+        catalog=CATALOG,
+    )
+    data = conv.unstructure(config)
+    assert conv.structure(json.loads(json.dumps(data)), RoutingConfig) == config
+    schema = json.dumps(json_schema(RoutingConfig))
+    for name in ("absences", "capacity", "fallback_group", "visibility", "components", "channels"):
+        assert f'"{name}"' in schema
+
+
+def test_a_configuration_document_naming_an_unknown_event_kind_is_refused_with_its_path() -> None:
+    from itsm_core.serialization import make_converter, structure_checked
+
+    document = {
+        "notifications": [
+            {"name": "x", "on": "bogus", "template": "t", "recipients": ["requester"]}
+        ]
+    }
+    with pytest.raises(ConfigurationError, match=r"notifications\[0\]\.on: expected one of opened"):
+        structure_checked(make_converter(), document, RoutingConfig)
+
+
+def test_sla_thresholds_and_breaches_are_event_kinds_of_their_own() -> None:
+    from itsm_core.desk import SlaThresholdReached
+
+    rules = (
+        NotificationRule(
+            name="warn",
+            on="sla_threshold",
+            recipients=("assignee",),
+            template="w",
+            visibility="internal",
+        ),
+        NotificationRule(
+            name="breach",
+            on="sla_breached",
+            recipients=("assignee",),
+            people=("sue",),
+            template="b",
+            visibility="internal",
+        ),
+    )
+    t, _ = opened()
+    t, _ = LIFECYCLES.apply(t, Assign(assignee="olga", group="desk"), actor="router", at=AT)
+    events = tuple(
+        SlaThresholdReached(
+            ticket_id="I-1",
+            actor="desk",
+            at=AT,
+            policy="p",
+            metric="resolution",
+            cycle=1,
+            percent=p,
+            reached_at=AT,
+        )
+        for p in (75, 100)
+    )
+    assert [event_kind(e) for e in events] == ["sla_threshold", "sla_breached"]
+    sent = notifications_for(rules, events, ticket=t)
+    assert [(n.rule, n.recipients, n.public) for n in sent] == [
+        ("warn", ("olga",), False),
+        ("breach", ("olga", "sue"), False),
+    ]

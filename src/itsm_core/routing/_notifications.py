@@ -23,8 +23,9 @@ __all__ = [
     "notifications_for",
 ]
 
-#: The event kinds a rule may name, with the events they stand for. Escalation and
-#: survey events are recognised by their class names (those rooms sit beside or above).
+#: The event kinds a rule may name, with the events they stand for. Escalation, desk
+#: (SLA thresholds) and survey events are recognised by their class names (those rooms
+#: sit beside or above this one).
 EVENT_KINDS: dict[str, str] = {
     "opened": "the ticket was opened (TicketOpened)",
     "state_entered": "the ticket entered a state (StateChanged; narrowed by states/categories)",
@@ -35,7 +36,9 @@ EVENT_KINDS: dict[str, str] = {
     "priority_changed": "the priority changed (PriorityChanged, MajorSet, MajorCleared)",
     "requester_changed": "the requester was corrected (RequesterChanged)",
     "article_linked": "a knowledge-base article was linked (ArticleLinked)",
-    "escalated": "an escalation level fired, SLA thresholds included (Escalated)",
+    "escalated": "an escalation level fired (Escalated)",
+    "sla_threshold": "an SLA clock reached a percentage of its target (SlaThresholdReached < 100)",
+    "sla_breached": "an SLA clock reached its target (SlaThresholdReached at 100 or more)",
     "escalation_requested": "someone asked for an escalation (EscalationRequested)",
     "survey": "a satisfaction survey was sent (SurveyRequested)",
 }
@@ -81,6 +84,9 @@ def event_kind(event: Event) -> str | None:
     name = type(event).__name__
     if name == "CommentAdded":
         return "public_reply" if getattr(event, "public", False) else "internal_note"
+    if name == "SlaThresholdReached":
+        percent = getattr(event, "percent", 0)
+        return "sla_breached" if isinstance(percent, int) and percent >= 100 else "sla_threshold"
     return _BY_CLASS.get(name)
 
 
@@ -152,7 +158,8 @@ class NotificationRule:
     ...
     itsm_core.errors.InvalidValueError: notification_rule.on: expected one of opened, \
 state_entered, public_reply, internal_note, assigned, reassigned, priority_changed, \
-requester_changed, article_linked, escalated, escalation_requested, survey, got 'state_changed'
+requester_changed, article_linked, escalated, sla_threshold, sla_breached, \
+escalation_requested, survey, got 'state_changed'
     """
 
     name: str = attrs.field(validator=_nonblank("notification_rule.name"))
