@@ -30,6 +30,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from itsm_core.errors import ItsmError
 from itsm_core.serialization import (
     decode_event,
@@ -250,16 +252,142 @@ def random_row(rng: random.Random, rows: list[dict[str, str]]) -> dict[str, Any]
     return row
 
 
+# ---------------------------------------------------------------------------- the direct API
+
+
+class _Odd:
+    """An object of no type any record expects."""
+
+    def __repr__(self) -> str:
+        return "<odd object>"
+
+
+#: Values of the wrong type for almost any field (and a few of the right type but wrong value).
+WRONG_VALUES: tuple[Any, ...] = (
+    *ODD_SCALARS,
+    [],
+    ["x"],
+    [1, 2],
+    {},
+    {"a": 1},
+    (None,),
+    ((1, 2),),
+    b"bytes",
+    object(),
+    _Odd(),
+    _AT,
+    datetime(2026, 3, 2, 9, 0),
+    timedelta(hours=-1),
+    timedelta(days=10**6),
+    frozenset({"x"}),
+)
+
+
+def record_examples() -> dict[type, Any]:
+    """One valid instance of every record class reachable from the example desk."""
+    found: dict[type, Any] = {}
+    todo: list[Any] = [load_desk(example_document())]
+    while todo:
+        value = todo.pop()
+        if attrs.has(type(value)):
+            if type(value) in found:
+                continue
+            found[type(value)] = value
+            todo.extend(getattr(value, f.name) for f in attrs.fields(type(value)))
+        elif isinstance(value, list | tuple):
+            todo.extend(value)
+        elif isinstance(value, dict):
+            todo.extend(value.values())
+    return found
+
+
+def random_value(rng: random.Random) -> Any:
+    """A value of the wrong type: an odd scalar, an odd object, or random JSON."""
+    if rng.random() < 0.7:
+        return rng.choice(WRONG_VALUES)
+    return random_json(rng, depth=3)
+
+
+def random_record(rng: random.Random, examples: dict[type, Any]) -> tuple[type, dict[str, Any]]:
+    """A record class and keyword arguments: a valid example's, with 1-3 replaced by junk."""
+    cls = rng.choice(sorted(examples, key=lambda c: c.__qualname__))
+    example = examples[cls]
+    fields = [f for f in attrs.fields(cls) if f.init]
+    kwargs = {f.alias: getattr(example, f.name) for f in fields}
+    for _ in range(rng.randint(1, min(3, len(fields)) if fields else 0)):
+        kwargs[rng.choice(fields).alias] = random_value(rng)
+    return cls, kwargs
+
+
+def check_record(cls: type, kwargs: dict[str, Any]) -> None:
+    """Build ``cls(**kwargs)``; an ItsmError is an answer, anything else escapes."""
+    with contextlib.suppress(ItsmError):
+        cls(**kwargs)
+
+
+def api_calls(rng: random.Random) -> list[tuple[str, Callable[[], object]]]:
+    """Calls of the direct API's entry points with one argument of the wrong type."""
+    from itsm_core.calendar import BusinessCalendar
+    from itsm_core.lifecycle import default_lifecycles
+    from itsm_core.permissions import Directory, default_policy, evaluate_predicate
+    from itsm_core.testing import example_ticket
+    from itsm_core.ticket import AddComment
+
+    desk = default_lifecycles()
+    policy = default_policy()
+    calendar = BusinessCalendar.eight_by_five("Europe/Moscow")
+    ticket = example_ticket()
+    junk = random_value(rng)
+
+    def pick(good: Any) -> Any:
+        return junk if rng.random() < 0.5 else good
+
+    comment = AddComment(body="x", public=True)
+    return [
+        ("Lifecycles[...]", lambda: desk[junk]),
+        (
+            "Lifecycles.apply",
+            lambda: desk.apply(pick(ticket), pick(comment), actor=pick("ann"), at=pick(_AT)),
+        ),
+        ("Policy.authorize", lambda: policy.authorize(pick("ann"), pick("view"), pick(ticket))),
+        ("Policy.visible", lambda: policy.visible(pick("ann"), pick([ticket]))),
+        ("Policy.view", lambda: policy.view(pick("alice"), pick(ticket))),
+        ("Policy.predicate", lambda: policy.predicate(pick("ann"), action=pick("view"))),
+        ("Directory", lambda: Directory(junk)),
+        ("evaluate_predicate", lambda: evaluate_predicate(junk, ticket)),
+        ("BusinessCalendar.add", lambda: calendar.add(pick(_AT), pick(timedelta(hours=1)))),
+        ("BusinessCalendar.is_open", lambda: calendar.is_open(junk)),
+    ]
+
+
 def run(count: int, seed: int, out: Callable[[str], None]) -> int:
     """Fuzz ``count`` documents and ``count`` event lines; the number of escapes."""
     rng = random.Random(seed)
     desk = example_document()
     events = example_events()
     rows = example_rows()
+    examples = record_examples()
     escaped = 0
-    tried = {"documents": 0, "event lines": 0, "CSV rows": 0}
+    tried = {"documents": 0, "event lines": 0, "CSV rows": 0, "records": 0, "API calls": 0}
     started = time.perf_counter()
     for i in range(count):
+        cls, kwargs = random_record(rng, examples)
+        tried["records"] += 1
+        try:
+            check_record(cls, kwargs)
+        except Exception:
+            escaped += 1
+            out(f"ESCAPED from record #{i}: {cls.__qualname__}(**{kwargs!r})"[:2000])
+            out(traceback.format_exc())
+        name, call = rng.choice(api_calls(rng))
+        tried["API calls"] += 1
+        try:
+            with contextlib.suppress(ItsmError):
+                call()
+        except Exception:
+            escaped += 1
+            out(f"ESCAPED from API call #{i}: {name}")
+            out(traceback.format_exc())
         document = random_json(rng) if i % 2 else mutate(rng, desk)
         line = random_json(rng) if i % 2 else mutate(rng, rng.choice(events))
         for kind, value, check in (
@@ -278,8 +406,10 @@ def run(count: int, seed: int, out: Callable[[str], None]) -> int:
             out(f"  ... {i + 1} of {count} ({time.perf_counter() - started:.0f} s)")
     seconds = time.perf_counter() - started
     out(
-        f"tried {tried['documents']} desk documents, {tried['event lines']} event lines and "
-        f"{tried['CSV rows']} CSV event rows (seed {seed}) in {seconds:.1f} s"
+        f"tried {tried['documents']} desk documents, {tried['event lines']} event lines, "
+        f"{tried['CSV rows']} CSV event rows, {tried['records']} records of "
+        f"{len(examples)} classes built with wrong types and {tried['API calls']} API calls "
+        f"(seed {seed}) in {seconds:.1f} s"
     )
     if escaped:
         out(f"FAILED: {escaped} inputs raised something other than an ItsmError subclass")

@@ -2097,3 +2097,14 @@ def test_no_path_lets_a_principal_see_what_the_policy_hides(
             assert not any(secret in _atoms(e) for e in shown), (name, secret)
             if name == "hold_reason":
                 assert not any(secret in str(a) for e in shown for a in _atoms(e)), secret
+
+
+@pytest.mark.parametrize("junk", [3, "I-1", {"id": "I-1"}, None])
+def test_collections_of_the_wrong_type_are_errors_naming_the_argument(junk: Any) -> None:
+    ticket, _ = example_history()
+    with pytest.raises(InvalidValueError) as caught:
+        default_policy().visible("alice", junk)
+    assert caught.value.field == "tickets"
+    with pytest.raises(InvalidValueError) as caught:
+        default_policy().visible_events("alice", ticket, junk)
+    assert caught.value.field == "events"

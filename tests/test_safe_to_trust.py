@@ -200,3 +200,51 @@ def test_iana_names_and_their_aliases_are_timezones() -> None:
 
     for name in ("UTC", "Etc/UTC", "Europe/Paris", "US/Eastern"):
         assert BusinessCalendar.always_open(name).timezone == name
+
+
+# ---------------------------------------------------------------------------- 18: wrong types
+
+
+def _example(name: str) -> tuple[type, dict[str, Any]]:
+    import attrs
+
+    from tests.fuzz_documents import record_examples
+
+    examples = {cls.__name__: (cls, value) for cls, value in record_examples().items()}
+    cls, value = examples[name]
+    return cls, {f.alias: getattr(value, f.name) for f in attrs.fields(cls) if f.init}
+
+
+@pytest.mark.parametrize(
+    ("record", "field", "junk"),
+    [
+        ("SlaPolicy", "metrics", 3),
+        ("SlaPolicy", "metrics", "resolution"),
+        ("SlaPolicy", "kind", "fastest"),
+        ("Metric", "targets", "x"),
+        ("Metric", "on_priority_change", 3),
+        ("Metric", "start", 3),
+        ("Condition", "event", 3),
+        ("Applicability", "types", 3),
+        ("Trigger", "kind", "x"),
+        ("SupportGroup", "members", 3),
+    ],
+)
+def test_records_of_the_wrong_type_are_errors_naming_the_field(
+    record: str, field: str, junk: object
+) -> None:
+    cls, kwargs = _example(record)
+    kwargs[field] = junk
+    with pytest.raises(InvalidValueError) as caught:
+        cls(**kwargs)
+    assert caught.value.field == field
+
+
+@pytest.mark.parametrize("junk", [{"type": "incident"}, ["incident"], 3])
+def test_lifecycles_refuse_a_ticket_or_type_of_the_wrong_type(junk: Any) -> None:
+    with pytest.raises(InvalidValueError) as caught:
+        DESK[junk]
+    assert caught.value.field == "type"
+    with pytest.raises(InvalidValueError) as caught:
+        DESK.apply(junk, AddComment(body="x", public=True), actor="ann", at=AT)
+    assert caught.value.field == "ticket"

@@ -11,7 +11,7 @@ from typing import TextIO
 
 import pendulum
 
-from itsm_core.errors import ConfigurationError
+from itsm_core.errors import ConfigurationError, ItsmError
 from itsm_core.serialization import (
     Desk,
     decode_event,
@@ -40,7 +40,7 @@ EXIT_ERROR = 1
 EXIT_INVALID = 2
 
 
-class InputError(Exception):
+class InputError(ItsmError, ValueError):
     """A problem with a file the command reads: printed as ``FILE:LINE: message``."""
 
     def __init__(self, where: str, message: str) -> None:

@@ -9,7 +9,7 @@ from datetime import timedelta
 import attrs
 
 from itsm_core._time import td_to_us
-from itsm_core.errors import InvalidValueError
+from itsm_core.errors import InvalidValueError, named_field_errors
 from itsm_core.ticket import CATEGORIES, Ticket
 
 __all__ = [
@@ -93,6 +93,7 @@ THRESHOLD_FIELD: dict[TriggerKind, str] = {
 }
 
 
+@named_field_errors
 @attrs.frozen(kw_only=True)
 class Trigger:
     """The clock a rule watches; build one with the class methods.
@@ -249,6 +250,7 @@ class ActionKind(enum.StrEnum):
     FLAG_MAJOR_CANDIDATE = "flag_major_candidate"
 
 
+@named_field_errors
 @attrs.frozen(kw_only=True)
 class Action:
     """One thing a level does, as data; build one with the class methods.
@@ -438,6 +440,7 @@ def _actions(value: Iterable[Action] | Action) -> tuple[Action, ...]:
     return tuple(value)
 
 
+@named_field_errors
 @attrs.frozen(kw_only=True)
 class EscalationConditions:
     """Which tickets a rule watches; every field that is set must match (empty: anything).
@@ -488,6 +491,7 @@ class EscalationConditions:
         )
 
 
+@named_field_errors
 @attrs.frozen(kw_only=True)
 class EscalationLevel:
     """One level of a rule: its threshold and its actions.
@@ -571,6 +575,7 @@ def _levels(value: Iterable[EscalationLevel] | EscalationLevel) -> tuple[Escalat
     return tuple(value)
 
 
+@named_field_errors
 @attrs.frozen(kw_only=True)
 class EscalationRule:
     """A named rule: a trigger, the tickets it watches and its ordered levels.

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from itsm_core.errors import ConfigurationError, InvalidValueError, Problem
+from itsm_core.errors import ConfigurationError, InvalidValueError, Problem, named_field_errors
 from itsm_core.ticket import Assign, Ticket
 
 __all__ = ["EXTERNAL_LINE", "LINE_NAMES", "Route", "SupportGroup", "SupportStructure"]
@@ -31,6 +31,7 @@ def _text_problems(path: str, values: tuple[object, ...]) -> list[Problem]:
     ]
 
 
+@named_field_errors
 @attrs.frozen(kw_only=True)
 class SupportGroup:
     """A support group: its line, its people and what it covers.
@@ -131,6 +132,7 @@ class SupportGroup:
         )
 
 
+@named_field_errors
 @attrs.frozen(kw_only=True)
 class Route:
     """A routing rule: tickets of these types, categories and services go to ``group``.
@@ -164,6 +166,7 @@ def _routes(value: Iterable[Route]) -> tuple[Route, ...]:
     return tuple(value)
 
 
+@named_field_errors
 @attrs.frozen(kw_only=True)
 class SupportStructure:
     """The support groups of a desk and the routes that send tickets to them.

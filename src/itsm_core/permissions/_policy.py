@@ -516,7 +516,7 @@ the action 'view'
         who = _principal(principal, directory)
         _action(action)
         out: list[Ticket] = []
-        for index, ticket in enumerate(tickets):
+        for index, ticket in enumerate(_iterable(tickets, "tickets")):
             if not isinstance(ticket, Ticket):
                 raise InvalidValueError(f"tickets[{index}]", ticket, "a Ticket")
             if self._allowed(who, action, ticket, directory):
@@ -656,7 +656,9 @@ the action 'view'
         self._decide(who, ("view",), _facts(ticket), directory, None, None, explain=True).enforce()
         hidden = self._hidden_fields(who, ticket, directory)
         internal = self._allowed(who, "view.internal", ticket, directory)
-        return redact_events(tuple(events), ticket.id, hidden, internal, ticket=ticket)
+        return redact_events(
+            tuple(_iterable(events, "events")), ticket.id, hidden, internal, ticket=ticket
+        )
 
     def _hidden_order(self, ticket: Ticket) -> list[str]:
         order = [f for f in _TICKET_FIELDS if f != "custom_fields"]
@@ -767,6 +769,12 @@ def _obligations(permission: Permission, amount: int | None) -> tuple[str, ...]:
     if amount is None or amount > permission.report_above:
         return ("report",)
     return ()
+
+
+def _iterable(values: Any, field: str) -> Iterable[Any]:
+    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
+        raise InvalidValueError(field, values, "a list")
+    return values  # type: ignore[no-any-return]
 
 
 def _directory(directory: Directory | None) -> Directory:

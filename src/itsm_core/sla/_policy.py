@@ -11,7 +11,7 @@ import attrs
 
 from itsm_core._time import td_to_us
 from itsm_core.calendar import BusinessCalendar, CompositeCalendar
-from itsm_core.errors import InvalidValueError
+from itsm_core.errors import InvalidValueError, named_field_errors
 from itsm_core.ticket import CATEGORIES, Ticket
 
 __all__ = [
@@ -85,6 +85,7 @@ def _check_choices(field: str, values: tuple[str, ...], choices: tuple[str, ...]
             raise InvalidValueError(f"{field}[{i}]", value, f"one of {', '.join(choices)}")
 
 
+@named_field_errors
 @attrs.frozen(kw_only=True)
 class Condition:
     """A declarative match on one event and the ticket's state right after it.
@@ -150,6 +151,7 @@ _REQUESTER_MESSAGE = Condition(event="comment_added", public=True, by_requester=
 _AWAITING_REQUESTER = Condition(category="on_hold", hold_reason="awaiting_requester")
 
 
+@named_field_errors
 @attrs.frozen(kw_only=True)
 class Metric:
     """One measured clock: targets per priority and its start/stop/pause conditions.
@@ -265,6 +267,7 @@ class Metric:
         return cls(name=name, targets=targets, start=(_OPENED, _REOPENED), stop=(_DONE,), **options)
 
 
+@named_field_errors
 @attrs.frozen(kw_only=True)
 class Applicability:
     """Which tickets a policy applies to; an empty field matches anything.
@@ -315,6 +318,7 @@ def _thresholds(value: Iterable[int]) -> tuple[int, ...]:
     return thresholds
 
 
+@named_field_errors
 @attrs.frozen(kw_only=True)
 class SlaPolicy:
     """An agreement: its metrics, the calendar they count over and what it applies to.
