@@ -5,8 +5,10 @@ export NO_MKDOCS_2_WARNING := 1
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# Where `make docs-serve` listens (override: make docs-serve DOCS_ADDR=0.0.0.0:8080).
+DOCS_ADDR ?= 127.0.0.1:8000
 
-.PHONY: demo test lint typecheck docs docs-serve bench clean
+.PHONY: demo test lint typecheck docs docs-serve soak dist wheel-check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,11 +26,32 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict
 
+# The site is built into site/ (ignored by git); open site/index.html or run docs-serve.
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
+	$(BIN)/mkdocs build --strict --quiet
+
+docs-serve: $(STAMP)
+	@echo "Serving the documentation at http://$(DOCS_ADDR)/ (rebuilt on every change; Ctrl+C stops)"
+	$(BIN)/mkdocs serve --dev-addr $(DOCS_ADDR)
 
 test: lint typecheck docs
 	$(BIN)/python -m pytest -n auto --durations=10 --cov --cov-branch --cov-fail-under=95 --cov-report=term
+
+# Every property with twenty times the ci profile's examples, random draws (not in CI:
+# run it before a release; it takes hours).
+soak: $(STAMP)
+	ITSM_HYPOTHESIS_PROFILE=soak $(BIN)/python -m pytest -n auto --durations=20 -q
+
+# The wheel and sdist in dist/, checked by twine.
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
+
+# The wheel installed into a fresh venv with pytest and without Hypothesis: the README
+# example runs against it, and pytest still works there (a trivial test passes).
+wheel-check: dist
+	.ci/check-wheel dist
 
 bench: $(STAMP)
 	$(BIN)/python -m bench all
@@ -45,4 +68,4 @@ mutate: $(STAMP)
 	$(BIN)/python .ci/mutation_scores.py
 
 clean:
-	rm -rf $(VENV) site .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) site dist .mypy_cache .ruff_cache .coverage

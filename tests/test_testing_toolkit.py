@@ -18,6 +18,7 @@ from itsm_core.calendar import BusinessCalendar, CompositeCalendar
 from itsm_core.lifecycle import Lifecycles
 from itsm_core.priority import PriorityMatrix
 from itsm_core.sla import SlaPolicy, evaluate
+from itsm_core.testing import standard_policy
 from itsm_core.testing._entry import (
     _STRATEGY_TYPES,
     _public_types,
@@ -27,7 +28,7 @@ from itsm_core.testing._entry import (
     register_strategies,
     ticket_commands_any,
 )
-from itsm_core.testing._plugin import (  # the fixtures, as a conftest listing the plugin has
+from itsm_core.testing.pytest_plugin import (  # the fixtures, as a conftest listing the plugin
     itsm_calendar_8x5,
     itsm_calendar_8x5_ru,
     itsm_calendar_24x7,
@@ -36,7 +37,6 @@ from itsm_core.testing._plugin import (  # the fixtures, as a conftest listing t
     itsm_matrix,
     itsm_now,
     itsm_sla_policy,
-    standard_policy,
 )
 from itsm_core.ticket import Event, TicketCommand, TicketOpened
 
@@ -54,13 +54,39 @@ FIXTURES = (
 )
 
 
-def test_the_package_declares_the_hypothesis_entry_point() -> None:
+def test_the_package_declares_the_hypothesis_entry_point_and_no_pytest_plugin() -> None:
     hooks = [e.value for e in entry_points(group="hypothesis")]
-    assert "itsm_core.testing._entry:_hypothesis_setup_hook" in hooks
+    assert "_itsm_core_hypothesis:setup_hook" in hooks
+    plugins = [e.value for e in entry_points(group="pytest11")]
+    assert not [value for value in plugins if value.startswith("itsm_core")]
 
 
-def plugin_is_an_entry_point() -> bool:
-    return any(e.value == "itsm_core.testing._plugin" for e in entry_points(group="pytest11"))
+def run_python(code: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_importing_hypothesis_does_not_import_itsm_core_and_nor_the_reverse() -> None:
+    assert run_python("import sys, hypothesis; print('itsm_core' in sys.modules)") == "False"
+    assert run_python("import sys, itsm_core; print('hypothesis' in sys.modules)") == "False"
+
+
+def test_strategies_are_registered_whichever_of_the_two_is_imported_first() -> None:
+    draw = """
+        from hypothesis import find, strategies as st
+        from itsm_core.calendar import BusinessCalendar
+        print(find(st.from_type(BusinessCalendar), lambda c: True).timezone)
+        """
+    assert run_python("import hypothesis\n" + textwrap.dedent(draw)) == "UTC"
+    assert run_python("import itsm_core.calendar\n" + textwrap.dedent(draw)) == "UTC"
+    assert run_python("import itsm_core.testing\n" + textwrap.dedent(draw)) == "UTC"
 
 
 def test_every_type_with_a_lazy_registration_gets_a_strategy() -> None:
@@ -118,22 +144,6 @@ def test_registering_again_is_harmless() -> None:
     check()
 
 
-def test_importing_the_toolkit_before_hypothesis_works() -> None:
-    code = textwrap.dedent(
-        """
-        import itsm_core.testing
-        from hypothesis import find, strategies as st
-        from itsm_core.calendar import BusinessCalendar
-        print(find(st.from_type(BusinessCalendar), lambda c: True).timezone)
-        """
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "UTC"
-
-
 # ---------------------------------------------------------------------------- the plugin
 
 
@@ -179,9 +189,8 @@ def test_the_standard_policy_measures_a_p1_incident(itsm_now: datetime) -> None:
     assert status.clock("first_response").breached_at == itsm_now + timedelta(minutes=15)
 
 
-def test_a_users_suite_gets_the_fixtures_and_strategies(tmp_path: Path) -> None:
-    if not plugin_is_an_entry_point():
-        (tmp_path / "conftest.py").write_text('pytest_plugins = ["itsm_core.testing._plugin"]\n')
+def test_a_users_suite_gets_the_fixtures_once_it_enables_the_plugin(tmp_path: Path) -> None:
+    (tmp_path / "conftest.py").write_text('pytest_plugins = ["itsm_core.testing.pytest_plugin"]\n')
     test_file = tmp_path / "test_users_sla.py"
     test_file.write_text(
         textwrap.dedent(
@@ -213,7 +222,7 @@ def test_a_users_suite_gets_the_fixtures_and_strategies(tmp_path: Path) -> None:
 
 
 def test_the_plugin_module_documents_every_fixture() -> None:
-    import itsm_core.testing._plugin as plugin
+    import itsm_core.testing.pytest_plugin as plugin
 
     doc = plugin.__doc__ or ""
     names: list[Any] = [n for n in plugin.__all__ if n.startswith("itsm_")]

@@ -18,6 +18,7 @@ from itsm_core.testing._calendar_oracle import (
 )
 from itsm_core.testing._calendar_strategies import (
     DST_TEST_ZONES,
+    Resolution,
     business_calendars,
     calendars,
     instants,
@@ -61,7 +62,6 @@ from itsm_core.testing._permission_strategies import (
     register_permission_strategies,
     roles,
 )
-from itsm_core.testing._plugin import standard_policy
 from itsm_core.testing._priority_strategies import (
     level_names,
     priority_levels,
@@ -70,7 +70,15 @@ from itsm_core.testing._priority_strategies import (
     scales,
 )
 from itsm_core.testing._sla_oracle import OracleCycle, oracle_evaluate
-from itsm_core.testing._sla_strategies import PRIORITIES, event_histories, sla_policies
+from itsm_core.testing._sla_strategies import (
+    PRESET_CALENDARS,
+    PRIORITIES,
+    event_histories,
+    preset_calendars,
+    sla_policies,
+    sla_statuses,
+    standard_policy,
+)
 from itsm_core.testing._ticket_strategies import (
     TICKET_ACTORS,
     TicketHistory,
@@ -87,12 +95,14 @@ __all__ = [
     "PERMISSION_GROUPS",
     "PERMISSION_ORGANIZATIONS",
     "PERMISSION_PEOPLE",
+    "PRESET_CALENDARS",
     "PRIORITIES",
     "REQUEST_KINDS",
     "SUPPORT_GROUP_NAMES",
     "TICKET_ACTORS",
     "OracleCycle",
     "OracleDue",
+    "Resolution",
     "TicketHistory",
     "action_patterns",
     "aware_datetimes",
@@ -124,6 +134,7 @@ __all__ = [
     "permission_policies",
     "permission_tickets",
     "permissions",
+    "preset_calendars",
     "principals",
     "priority_levels",
     "priority_matrices",
@@ -134,6 +145,7 @@ __all__ = [
     "roles",
     "scales",
     "sla_policies",
+    "sla_statuses",
     "standard_policy",
     "support_structures",
     "ticket_commands",

@@ -1,11 +1,18 @@
 """Hypothesis strategies for business calendars.
 
 ``business_calendars()`` draws random but valid calendars: several windows a day
-(overnight ones included, times biased towards the hours DST changes happen),
-one-off, recurring and ranged holidays, partial closures and date overrides,
-dated within a window of years you choose, in zones with odd DST rules.
-``calendars()`` adds unions and intersections. ``instants()`` draws epoch
-microseconds, biased towards midnights and DST changes.
+(overnight ones included), one-off, recurring and ranged holidays, partial
+closures and date overrides, dated within a window of years you choose, in
+zones with odd DST rules. ``calendars()`` adds unions and intersections.
+``instants()`` draws epoch microseconds, biased towards midnights and DST
+changes.
+
+Resolution: by default every time of day is a whole minute (mostly quarter
+hours), as real business hours are. ``resolution="microsecond"`` also draws
+times with any number of microseconds, such as windows a few microseconds
+long; such calendars may be open a few microseconds a week, so anything that
+looks for a far deadline on them walks years of timeline. Ask for them only
+in properties about the calendar itself.
 
 Shrinking: calendars shrink towards fewer windows, fewer holidays, closures and
 overrides and towards the first zone of the list (UTC); instants shrink towards
@@ -16,7 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
@@ -33,9 +41,11 @@ from itsm_core.calendar import (
     Window,
 )
 from itsm_core.calendar._records import parse_time
+from itsm_core.errors import InvalidValueError
 
 __all__ = [
     "DST_TEST_ZONES",
+    "Resolution",
     "business_calendars",
     "calendars",
     "instants",
@@ -63,16 +73,19 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _HOUR_US = 3_600_000_000
 _DAY_US = 24 * _HOUR_US
-_TIMES = st.one_of(
-    st.integers(0, 95).map(lambda q: f"{q // 4:02d}:{q % 4 * 15:02d}"),
-    st.integers(0, _DAY_US - 1).map(
-        lambda us: (
-            f"{us // _HOUR_US:02d}:{us // 60_000_000 % 60:02d}:"
-            f"{us // 1_000_000 % 60:02d}.{us % 1_000_000:06d}"
-        )
-    ),
+
+#: How precise the drawn times of day are: whole minutes, or any microsecond.
+Resolution = Literal["minute", "microsecond"]
+_RESOLUTIONS: tuple[Resolution, ...] = ("minute", "microsecond")
+
+_QUARTERS = st.integers(0, 95).map(lambda q: f"{q // 4:02d}:{q % 4 * 15:02d}")
+_MINUTES = st.integers(0, 24 * 60 - 1).map(lambda m: f"{m // 60:02d}:{m % 60:02d}")
+_MICROSECONDS = st.integers(0, _DAY_US - 1).map(
+    lambda us: (
+        f"{us // _HOUR_US:02d}:{us // 60_000_000 % 60:02d}:"
+        f"{us // 1_000_000 % 60:02d}.{us % 1_000_000:06d}"
+    )
 )
-_ENDS = st.one_of(st.just("24:00"), _TIMES)
 
 
 def _clock(text: str) -> int:
@@ -83,10 +96,29 @@ def _window(start: str, end: str) -> Window:
     return Window(start=start, end=end)
 
 
-_WINDOWS = st.builds(_window, _TIMES, _ENDS).filter(lambda w: _clock(w.end) != _clock(w.start))
-_SAME_DAY = _WINDOWS.filter(lambda w: not w.crosses_midnight).map(
-    lambda w: (w.start, "24:00" if w.bounds()[1] == _DAY_US else w.end)
-)
+def _valid(window: Window) -> bool:
+    return _clock(window.end) != _clock(window.start)
+
+
+def _same_day(window: Window) -> tuple[str, str]:
+    return (window.start, "24:00" if window.bounds()[1] == _DAY_US else window.end)
+
+
+@cache
+def _times(resolution: Resolution) -> st.SearchStrategy[str]:
+    if resolution not in _RESOLUTIONS:
+        raise InvalidValueError("resolution", resolution, "'minute' or 'microsecond'")
+    if resolution == "minute":
+        return st.one_of(_QUARTERS, _MINUTES)
+    return st.one_of(_QUARTERS, _MICROSECONDS)
+
+
+@cache
+def _windows(resolution: Resolution) -> st.SearchStrategy[Window]:
+    times = _times(resolution)
+    return st.builds(_window, times, st.one_of(st.just("24:00"), times)).filter(_valid)
+
+
 _RECURRING = st.lists(
     st.builds(MonthDay, month=st.integers(1, 12), day=st.integers(1, 28)), max_size=2
 ).map(tuple)
@@ -102,14 +134,19 @@ def _weekly(entries: list[tuple[Window, int]]) -> WeeklySchedule:
     return WeeklySchedule(**days)
 
 
-def windows() -> st.SearchStrategy[Window]:
+def windows(*, resolution: Resolution = "minute") -> st.SearchStrategy[Window]:
     """Valid windows; about a third cross midnight. Shrinks towards ``00:00``.
 
+    Times are whole minutes, mostly quarter hours; ``resolution="microsecond"``
+    draws any microsecond too (see the module's documentation).
+
     >>> from hypothesis import find
-    >>> find(windows(), lambda w: w.crosses_midnight).crosses_midnight
-    True
+    >>> find(windows(), lambda w: w.crosses_midnight)
+    Window(start='00:15', end='00:01')
+    >>> find(windows(resolution="microsecond"), lambda w: "." in w.start)
+    Window(start='00:00:00.000000', end='24:00')
     """
-    return _WINDOWS
+    return _windows(resolution)
 
 
 def business_calendars(
@@ -117,13 +154,20 @@ def business_calendars(
     zones: Sequence[str] = DST_TEST_ZONES,
     first: date = date(2011, 9, 1),
     last: date = date(2012, 5, 31),
+    resolution: Resolution = "minute",
 ) -> st.SearchStrategy[BusinessCalendar]:
     """Random valid calendars whose dated entries fall within ``first``..``last``.
+
+    Their windows, closures and overrides start and end on whole minutes unless
+    ``resolution="microsecond"`` (see the module's documentation).
 
     >>> from hypothesis import find
     >>> find(business_calendars(zones=["Asia/Kathmandu"]), lambda c: True).timezone
     'Asia/Kathmandu'
+    >>> find(business_calendars(), lambda c: c.weekly.mon).weekly.mon
+    (Window(start='00:00', end='24:00'),)
     """
+    windows = _windows(resolution)
     days = st.integers(first.toordinal(), last.toordinal()).map(date.fromordinal)
     ranges = st.lists(
         st.builds(
@@ -134,15 +178,19 @@ def business_calendars(
         max_size=2,
     ).map(tuple)
     closures = st.lists(
-        st.builds(lambda d, w: Closure(day=d, start=w[0], end=w[1]), days, _SAME_DAY),
+        st.builds(
+            lambda d, w: Closure(day=d, start=w[0], end=w[1]),
+            days,
+            windows.filter(lambda w: not w.crosses_midnight).map(_same_day),
+        ),
         max_size=3,
     ).map(tuple)
     overrides = st.lists(
-        st.builds(DateOverride, day=days, windows=st.lists(_WINDOWS, max_size=2).map(tuple)),
+        st.builds(DateOverride, day=days, windows=st.lists(windows, max_size=2).map(tuple)),
         max_size=3,
         unique_by=lambda o: o.day,
     ).map(tuple)
-    weekly = st.lists(st.tuples(_WINDOWS, st.integers(1, 127)), max_size=5).map(_weekly)
+    weekly = st.lists(st.tuples(windows, st.integers(1, 127)), max_size=5).map(_weekly)
     return st.builds(
         BusinessCalendar,
         timezone=st.sampled_from(list(zones)),
@@ -161,9 +209,13 @@ def calendars(
     zones: Sequence[str] = DST_TEST_ZONES,
     first: date = date(2011, 9, 1),
     last: date = date(2012, 5, 31),
+    resolution: Resolution = "minute",
 ) -> st.SearchStrategy[BusinessCalendar | CompositeCalendar]:
-    """Calendars, and unions and intersections of two of them (about one in four)."""
-    plain = business_calendars(zones=zones, first=first, last=last)
+    """Calendars, and unions and intersections of two of them (about one in four).
+
+    ``resolution`` is that of :func:`business_calendars`.
+    """
+    plain = business_calendars(zones=zones, first=first, last=last, resolution=resolution)
     composite = st.builds(
         CompositeCalendar,
         operation=st.sampled_from(["union", "intersection"]),

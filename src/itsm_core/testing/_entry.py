@@ -1,16 +1,20 @@
-"""The ``hypothesis`` entry point: ``st.from_type`` draws every public type of the library.
+"""``st.from_type`` draws every public type of the library.
 
-Hypothesis calls :func:`_hypothesis_setup_hook` when it is imported, through the
-``[project.entry-points.hypothesis]`` table of the package metadata; call
-:func:`register_strategies` yourself where entry points are turned off
-(``HYPOTHESIS_NO_PLUGINS``).
+:func:`register_strategies` registers a strategy for each public type; the
+``hypothesis`` entry point of the package (the stand-alone module
+``_itsm_core_hypothesis``) calls it as soon as both Hypothesis and itsm_core are
+imported, in either order, without making ``import hypothesis`` import
+itsm_core. Call it yourself where entry points are turned off
+(``HYPOTHESIS_NO_PLUGINS``). The strategies are built on the first
+``st.from_type`` that needs one.
 
 Records without a strategy of their own are drawn from the ones that have one
 (a :class:`~itsm_core.sla.Condition` is a condition of a drawn policy, a
-:class:`~itsm_core.calendar.Window` a window of a drawn calendar...); events and
-commands are built field by field from their types, with aware datetimes,
-finite numbers and short texts, so they shrink towards empty texts, zeros and
-the first instant of 2026.
+:class:`~itsm_core.calendar.Window` a window of a drawn calendar...); SLA
+statuses, clocks and cycles are what ``evaluate`` answers over the preset
+calendars; events and commands are built field by field from their types, with
+aware datetimes, finite numbers and short texts, so they shrink towards empty
+texts, zeros and the first instant of 2026.
 """
 
 from __future__ import annotations
@@ -71,7 +75,6 @@ from itsm_core.sla import (
     SlaPolicy,
     SlaStatus,
     TimelineEntry,
-    evaluate,
 )
 from itsm_core.ticket import (
     ArticleLink,
@@ -246,19 +249,10 @@ def _states(definition: LifecycleDef) -> list[StateDef]:
 
 
 def _statuses() -> st.SearchStrategy[SlaStatus]:
-    from itsm_core.testing._calendar_strategies import business_calendars, instants
-    from itsm_core.testing._sla_strategies import event_histories, sla_policies
+    """Statuses over the preset calendars: cheap, and as varied as the SLA rules make them."""
+    from itsm_core.testing._sla_strategies import sla_statuses
 
-    policy = sla_policies(calendars=business_calendars(zones=("UTC", "Europe/Moscow")))
-    start = instants(zones=("UTC",))
-    return st.builds(
-        lambda p, history, later: evaluate(
-            history, p, history[-1].at + timedelta(microseconds=later)
-        ),
-        policy,
-        event_histories(start_us=start, max_events=6),
-        st.integers(0, 10 * 86_400_000_000),
-    )
+    return sla_statuses()
 
 
 def _cycles(status: SlaStatus) -> st.SearchStrategy[Cycle]:
@@ -364,8 +358,9 @@ def desks() -> st.SearchStrategy[Any]:
 def register_strategies() -> None:
     """Register a strategy for every public type with ``st.from_type``.
 
-    The ``hypothesis`` entry point calls it when Hypothesis starts; calling it
-    again is harmless.
+    The ``hypothesis`` entry point calls it once Hypothesis and itsm_core are
+    both imported; calling it again is harmless. It only registers: each
+    strategy is built when ``st.from_type`` first asks for it.
 
     >>> from hypothesis import given, settings, strategies as st
     >>> from itsm_core.calendar import BusinessCalendar
@@ -599,8 +594,3 @@ _STRATEGY_TYPES: tuple[type, ...] = (
 )
 #: Records built field by field (see :func:`_record`).
 _BUILT: tuple[type, ...] = (DueTransition, DueEscalation, FollowUp, Decision, TimelineEntry)
-
-
-def _hypothesis_setup_hook() -> None:
-    """Called by Hypothesis at start-up through the ``hypothesis`` entry point."""
-    register_strategies()

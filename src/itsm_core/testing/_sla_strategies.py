@@ -1,4 +1,11 @@
-"""Hypothesis strategies for SLA policies and event histories that exercise them."""
+"""Hypothesis strategies for SLA policies, the event histories that exercise them, and statuses.
+
+Statuses (:func:`sla_statuses`) are what :func:`itsm_core.sla.evaluate` answers for
+a drawn policy and history over one of :data:`PRESET_CALENDARS`: realistic
+business hours whose compiled timelines every draw shares, so a status costs
+a fraction of a millisecond. Random calendars are for the properties of the
+SLA engine itself (``sla_policies(calendars=calendars())``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import strategies as st
 
 from itsm_core.calendar import BusinessCalendar, CompositeCalendar
-from itsm_core.sla import Metric, OnPriorityChange, SlaPolicy
+from itsm_core.sla import Metric, OnPriorityChange, SlaPolicy, SlaStatus, evaluate
+from itsm_core.testing._calendar_strategies import instants
 from itsm_core.ticket import (
     CATEGORIES,
     CommentAdded,
@@ -17,53 +25,120 @@ from itsm_core.ticket import (
     TicketOpened,
 )
 
-__all__ = ["PRIORITIES", "event_histories", "sla_policies"]
+__all__ = [
+    "PRESET_CALENDARS",
+    "PRIORITIES",
+    "event_histories",
+    "preset_calendars",
+    "sla_policies",
+    "sla_statuses",
+    "standard_policy",
+]
 
 #: The priority names the strategies use for targets and tickets.
 PRIORITIES: tuple[str, ...] = ("P1", "P2", "P3", "P4")
 _HOLD_REASONS = ("awaiting_requester", "awaiting_vendor", "awaiting_change")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_DAY_US = 86_400_000_000
+_STANDARD_PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
+
+#: The preset calendars the status strategies measure on (24x7, 8x5, 12x5, 12x7 in
+#: four zones, two of them with DST). Shared by every draw: equal calendars share
+#: their compiled timeline, so only the first draws compile anything.
+PRESET_CALENDARS: tuple[BusinessCalendar, ...] = (
+    BusinessCalendar.always_open("UTC"),
+    BusinessCalendar.eight_by_five("Europe/Moscow"),
+    BusinessCalendar.twelve_by_five("Europe/London"),
+    BusinessCalendar.twelve_by_seven("America/New_York"),
+)
 
 
-def _targets() -> st.SearchStrategy[dict[str, timedelta]]:
-    duration = st.integers(1, 60 * 60).map(lambda minutes: timedelta(minutes=minutes))
-    return st.dictionaries(st.sampled_from(PRIORITIES), duration, min_size=1)
+def preset_calendars() -> st.SearchStrategy[BusinessCalendar]:
+    """One of :data:`PRESET_CALENDARS`; shrinks towards the 24x7 UTC calendar.
+
+    >>> from hypothesis import find
+    >>> find(preset_calendars(), lambda c: c.timezone != "UTC").name
+    '8x5'
+    """
+    return st.sampled_from(PRESET_CALENDARS)
 
 
-@st.composite
+def _minutes(minutes: int) -> timedelta:
+    return timedelta(minutes=minutes)
+
+
+# Built once: making strategies inside a draw costs more than drawing from them.
+_ON_CHANGE = st.sampled_from(list(OnPriorityChange))
+_TARGETS = st.dictionaries(
+    st.sampled_from(PRIORITIES), st.integers(1, 60 * 60).map(_minutes), min_size=1
+)
+_PRIORITY = st.sampled_from(PRIORITIES)
+_KIND = st.sampled_from(["comment", "comment", "state", "state", "priority"])
+_CATEGORY = st.sampled_from(CATEGORIES)
+_HOLD = st.sampled_from(_HOLD_REASONS)
+_BOOL = st.booleans()
+
+
 def sla_policies(
-    draw: st.DrawFn, *, calendars: st.SearchStrategy[BusinessCalendar | CompositeCalendar]
-) -> SlaPolicy:
+    *, calendars: st.SearchStrategy[BusinessCalendar | CompositeCalendar]
+) -> st.SearchStrategy[SlaPolicy]:
     """Policies with the three standard metrics, random targets and priority options.
 
     Shrinks towards fewer priorities with targets and one-minute targets.
+
+    >>> from hypothesis import find
+    >>> policy = find(sla_policies(calendars=preset_calendars()), lambda p: True)
+    >>> [(m.name, m.target_us("P1") // 60_000_000) for m in policy.metrics]
+    [('first_response', 1), ('next_response', 1), ('resolution', 1)]
     """
-    on_change = draw(st.sampled_from(list(OnPriorityChange)))
+    return st.builds(_policy, _ON_CHANGE, _TARGETS, _TARGETS, _TARGETS, calendars)
+
+
+def _policy(
+    on_change: OnPriorityChange,
+    first: dict[str, timedelta],
+    following: dict[str, timedelta],
+    resolve: dict[str, timedelta],
+    calendar: BusinessCalendar | CompositeCalendar,
+) -> SlaPolicy:
     metrics = (
-        Metric.first_response(draw(_targets()), on_priority_change=on_change),
-        Metric.next_response(draw(_targets()), on_priority_change=on_change),
-        Metric.resolution(draw(_targets()), on_priority_change=on_change),
+        Metric.first_response(first, on_priority_change=on_change),
+        Metric.next_response(following, on_priority_change=on_change),
+        Metric.resolution(resolve, on_priority_change=on_change),
     )
-    return SlaPolicy(name="policy", calendar=draw(calendars), metrics=metrics)
+    return SlaPolicy(name="policy", calendar=calendar, metrics=metrics)
 
 
-@st.composite
 def event_histories(
-    draw: st.DrawFn,
     *,
     start_us: st.SearchStrategy[int],
     max_events: int = 12,
     max_gap: timedelta = timedelta(days=3),
-) -> list[Event]:
+) -> st.SearchStrategy[list[Event]]:
     """A ticket's events in time order: opening, comments, state changes, priority changes.
 
     The states follow the categories loosely (any move between open categories,
     resolving, reopening, closing or cancelling ends the walk), which is all the
     SLA clocks read. Shrinks towards fewer events and shorter gaps.
+
+    >>> from hypothesis import find
+    >>> history = find(event_histories(start_us=instants()), lambda h: len(h) > 2)
+    >>> [type(event).__name__ for event in history]
+    ['TicketOpened', 'StateChanged', 'StateChanged']
     """
+    gaps = st.integers(0, int(max_gap.total_seconds() * 1_000_000))
+    return _histories(start_us, gaps, st.integers(0, max_events - 1))
+
+
+@st.composite
+def _histories(
+    draw: st.DrawFn,
+    start_us: st.SearchStrategy[int],
+    gaps: st.SearchStrategy[int],
+    counts: st.SearchStrategy[int],
+) -> list[Event]:
     at = _EPOCH + timedelta(microseconds=draw(start_us))
-    gap_us = st.integers(0, int(max_gap.total_seconds() * 1_000_000))
-    priority = draw(st.sampled_from(PRIORITIES))
+    priority = draw(_PRIORITY)
     events: list[Event] = [
         TicketOpened(
             ticket_id="T-1",
@@ -78,9 +153,9 @@ def event_histories(
         )
     ]
     category = "new"
-    for _ in range(draw(st.integers(0, max_events - 1))):
-        at = at + timedelta(microseconds=draw(gap_us))
-        kind = draw(st.sampled_from(["comment", "comment", "state", "state", "priority"]))
+    for _ in range(draw(counts)):
+        at = at + timedelta(microseconds=draw(gaps))
+        kind = draw(_KIND)
         if kind == "comment":
             events.append(
                 CommentAdded(
@@ -88,12 +163,12 @@ def event_histories(
                     actor="someone",
                     at=at,
                     body="...",
-                    public=draw(st.booleans()),
-                    by_requester=draw(st.booleans()),
+                    public=draw(_BOOL),
+                    by_requester=draw(_BOOL),
                 )
             )
         elif kind == "priority":
-            new = draw(st.sampled_from(PRIORITIES))
+            new = draw(_PRIORITY)
             events.append(
                 PriorityChanged(
                     ticket_id="T-1",
@@ -107,8 +182,8 @@ def event_histories(
                 )
             )
         else:
-            to = draw(st.sampled_from(CATEGORIES))
-            hold = draw(st.sampled_from(_HOLD_REASONS)) if to == "on_hold" else None
+            to = draw(_CATEGORY)
+            hold = draw(_HOLD) if to == "on_hold" else None
             events.append(
                 StateChanged(
                     ticket_id="T-1",
@@ -126,3 +201,62 @@ def event_histories(
             if category in ("closed", "cancelled"):
                 break
     return events
+
+
+def sla_statuses(
+    *,
+    calendars: st.SearchStrategy[BusinessCalendar | CompositeCalendar] | None = None,
+    max_events: int = 6,
+) -> st.SearchStrategy[SlaStatus]:
+    """What ``evaluate`` answers for a drawn policy and history, up to 10 days after its end.
+
+    The policies count on :func:`preset_calendars` unless you pass ``calendars``;
+    the histories start between September 2011 and May 2012 (UTC). Shrinks towards
+    a ticket just opened, evaluated at its opening, on the 24x7 calendar.
+
+    >>> from hypothesis import find
+    >>> status = find(sla_statuses(), lambda s: True)
+    >>> [(clock.metric, clock.stage.value) for clock in status.clocks]
+    [('first_response', 'running'), ('next_response', 'pending'), ('resolution', 'running')]
+    """
+    return st.builds(
+        _evaluate,
+        sla_policies(calendars=calendars or preset_calendars()),
+        event_histories(start_us=instants(zones=("UTC",)), max_events=max_events),
+        st.integers(0, 10 * _DAY_US),
+    )
+
+
+def _evaluate(policy: SlaPolicy, history: list[Event], later_us: int) -> SlaStatus:
+    return evaluate(history, policy, history[-1].at + timedelta(microseconds=later_us))
+
+
+def standard_policy(calendar: BusinessCalendar, *, name: str = "standard") -> SlaPolicy:
+    """First response, next response and resolution, P1 to P5, over ``calendar``.
+
+    Targets: first response 15 minutes to 8 hours, next response 1 to 16
+    hours, resolution 4 hours to 5 business days of 8 hours (``"40h"``).
+
+    >>> policy = standard_policy(BusinessCalendar.eight_by_five("UTC"))
+    >>> [m.name for m in policy.metrics], policy.metric("resolution").target_us("P1")
+    (['first_response', 'next_response', 'resolution'], 14400000000)
+    """
+    hours = timedelta(hours=1)
+    first = (0.25, 1, 2, 4, 8)
+    following = (1, 2, 4, 8, 16)
+    resolve = (4, 8, 16, 24, 40)
+    return SlaPolicy(
+        name=name,
+        calendar=calendar,
+        metrics=(
+            Metric.first_response(
+                {p: hours * h for p, h in zip(_STANDARD_PRIORITIES, first, strict=True)}
+            ),
+            Metric.next_response(
+                {p: hours * h for p, h in zip(_STANDARD_PRIORITIES, following, strict=True)}
+            ),
+            Metric.resolution(
+                {p: hours * h for p, h in zip(_STANDARD_PRIORITIES, resolve, strict=True)}
+            ),
+        ),
+    )

@@ -1,8 +1,14 @@
 """A pytest plugin with fixtures for the usual calendars, matrices, lifecycles and policies.
 
-Enable it in your ``conftest.py`` with ``pytest_plugins = ["itsm_core.testing._plugin"]``
-(or run ``pytest -p itsm_core.testing._plugin``); any test may then ask for
-these fixtures by name:
+The plugin is opt-in: installing itsm-core never loads it into anyone's test
+run. Enable it in your top-level ``conftest.py``::
+
+    pytest_plugins = ["itsm_core.testing.pytest_plugin"]
+
+or for one run with ``pytest -p itsm_core.testing.pytest_plugin`` (or the
+``addopts`` of your pytest configuration). It needs the ``testing`` extra
+(``pip install "itsm-core[testing]"``). Any test may then ask for these
+fixtures by name:
 
 * ``itsm_now``: Monday 2 March 2026, 09:00 in Moscow (an aware datetime);
 * ``itsm_calendar_24x7``: always open, UTC;
@@ -21,7 +27,7 @@ calendars share their compiled timeline.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import cattrs
@@ -30,7 +36,8 @@ import pytest
 from itsm_core.calendar import BusinessCalendar
 from itsm_core.lifecycle import Lifecycles, default_lifecycles
 from itsm_core.priority import PriorityMatrix
-from itsm_core.sla import Metric, SlaPolicy
+from itsm_core.sla import SlaPolicy
+from itsm_core.testing._sla_strategies import standard_policy
 
 __all__ = [
     "itsm_calendar_8x5",
@@ -45,34 +52,6 @@ __all__ = [
 ]
 
 _MOSCOW = "Europe/Moscow"
-_PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
-
-
-def standard_policy(calendar: BusinessCalendar, *, name: str = "standard") -> SlaPolicy:
-    """First response, next response and resolution, P1 to P5, over ``calendar``.
-
-    Targets: first response 15 minutes to 8 hours, next response 1 to 16
-    hours, resolution 4 hours to 5 business days of 8 hours (``"40h"``).
-
-    >>> policy = standard_policy(BusinessCalendar.eight_by_five("UTC"))
-    >>> [m.name for m in policy.metrics], policy.metric("resolution").target_us("P1")
-    (['first_response', 'next_response', 'resolution'], 14400000000)
-    """
-    hours = timedelta(hours=1)
-    first = (0.25, 1, 2, 4, 8)
-    following = (1, 2, 4, 8, 16)
-    resolve = (4, 8, 16, 24, 40)
-    return SlaPolicy(
-        name=name,
-        calendar=calendar,
-        metrics=(
-            Metric.first_response({p: hours * h for p, h in zip(_PRIORITIES, first, strict=True)}),
-            Metric.next_response(
-                {p: hours * h for p, h in zip(_PRIORITIES, following, strict=True)}
-            ),
-            Metric.resolution({p: hours * h for p, h in zip(_PRIORITIES, resolve, strict=True)}),
-        ),
-    )
 
 
 @pytest.fixture
