@@ -19,11 +19,14 @@ from itsm_core.imports import (
     IMPORT_LIFECYCLES,
     PROFILE_DATA,
     PROFILES,
+    ImportCounts,
+    RefusedTicket,
     Timestamps,
     format_instant,
     import_audit,
     import_rows,
     import_snapshot,
+    import_stream,
     jira_changelog_rows,
     parse_instant,
     profile_from_dict,
@@ -33,7 +36,7 @@ from itsm_core.imports import (
     to_snapshot_rows,
     zammad_history_rows,
 )
-from itsm_core.lifecycle import Lifecycle, validate_definition
+from itsm_core.lifecycle import History, Lifecycle, validate_definition
 from itsm_core.serialization import decode_event, encode_event
 from itsm_core.ticket import (
     Assign,
@@ -763,7 +766,6 @@ def test_imported_instants_are_written_as_rfc_3339_that_fromisoformat_reads_back
 
 def test_the_histories_check_every_move_against_the_lifecycle_again() -> None:
     from itsm_core.imports._core import _Rules  # the History rules of an import
-    from itsm_core.lifecycle import History
 
     (history,) = import_snapshot([_row(incident_state="Resolved")], SNOW).histories
     rules = _Rules(Lifecycle(IMPORT_LIFECYCLES["servicenow_incident"]))
@@ -775,3 +777,42 @@ def test_the_histories_check_every_move_against_the_lifecycle_again() -> None:
         History((opened, attrs.evolve(moved, to_state="closed")), lifecycle=rules)
     with pytest.raises(InvalidValueError, match=r"events\[0\]"):
         History((attrs.evolve(opened, type="incident"),), lifecycle=rules)
+
+
+def test_a_streamed_import_of_rows_grouped_by_ticket_equals_the_whole_import() -> None:
+    rows = _sample_rows()
+    whole = import_snapshot(rows, SNOW)
+    items = list(import_stream(rows, SNOW))
+    counts = items.pop()
+    assert isinstance(counts, ImportCounts)
+    assert tuple(items) == whole.histories
+    assert (counts.rows, counts.skipped_rows, counts.unchanged_rows) == (
+        whole.rows,
+        whole.skipped_rows,
+        whole.unchanged_rows,
+    )
+
+
+@settings(max_examples=50)
+@given(
+    st.lists(_histories(), min_size=1, max_size=4, unique_by=lambda h: h[0].ticket_id),
+    st.randoms(use_true_random=False),
+)
+def test_a_stream_refuses_a_ticket_whose_rows_come_back_and_keeps_the_rest(
+    histories: list[tuple[Event, ...]], rnd: Any
+) -> None:
+    profile = attrs.evolve(AUDIT, reassignments="any")
+    rows = to_audit_rows(histories, profile)
+    rnd.shuffle(rows)
+    items = list(import_stream(rows, profile))
+    counts = items.pop()
+    assert isinstance(counts, ImportCounts)
+    assert counts.rows == len(rows)
+    whole = import_audit(sorted(rows, key=lambda r: r["documentkey"]), profile)
+    imported = {h.ticket_id: h for h in items if isinstance(h, History)}
+    refused = {r.ticket_id for r in items if isinstance(r, RefusedTicket)}
+    # every ticket appears; a ticket whose rows were all together imports as a whole import does
+    assert set(imported) | refused == {h[0].ticket_id for h in histories}
+    for history in whole.histories:
+        if history.ticket_id not in refused:
+            assert imported[history.ticket_id] == history

@@ -27,11 +27,13 @@ ticket or is counted as skipped.
 from itsm_core.imports._builtin import PROFILE_DATA, PROFILES, SERVICENOW_MATRIX
 from itsm_core.imports._core import (
     DIFFED_FACTS,
+    ImportCounts,
     ImportResult,
     RefusedTicket,
     import_audit,
     import_rows,
     import_snapshot,
+    import_stream,
     profile_lifecycle,
 )
 from itsm_core.imports._export import to_audit_rows, to_snapshot_rows
@@ -70,6 +72,7 @@ __all__ = [
     "SERVICENOW_MATRIX",
     "SHAPES",
     "SNAPSHOT_COLUMNS",
+    "ImportCounts",
     "ImportResult",
     "Profile",
     "RefusedTicket",
@@ -79,6 +82,7 @@ __all__ = [
     "import_audit",
     "import_rows",
     "import_snapshot",
+    "import_stream",
     "jira_changelog_rows",
     "jira_issue",
     "parse_instant",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,11 +28,13 @@ from itsm_core.ticket import (
 
 __all__ = [
     "DIFFED_FACTS",
+    "ImportCounts",
     "ImportResult",
     "RefusedTicket",
     "import_audit",
     "import_rows",
     "import_snapshot",
+    "import_stream",
     "profile_lifecycle",
 ]
 
@@ -114,6 +116,26 @@ class ImportResult:
     def tickets(self) -> int:
         """How many tickets the input had (imported and refused)."""
         return len(self.histories) + len(self.refused)
+
+
+@attrs.frozen(kw_only=True)
+class ImportCounts:
+    """The counts of a streamed import (:func:`import_stream`), given after its tickets.
+
+    >>> ImportCounts(rows=3, skipped=(("no ticket id in column 'id'", 1),), unchanged_rows=0,
+    ...              priority_mismatches=0).skipped_rows
+    1
+    """
+
+    rows: int
+    skipped: tuple[tuple[str, int], ...]
+    unchanged_rows: int
+    priority_mismatches: int
+
+    @property
+    def skipped_rows(self) -> int:
+        """How many rows were skipped, whatever the reason."""
+        return sum(count for _, count in self.skipped)
 
 
 class _Refusal(Exception):
@@ -216,6 +238,9 @@ class _Reader:
         # Exports repeat their timestamps (an opening time on every row of a ticket):
         # parsed ones are remembered, up to a bound.
         self.instants: dict[str, datetime] = {}
+        self.rows = 0
+        self.unchanged = 0
+        self.skipped: Counter[str] = Counter()
 
     # -- values ----------------------------------------------------------------
 
@@ -468,44 +493,6 @@ def _fold(events: list[Event], ticket: Ticket, new: Iterable[Event], row: int) -
     return ticket
 
 
-def _result(
-    reader: _Reader,
-    order: list[str],
-    built: dict[str, tuple[Event, ...] | RefusedTicket],
-    rows: int,
-    skipped: Counter[str],
-    unchanged: int,
-) -> ImportResult:
-    histories: list[History] = []
-    refused: list[RefusedTicket] = []
-    for ticket_id in order:
-        item = built[ticket_id]
-        if isinstance(item, RefusedTicket):
-            refused.append(item)
-        else:
-            try:
-                histories.append(History(item, lifecycle=_Rules(reader.lc)))
-            except InvalidValueError as exc:  # pragma: no cover - the diff builds valid moves
-                refused.append(
-                    RefusedTicket(
-                        ticket_id=ticket_id,
-                        reason=str(exc),
-                        row=None,
-                        event="",
-                        rows=0,
-                        events=item,
-                    )
-                )
-    return ImportResult(
-        histories=tuple(histories),
-        refused=tuple(refused),
-        rows=rows,
-        skipped=tuple(sorted(skipped.items())),
-        unchanged_rows=unchanged,
-        priority_mismatches=reader.mismatches,
-    )
-
-
 def _check_columns(first: Mapping[str, Any], profile: Profile, facts: Sequence[str]) -> None:
     problems = []
     present = list(first)
@@ -538,32 +525,61 @@ def _sort_key(reader: _Reader, ticket_rows: list[tuple[int, Mapping[str, Any]]])
     return key
 
 
-def _group(
-    reader: _Reader, rows: Iterable[Mapping[str, Any]], skipped: Counter[str]
-) -> tuple[list[str], dict[str, list[tuple[int, Mapping[str, Any]]]], int]:
-    id_col = reader.profile.column("ticket_id") or ""
-    order: list[str] = []
-    groups: dict[str, list[tuple[int, Mapping[str, Any]]]] = {}
-    count = 0
+Block = tuple[str, list[tuple[int, Mapping[str, Any]]], str]
+
+
+def _ticket_ids(
+    reader: _Reader, rows: Iterable[Mapping[str, Any]]
+) -> Iterator[tuple[int, str, Mapping[str, Any]]]:
+    """(row number, ticket id, row) of every row that names a ticket; the others are counted."""
+    id_col = reader.columns.get("ticket_id", "")
+    facts = (
+        SNAPSHOT_FACTS_FOR_CHECK
+        if reader.profile.shape == "snapshot"
+        else ("ticket_id", "at", "actor", "sequence", "field", "old", "new")
+    )
     for index, row in enumerate(rows, 1):
-        count = index
+        reader.rows = index
         if index == 1:
-            facts = (
-                (*SNAPSHOT_FACTS_FOR_CHECK,)
-                if reader.profile.shape == "snapshot"
-                else ("ticket_id", "at", "actor", "sequence", "field", "old", "new")
-            )
             _check_columns(row, reader.profile, facts)
         raw = row.get(id_col)
         ticket_id = raw.strip() if isinstance(raw, str) else None
         if not ticket_id or ticket_id in reader.missing:
-            skipped[f"no ticket id in column {id_col!r}"] += 1
+            reader.skipped[f"no ticket id in column {id_col!r}"] += 1
             continue
-        if ticket_id not in groups:
-            order.append(ticket_id)
-            groups[ticket_id] = []
-        groups[ticket_id].append((index, row))
-    return order, groups, count
+        yield index, ticket_id, row
+
+
+def _grouped(reader: _Reader, rows: Iterable[Mapping[str, Any]]) -> Iterator[Block]:
+    """Every ticket's rows, whatever their order (all rows are held in memory)."""
+    groups: dict[str, list[tuple[int, Mapping[str, Any]]]] = {}
+    for index, ticket_id, row in _ticket_ids(reader, rows):
+        groups.setdefault(ticket_id, []).append((index, row))
+    for ticket_id in list(groups):
+        yield ticket_id, groups.pop(ticket_id), ""
+
+
+def _consecutive(reader: _Reader, rows: Iterable[Mapping[str, Any]]) -> Iterator[Block]:
+    """Every ticket's rows, read as they come: a ticket's rows must be together."""
+    seen: dict[str, int] = {}
+    current: str | None = None
+    block: list[tuple[int, Mapping[str, Any]]] = []
+    problem = ""
+    for index, ticket_id, row in _ticket_ids(reader, rows):
+        if ticket_id != current:
+            if current is not None:
+                yield current, block, problem
+            current, block = ticket_id, []
+            problem = (
+                f"the rows of ticket {ticket_id!r} are not together (it was seen at row "
+                f"{seen[ticket_id]}); sort the export by ticket, or import it whole"
+                if ticket_id in seen
+                else ""
+            )
+            seen.setdefault(ticket_id, index)
+        block.append((index, row))
+    if current is not None:
+        yield current, block, problem
 
 
 SNAPSHOT_FACTS_FOR_CHECK = ("ticket_id", "at", "actor", *_ROW_FACTS, *DIFFED_FACTS)
@@ -662,35 +678,13 @@ def import_snapshot(
     1
     """
     reader = _reader(profile, lifecycle, "snapshot")
-    skipped: Counter[str] = Counter()
-    order, groups, count = _group(reader, rows, skipped)
-    built: dict[str, tuple[Event, ...] | RefusedTicket] = {}
-    unchanged = 0
-    for ticket_id in order:
-        ticket_rows = groups.pop(ticket_id)
-        try:
-            built_events: list[Event] = []
-            events, same = _snapshot_ticket(reader, ticket_id, ticket_rows, built_events)
-        except _Refusal as exc:
-            built[ticket_id] = RefusedTicket(
-                ticket_id=ticket_id,
-                reason=exc.reason,
-                row=exc.row,
-                event=exc.event,
-                rows=len(ticket_rows),
-                events=tuple(built_events),
-            )
-            continue
-        unchanged += same
-        built[ticket_id] = events
-    return _result(reader, order, built, count, skipped, unchanged)
+    return _collect(reader, _tickets(reader, _grouped(reader, rows)))
 
 
 def _audit_ticket(
     reader: _Reader,
     ticket_id: str,
     rows: list[tuple[int, Mapping[str, Any]]],
-    skipped: Counter[str],
     events: list[Event],
 ) -> tuple[tuple[Event, ...], int]:
     rows = sorted(rows, key=_sort_key(reader, rows))
@@ -703,7 +697,7 @@ def _audit_ticket(
         name = (_raw(reader, row, "field") or "").strip()
         fact = fields.get(name)
         if fact is None:
-            skipped[f"field {name!r} is not in the profile's fields"] += 1
+            reader.skipped[f"field {name!r} is not in the profile's fields"] += 1
             continue
         at_text = _raw(reader, row, "at")
         actor = reader.value("actor", _raw(reader, row, "actor"), index) or "unknown"
@@ -787,28 +781,99 @@ def import_audit(
     (['resolved'], (("field 'work_notes' is not in the profile's fields", 1),))
     """
     reader = _reader(profile, lifecycle, "audit")
-    skipped: Counter[str] = Counter()
-    order, groups, count = _group(reader, rows, skipped)
-    built: dict[str, tuple[Event, ...] | RefusedTicket] = {}
-    unchanged = 0
-    for ticket_id in order:
-        ticket_rows = groups.pop(ticket_id)
+    return _collect(reader, _tickets(reader, _grouped(reader, rows)))
+
+
+def _tickets(reader: _Reader, blocks: Iterable[Block]) -> Iterator[History | RefusedTicket]:
+    """Each ticket's history, or its refusal, as its rows are read."""
+    build = _snapshot_ticket if reader.profile.shape == "snapshot" else _audit_ticket
+    for ticket_id, rows, problem in blocks:
+        events: list[Event] = []
         try:
-            built_events: list[Event] = []
-            events, same = _audit_ticket(reader, ticket_id, ticket_rows, skipped, built_events)
+            if problem:
+                raise _Refusal(problem, rows[0][0])
+            built, same = build(reader, ticket_id, rows, events)
+            history = History(built, lifecycle=_Rules(reader.lc))
         except _Refusal as exc:
-            built[ticket_id] = RefusedTicket(
+            yield RefusedTicket(
                 ticket_id=ticket_id,
                 reason=exc.reason,
                 row=exc.row,
                 event=exc.event,
-                rows=len(ticket_rows),
-                events=tuple(built_events),
+                rows=len(rows),
+                events=tuple(events),
             )
             continue
-        unchanged += same
-        built[ticket_id] = events
-    return _result(reader, order, built, count, skipped, unchanged)
+        except InvalidValueError as exc:  # pragma: no cover - the diff builds valid moves
+            yield RefusedTicket(
+                ticket_id=ticket_id,
+                reason=str(exc),
+                row=None,
+                event="",
+                rows=len(rows),
+                events=tuple(events),
+            )
+            continue
+        reader.unchanged += same
+        yield history
+
+
+def _counts(reader: _Reader) -> ImportCounts:
+    return ImportCounts(
+        rows=reader.rows,
+        skipped=tuple(sorted(reader.skipped.items())),
+        unchanged_rows=reader.unchanged,
+        priority_mismatches=reader.mismatches,
+    )
+
+
+def _collect(reader: _Reader, items: Iterable[History | RefusedTicket]) -> ImportResult:
+    histories: list[History] = []
+    refused: list[RefusedTicket] = []
+    for item in items:
+        (histories if isinstance(item, History) else refused).append(item)  # type: ignore[arg-type]
+    counts = _counts(reader)
+    return ImportResult(
+        histories=tuple(histories),
+        refused=tuple(refused),
+        rows=counts.rows,
+        skipped=counts.skipped,
+        unchanged_rows=counts.unchanged_rows,
+        priority_mismatches=counts.priority_mismatches,
+    )
+
+
+def import_stream(
+    rows: Iterable[Mapping[str, Any]], profile: Profile, *, lifecycle: Lifecycle | None = None
+) -> Iterator[History | RefusedTicket | ImportCounts]:
+    """Histories as the rows are read, in bounded memory, then the counts.
+
+    For exports too large to hold: the rows of each ticket must come
+    together (sort the export by ticket first, e.g. with an external sort);
+    each ticket's :class:`~itsm_core.lifecycle.History` or
+    :class:`RefusedTicket` is yielded when its rows end, and the last item is
+    an :class:`ImportCounts`. A ticket whose rows come back after another
+    ticket's is refused for that second block, with the reason (the history
+    yielded for its first block is then incomplete: sort first).
+
+    >>> from itsm_core.imports import PROFILES
+    >>> rows = [
+    ...     {"documentkey": "A", "fieldname": "incident_state", "oldvalue": "",
+    ...      "newvalue": "1", "sys_created_on": "2016-03-01 09:00:00", "user": "ann",
+    ...      "record_checkpoint": "0"},
+    ...     {"documentkey": "B", "fieldname": "incident_state", "oldvalue": "",
+    ...      "newvalue": "1", "sys_created_on": "2016-03-01 09:00:00", "user": "ann",
+    ...      "record_checkpoint": "0"},
+    ...     {"documentkey": "A", "fieldname": "incident_state", "oldvalue": "1",
+    ...      "newvalue": "6", "sys_created_on": "2016-03-01 10:00:00", "user": "dan",
+    ...      "record_checkpoint": "1"},
+    ... ]
+    >>> [type(item).__name__ for item in import_stream(rows, PROFILES["servicenow_audit"])]
+    ['History', 'History', 'RefusedTicket', 'ImportCounts']
+    """
+    reader = _reader(profile, lifecycle, profile.shape if isinstance(profile, Profile) else "")
+    yield from _tickets(reader, _consecutive(reader, rows))
+    yield _counts(reader)
 
 
 def import_rows(
