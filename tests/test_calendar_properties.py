@@ -217,7 +217,7 @@ FAR_AWAY = (
 )
 
 
-@settings(max_examples=300)
+@settings(max_examples=200)
 @given(
     calendars(),
     instants(),
@@ -240,7 +240,7 @@ def test_a_query_far_from_the_earlier_ones_agrees_with_the_oracle(
     assert cal.is_open_us(near) == oracle_is_open(cal, near)
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(
     calendars(),
     instants(),
