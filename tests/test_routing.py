@@ -39,6 +39,7 @@ from itsm_core.ticket import (
     ChangeRequester,
     CommentAdded,
     Event,
+    LinkArticle,
     OpenTicket,
     Reassign,
     RequesterChanged,
@@ -202,7 +203,7 @@ def test_round_robin_over_n_available_agents_assigns_each_once_per_n_tickets(
         staff=staff, groups=(GroupRouting(group="desk", members=tuple(members)),)
     )
     available = [n for n in members if n not in away]
-    state = RoutingState(positions=(("desk", start),))
+    state = RoutingState(positions={"desk": start})
     chosen = []
     for _ in range(rounds * len(available)):
         decision = config.route(ticket(), at=AT, state=state)
@@ -285,6 +286,8 @@ def test_a_naive_now_is_refused_naming_the_field() -> None:
         (lambda: GroupRouting(group="g", fallback="nobody"), "group_routing.fallback"),
         (lambda: RoutingState(positions=(("g", -1),)), "routing_state.positions[0]"),
         (lambda: RoutingState(positions=3), "routing_state.positions"),
+        (lambda: GroupRouting(group=" "), "group_routing.group"),
+        (lambda: GroupRouting(group="g", supervisor=""), "group_routing.supervisor"),
         (lambda: RoutingConfig(staff=(Agent(name="a"), Agent(name="a"))), "routing.staff[1]"),
         (lambda: RoutingConfig(staff=("a",)), "routing.staff[0]"),
         (
@@ -612,6 +615,7 @@ def test_a_rule_narrowed_by_state_type_and_actor_fires_only_when_all_hold() -> N
     assert [n.template for n in sent] == ["held"]
     assert notifications_for((attrs.evolve(rule, by="requester"),), events) == ()
     assert notifications_for((attrs.evolve(rule, types=("problem",)),), events) == ()
+    assert notifications_for((attrs.evolve(rule, priorities=("P1",)),), events) == ()
     assert (
         notifications_for((attrs.evolve(rule, states=(), categories=("resolved",)),), events) == ()
     )
@@ -739,6 +743,7 @@ def test_recategorising_checks_the_new_pair_against_the_catalog() -> None:
 
 def test_components_belong_to_the_ticket_service() -> None:
     CATALOG.check(service="kiosk", category=None, component="kiosk-12")
+    CATALOG.check(service=None, category="mailbox")
     for service in ("kiosk", None):
         with pytest.raises(InvalidValueError, match=r"^component:"):
             CATALOG.check(service=service, category=None, component="printer-1")
@@ -912,3 +917,26 @@ def test_sla_thresholds_and_breaches_are_event_kinds_of_their_own() -> None:
         ("warn", ("olga",), False),
         ("breach", ("olga", "sue"), False),
     ]
+
+
+def test_an_article_is_linked_once_and_may_be_marked_as_the_solution_later() -> None:
+    t, _ = opened()
+    t, _ = LIFECYCLES.apply(t, LinkArticle(article_id="KB-1", title="Jam"), actor="olga", at=AT)
+    assert [a.article_id for a in t.articles] == ["KB-1"]
+    assert not t.solved_with_article
+    assert LIFECYCLES.apply(t, LinkArticle(article_id="KB-1"), actor="olga", at=AT)[1] == ()
+    t, solved = LIFECYCLES.apply(
+        t, LinkArticle(article_id="KB-1", solved=True), actor="olga", at=AT
+    )
+    assert len(solved) == 1
+    assert [a.article_id for a in t.articles] == ["KB-1"]
+    assert t.solved_with_article
+    assert (
+        LIFECYCLES.apply(t, LinkArticle(article_id="KB-1", solved=True), actor="olga", at=AT)[1]
+        == ()
+    )
+    assert LinkArticle(article_id="KB-1").action == "article.link"
+    with pytest.raises(InvalidValueError, match=r"^command\.solved"):
+        LIFECYCLES.apply(t, LinkArticle(article_id="KB-2", solved="yes"), actor="olga", at=AT)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValueError, match=r"^command\.article_id"):
+        LIFECYCLES.apply(t, LinkArticle(article_id=""), actor="olga", at=AT)
