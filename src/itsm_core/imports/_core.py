@@ -314,6 +314,28 @@ class _Reader:
             effective, override = derived, None
         return impact, urgency, derived, override, effective
 
+    def facts(self, cells: tuple[Any, ...], row: int) -> Facts:
+        """The facts of one row from its planned cells (see ``plan``)."""
+        out: Facts = {}
+        missing = self.missing
+        for (fact, column, constant, table), raw in zip(self.plan, cells, strict=True):
+            if column is None:
+                raw = constant
+            if raw is None:
+                out[fact] = None
+                continue
+            text = raw.strip() if isinstance(raw, str) else str(raw)
+            if text in missing:
+                out[fact] = None
+            elif table:
+                if text not in table:
+                    out[fact] = self.value(fact, text, row)  # raises, naming the profile key
+                else:
+                    out[fact] = table[text] or None
+            else:
+                out[fact] = text
+        return out
+
     def check_priority(self, facts: Facts) -> None:
         if self.has["priority"] and self.profile.matrix is not None:
             derived = self.derive(facts.get("impact"), facts.get("urgency"))
@@ -323,6 +345,9 @@ class _Reader:
     # -- events ------------------------------------------------------------------
 
     has: dict[str, bool]
+    #: Snapshot facts read from a row: (fact, column or None, constant, value map).
+    plan: list[tuple[str, str | None, str | None, dict[str, str] | None]]
+    plan_columns: tuple[str, ...]
 
     def opening(self, ticket_id: str, facts: Facts, at: datetime, actor: str) -> TicketOpened:
         impact, urgency, derived, _, effective = self.priority(facts, None)
@@ -602,13 +627,21 @@ def _snapshot_ticket(
     rows = sorted(rows, key=_sort_key(reader, rows))
     ticket: Ticket | None = None
     unchanged = 0
+    columns = reader.plan_columns
+    previous: tuple[Any, ...] | None = None
+    mismatch = False
     for index, row in rows:
-        facts: Facts = {
-            fact: reader.value(fact, _raw(reader, row, fact), index)
-            for fact in DIFFED_FACTS
-            if reader.has[fact]
-        }
+        cells = tuple(row.get(c) for c in columns)
+        if cells == previous:
+            # The same facts as the row before: nothing to diff (the fast path).
+            unchanged += 1
+            reader.mismatches += mismatch
+            continue
+        previous = cells
+        facts = reader.facts(cells, index)
+        before = reader.mismatches
         reader.check_priority(facts)
+        mismatch = reader.mismatches != before
         at = reader.instant(_raw(reader, row, "at"), "at", index)
         actor = reader.value("actor", _raw(reader, row, "actor"), index) or "unknown"
         first = ticket is None
@@ -641,6 +674,12 @@ def _reader(profile: Profile, lifecycle: Lifecycle | None, shape: str) -> _Reade
             fact: profile.column(fact) is not None or profile.constant(fact) is not None
             for fact in DIFFED_FACTS
         }
+        reader.plan = [
+            (fact, reader.columns.get(fact), reader.constants.get(fact), reader.maps.get(fact))
+            for fact in DIFFED_FACTS
+            if reader.has[fact]
+        ]
+        reader.plan_columns = tuple(column or "" for _, column, _, _ in reader.plan)
     else:
         mapped = {fact for _, fact in profile.fields}
         reader.has = {fact: fact in mapped for fact in DIFFED_FACTS}
