@@ -18,6 +18,7 @@ from itsm_core.calendar import BusinessCalendar
 from itsm_core.errors import InvalidTransition, InvalidValueError, PermissionDenied
 from itsm_core.lifecycle import History, Lifecycle, incident
 from itsm_core.metrics import (
+    PERIODS,
     Arrivals,
     Backlog,
     Compliance,
@@ -32,8 +33,10 @@ from itsm_core.metrics import (
     Stats,
     Tally,
     kpi_report,
+    period_of,
     service_credit,
 )
+from itsm_core.metrics._compliance import period_namer
 from itsm_core.permissions import Grant, PolicyAuthorizer, default_policy
 from itsm_core.serialization import decode_event, encode_event, make_converter
 from itsm_core.ticket import (
@@ -880,3 +883,40 @@ def test_an_unknown_timezone_for_periods_names_the_argument(
     with pytest.raises(InvalidValueError) as caught:
         build([[opened("I-1")]])
     assert caught.value.field == "timezone"
+
+
+ZONES = ("UTC", "Europe/Moscow", "America/Sao_Paulo", "Asia/Kathmandu", "Australia/Lord_Howe")
+
+
+@settings(max_examples=max(50, settings().max_examples // 8))
+@given(
+    st.sampled_from(ZONES),
+    st.sampled_from(PERIODS),
+    st.lists(st.integers(-(2**40), 2**51), min_size=1, max_size=20),
+)
+def test_the_period_fast_path_names_every_instant_like_the_slow_one(
+    timezone: str, period: str, instants: list[int]
+) -> None:
+    name = period_namer(timezone, period)
+    # Neighbours of an instant share its hour: the remembered answer is used for them.
+    for us in [u + d for u in instants for d in (0, 1, 3_599_999_999)]:
+        assert name(us) == period_of(us, timezone, period)
+
+
+def test_the_period_fast_path_is_exact_across_a_fall_back_at_midnight() -> None:
+    # Sao Paulo ended DST at midnight: 2018-02-18 00:00 -02 became 2018-02-17 23:00 -03.
+    change = int(datetime(2018, 2, 18, 2, tzinfo=UTC).timestamp()) * 1_000_000
+    name = period_namer("America/Sao_Paulo", "day")
+    hour = 3_600_000_000
+    for us in range(change - hour, change + 2 * hour, 600_000_000):
+        assert name(us) == period_of(us, "America/Sao_Paulo", "day")
+    assert name(change - 1) == "2018-02-17"
+    assert name(change) == "2018-02-17"
+
+
+def test_the_period_fast_path_names_an_hour_with_an_offset_change_instant_by_instant() -> None:
+    # Lord Howe Island moved from +10:30 to +11:00 at 15:30 UTC on 30 September 2023.
+    change = int(datetime(2023, 9, 30, 15, 30, tzinfo=UTC).timestamp()) * 1_000_000
+    name = period_namer("Australia/Lord_Howe", "day")
+    for us in range(change - 3_600_000_000, change + 3_600_000_000, 300_000_000):
+        assert name(us) == period_of(us, "Australia/Lord_Howe", "day") == "2023-10-01"

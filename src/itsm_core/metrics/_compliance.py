@@ -28,7 +28,7 @@ so the work can be split across processes or months.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 import attrs
@@ -37,7 +37,7 @@ from itsm_core._time import from_us
 from itsm_core.errors import InvalidValueError
 from itsm_core.sla import SlaStatus, Stage
 
-__all__ = ["PERIODS", "Compliance", "ComplianceKey", "period_of"]
+__all__ = ["PERIODS", "Compliance", "ComplianceKey", "period_namer", "period_of"]
 
 #: How compliance buckets cycles in time, by the local date of the cycle's outcome.
 PERIODS: tuple[str, ...] = ("month", "week", "day", "year")
@@ -78,6 +78,43 @@ def period_of(us: int, timezone: str, period: str) -> str:
         return f"{local.year:04d}"
     year, week, _ = local.isocalendar()
     return f"{year:04d}-W{week:02d}"
+
+
+_HOUR = 3_600_000_000
+
+
+def period_namer(timezone: str, period: str) -> Callable[[int], str]:
+    """:func:`period_of` for one zone and period, remembered per UTC hour (a fast path).
+
+    An hour whose two ends have the same UTC offset holds no offset change
+    (zones change their offset at most once an hour), so local time runs
+    straight through it and one period name serves the whole hour; an hour
+    with a change is named instant by instant. The answers are exactly
+    :func:`period_of`'s (a property test compares them).
+
+    >>> name = period_namer("Europe/Moscow", "day")
+    >>> name(0), name(75_600_000_000)
+    ('1970-01-01', '1970-01-02')
+    """
+    known: dict[int, str | None] = {}
+
+    def name(us: int) -> str:
+        hour = us // _HOUR
+        found = known.get(hour, "")
+        if found:
+            return found
+        if found is None:
+            return period_of(us, timezone, period)
+        start, end = hour * _HOUR, hour * _HOUR + _HOUR - 1
+        first = period_of(start, timezone, period)
+        steady = (
+            from_us(start, timezone).utcoffset() == from_us(end, timezone).utcoffset()
+            and period_of(end, timezone, period) == first
+        )
+        known[hour] = first if steady else None
+        return first if steady else period_of(us, timezone, period)
+
+    return name
 
 
 def _items(

@@ -10,7 +10,7 @@ import attrs
 from itsm_core._time import td_to_us
 from itsm_core.calendar import CalendarLike
 from itsm_core.errors import InvalidValueError
-from itsm_core.metrics._compliance import period_of
+from itsm_core.metrics._compliance import period_namer
 from itsm_core.metrics._stats import check_period
 from itsm_core.metrics._walk import (
     DIMENSIONS,
@@ -142,6 +142,7 @@ class FirstContact:
         wanted = set(dims)
         histories, zone = check_inputs(histories, calendar, timezone)
         found: dict[FirstContactKey, list[int]] = {}
+        name_of = period_namer(zone, period)
         for index, events in enumerate(histories):
             seen = walk(events, index, calendar)
             verdict = rule.holds(seen)
@@ -149,7 +150,7 @@ class FirstContact:
                 continue
             assert seen.first_resolution is not None
             at_us, where, _, _ = seen.first_resolution
-            name = period_of(at_us, zone, period)
+            name = name_of(at_us)
             for dim, value in where:
                 if dim in wanted:
                     bucket = found.setdefault(

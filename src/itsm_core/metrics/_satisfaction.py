@@ -9,7 +9,7 @@ import attrs
 
 from itsm_core.calendar import CalendarLike
 from itsm_core.errors import InvalidValueError
-from itsm_core.metrics._compliance import period_of
+from itsm_core.metrics._compliance import period_namer
 from itsm_core.metrics._stats import check_period
 from itsm_core.metrics._walk import DIMENSIONS, check_dimensions, check_inputs, walk
 from itsm_core.ticket import Event
@@ -221,15 +221,27 @@ class Satisfaction:
         dims = check_dimensions(by)
         wanted = set(dims)
         histories, zone = check_inputs(histories, calendar, timezone)
-        found: dict[SatisfactionKey, SatisfactionTally] = {}
+        # Per bucket: requested, answered, callbacks, reached, confirmed, then the ratings.
+        found: dict[tuple[str, str, str], tuple[list[int], Counter[int]]] = {}
+        name_of = period_namer(zone, period)
 
-        def add(at_us: int, where: tuple[tuple[str, str], ...], tally: SatisfactionTally) -> None:
-            name = period_of(at_us, zone, period)
+        def add(
+            at_us: int,
+            where: tuple[tuple[str, str], ...],
+            counts: tuple[int, ...],
+            rating: int | None = None,
+        ) -> None:
+            name = name_of(at_us)
             for dim, value in where:
                 if dim in wanted:
-                    key = SatisfactionKey(by=dim, value=value, period=name)
-                    current = found.get(key)
-                    found[key] = tally if current is None else current + tally
+                    bucket = found.get((dim, value, name))
+                    if bucket is None:
+                        bucket = found[(dim, value, name)] = ([0, 0, 0, 0, 0], Counter())
+                    numbers = bucket[0]
+                    for column, n in enumerate(counts):
+                        numbers[column] += n
+                    if rating is not None:
+                        bucket[1][rating] += 1
 
         for index, events in enumerate(histories):
             seen = walk(events, index, calendar)
@@ -242,19 +254,24 @@ class Satisfaction:
                         rating,
                         f"a point of scale {scale.name!r} from {scale.low} to {scale.high}",
                     )
-                answered = rating is not None
-                tally = SatisfactionTally(
-                    requested=1,
-                    answered=int(answered),
-                    ratings=((rating, 1),) if rating is not None else (),
-                )
-                add(at_us, where, tally)
+                add(at_us, where, (1, int(rating is not None), 0, 0, 0), rating)
             for at_us, where, reached, confirmed in seen.callbacks:
-                tally = SatisfactionTally(
-                    callbacks=1, reached=int(reached), confirmed=int(bool(confirmed))
-                )
-                add(at_us, where, tally)
-        return cls(scale=scale, survey=survey, entries=found.items(), by=dims, period=period)
+                add(at_us, where, (0, 0, 1, int(reached), int(bool(confirmed))))
+        entries = [
+            (
+                SatisfactionKey(by=dim, value=value, period=name),
+                SatisfactionTally(
+                    requested=numbers[0],
+                    answered=numbers[1],
+                    callbacks=numbers[2],
+                    reached=numbers[3],
+                    confirmed=numbers[4],
+                    ratings=ratings.items(),
+                ),
+            )
+            for (dim, value, name), (numbers, ratings) in found.items()
+        ]
+        return cls(scale=scale, survey=survey, entries=entries, by=dims, period=period)
 
     def __add__(self, other: Satisfaction) -> Satisfaction:
         if not isinstance(other, Satisfaction):

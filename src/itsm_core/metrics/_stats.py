@@ -14,7 +14,7 @@ import attrs
 from itsm_core._time import us_to_td
 from itsm_core.calendar import CalendarLike
 from itsm_core.errors import InvalidValueError
-from itsm_core.metrics._compliance import PERIODS, period_of
+from itsm_core.metrics._compliance import PERIODS, period_namer
 from itsm_core.metrics._walk import DIMENSIONS, check_dimensions, check_inputs, walk
 from itsm_core.ticket import Event
 
@@ -196,20 +196,25 @@ class Stats:
         dims = check_dimensions(by)
         histories, zone = check_inputs(histories, calendar, timezone)
         wanted = set(dims)
-        found: dict[StatsKey, dict[str, Any]] = {}
+        name_of = period_namer(zone, period)
+        found: dict[tuple[str, str, str], dict[str, Any]] = {}
         for index, events in enumerate(histories):
             for obs in walk(events, index, calendar).observations:
-                name = period_of(obs.at_us, zone, period)
+                name = name_of(obs.at_us)
                 for dim, value in obs.dims:
                     if dim not in wanted:
                         continue
-                    key = StatsKey(by=dim, value=value, period=name)
-                    bucket = found.setdefault(key, {})
+                    bucket = found.get((dim, value, name))
+                    if bucket is None:
+                        bucket = found[(dim, value, name)] = {}
                     if obs.value_us is None:
                         bucket[obs.measure] = bucket.get(obs.measure, 0) + 1
                     else:
                         bucket.setdefault(obs.measure, []).append(obs.value_us)
-        entries = [(key, Tally(**bucket)) for key, bucket in found.items()]
+        entries = [
+            (StatsKey(by=dim, value=value, period=name), Tally(**bucket))
+            for (dim, value, name), bucket in found.items()
+        ]
         return cls(entries=entries, by=dims, period=period)
 
     def __add__(self, other: Stats) -> Stats:

@@ -13,7 +13,7 @@ import attrs
 from itsm_core._time import from_us, td_to_us, to_us
 from itsm_core.calendar import CalendarLike
 from itsm_core.errors import InvalidValueError
-from itsm_core.metrics._walk import DIMENSIONS, check_dimensions, check_inputs, walk
+from itsm_core.metrics._walk import DIMENSIONS, check_dimensions, check_inputs, dims_of, walk
 from itsm_core.ticket import Event
 
 __all__ = ["AXES", "DEFAULT_AGE_EDGES", "Arrivals", "Backlog"]
@@ -174,14 +174,14 @@ class Backlog:
         for index, events in enumerate(histories):
             seen = walk(events, index, calendar)
             current = None
-            for moment, category, where, opened_us in seen.states:
+            for moment, ticket in seen.states:
                 if moment > at_us:
                     break
-                current = (category, where, opened_us)
-            if current is None or current[0] not in _OPEN:
+                current = ticket
+            if current is None or current.state_category not in _OPEN:
                 continue
-            label = labels[bisect_right(bounds_us, at_us - current[2])]
-            for dim, value in current[1]:
+            label = labels[bisect_right(bounds_us, at_us - seen.opened_us)]
+            for dim, value in dims_of(current):
                 if dim in wanted:
                     found[(dim, value, label)] += 1
         return attrs.evolve(empty, counts=found.items())

@@ -21,7 +21,15 @@ from itsm_core.ticket import (
     TicketOpened,
 )
 
-__all__ = ["DIMENSIONS", "Observation", "TicketWalk", "check_dimensions", "check_inputs", "walk"]
+__all__ = [
+    "DIMENSIONS",
+    "Observation",
+    "TicketWalk",
+    "check_dimensions",
+    "check_inputs",
+    "dims_of",
+    "walk",
+]
 
 #: What accumulators group by: ``all`` (one bucket), the people, and the ticket's classification.
 DIMENSIONS: tuple[str, ...] = (
@@ -100,8 +108,8 @@ class TicketWalk:
     first_resolution: tuple[int, tuple[tuple[str, str], ...], int | None, int] | None
     reassigned_before_resolution: bool
     reopened: bool
-    #: ``(at_us, state category, dims)`` after each event, for the backlog.
-    states: tuple[tuple[int, str, tuple[tuple[str, str], ...], int], ...]
+    #: ``(at_us, ticket)`` after each event, for the backlog (see :func:`dims_of`).
+    states: tuple[tuple[int, Ticket], ...]
 
 
 def _dims(ticket: Ticket, agent: str | None, group: str | None) -> tuple[tuple[str, str], ...]:
@@ -109,6 +117,11 @@ def _dims(ticket: Ticket, agent: str | None, group: str | None) -> tuple[tuple[s
     values["agent"] = agent or ""
     values["group"] = group or ""
     return tuple((d, values[d]) for d in DIMENSIONS)
+
+
+def dims_of(ticket: Ticket) -> tuple[tuple[str, str], ...]:
+    """Every dimension's value for ``ticket`` as it is (its assignee and group included)."""
+    return _dims(ticket, ticket.assignee, ticket.group)
 
 
 def _only(ticket: Ticket, **people: str) -> tuple[tuple[str, str], ...]:
@@ -138,7 +151,7 @@ def walk(
     reopened = False
     surveys: dict[str, list[Any]] = {}
     callbacks: list[tuple[int, tuple[tuple[str, str], ...], bool, bool | None]] = []
-    states: list[tuple[int, str, tuple[tuple[str, str], ...], int]] = []
+    states: list[tuple[int, Ticket]] = []
     if isinstance(events, str | bytes | Mapping) or not isinstance(events, Iterable):
         raise InvalidValueError(f"histories[{index}]", events, "a sequence of events")
     for j, event in enumerate(events):
@@ -158,7 +171,7 @@ def walk(
         if before is None:
             opened_us = at
             observations.append(Observation(measure="arrived", at_us=at, dims=_only(ticket)))
-            states.append((at, ticket.state_category, _dims(ticket, None, None), at))
+            states.append((at, ticket))
             continue
         agent, group = ticket.assignee, ticket.group
         if agent is not None and agent not in seen_agents:
@@ -229,7 +242,7 @@ def walk(
                 entry[3] = j
         elif isinstance(event, CallbackRecorded):
             callbacks.append((at, _dims(ticket, agent, group), event.reached, event.confirmed))
-        states.append((at, ticket.state_category, _dims(ticket, agent, group), opened_us))
+        states.append((at, ticket))
     if ticket is None:
         raise InvalidValueError(f"histories[{index}]", [], "at least one event")
     return TicketWalk(
