@@ -816,3 +816,15 @@ def test_a_stream_refuses_a_ticket_whose_rows_come_back_and_keeps_the_rest(
     for history in whole.histories:
         if history.ticket_id not in refused:
             assert imported[history.ticket_id] == history
+
+
+def test_the_toml_profiles_of_the_docs_load() -> None:
+    import tomllib
+
+    example = tomllib.loads((EXAMPLES / "servicenow_snapshot.toml").read_text(encoding="utf-8"))
+    assert profile_from_dict(example) == SNOW
+    guide = (ROOT / "docs" / "guides" / "imports.md").read_text(encoding="utf-8")
+    block = guide.split("```toml\n", 1)[1].split("```", 1)[0]
+    profile = profile_from_dict(tomllib.loads(block))
+    assert profile_lifecycle(profile).name == "servicenow_incident"
+    assert profile.constant("title") == "imported"
