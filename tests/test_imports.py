@@ -485,7 +485,7 @@ def _histories(draw: st.DrawFn) -> tuple[Event, ...]:
     return tuple(events)
 
 
-@settings(max_examples=200)
+@settings(max_examples=150)
 @given(st.lists(_histories(), min_size=1, max_size=3, unique_by=lambda h: h[0].ticket_id))
 def test_histories_written_as_snapshot_rows_import_back_to_the_same_histories(
     histories: list[tuple[Event, ...]],
@@ -497,7 +497,7 @@ def test_histories_written_as_snapshot_rows_import_back_to_the_same_histories(
     assert [h.events for h in result.histories] == histories
 
 
-@settings(max_examples=200)
+@settings(max_examples=150)
 @given(st.lists(_histories(), min_size=1, max_size=3, unique_by=lambda h: h[0].ticket_id))
 def test_histories_written_as_audit_rows_import_back_to_the_same_histories(
     histories: list[tuple[Event, ...]],
@@ -554,6 +554,7 @@ def test_the_dst_rule_resolves_skipped_and_ambiguous_wall_times(
     assert parse_instant(wall, attrs.evolve(_PARIS, dst=rule)).isoformat() == expected
 
 
+@settings(max_examples=500)
 @given(st.datetimes(min_value=datetime(2015, 1, 1), max_value=datetime(2018, 1, 1)))
 def test_the_compatible_rule_is_zoneinfos_fold_0(naive: datetime) -> None:
     naive = naive.replace(second=0, microsecond=0)
