@@ -248,3 +248,38 @@ def test_lifecycles_refuse_a_ticket_or_type_of_the_wrong_type(junk: Any) -> None
     with pytest.raises(InvalidValueError) as caught:
         DESK.apply(junk, AddComment(body="x", public=True), actor="ann", at=AT)
     assert caught.value.field == "ticket"
+
+
+# ---------------------------------------------------------------------------- 19: range edges
+
+
+def test_an_instant_outside_the_range_is_named_by_its_argument_and_shown_as_an_instant() -> None:
+    from itsm_core.calendar import BusinessCalendar
+
+    calendar = BusinessCalendar.always_open("UTC")
+    late = datetime(9999, 12, 30, tzinfo=UTC)
+    with pytest.raises(InvalidValueError) as caught:
+        calendar.add(late, timedelta(days=1))
+    assert caught.value.field == "start"
+    assert "9999-12-30" in str(caught.value)
+    assert "253402128000000000" not in str(caught.value)
+    with pytest.raises(InvalidValueError) as caught:
+        calendar.elapsed(datetime(2026, 1, 1, tzinfo=UTC), late)
+    assert caught.value.field == "end"
+
+
+def test_a_24x7_calendar_at_the_end_of_the_range_is_not_called_never_open() -> None:
+    from itsm_core.calendar import BusinessCalendar
+    from itsm_core.errors import ItsmError
+
+    calendar = BusinessCalendar.always_open("UTC")
+    with pytest.raises(ItsmError) as caught:
+        calendar.add(datetime(9997, 12, 30, tzinfo=UTC), timedelta(days=5))
+    message = str(caught.value)
+    assert "never" not in message
+    assert "9997-12-30" in message
+    assert "supported range" in message
+    with pytest.raises(ItsmError) as caught:
+        calendar.subtract(datetime(2, 1, 3, tzinfo=UTC), timedelta(days=5))
+    assert "never" not in str(caught.value)
+    assert "0002-01-03" in str(caught.value)

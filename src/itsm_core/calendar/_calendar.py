@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+import re
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import attrs
 import pendulum
@@ -26,14 +28,17 @@ from itsm_core.calendar._records import (
 )
 from itsm_core.calendar._timeline import (
     MAX_INSTANT_US,
+    MIN_INSTANT_US,
     Limits,
     Timeline,
     intersect,
     unite,
 )
-from itsm_core.errors import InvalidValueError
+from itsm_core.errors import InvalidValueError, NeverOpenError
 
 __all__ = ["BusinessCalendar", "CalendarLike", "CompositeCalendar"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 @runtime_checkable
@@ -137,6 +142,90 @@ class _Cell:
         return (_Cell, ())
 
 
+_RANGE = "0002-01-01 to 9997-12-31 UTC"
+_US_TEXT = re.compile(r"(-?\d+) us\b")
+
+
+def _instant_text(us: int) -> str:
+    # An instant for a message: ISO text, never bare microseconds (even out of range).
+    try:
+        return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)).isoformat()
+    except OverflowError:
+        return "beyond 9999-12-31" if us > 0 else "before 0001-01-01"
+
+
+def _open_near_the_edge(timeline: Timeline, *, backward: bool) -> bool:
+    # Whether the calendar is open in the last (first) year of the range: a recurring one is.
+    year = 366 * 24 * 3600 * 1_000_000
+    try:
+        if backward:
+            edge = MIN_INSTANT_US + year
+            return timeline.is_open(edge) or timeline.previous_open(edge) is not None
+        return timeline.next_open(MAX_INSTANT_US - year) < MAX_INSTANT_US
+    except (InvalidValueError, NeverOpenError):
+        return False
+
+
+def _shown(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _edges(*names: str) -> Callable[[_F], _F]:
+    """Errors at the edges of the supported range name the argument and show the instant.
+
+    ``names`` are the method's datetime arguments, in order. An instant out of
+    range is named by its argument; an answer that would lie beyond the range
+    (a 24x7 calendar asked for 5 days after 9997-12-30) names the argument it
+    started from, instead of calling the calendar "never open".
+    """
+
+    def decorate(method: _F) -> _F:
+        @functools.wraps(method)
+        def wrapper(self: Any, *args: Any) -> Any:
+            try:
+                return method(self, *args)
+            except (InvalidValueError, NeverOpenError) as exc:
+                given = dict(zip(names, args, strict=False))
+                raise _at_the_edge(self, exc, given) from None
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def _at_the_edge(
+    calendar: Any, exc: InvalidValueError | NeverOpenError, given: dict[str, Any]
+) -> Exception:
+    instants: dict[str, int] = {}
+    for name, value in given.items():
+        try:
+            instants[name] = to_us(value, name)
+        except InvalidValueError:
+            continue
+    if isinstance(exc, InvalidValueError):
+        if exc.field != "at" or type(exc.value) is not int:
+            return exc
+        for name, us in instants.items():
+            if us == exc.value:
+                return InvalidValueError(name, _shown(given[name]), f"an instant from {_RANGE}")
+        first = next(iter(given), "at")
+        return InvalidValueError(
+            first,
+            _shown(given.get(first)),
+            f"an instant whose answer lies within the supported range ({_RANGE})",
+            f"the answer would be {_instant_text(exc.value)}",
+        )
+    if instants and _open_near_the_edge(calendar._timeline(), backward="before" in str(exc)):
+        # open time recurs up to the edge: the range ends before the answer, not the calendar
+        first = next(iter(instants))
+        return InvalidValueError(
+            first,
+            _shown(given[first]),
+            f"an instant whose answer lies within the supported range ({_RANGE})",
+        )
+    return NeverOpenError(_US_TEXT.sub(lambda m: _instant_text(int(m.group(1))), str(exc)))
+
+
 class _Queries:
     """The queries shared by both calendar kinds, over ``self._timeline()``."""
 
@@ -217,6 +306,9 @@ class _Queries:
     def _show(self, us: int) -> pendulum.DateTime:
         return from_us(us, self.timezone)
 
+    @_edges(
+        "at",
+    )
     def is_open(self, at: datetime) -> bool:
         """Whether the calendar is open at ``at`` (an aware datetime).
 
@@ -229,6 +321,9 @@ class _Queries:
         """
         return self._timeline().is_open(to_us(at, "at"))
 
+    @_edges(
+        "at",
+    )
     def next_open(self, at: datetime) -> pendulum.DateTime:
         """``at`` itself if the calendar is open then, else the instant it next opens.
 
@@ -241,6 +336,9 @@ class _Queries:
         """
         return self._show(self._timeline().next_open(to_us(at, "at")))
 
+    @_edges(
+        "at",
+    )
     def next_close(self, at: datetime) -> pendulum.DateTime | None:
         """``at`` itself if the calendar is closed then, else the instant the open period ends.
 
@@ -256,6 +354,9 @@ class _Queries:
         result = self._timeline().next_close(to_us(at, "at"))
         return None if result >= MAX_INSTANT_US else self._show(result)
 
+    @_edges(
+        "at",
+    )
     def previous_open(self, at: datetime) -> pendulum.DateTime | None:
         """When the latest open period that started at or before ``at`` started.
 
@@ -269,6 +370,9 @@ class _Queries:
         result = self._timeline().previous_open(to_us(at, "at"))
         return None if result is None else self._show(result)
 
+    @_edges(
+        "at",
+    )
     def previous_close(self, at: datetime) -> pendulum.DateTime | None:
         """When the latest open period that ended at or before ``at`` ended.
 
@@ -282,6 +386,9 @@ class _Queries:
         result = self._timeline().previous_close(to_us(at, "at"))
         return None if result is None else self._show(result)
 
+    @_edges(
+        "start",
+    )
     def add(self, start: datetime, duration: timedelta) -> pendulum.DateTime:
         """The earliest instant by which ``duration`` of open time has passed after ``start``.
 
@@ -299,6 +406,9 @@ class _Queries:
         us = self._timeline().add(to_us(start, "start"), td_to_us(duration, "duration"))
         return self._show(us)
 
+    @_edges(
+        "end",
+    )
     def subtract(self, end: datetime, duration: timedelta) -> pendulum.DateTime:
         """The latest instant from which ``duration`` of open time passes until ``end``.
 
@@ -314,6 +424,7 @@ class _Queries:
         us = self._timeline().subtract(to_us(end, "end"), td_to_us(duration, "duration"))
         return self._show(us)
 
+    @_edges("start", "end")
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
         """The open time between ``start`` and ``end``, exact to the microsecond.
 
@@ -328,6 +439,7 @@ class _Queries:
         """
         return us_to_td(self._timeline().elapsed(to_us(start, "start"), to_us(end, "end")))
 
+    @_edges("start", "end")
     def open_intervals(
         self, start: datetime, end: datetime
     ) -> list[tuple[pendulum.DateTime, pendulum.DateTime]]:
@@ -378,6 +490,9 @@ class _Queries:
                 return day
             cursor -= 1  # pragma: no cover - only where a DST gap spans a midnight
 
+    @_edges(
+        "at",
+    )
     def add_business_days(self, at: datetime, days: int) -> pendulum.DateTime:
         """The same local wall time ``days`` business days later (earlier if negative).
 
@@ -405,6 +520,9 @@ class _Queries:
             ordinal = self._previous_business_day(ordinal)
         return self._show(_instant(self.timezone, ordinal, micros))
 
+    @_edges(
+        "at",
+    )
     def end_of_business_day(self, at: datetime) -> pendulum.DateTime:
         """When the business day ends: the last closing instant of the local date of
         :meth:`next_open` (``at``), counting at most up to that date's midnight.
