@@ -101,8 +101,10 @@ class TicketWalk:
     ticket_id: str
     opened_us: int
     observations: tuple[Observation, ...]
-    #: Per survey name: ``(first_at_us, dims at that instant, last rating or None)``.
+    #: Per survey: ``(name, first request or answer us, dims then, last rating or None,
+    #: index of the event that set the rating)``.
     surveys: tuple[tuple[str, int, tuple[tuple[str, str], ...], int | None, int], ...]
+    #: Per call-back: ``(at_us, dims then, reached, confirmed)``.
     callbacks: tuple[tuple[int, tuple[tuple[str, str], ...], bool, bool | None], ...]
     #: First resolution: ``(at_us, dims, support line, business us since opening)`` or None.
     first_resolution: tuple[int, tuple[tuple[str, str], ...], int | None, int] | None
