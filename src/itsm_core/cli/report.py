@@ -95,11 +95,64 @@ def _rows(status: SlaStatus) -> Iterator[dict[str, str]]:
         }
 
 
+def _summary(compliance: Compliance, tickets: int, bad: int, fmt: str, out: TextIO) -> None:
+    """The totals after the rows: the same for one process and for every engine."""
+    metrics = sorted({key.metric for key, _ in compliance.counts})
+    summary: dict[str, int] = {"tickets": tickets, "bad_lines": bad}
+    for metric in metrics:
+        met, breached = compliance.totals(metric=metric)
+        summary[f"{metric}_met"] = met
+        summary[f"{metric}_breached"] = breached
+    if fmt == "table":
+        print(f"\n{tickets} tickets", file=out)
+        for metric in metrics:
+            met, breached = compliance.totals(metric=metric)
+            percent = compliance.percent(metric=metric)
+            print(
+                f"  {metric:<15} met {met}, breached {breached}, compliance "
+                f"{'n/a' if percent is None else f'{percent:.1f}%'}",
+                file=out,
+            )
+    elif fmt == "json":
+        print(json.dumps({"summary": summary}), file=out)
+
+
+def _run_dask(args: argparse.Namespace, desk: Desk, now: datetime, out: TextIO) -> int:
+    from itsm_core.cli.scale import run_dask
+
+    if os.path.isdir(args.events):
+        paths = sorted(
+            os.path.join(args.events, name)
+            for name in os.listdir(args.events)
+            if name.endswith(".jsonl")
+        )
+        if not paths:
+            raise InputError(args.events, "expected a directory of .jsonl shards, found none")
+    else:
+        paths = [args.events]
+    if args.format == "csv":
+        raise InputError("--format", "the dask engine writes the summary: table or json")
+    total = run_dask(
+        paths,
+        desk,
+        now,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        skip_bad=args.skip_bad,
+    )
+    _summary(total.compliance, total.tickets, total.bad_lines, args.format, out)
+    if total.bad_lines:
+        print(f"itsm-core: {args.events}: skipped {total.bad_lines} bad line(s)", file=sys.stderr)
+    return EXIT_OK
+
+
 def run(args: argparse.Namespace, out: TextIO) -> int:
     desk = read_desk(args.config)
     if not desk.sla_policies:
         raise InputError(args.config, "sla.policies: expected at least one SLA policy")
     now = parse_instant(args.now, "--now") if args.now else pendulum.now("UTC")
+    if args.engine == "dask":
+        return _run_dask(args, desk, now, out)
     fmt = args.input_format or ("csv" if args.events.endswith(".csv") else "jsonl")
     counts: dict[str, int] = {}
     progress = None
@@ -145,26 +198,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
                     )
 
     compliance = Compliance.of(counted())
-    summary: dict[str, int] = {
-        "tickets": counts.get("tickets", 0),
-        "bad_lines": counts.get("bad", 0),
-    }
-    for metric in sorted({key.metric for key, _ in compliance.counts}):
-        met, breached = compliance.totals(metric=metric)
-        summary[f"{metric}_met"] = met
-        summary[f"{metric}_breached"] = breached
-    if args.format == "table":
-        print(f"\n{summary['tickets']} tickets", file=out)
-        for metric in sorted({key.metric for key, _ in compliance.counts}):
-            met, breached = compliance.totals(metric=metric)
-            percent = compliance.percent(metric=metric)
-            print(
-                f"  {metric:<15} met {met}, breached {breached}, compliance "
-                f"{'n/a' if percent is None else f'{percent:.1f}%'}",
-                file=out,
-            )
-    elif args.format == "json":
-        print(json.dumps({"summary": summary}), file=out)
+    _summary(compliance, counts.get("tickets", 0), counts.get("bad", 0), args.format, out)
     if counts.get("bad"):
         print(
             f"itsm-core: {args.events}: skipped {counts['bad']} bad line(s), the first at line "
@@ -188,4 +222,15 @@ def add_parser(commands: Any) -> None:
         metavar="BYTES",
         help="show the progress bar for inputs of this size or more",
     )
+    report.add_argument(
+        "--engine",
+        choices=["local", "dask"],
+        default="local",
+        help="dask: evaluate partitions on a Dask cluster and print the summary "
+        "(EVENTS may be a directory of .jsonl shards, each holding whole tickets)",
+    )
+    report.add_argument(
+        "--workers", type=int, default=2, help="local Dask worker processes (default 2)"
+    )
+    report.add_argument("--scheduler", help="address of a running Dask scheduler")
     report.set_defaults(run=run)

@@ -1,0 +1,106 @@
+"""``itsm-core report --engine dask`` on a real LocalCluster gives the one-process answer."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from itsm_core.cli import main, simulate_week
+from itsm_core.cli._common import InputError
+from itsm_core.cli.demo import demo_document
+from itsm_core.cli.scale import PartitionResult, evaluate_partition
+from itsm_core.metrics import Compliance
+from itsm_core.serialization import encode_event
+
+distributed = pytest.importorskip("dask.distributed")
+
+SHARDS = 3
+DASK = ("--engine", "dask", "--scheduler")
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    """A week of demo tickets: one file grouped by ticket, and shards of whole tickets."""
+    root = tmp_path_factory.mktemp("export")
+    tickets, end = simulate_week(count=40, seed=11)
+    shards = root / "shards"
+    shards.mkdir()
+    files = [(shards / f"part-{i}.jsonl").open("w") for i in range(SHARDS)]
+    with (root / "all.jsonl").open("w") as whole:
+        for n, ticket in enumerate(tickets):
+            for event in ticket.history:
+                line = json.dumps(encode_event(event)) + "\n"
+                whole.write(line)
+                files[n % SHARDS].write(line)
+    for f in files:
+        f.close()
+    (root / "desk.toml").write_text(demo_document())
+    return root / "all.jsonl", shards, end.isoformat()
+
+
+def summary(argv: list[str]) -> dict[str, int]:
+    out = io.StringIO()
+    assert main([*argv, "--format", "json", "--no-progress"], out) == 0
+    last: dict[str, int] = json.loads(out.getvalue().splitlines()[-1])["summary"]
+    return last
+
+
+def test_sharded_input_on_dask_gives_the_same_summary_as_one_process(
+    scheduler: str, export: tuple[Path, Path, str]
+) -> None:
+    whole, shards, now = export
+    config = str(whole.parent / "desk.toml")
+    local = summary(["report", str(whole), "--config", config, "--now", now])
+    dask = summary(["report", str(shards), "--config", config, "--now", now, *DASK, scheduler])
+    assert dask == local
+    assert local["tickets"] == 40
+    assert local["resolution_met"] + local["resolution_breached"] > 0
+
+
+def test_one_file_is_hash_partitioned_by_ticket_on_dask_with_the_same_summary(
+    scheduler: str, export: tuple[Path, Path, str]
+) -> None:
+    whole, _, now = export
+    config = str(whole.parent / "desk.toml")
+    local = summary(["report", str(whole), "--config", config, "--now", now])
+    dask = summary(["report", str(whole), "--config", config, "--now", now, *DASK, scheduler])
+    assert dask == local
+
+
+def test_a_partition_holding_part_of_a_ticket_is_refused_naming_the_ticket(
+    export: tuple[Path, Path, str],
+) -> None:
+    whole, _, now = export
+    lines = whole.read_text().splitlines()
+    document = json.dumps({"schema_version": 1})
+    with pytest.raises(InputError, match=r"part-x: ticket '[^']+': events\[0\]"):
+        evaluate_partition(lines[1:], document, datetime.fromisoformat(now), where="part-x")
+
+
+def test_partition_results_merge_in_any_order() -> None:
+    a = PartitionResult(compliance=Compliance(), tickets=2, bad_lines=1)
+    b = PartitionResult(compliance=Compliance(), tickets=5)
+    assert a + b == b + a == PartitionResult(compliance=Compliance(), tickets=7, bad_lines=1)
+
+
+def test_a_directory_without_shards_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "desk.toml").write_text(demo_document())
+    err = io.StringIO()
+    code = main(
+        ["report", str(tmp_path), "--config", str(tmp_path / "desk.toml"), "--engine", "dask"],
+        err,
+    )
+    assert code == 2
