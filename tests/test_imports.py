@@ -829,3 +829,10 @@ def test_the_toml_profiles_of_the_docs_load() -> None:
     profile = profile_from_dict(tomllib.loads(block))
     assert profile_lifecycle(profile).name == "servicenow_incident"
     assert profile.constant("title") == "imported"
+
+
+def test_constants_fill_the_facts_an_audit_export_does_not_have() -> None:
+    profile = attrs.evolve(AUDIT, constants=(("category", "Network"), ("title", "imported")))
+    rows = [_audit("incident_state", "", "1", "2016-03-01 09:00:00", "0")]
+    ticket = import_audit(rows, profile).histories[0].ticket
+    assert (ticket.category, ticket.title) == ("Network", "imported")

@@ -761,6 +761,9 @@ def _audit_ticket(
             for fact, old, _ in items:
                 facts.setdefault(fact, old)
         changes = sets
+    for fact, value in reader.constants.items():
+        if fact in DIFFED_FACTS and facts.get(fact) is None:
+            facts[fact] = reader.value(fact, value, first_index)
     first_row = dict(rows[0][1])
     opened_text = _raw(reader, first_row, "opened_at")
     if reader.value("opened_at", opened_text, first_index) is not None:

@@ -135,7 +135,8 @@ class Profile:
       lifecycle states (``on_hold.awaiting_caller``), priority labels to
       matrix levels. A fact with a value map accepts only mapped values.
     * ``missing``: values that mean "no value" (``?``, the empty string).
-    * ``constants``: fact -> value used when the export has no column for it.
+    * ``constants``: fact -> value used when the export has none (a snapshot
+      export: no column for it; an audit export: no value when the ticket opens).
     * ``timestamps``: see :class:`Timestamps`; ``matrix``: the priority
       matrix that derives the priority from impact and urgency.
     * ``reassignments``: what counts as a reassignment, ``any`` move of an
