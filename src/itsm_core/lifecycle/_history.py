@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Protocol, overload
 
-from itsm_core._time import _EPOCH, _sub, to_us
+from itsm_core._time import to_us
 from itsm_core.errors import InvalidValueError
 from itsm_core.ticket import Event, StateChanged, Ticket, TicketOpened
 
@@ -34,13 +34,8 @@ class EventRules(Protocol):
         """Raise unless ``event`` may follow a ticket in ``state``."""
 
 
-def _instant(event: Event, index: int) -> int:
-    try:
-        delta = _sub(event.at, _EPOCH)
-    except TypeError:  # naive or not a datetime: to_us names the field
-        to_us(event.at, f"events[{index}].at")
-        raise  # pragma: no cover - to_us always raises here
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+def _instant(event: Event, index: int, field: str) -> int:
+    return to_us(event.at, f"{field}[{index}].at")
 
 
 class History(Sequence[Event]):
@@ -145,7 +140,7 @@ this history, got 'INC-2'
                     event.ticket_id,
                     f"{ticket_id!r}, the ticket of this history",
                 )
-            instant = _instant(event, index)
+            instant = _instant(event, index, self._field)
             if last is not None and instant < last:
                 raise InvalidValueError(
                     f"{self._field}[{index}].at",

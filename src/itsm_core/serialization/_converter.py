@@ -27,7 +27,6 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-import itsm_core.escalation  # noqa: F401  (its events join the family)
 from itsm_core._time import zone
 from itsm_core.calendar import BusinessCalendar, CompositeCalendar, Window
 from itsm_core.errors import ConfigurationError, InvalidValueError, ItsmError, Problem
@@ -243,9 +242,16 @@ def _str(value: object, _: object = None) -> str:
     return value
 
 
+#: Whole numbers in documents, JSON events and CSV cells alike lie in [-INT_BOUND, INT_BOUND).
+INT_BOUND = 2**63
+_INT_EXPECTED = "an integer from -2**63 to 2**63 - 1"
+
+
 def _int(value: object, _: object = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidValueError("", value, "an integer")
+    if not -INT_BOUND <= value < INT_BOUND:
+        raise InvalidValueError("", value, _INT_EXPECTED)
     return value
 
 
@@ -339,6 +345,8 @@ def _decimal(value: object, _: object = None) -> Decimal:
 def _field_value(value: object, _: object = None) -> FieldValue:
     if isinstance(value, float) and not math.isfinite(value):
         raise InvalidValueError("", value, "a finite number (JSON holds no NaN or infinity)")
+    if type(value) is int and not -INT_BOUND <= value < INT_BOUND:
+        raise InvalidValueError("", value, _INT_EXPECTED)
     if isinstance(value, str | bool | int | float):
         return value
     raise InvalidValueError("", value, "a string, a number or true/false")
@@ -736,6 +744,11 @@ def _tagged_structure(conv: cattrs.Converter, base: type, tag: str) -> Callable[
     return structure
 
 
+#: Functions that teach a converter more types, run last by :func:`configure_converter`:
+#: the modules built on this one register theirs (desk documents), so none is imported here.
+CONVERTER_EXTENSIONS: list[Callable[[cattrs.Converter], None]] = []
+
+
 def configure_converter(conv: cattrs.Converter) -> cattrs.Converter:
     """Teach ``conv`` the plain forms of every public type; returns ``conv``.
 
@@ -810,27 +823,9 @@ def configure_converter(conv: cattrs.Converter) -> cattrs.Converter:
     for exact, unstructure in exact_unstructure:
         conv.register_unstructure_hook_func(_exactly(exact), unstructure)
     _configure_permissions(conv)
-    conv.register_structure_hook_func(_is_desk, _structure_desk)
-    conv.register_unstructure_hook_func(_is_desk, _unstructure_desk)
+    for extend in CONVERTER_EXTENSIONS:
+        extend(conv)
     return conv
-
-
-def _is_desk(t: Any) -> bool:
-    from itsm_core.serialization._desk import Desk
-
-    return t is Desk
-
-
-def _structure_desk(value: Any, _: Any) -> Any:
-    from itsm_core.serialization._desk import Desk, load_desk
-
-    return value if isinstance(value, Desk) else load_desk(value)
-
-
-def _unstructure_desk(value: Any) -> Any:
-    from itsm_core.serialization._desk import dump_desk
-
-    return dump_desk(value)
 
 
 def _configure_permissions(conv: cattrs.Converter) -> None:

@@ -25,6 +25,7 @@ from itsm_core.permissions import Directory, Policy, Principal, default_policy
 from itsm_core.priority import MAJOR, PriorityMatrix
 from itsm_core.serialization._converter import (
     CALENDAR_NAMES,
+    CONVERTER_EXTENSIONS,
     Calendar,
     make_converter,
     problems_of,
@@ -619,3 +620,14 @@ def _converter() -> cattrs.Converter:
     if not _CONVERTER:
         _CONVERTER.append(make_converter())
     return _CONVERTER[0]
+
+
+def _desk_hooks(conv: cattrs.Converter) -> None:
+    """A converter structures a desk document into a :class:`Desk` and back."""
+    conv.register_structure_hook(
+        Desk, lambda value, _: value if isinstance(value, Desk) else load_desk(value)
+    )
+    conv.register_unstructure_hook(Desk, dump_desk)
+
+
+CONVERTER_EXTENSIONS.append(_desk_hooks)
