@@ -802,3 +802,23 @@ def test_a_calendar_round_trips_through_cattrs_as_plain_data() -> None:
     assert converter.structure(data, BusinessCalendar) == cal
     both = cal.intersection(BusinessCalendar.always_open("UTC"))
     assert converter.structure(converter.unstructure(both), CompositeCalendar) == both
+
+
+def test_a_run_grown_after_another_query_replaced_it_keeps_its_origin_and_answers() -> None:
+    # What a thread sees when another one publishes while it works: the run it read
+    # (`stale`) is no longer published, and a merged run with another origin overlaps it.
+    from itsm_core.calendar._timeline import MAX_YEAR, _open_before
+
+    cal = BusinessCalendar.eight_by_five("Europe/Moscow").with_name("stale run")
+    timeline = cal._timeline()
+    week = 7 * 24 * 3_600_000_000
+    t = us(at("2026-03-04 12:00"))
+    stale = timeline._run_at(t)
+    timeline.elapsed(t - 2 * week, t + 3 * week)  # another query merges and republishes
+    assert all(run is not stale for run in timeline._runs.runs)
+    grown = timeline._forward(stale, MAX_YEAR, 2)
+    assert grown is not None
+    assert (grown.first, grown.last) == (stale.first, stale.last + 2)
+    assert _open_before(grown, t) == _open_before(stale, t)
+    assert timeline.add(t, 60 * 3_600_000_000) == oracle_add(cal, t, 60 * 3_600_000_000)
+    assert cal.elapsed_us(t - week, t + week) == oracle_elapsed(cal, t - week, t + week)
