@@ -283,3 +283,40 @@ def test_a_24x7_calendar_at_the_end_of_the_range_is_not_called_never_open() -> N
         calendar.subtract(datetime(2, 1, 3, tzinfo=UTC), timedelta(days=5))
     assert "never" not in str(caught.value)
     assert "0002-01-03" in str(caught.value)
+
+
+# ---------------------------------------------------------------------------- 20: text and numbers
+
+
+@pytest.mark.parametrize("text", ["09:00\n", "\u0669\u0669:00", "09:\u0660\u0660", " 09:00"])
+def test_window_times_are_ascii_digits_without_trailing_text(text: str) -> None:
+    from itsm_core.calendar import Window
+
+    with pytest.raises(InvalidValueError) as caught:
+        Window(start=text, end="17:00").bounds()
+    assert caught.value.field == "window.start"
+
+
+@pytest.mark.parametrize("value", [2**63, -(2**63) - 1, 10**30])
+def test_csv_rows_and_json_events_refuse_the_same_integers(value: int) -> None:
+    from itsm_core.errors import ItsmError
+    from itsm_core.serialization import decode_event, decode_event_row
+
+    base = {"event": "assigned", "ticket_id": "I", "actor": "a", "at": "2026-03-02T09:00:00Z"}
+    with pytest.raises(ItsmError):
+        decode_event({**base, "assignee": "b", "support_line": value})
+    with pytest.raises(ItsmError):
+        decode_event_row({**base, "assignee": "b", "support_line": str(value)})
+    largest = 2**63 - 1
+    assert decode_event({**base, "assignee": "b", "support_line": largest}) == decode_event_row(
+        {**base, "assignee": "b", "support_line": str(largest)}
+    )
+
+
+def test_a_csv_integer_cell_refuses_non_ascii_digits() -> None:
+    from itsm_core.errors import ItsmError
+    from itsm_core.serialization import decode_event_row
+
+    base = {"event": "assigned", "ticket_id": "I", "actor": "a", "at": "2026-03-02T09:00:00Z"}
+    with pytest.raises(ItsmError):
+        decode_event_row({**base, "assignee": "b", "support_line": "\u0661"})

@@ -30,7 +30,8 @@ __all__ = [
 #: The weekday field names of :class:`WeeklySchedule`, Monday first.
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-_TIME_RE = re.compile(r"^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?$")
+# ASCII digits only, the whole text (``$`` would let a trailing newline through).
+_TIME_RE = re.compile(r"([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,6}))?)?")
 _TIME_EXPECTED = "a local time 'HH:MM[:SS[.ffffff]]' between 00:00 and 23:59:59.999999"
 _END_EXPECTED = "a local time 'HH:MM[:SS[.ffffff]]' between 00:00 and 24:00"
 
@@ -47,7 +48,7 @@ def parse_time(value: object, field: str, *, end: bool) -> int:
     86400000000
     """
     expected = _END_EXPECTED if end else _TIME_EXPECTED
-    match = _TIME_RE.match(value) if isinstance(value, str) else None
+    match = _TIME_RE.fullmatch(value) if isinstance(value, str) else None
     if match is None:
         raise InvalidValueError(field, value, expected)
     hours, minutes = int(match[1]), int(match[2])

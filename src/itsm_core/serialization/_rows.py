@@ -26,7 +26,8 @@ __all__ = ["decode_event_row", "encode_event_row", "event_columns"]
 
 _TRUE = frozenset({"true", "yes", "1"})
 _FALSE = frozenset({"false", "no", "0"})
-_INT = re.compile(r"^[-+]?\d{1,30}$")
+# ASCII digits only; the converter then holds the value to INT_BOUND, as for JSON events.
+_INT = re.compile(r"[-+]?[0-9]{1,30}")
 
 
 def _kind_of(t: Any) -> str:
@@ -152,7 +153,7 @@ def _read(text: str, how: str, path: str) -> Any:
             return False
         raise InvalidValueError(path, text, "true or false (also yes/no, 1/0)")
     if how in ("int", "int?"):
-        if _INT.match(text.strip()):
+        if _INT.fullmatch(text.strip()):
             return int(text)
         raise InvalidValueError(path, text, "a whole number")
     if how == "scalar":
