@@ -24,6 +24,7 @@ from itsm_core.cli._common import (
     read_desk,
     read_events,
 )
+from itsm_core.cli.html import TicketFacts, facts_of, render_html
 from itsm_core.desk import Desk
 from itsm_core.errors import ItsmError
 from itsm_core.lifecycle import History
@@ -37,21 +38,22 @@ __all__ = ["REPORT_COLUMNS", "add_parser", "evaluate_all", "run"]
 
 def evaluate_all(
     histories: Iterable[list[Event]], desk: Desk, now: datetime, path: str
-) -> Iterator[SlaStatus]:
-    """Each history's clocks under the policy the desk chooses (none: left out)."""
-    for history in histories:
+) -> Iterator[tuple[History, SlaStatus]]:
+    """Each history with its clocks under the policy the desk chooses (none: left out)."""
+    for events in histories:
         try:
-            status = desk.clocks(History(history), now)
+            history = History(events)
+            status = desk.clocks(history, now)
         except ItsmError as exc:
             hint = (
                 "; the events of each ticket must be together (sort the export by ticket, "
                 "then time)"
-                if not isinstance(history[0], TicketOpened)
+                if not isinstance(events[0], TicketOpened)
                 else ""
             )
-            raise InputError(path, f"ticket {history[0].ticket_id!r}: {exc}{hint}") from None
+            raise InputError(path, f"ticket {events[0].ticket_id!r}: {exc}{hint}") from None
         if status is not None:
-            yield status
+            yield history, status
 
 
 REPORT_COLUMNS = (
@@ -130,7 +132,7 @@ def _run_dask(args: argparse.Namespace, desk: Desk, now: datetime, out: TextIO) 
             raise InputError(args.events, "expected a directory of .jsonl shards, found none")
     else:
         paths = [args.events]
-    if args.format == "csv":
+    if args.format not in ("table", "json"):
         raise InputError("--format", "the dask engine writes the summary: table or json")
     total = run_dask(
         paths,
@@ -180,10 +182,15 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             file=out,
         )
 
+    facts: list[TicketFacts] = []
+
     def counted() -> Iterator[SlaStatus]:
-        for status in statuses:
+        for history, status in statuses:
             counts["tickets"] = counts.get("tickets", 0) + 1
             yield status
+            if args.format == "html":
+                facts.append(facts_of(history, status))
+                continue
             for row in _rows(status):
                 if writer is not None:
                     writer.writerow(row)
@@ -198,7 +205,11 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
                     )
 
     compliance = Compliance.of(counted())
-    _summary(compliance, counts.get("tickets", 0), counts.get("bad", 0), args.format, out)
+    if args.format == "html":
+        title = f"SLA report: {os.path.basename(args.events)}"
+        out.write(render_html(facts, compliance, title=title, now=now))
+    else:
+        _summary(compliance, counts.get("tickets", 0), counts.get("bad", 0), args.format, out)
     if counts.get("bad"):
         print(
             f"itsm-core: {args.events}: skipped {counts['bad']} bad line(s), the first at line "
@@ -213,7 +224,12 @@ def add_parser(commands: Any) -> None:
     report = commands.add_parser("report", help="evaluate every SLA over an export of events")
     report.add_argument("events", help="events as JSON Lines or CSV, grouped by ticket")
     add_event_input(report)
-    report.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    report.add_argument(
+        "--format",
+        choices=["table", "json", "csv", "html"],
+        default="table",
+        help="html: one self-contained page of charts (needs the cli extra)",
+    )
     report.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     report.add_argument(
         "--progress-above",
