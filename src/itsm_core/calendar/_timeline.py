@@ -472,7 +472,7 @@ class Timeline:
         if run.lo <= t < run.hi:
             return run
         _check(t)
-        period = t // PERIOD_US
+        period = period_of(t)
         snap = self._runs
         i = bisect_right(snap.firsts, period) - 1
         if i >= 0 and snap.runs[i].last >= period:
@@ -491,7 +491,7 @@ class Timeline:
         run = self._run_at(start)
         if end < run.hi:
             return run
-        return self._span(run.first, end // PERIOD_US, None)
+        return self._span(run.first, period_of(end), None)
 
     def _forward(self, run: _Run, limit: int, count: int) -> _Run | None:
         """``run`` with ``count`` more periods after it, none past the year ``limit``."""
