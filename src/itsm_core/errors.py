@@ -218,12 +218,12 @@ def _conforms(value: object, hint: Any) -> bool:
 
 
 def _hints(cls: type) -> dict[str, Any]:
-    import sys
+    import importlib
     import typing
 
     import attrs
 
-    namespace = vars(sys.modules[cls.__module__])
+    namespace = vars(importlib.import_module(cls.__module__))
     hints: dict[str, Any] = {}
     for field in attrs.fields(cls):
         annotation = field.type
