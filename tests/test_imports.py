@@ -836,3 +836,10 @@ def test_constants_fill_the_facts_an_audit_export_does_not_have() -> None:
     rows = [_audit("incident_state", "", "1", "2016-03-01 09:00:00", "0")]
     ticket = import_audit(rows, profile).histories[0].ticket
     assert (ticket.category, ticket.title) == ("Network", "imported")
+
+
+def test_jira_people_are_named_by_their_id_and_statuses_by_their_names() -> None:
+    issues = json.loads((EXAMPLES / "jira_changelog.json").read_text(encoding="utf-8"))
+    (history,) = import_audit(jira_changelog_rows(issues), PROFILES["jira_changelog"]).histories
+    assert (history.ticket.assignee, history.ticket.requester) == ("dan", "ann")
+    assert {e.actor for e in history} == {"ann", "dan"}

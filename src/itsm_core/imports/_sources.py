@@ -16,6 +16,20 @@ from itsm_core.errors import InvalidValueError
 __all__ = ["jira_changelog_rows", "zammad_history_rows"]
 
 _JIRA_FIELDS = ("status", "assignee", "priority", "summary", "reporter", "resolution")
+#: Jira fields naming people: their changelog items carry the user's id in ``from``/``to``
+#: (the account id on Cloud, the user name on Data Center), the display name in the strings.
+_JIRA_USERS = ("assignee", "reporter")
+
+
+def _user(value: Any) -> str:
+    if isinstance(value, Mapping):
+        for key in ("accountId", "name", "key", "displayName"):
+            if value.get(key) not in (None, ""):
+                return str(value[key])
+        return ""
+    return "" if value is None else str(value)
+
+
 _ZAMMAD_FIELDS = ("state", "group", "owner", "priority", "title", "customer")
 
 
@@ -73,7 +87,10 @@ def jira_changelog_rows(issues: object) -> Iterator[dict[str, str]]:
     ``issues`` is one issue, a list of issues or a search result
     (``{"issues": [...]}``), as the REST API returns them. Each history's
     ``created`` and ``author`` apply to all its items; items are numbered in
-    the order of the histories' ``created`` instants.
+    the order of the histories' ``created`` instants. People (``assignee``,
+    ``reporter``, authors) are named by their id: the account id on Jira
+    Cloud, the user name on Data Center; other fields by their display
+    strings (``fromString``/``toString``: status and priority names).
 
     >>> issue = {"key": "SD-1", "fields": {"created": "2026-03-02T09:00:00.000+0100",
     ...     "reporter": {"name": "ann"}, "status": {"name": "Done"}, "summary": "VPN"},
@@ -97,23 +114,25 @@ def jira_changelog_rows(issues: object) -> Iterator[dict[str, str]]:
         histories = (issue.get("changelog") or {}).get("histories") or []
         changes: list[tuple[str, str, str, str, str]] = []
         for history in sorted(histories, key=lambda h: str(h.get("created", ""))):
-            author = _name(history.get("author"))
+            author = _user(history.get("author"))
             for item in history.get("items") or []:
                 field = str(item.get("field", ""))
-                changes.append(
-                    (
-                        str(history.get("created", "")),
-                        author,
-                        field,
-                        str(item.get("fromString") or ""),
-                        str(item.get("toString") or ""),
-                    )
+                old, new = (
+                    (item.get("from"), item.get("to"))
+                    if field in _JIRA_USERS
+                    else (item.get("fromString"), item.get("toString"))
                 )
-        current = {f: _name(fields.get(f)) for f in _JIRA_FIELDS}
+                changes.append(
+                    (str(history.get("created", "")), author, field, str(old or ""), str(new or ""))
+                )
+        current = {
+            f: _user(fields.get(f)) if f in _JIRA_USERS else _name(fields.get(f))
+            for f in _JIRA_FIELDS
+        }
         yield from _rows(
             str(issue["key"]),
             str(fields.get("created", "")),
-            _name(fields.get("creator") or fields.get("reporter")),
+            _user(fields.get("creator") or fields.get("reporter")),
             current,
             changes,
             ("issue", "created", "author", "sequence", "field", "from", "to"),
