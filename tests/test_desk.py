@@ -193,7 +193,7 @@ def test_status_due_and_next_wakeup_evaluate_the_sla_once_per_call(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[str] = []
-    real = desk_module.evaluate
+    real = evaluate
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         calls.append(args[1].name)
@@ -343,7 +343,7 @@ def scripts(draw: st.DrawFn) -> tuple[Outcome, list[tuple[datetime, str, TicketC
     opened_at = TUESDAY.add(minutes=draw(st.integers(0, 7 * 24 * 60)))
     opened = open_ticket(kind, at=opened_at, impact=draw(level), urgency=draw(level))
     at = opened_at
-    script = []
+    script: list[tuple[datetime, str, TicketCommand]] = []
     for actor, command in draw(st.lists(st.sampled_from(STEPS), max_size=6)):
         at = at.add(minutes=draw(st.integers(0, 3 * 24 * 60)))
         script.append((at, actor, command))

@@ -17,14 +17,12 @@ from itsm_core.lifecycle import (
     Authorizer,
     Lifecycle,
     Lifecycles,
-    MachineProbe,
     Policies,
     default_definitions,
     default_lifecycles,
     follow_up_ticket,
     follow_ups,
     incident,
-    machine_dest,
     normal_change,
     problem,
     replay,
@@ -33,6 +31,7 @@ from itsm_core.lifecycle import (
 )
 from itsm_core.lifecycle._engine import _Ctx
 from itsm_core.priority import PriorityMatrix
+from itsm_core.testing import MachineProbe, machine_dest
 from itsm_core.testing._ticket_strategies import ticket_histories
 from itsm_core.ticket import (
     AddComment,

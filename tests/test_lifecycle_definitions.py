@@ -17,7 +17,6 @@ from itsm_core.lifecycle import (
     Guard,
     Lifecycle,
     LifecycleDef,
-    MachineProbe,
     Policies,
     StateDef,
     TransitionDef,
@@ -25,6 +24,7 @@ from itsm_core.lifecycle import (
     validate_definition,
 )
 from itsm_core.lifecycle._engine import _Ctx, evaluate_guards
+from itsm_core.testing import MachineProbe
 from itsm_core.ticket import (
     AddComment,
     Assign,

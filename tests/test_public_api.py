@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import types
+
+import pytest
 
 import itsm_core
 
@@ -44,3 +47,36 @@ def test_the_version_is_a_release_string() -> None:
     parts = itsm_core.__version__.split(".")
     assert len(parts) == 3
     assert all(p.isdigit() for p in parts)
+
+
+def test_the_top_level_holds_at_most_sixty_host_facing_names() -> None:
+    assert len(itsm_core.__all__) <= 60
+    for name in ("Desk", "History", "load_desk", "dump_desk", "OpenTicket", "ItsmError"):
+        assert name in itsm_core.__all__
+
+
+def test_a_moved_name_still_imports_from_the_top_with_a_deprecation_warning() -> None:
+    from itsm_core.sla import evaluate
+
+    with pytest.warns(DeprecationWarning, match=r"import it from itsm_core\.sla"):
+        moved = itsm_core.evaluate
+    assert moved is evaluate
+
+
+def test_every_moved_name_lives_in_the_room_it_names() -> None:
+    for name, room in itsm_core._MOVED.items():
+        module = importlib.import_module(room)
+        assert name in module.__all__, (name, room)
+        assert name not in itsm_core.__all__
+
+
+def test_an_unknown_name_is_still_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        itsm_core.nothing_here  # noqa: B018
+
+
+def test_test_machinery_lives_in_the_testing_room() -> None:
+    import itsm_core.testing
+
+    assert "MachineProbe" in itsm_core.testing.__all__
+    assert "MachineProbe" not in itsm_core.__all__

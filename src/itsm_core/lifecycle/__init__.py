@@ -24,6 +24,9 @@ the events, and :meth:`Lifecycle.replay` rebuilds the ticket from them.
 True
 """
 
+import typing
+import warnings
+
 from itsm_core.lifecycle._defaults import (
     HOLD_REASONS,
     default_definitions,
@@ -61,7 +64,7 @@ from itsm_core.lifecycle._engine import (
 )
 from itsm_core.lifecycle._history import EventRules, History
 from itsm_core.lifecycle._links import FollowUp, follow_up_ticket, follow_ups
-from itsm_core.lifecycle._machine import CompiledTransition, MachineProbe, machine_dest
+from itsm_core.lifecycle._machine import CompiledTransition
 
 __all__ = [
     "CATEGORY_COLOURS",
@@ -82,7 +85,6 @@ __all__ = [
     "Lifecycle",
     "LifecycleDef",
     "Lifecycles",
-    "MachineProbe",
     "Policies",
     "StateDef",
     "TransitionDef",
@@ -94,7 +96,6 @@ __all__ = [
     "follow_ups",
     "incident",
     "information_request",
-    "machine_dest",
     "normal_change",
     "problem",
     "replay",
@@ -105,3 +106,19 @@ __all__ = [
     "to_mermaid",
     "validate_definition",
 ]
+
+#: Test machinery that moved to :mod:`itsm_core.testing` (deprecated here for one release).
+_MOVED = {"MachineProbe": "MachineProbe", "machine_dest": "machine_dest"}
+
+
+def __getattr__(name: str) -> typing.Any:
+    if name not in _MOVED:
+        raise AttributeError(f"module 'itsm_core.lifecycle' has no attribute {name!r}")
+    warnings.warn(
+        f"itsm_core.lifecycle.{name} moved: import it from itsm_core.testing",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    from itsm_core.lifecycle import _machine
+
+    return getattr(_machine, name)

@@ -1318,9 +1318,8 @@ allowed here: cancel, hold, merge, resolve, start
         if not isinstance(command.solved, bool):
             raise InvalidValueError("command.solved", command.solved, "True or False")
         known = {a.article_id for a in ticket.articles}
-        if article_id in known:
-            if not command.solved or ticket.solved_with_article:
-                return ()
+        if article_id in known and (not command.solved or ticket.solved_with_article):
+            return ()
         article = ArticleLink(article_id=article_id, title=title)
         return (
             ArticleLinked(

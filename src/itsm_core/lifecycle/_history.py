@@ -100,7 +100,7 @@ this history, got 'INC-2'
         self._lifecycle = lifecycle
         self._extend(tuple(events))
         if not self._events:
-            raise InvalidValueError(field, [], "at least the TicketOpened event")
+            raise InvalidValueError(field, [], "at least one event")
 
     @classmethod
     def of(cls, events: History | Iterable[Event], *, field: str = "events") -> History:
@@ -111,7 +111,7 @@ this history, got 'INC-2'
         >>> History.of([])
         Traceback (most recent call last):
         ...
-        itsm_core.errors.InvalidValueError: events: expected at least the TicketOpened event, got []
+        itsm_core.errors.InvalidValueError: events: expected at least one event, got []
         """
         return events if isinstance(events, History) else cls(events, field=field)
 

@@ -118,13 +118,14 @@ def compile_table(
     candidate transitions in the order the machine tries them (the state's own first,
     then its parents', each in definition order)."""
     table: dict[tuple[str, str], tuple[CompiledTransition, ...]] = {}
-    for trigger, event in machine.events.items():
-        for leaf in leaves:
+    # Read through transitions' public API (get_triggers, get_transitions), never its internals.
+    for leaf in leaves:
+        parts = leaf.split(".")
+        for trigger in machine.get_triggers(leaf):
             candidates: list[CompiledTransition] = []
-            parts = leaf.split(".")
             for depth in range(len(parts), 0, -1):
                 source = ".".join(parts[:depth])
-                for tr in event.transitions.get(source, ()):
+                for tr in machine.get_transitions(trigger=trigger, source=source):
                     check: GuardCheck = tr.conditions[0].func
                     candidates.append(
                         CompiledTransition(

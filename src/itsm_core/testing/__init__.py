@@ -6,6 +6,7 @@ oracles are deliberately slow, obviously-correct implementations that the fast
 algorithms are checked against.
 """
 
+from itsm_core.lifecycle._machine import MachineProbe, machine_dest
 from itsm_core.testing._calendar_oracle import (
     oracle_add,
     oracle_elapsed,
@@ -100,6 +101,7 @@ __all__ = [
     "REQUEST_KINDS",
     "SUPPORT_GROUP_NAMES",
     "TICKET_ACTORS",
+    "MachineProbe",
     "OracleCycle",
     "OracleDue",
     "Resolution",
@@ -119,6 +121,7 @@ __all__ = [
     "grants",
     "instants",
     "level_names",
+    "machine_dest",
     "oracle_add",
     "oracle_due_escalations",
     "oracle_elapsed",
