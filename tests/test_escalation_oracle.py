@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from itsm_core._time import from_us, to_us
 from itsm_core.calendar import BusinessCalendar
+from itsm_core.desk import Desk, DueKind
 from itsm_core.escalation import (
+    Escalated,
     EscalationRule,
     SupportStructure,
     TriggerKind,
@@ -17,13 +19,14 @@ from itsm_core.escalation import (
     due_escalations,
     next_wakeup,
 )
-from itsm_core.lifecycle import default_lifecycles
+from itsm_core.lifecycle import default_lifecycles, incident
 from itsm_core.sla import Metric, SlaPolicy
 from itsm_core.testing import (
     escalation_histories,
     escalation_rules,
     oracle_escalations,
     support_structures,
+    ticket_histories,
 )
 from itsm_core.ticket import (
     Event,
@@ -40,6 +43,9 @@ START_US = st.integers(
     to_us(datetime(2026, 1, 1, tzinfo=UTC)), to_us(datetime(2026, 12, 1, tzinfo=UTC))
 )
 SLA_KINDS = (TriggerKind.SLA_PERCENT, TriggerKind.SLA_DUE)
+# The desk property serves incidents only: escalation reads no ticket type, and each new
+# desk builds the machines of its lifecycles.
+INCIDENTS = (incident(),)
 
 
 @st.composite
@@ -147,3 +153,85 @@ def test_due_escalations_and_next_wakeup_agree_with_the_reference(
     )
     history = [*stored, *events, *(e for e in scenario.history if to_us(e.at) > earlier)]
     assert scenario.engine(history, now) == scenario.oracle(history, now)
+
+
+@st.composite
+def desks(draw: st.DrawFn) -> tuple[Desk, list[Event]]:
+    """A desk with escalation rules, maybe an SLA policy and a calendar, and a valid history."""
+    rules = tuple(draw(escalation_rules(name=f"rule-{i}")) for i in range(draw(st.integers(1, 3))))
+    policy = None
+    if any(r.trigger.kind in SLA_KINDS for r in rules) or draw(st.booleans()):
+
+        def target() -> dict[str, timedelta]:
+            minutes = draw(st.integers(1, 16 * 60))
+            return {p: timedelta(minutes=minutes) for p in ("P1", "P2", "P3", "P4", "P5")}
+
+        policy = SlaPolicy(
+            name="p",
+            calendar=draw(st.sampled_from(CALENDARS)),
+            metrics=(
+                Metric.first_response(target()),
+                Metric.next_response(target()),
+                Metric.resolution(target()),
+            ),
+        )
+    calendar = draw(st.none() | st.sampled_from(CALENDARS))
+    desk = Desk(
+        lifecycle_definitions=INCIDENTS,
+        calendars={} if calendar is None else {"office": calendar},
+        calendar=None if calendar is None else "office",
+        sla_policies=() if policy is None else (policy,),
+        support=draw(support_structures()),
+        escalation_rules=rules,
+    )
+    history = draw(ticket_histories(desk.lifecycles(), max_steps=8))
+    return desk, list(history.events)
+
+
+# Each example builds a desk and a history through its lifecycle (~50 ms): 300 examples
+# under every profile; the engine property above carries the 2,000.
+@settings(max_examples=300)
+@given(scenario=desks(), minutes=st.integers(0, 4 * 24 * 60))
+def test_the_desk_verbs_agree_with_the_reference(
+    scenario: tuple[Desk, list[Event]], minutes: int
+) -> None:
+    desk, history = scenario
+    now_us = to_us(history[-1].at) + minutes * MIN_US
+    now = from_us(now_us, "UTC")
+    policy = desk.sla_policies[0] if desk.sla_policies else None
+    calendar = policy.calendar if policy is not None else desk.default_calendar
+    due, wake = oracle_escalations(
+        history,
+        desk.escalation_rules,
+        now_us,
+        policy=desk.sla_policies,
+        structure=desk.support,
+        calendar=calendar,
+    )
+    status = desk.status(history, now)
+    escalations = [d.escalation for d in status.due if d.kind is DueKind.ESCALATION]
+    assert [(e.rule, e.level, e.cycle, e.due_us) for e in escalations if e] == due
+    desk_wake = None if status.next_wakeup is None else to_us(status.next_wakeup)
+    if due:
+        assert desk_wake == now_us  # something is due now
+    elif wake is not None:
+        assert desk_wake is not None
+        assert desk_wake <= wake  # an SLA threshold or a timed transition may come first
+    if policy is None:  # nothing but escalation levels and timed transitions to wait for
+        ticket = status.ticket
+        auto = desk.lifecycles()[ticket.type].next_due_at(ticket)
+        ahead = [u for u in (wake, None if auto is None else to_us(auto)) if u is not None]
+        expected = None if not ahead else max(min(ahead), now_us)
+        assert desk_wake == (now_us if due else expected)
+    advanced = desk.advance(history, now)
+    fired = [(e.rule, e.level, e.cycle) for e in advanced.events if isinstance(e, Escalated)]
+    assert fired == [d[:3] for d in due]
+    after, _ = oracle_escalations(
+        list(advanced.history),
+        desk.escalation_rules,
+        now_us,
+        policy=desk.sla_policies,
+        structure=desk.support,
+        calendar=calendar,
+    )
+    assert after == []  # each level fires once
