@@ -843,3 +843,13 @@ def test_jira_people_are_named_by_their_id_and_statuses_by_their_names() -> None
     (history,) = import_audit(jira_changelog_rows(issues), PROFILES["jira_changelog"]).histories
     assert (history.ticket.assignee, history.ticket.requester) == ("dan", "ann")
     assert {e.actor for e in history} == {"ann", "dan"}
+
+
+def test_without_a_sequence_column_a_tickets_rows_are_ordered_by_their_instant() -> None:
+    profile = attrs.evolve(SNOW, columns=tuple(c for c in SNOW.columns if c[0] != "sequence"))
+    rows = [
+        _row(sys_updated_at="1/3/2016 11:00", incident_state="Closed"),
+        _row(),
+        _row(sys_updated_at="1/3/2016 10:00", incident_state="Resolved"),
+    ]
+    assert import_snapshot(rows, profile).histories[0].ticket.state == "closed"

@@ -536,16 +536,17 @@ def _check_columns(first: Mapping[str, Any], profile: Profile, facts: Sequence[s
 
 
 def _sort_key(reader: _Reader, ticket_rows: list[tuple[int, Mapping[str, Any]]]) -> Any:
-    seq_col = reader.profile.column("sequence")
+    """Rows of a ticket in order: by the sequence column, else by their instant (stable)."""
+    seq_col = reader.columns.get("sequence")
 
-    def key(item: tuple[int, Mapping[str, Any]]) -> tuple[int, int]:
+    def key(item: tuple[int, Mapping[str, Any]]) -> tuple[Any, int]:
         index, row = item
         if seq_col is not None:
             text = str(row.get(seq_col) or "").strip()
             if text.lstrip("-").isdigit():
                 return (int(text), index)
             raise _Refusal(f"sequence {text!r} in column {seq_col!r} is not a whole number", index)
-        return (0, index)
+        return (reader.instant(_raw(reader, row, "at"), "at", index), index)
 
     return key
 
@@ -692,7 +693,7 @@ def import_snapshot(
     """Histories from a snapshot export: one full row per update of a ticket.
 
     The rows of each ticket are ordered by the profile's ``sequence`` column
-    (else kept in input order) and diffed one after the other; the first row
+    (else by their instant, ties in input order) and diffed one after the other; the first row
     opens the ticket (at ``opened_at`` when the export has it). A ticket whose
     rows cannot be read or whose history breaks the lifecycle is refused with
     its reason; a row without a ticket id is skipped and counted.
