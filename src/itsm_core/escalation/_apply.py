@@ -19,7 +19,7 @@ from itsm_core.escalation._events import (
 )
 from itsm_core.escalation._rules import Action, ActionKind, EscalationRule
 from itsm_core.escalation._structure import SupportStructure
-from itsm_core.lifecycle import Authorizer, Lifecycle, Lifecycles
+from itsm_core.lifecycle import Authorizer, History, Lifecycle, Lifecycles
 from itsm_core.sla import SlaPolicy
 from itsm_core.ticket import (
     Assign,
@@ -29,7 +29,6 @@ from itsm_core.ticket import (
     Ticket,
     TicketCommand,
     Watch,
-    fold_events,
 )
 
 __all__ = ["apply_escalations", "escalate", "request_escalation"]
@@ -83,7 +82,7 @@ class _Applier:
 
     def __init__(
         self,
-        history: Sequence[Event],
+        history: History,
         lifecycle: Lifecycle | Lifecycles,
         structure: SupportStructure | None,
         actor: str,
@@ -91,7 +90,7 @@ class _Applier:
         authorizer: Authorizer | None,
     ) -> None:
         self.authorizer = authorizer
-        self.ticket = fold_events(history)
+        self.ticket = history.ticket
         self.lifecycle = lifecycle
         self.structure = structure
         self.actor = actor
@@ -275,7 +274,7 @@ class _Applier:
 
 
 def apply_escalations(
-    history: Sequence[Event],
+    history: History | Sequence[Event],
     due: Iterable[DueEscalation],
     *,
     lifecycle: Lifecycle | Lifecycles,
@@ -316,20 +315,19 @@ def apply_escalations(
     """
     if not isinstance(actor, str) or not actor.strip():
         raise InvalidValueError("actor", actor, "a non-empty principal name")
-    to_us(at, "at")
-    events = list(history)
-    applier = _Applier(events, lifecycle, structure, actor, at, authorizer)
-    if at < applier.ticket.updated_at:
+    at_us = to_us(at, "at")
+    h = History.of(history, field="history")
+    applier = _Applier(h, lifecycle, structure, actor, at, authorizer)
+    if at_us < h.instants_us[-1]:  # compared as instants (a DST fall-back hour is in order)
         raise InvalidValueError(
             "at", at, f"an instant at or after the ticket's last change {applier.ticket.updated_at}"
         )
-    start = applier.ticket
     produced: list[Event] = []
     for i, item in enumerate(due):
         if not isinstance(item, DueEscalation):
             raise InvalidValueError(f"due[{i}]", item, "a DueEscalation")
         produced += applier.level(item)
-    return fold_events(produced, start) if produced else start, tuple(produced)
+    return (h.append(*produced).ticket if produced else h.ticket), tuple(produced)
 
 
 def escalate(
