@@ -439,9 +439,10 @@ def test_role_inclusion_cycles_and_hierarchy_cycles_are_named() -> None:
             Role(name="c", includes=("a",)),
         )
     ) == ["roles[2].includes[0]: role inclusion cycle: a -> b -> c -> a"]
-    assert problems_of(hierarchy={"a": "b", "b": "a"}) == [
+    assert problems_of(hierarchy={"a": "b", "b": "a"}) == ["hierarchy: cycle: a -> b -> a"]
+    assert problems_of(hierarchy={"x": "a", "a": "b", "b": "a", "c": "c2", "c2": "c"}) == [
         "hierarchy: cycle: a -> b -> a",
-        "hierarchy: cycle: b -> a -> b",
+        "hierarchy: cycle: c -> c2 -> c",
     ]
 
 
@@ -2108,3 +2109,26 @@ def test_collections_of_the_wrong_type_are_errors_naming_the_argument(junk: Any)
     with pytest.raises(InvalidValueError) as caught:
         default_policy().visible_events("alice", ticket, junk)
     assert caught.value.field == "events"
+
+
+def test_a_role_inclusion_chain_thousands_deep_is_checked_without_recursion() -> None:
+    depth = 3000
+    chain = tuple(
+        Role(name=f"r{i}", includes=(f"r{i + 1}",) if i + 1 < depth else ()) for i in range(depth)
+    )
+    chain = (*chain[:-1], Role(name=f"r{depth - 1}", permissions=(Permission(action="view"),)))
+    policy = Policy(roles=chain, grants=(Grant(role="r0", principal="ann"),))
+    assert policy.authorize("ann", "view").allowed
+    looped = (*chain[:-1], Role(name=f"r{depth - 1}", includes=("r0",)))
+    with pytest.raises(ConfigurationError) as caught:
+        Policy(roles=looped)
+    assert [p.message.split(":")[0] for p in caught.value.problems] == ["role inclusion cycle"]
+
+
+def test_a_group_hierarchy_thousands_deep_is_validated_in_one_walk() -> None:
+    depth = 3000  # each unit walked to the top was cubic: minutes at this depth
+    hierarchy = tuple((f"g{i}", f"g{i + 1}") for i in range(depth))
+    policy = Policy(hierarchy=hierarchy)
+    assert len(policy.hierarchy) == depth
+    with pytest.raises(ConfigurationError):
+        Policy(hierarchy=(*hierarchy, (f"g{depth}", "g0")))

@@ -278,14 +278,26 @@ def _role_problems(roles: tuple[Role, ...]) -> tuple[list[Problem], dict[str, Ro
                         f"unknown role {included!r}; known: {', '.join(sorted(by_name))}",
                     )
                 )
-    # cycles: depth-first search in definition order, report each cycle once
+    # cycles: depth-first search in definition order, report each cycle once; iterative, so
+    # an inclusion chain thousands deep is no RecursionError
     state: dict[str, int] = {}
     reported: set[frozenset[str]] = set()
-
-    def visit(name: str, path: list[str]) -> None:
-        state[name] = 1
-        path.append(name)
-        for j, included in enumerate(by_name[name].includes):
+    for root in by_name:
+        if root in state:
+            continue
+        state[root] = 1
+        path = [root]
+        stack: list[tuple[str, int]] = [(root, 0)]
+        while stack:
+            name, j = stack[-1]
+            includes = by_name[name].includes
+            if j == len(includes):
+                stack.pop()
+                path.pop()
+                state[name] = 2
+                continue
+            stack[-1] = (name, j + 1)
+            included = includes[j]
             if included not in by_name:
                 continue
             if state.get(included) == 1:
@@ -300,13 +312,9 @@ def _role_problems(roles: tuple[Role, ...]) -> tuple[list[Problem], dict[str, Ro
                         )
                     )
             elif included not in state:
-                visit(included, path)
-        path.pop()
-        state[name] = 2
-
-    for name in by_name:
-        if name not in state:
-            visit(name, [])
+                state[included] = 1
+                path.append(included)
+                stack.append((included, 0))
     return problems, by_name
 
 
@@ -359,16 +367,24 @@ def _hierarchy_problems(hierarchy: tuple[tuple[str, str], ...]) -> list[Problem]
             )
         else:
             parents[child] = parent
+    # Each unit is walked once (linear, whatever the depth): a walk stops at a unit already
+    # known to reach the top, and a cycle is reported once, from its first unit in order.
+    done: set[str] = set()
     for child in parents:
-        seen = [child]
+        if child in done:
+            continue
+        walk = [child]
+        on_walk = {child: 0}
         current = child
-        while current in parents:
+        while current in parents and current not in done:
             current = parents[current]
-            if current in seen:
-                if current == child:
-                    problems.append(Problem("hierarchy", "cycle: " + " -> ".join([*seen, current])))
+            if current in on_walk:
+                cycle = walk[on_walk[current] :]
+                problems.append(Problem("hierarchy", "cycle: " + " -> ".join([*cycle, current])))
                 break
-            seen.append(current)
+            on_walk[current] = len(walk)
+            walk.append(current)
+        done.update(walk)
     return problems
 
 
