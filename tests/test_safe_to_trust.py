@@ -320,3 +320,24 @@ def test_a_csv_integer_cell_refuses_non_ascii_digits() -> None:
     base = {"event": "assigned", "ticket_id": "I", "actor": "a", "at": "2026-03-02T09:00:00Z"}
     with pytest.raises(ItsmError):
         decode_event_row({**base, "assignee": "b", "support_line": "\u0661"})
+
+
+# ---------------------------------------------------------------------------- 17: depth
+
+
+def test_a_calendar_union_chain_deeper_than_documented_is_refused_not_a_recursion_error() -> None:
+    from itsm_core.calendar import BusinessCalendar, CompositeCalendar
+
+    calendar: Any = BusinessCalendar.eight_by_five("UTC")
+    other = BusinessCalendar.twelve_by_five("UTC")
+    for _ in range(99):
+        calendar = CompositeCalendar(operation="union", left=calendar, right=other)
+    deepest = CompositeCalendar(operation="union", left=other, right=calendar)
+    assert hash(deepest) == hash(deepest)
+    assert deepest.add(AT, timedelta(hours=1)) == datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    with pytest.raises(InvalidValueError) as caught:
+        CompositeCalendar(operation="union", left=deepest, right=other)
+    assert caught.value.field == "left"
+    with pytest.raises(InvalidValueError) as caught:
+        CompositeCalendar(operation="intersection", left=other, right=deepest)
+    assert caught.value.field == "right"

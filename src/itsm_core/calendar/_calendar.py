@@ -143,6 +143,8 @@ class _Cell:
 
 
 _RANGE = "0002-01-01 to 9997-12-31 UTC"
+#: How deeply unions and intersections may nest in a :class:`CompositeCalendar`.
+MAX_CALENDAR_DEPTH = 100
 _US_TEXT = re.compile(r"(-?\d+) us\b")
 
 
@@ -846,7 +848,9 @@ class CompositeCalendar(_Queries):
 
     Results are shown in the timezone of ``left``. Each operand keeps its own
     timezone, so support hours in Moscow intersected with office hours in London
-    are open exactly when both are.
+    are open exactly when both are. Unions and intersections nest at most
+    ``MAX_CALENDAR_DEPTH`` (100) deep; a deeper one is an
+    :class:`~itsm_core.errors.InvalidValueError`.
 
     >>> a = BusinessCalendar.eight_by_five("UTC")
     >>> a.union(BusinessCalendar.twelve_by_seven("UTC")).operation
@@ -857,14 +861,27 @@ class CompositeCalendar(_Queries):
     left: BusinessCalendar | CompositeCalendar
     right: BusinessCalendar | CompositeCalendar
     _cache: _Cell = attrs.field(init=False, factory=_Cell, eq=False, hash=False, repr=False)
+    _depth: int = attrs.field(init=False, default=1, eq=False, hash=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if self.operation not in ("union", "intersection"):
             raise InvalidValueError("operation", self.operation, "'union' or 'intersection'")
+        depth = 1
         for field in ("left", "right"):
             value = getattr(self, field)
             if not isinstance(value, (BusinessCalendar, CompositeCalendar)):
                 raise InvalidValueError(field, value, "a BusinessCalendar or CompositeCalendar")
+            if isinstance(value, CompositeCalendar):
+                if value._depth >= MAX_CALENDAR_DEPTH:
+                    raise InvalidValueError(
+                        field,
+                        f"a calendar {value._depth} operations deep",
+                        f"a calendar of at most {MAX_CALENDAR_DEPTH} nested unions and "
+                        "intersections (comparing, hashing and compiling deeper ones would "
+                        "exhaust Python's recursion)",
+                    )
+                depth = max(depth, value._depth + 1)
+        object.__setattr__(self, "_depth", depth)
 
     @property
     def timezone(self) -> str:
