@@ -940,3 +940,48 @@ def test_an_article_is_linked_once_and_may_be_marked_as_the_solution_later() -> 
         LIFECYCLES.apply(t, LinkArticle(article_id="KB-2", solved="yes"), actor="olga", at=AT)  # type: ignore[arg-type]
     with pytest.raises(InvalidValueError, match=r"^command\.article_id"):
         LIFECYCLES.apply(t, LinkArticle(article_id=""), actor="olga", at=AT)
+
+
+def reference_choice(
+    routing: GroupRouting,
+    staff: dict[str, Agent],
+    loads: dict[str, int],
+    at: datetime,
+    position: int,
+    wanted: tuple[str, ...],
+) -> str | None:
+    """The slow reference of every strategy, written from its definition."""
+    free = eligible(staff, loads, at)
+    if routing.strategy == "fixed":
+        return routing.fixed if routing.fixed in free else None
+    members = list(routing.members)
+    if routing.strategy == "round_robin":
+        for step in range(len(members)):
+            name = members[(position + step) % len(members)]
+            if name in free:
+                return name
+        return None
+
+    def score(name: str) -> int:
+        return len([w for w in wanted if w in staff[name].skills])
+
+    pool = [n for n in members if n in free]
+    if routing.strategy == "skills" and wanted:
+        pool = [n for n in pool if score(n) > 0]
+    ranked = sorted(
+        pool,
+        key=lambda n: (
+            -score(n) if routing.strategy == "skills" else 0,
+            loads.get(n, 0),
+            members.index(n),
+        ),
+    )
+    return ranked[0] if ranked else None
+
+
+@settings(max_examples=300, deadline=None)
+@given(situations(), st.integers(0, 9))
+def test_every_strategy_agrees_with_its_slow_reference(case: Case, position: int) -> None:
+    routing, staff, loads, at, wanted = case
+    chosen, _, _ = choose(routing, staff, at=at, loads=loads, position=position, wanted=wanted)
+    assert chosen == reference_choice(routing, staff, loads, at, position, wanted)
