@@ -162,12 +162,12 @@ def _nonblank(field: str) -> Any:
     return check
 
 
-def _byte_size(_: object, __: object, value: object) -> None:
+def _byte_size(_: Any, __: Any, value: Any) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise InvalidValueError("attachment.size", value, "a size in bytes (an integer >= 0)")
 
 
-def _media_type(_: object, __: object, value: object) -> None:
+def _media_type(_: Any, __: Any, value: Any) -> None:
     if isinstance(value, str) and not any(c.isspace() for c in value):
         kind, slash, sub = value.partition("/")
         if slash and kind and sub:
