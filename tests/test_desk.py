@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import tomllib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -76,6 +77,14 @@ def test_a_desk_refuses_an_undeclared_calendar_and_a_blank_automation_actor() ->
         Desk(calendar="office")
     with pytest.raises(InvalidValueError, match="automation_actor"):
         Desk(automation_actor=" ")
+
+
+def test_a_desk_pickles_by_its_fields_and_rebuilds_what_it_built() -> None:
+    DESK.lifecycles()
+    copy = pickle.loads(pickle.dumps(DESK))
+    assert copy == DESK
+    assert copy.lifecycles() is not DESK.lifecycles()
+    assert sorted(copy.lifecycles()) == sorted(DESK.lifecycles())
 
 
 def test_the_desk_builds_its_lifecycles_and_authorizer_once() -> None:

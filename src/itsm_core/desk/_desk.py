@@ -105,6 +105,13 @@ class Desk:
     # is stored once complete, so a desk is safe to share between threads.
     _built: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False, eq=False, hash=False)
 
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        # Pickled by its fields (calendars as a plain dict; built parts are rebuilt on use),
+        # so a desk travels to worker processes.
+        fields = {a.name: getattr(self, a.name) for a in attrs.fields(Desk) if a.init}
+        fields["calendars"] = dict(self.calendars)
+        return (_rebuild, (fields,))
+
     def __attrs_post_init__(self) -> None:
         if self.calendar is not None and self.calendar not in self.calendars:
             names = ", ".join(self.calendars) or "none declared"
@@ -488,6 +495,10 @@ class Desk:
                     command=item.command,
                 )
             )
+
+
+def _rebuild(fields: dict[str, Any]) -> Desk:
+    return Desk(**fields)
 
 
 def _reached(calendar: CalendarLike, cycle: Cycle, percent: int) -> int | None:
