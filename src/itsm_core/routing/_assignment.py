@@ -198,6 +198,21 @@ class RoutingDecision:
     ``outcome`` is one of :data:`OUTCOMES`; ``fallback`` tells whether a
     fallback fired (nobody was available in the group first asked);
     ``state`` is the routing state to store for the next decision.
+
+    >>> import pendulum
+    >>> from itsm_core.routing import Agent, RoutingConfig
+    >>> config = RoutingConfig(staff=(Agent(name="ann", capacity=1),), groups=(
+    ...     GroupRouting(group="desk", members=("ann",), fallback="supervisor",
+    ...                  supervisor="sam"),))
+    >>> at = pendulum.datetime(2026, 3, 2, 9)
+    >>> ticket = Ticket(id="I-9", type="incident", state="new", state_category="new",
+    ...                 title="t", requester="r", opened_at=at, updated_at=at, group="desk")
+    >>> decision = config.route(ticket, at=at, loads={"ann": 1})
+    >>> decision.outcome, decision.assignee, decision.fallback
+    ('supervisor', 'sam', True)
+    >>> print(decision.explain())
+    I-9 -> sam in desk: nobody available in desk; escalated to the supervisor sam
+      desk/ann: not, at capacity (1 of 1 open tickets)
     """
 
     ticket_id: str

@@ -220,6 +220,14 @@ class Notification:
     ``withheld`` lists who was left out and why (the actor, the requester of
     an internal notification); ``unresolved`` lists the recipient kinds that
     named nobody (a group without a supervisor...).
+
+    >>> from datetime import datetime, timezone
+    >>> n = Notification(ticket_id="I-1", at=datetime(2026, 3, 2, tzinfo=timezone.utc),
+    ...                  rule="team", event="internal_note", cause="CommentAdded",
+    ...                  template="note", visibility="internal", recipients=("olga",),
+    ...                  withheld=("rita (the requester; internal)",))
+    >>> n.public, n.recipients
+    (False, ('olga',))
     """
 
     ticket_id: str
