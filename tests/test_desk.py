@@ -279,6 +279,50 @@ def test_advance_closes_a_resolved_ticket_as_the_automation_actor() -> None:
     assert DESK.next_wakeup(done.history, wake) is None
 
 
+def test_the_end_of_the_reopen_window_is_due_once_and_recorded() -> None:
+    policies = attrs.evolve(
+        DESK.lifecycles()["incident"].definition.policies,
+        reopen_window_days=2,
+        auto_close_after_days=5,
+    )
+    definitions = tuple(
+        attrs.evolve(d, policies=policies) if d.name == "incident" else d
+        for d in DESK.lifecycle_definitions
+    )
+    desk = attrs.evolve(DESK, lifecycle_definitions=definitions)
+    h = desk.apply(
+        None,
+        OpenTicket(ticket_id="T-3", type="incident", title="t", requester=KIOSK),
+        actor=KIOSK,
+        at=TUESDAY,
+    ).history
+    h = desk.apply(
+        h,
+        Assign(assignee="dana", group="service-desk", support_line=1),
+        actor="dana",
+        at=TUESDAY.add(minutes=5),
+    ).history
+    resolved_at = TUESDAY.add(minutes=30)
+    h = desk.apply(
+        h,
+        Transition(trigger="resolve", resolution_code="fixed", reason="ok"),
+        actor="dana",
+        at=resolved_at,
+    ).history
+    h = _host_of(desk, h, resolved_at.add(days=1))
+    window_end = desk.calendars["support"].add_business_days(resolved_at, 2)
+    assert desk.next_wakeup(h, resolved_at.add(days=1)) == window_end
+    due = desk.due(h, window_end)
+    assert [(d.kind, d.at) for d in due] == [(DueKind.REOPEN_WINDOW_END, window_end)]
+    assert due[0].key == ("reopen_window_end",)
+    done = desk.advance(h, window_end)
+    assert [type(e).__name__ for e in done.events] == ["ReopenWindowEnded"]
+    assert desk.due(done.history, window_end) == ()
+    later = desk.next_wakeup(done.history, window_end)
+    assert later is not None
+    assert later > window_end
+
+
 def test_a_refused_automated_transition_is_recorded_and_not_retried() -> None:
     grants = tuple(g for g in DESK.permissions.grants if g.role != "automation")
     locked = attrs.evolve(DESK, permissions=attrs.evolve(DESK.permissions, grants=grants))
@@ -394,12 +438,16 @@ def test_nothing_is_due_strictly_before_the_wakeup_and_something_is_due_at_it(
 
 def _host(h: History, until: datetime) -> History:
     """A host that wakes only when the desk tells it to, up to ``until``."""
+    return _host_of(DESK, h, until)
+
+
+def _host_of(desk: Desk, h: History, until: datetime) -> History:
     cursor = pendulum.instance(h[-1].at)
     for _ in range(200):
-        wake = DESK.next_wakeup(h, cursor)
+        wake = desk.next_wakeup(h, cursor)
         if wake is None or wake > until:
             return h
-        h = DESK.advance(h, wake).history
+        h = desk.advance(h, wake).history
         cursor = wake
     raise AssertionError("the host was woken 200 times")  # pragma: no cover
 

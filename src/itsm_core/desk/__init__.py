@@ -28,6 +28,7 @@ from itsm_core.desk._records import (
     Due,
     DueKind,
     Outcome,
+    ReopenWindowEnded,
     SlaThresholdReached,
     TicketStatus,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "Due",
     "DueKind",
     "Outcome",
+    "ReopenWindowEnded",
     "SlaThresholdReached",
     "TicketStatus",
 ]

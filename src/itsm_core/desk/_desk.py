@@ -17,6 +17,7 @@ from itsm_core.desk._records import (
     Due,
     DueKind,
     Outcome,
+    ReopenWindowEnded,
     SlaThresholdReached,
     TicketStatus,
 )
@@ -289,6 +290,7 @@ class Desk:
         if plan.wakeup is not None:
             upcoming.append(to_us(plan.wakeup))
         self._transitions_due(h, ticket, now_us, tz, due, upcoming)
+        self._reopen_window_due(h, ticket, now_us, tz, due, upcoming)
         due.sort(key=lambda d: (to_us(d.at), d.kind.value))
         if due:
             wake: pendulum.DateTime | None = from_us(now_us, tz)
@@ -357,6 +359,10 @@ class Desk:
         for item in status.due:
             if item.escalation is not None:
                 escalations.append(item.escalation)
+            elif item.kind is DueKind.REOPEN_WINDOW_END:
+                produced.append(
+                    ReopenWindowEnded(ticket_id=ticket.id, actor=actor, at=now, ended_at=item.at)
+                )
             elif item.kind is DueKind.SLA_THRESHOLD or item.kind is DueKind.SLA_BREACH:
                 produced.append(
                     SlaThresholdReached(
@@ -495,6 +501,39 @@ class Desk:
                     command=item.command,
                 )
             )
+
+    def _reopen_window_due(
+        self,
+        h: History,
+        ticket: Ticket,
+        now_us: int,
+        tz: str,
+        due: list[Due],
+        upcoming: list[int],
+    ) -> None:
+        """The end of a resolved ticket's reopen window, unless recorded since it was resolved."""
+        if ticket.state_category != "resolved":
+            return
+        end = self.lifecycles()[ticket.type].reopen_deadline(ticket)
+        if end is None:
+            return
+        end_us = to_us(end)
+        for event in reversed(h.events):
+            if isinstance(event, StateChanged):
+                break
+            if isinstance(event, ReopenWindowEnded):
+                return
+        if end_us > now_us:
+            upcoming.append(end_us)
+            return
+        days = self.lifecycles()[ticket.type].definition.policies.reopen_window_days
+        due.append(
+            Due(
+                kind=DueKind.REOPEN_WINDOW_END,
+                at=from_us(end_us, tz),
+                reason=f"resolved {days} business days ago: a reply now opens a follow-up",
+            )
+        )
 
 
 def _rebuild(fields: dict[str, Any]) -> Desk:

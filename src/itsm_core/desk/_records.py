@@ -19,6 +19,7 @@ __all__ = [
     "Due",
     "DueKind",
     "Outcome",
+    "ReopenWindowEnded",
     "SlaThresholdReached",
     "TicketStatus",
 ]
@@ -31,16 +32,19 @@ class DueKind(enum.StrEnum):
     * ``sla_breach``: an SLA clock's business time reached its target;
     * ``escalation``: a level of an escalation rule
       (see :class:`~itsm_core.escalation.DueEscalation`);
-    * ``transition``: a timed lifecycle transition (auto-close).
+    * ``transition``: a timed lifecycle transition (auto-close);
+    * ``reopen_window_end``: a resolved ticket can no longer be reopened (a
+      requester's reply now needs a follow-up ticket).
 
     >>> [k.value for k in DueKind]
-    ['sla_threshold', 'sla_breach', 'escalation', 'transition']
+    ['sla_threshold', 'sla_breach', 'escalation', 'transition', 'reopen_window_end']
     """
 
     SLA_THRESHOLD = "sla_threshold"
     SLA_BREACH = "sla_breach"
     ESCALATION = "escalation"
     TRANSITION = "transition"
+    REOPEN_WINDOW_END = "reopen_window_end"
 
 
 @attrs.frozen(kw_only=True)
@@ -75,6 +79,8 @@ class Due:
             return ("escalation", *self.escalation.key)
         if self.command is not None:
             return ("transition", self.command.action)
+        if self.kind is DueKind.REOPEN_WINDOW_END:
+            return ("reopen_window_end",)
         return ("sla", self.metric, self.cycle, self.percent)
 
 
@@ -181,6 +187,27 @@ class AutomationRefused(Event):
     action: str
     reason: str
     due_at: datetime
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        return {}
+
+
+@attrs.frozen(kw_only=True)
+class ReopenWindowEnded(Event):
+    """The desk saw a resolved ticket's reopen window end (``ended_at``).
+
+    After it a requester's reply opens a follow-up ticket instead of reopening
+    this one. Recording it is what makes it due no more; it changes nothing on
+    the ticket but its version.
+
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 3, 9, 9, 0, tzinfo=timezone.utc)
+    >>> ReopenWindowEnded(ticket_id="INC-1", actor="automation", at=at,
+    ...                   ended_at=at).ended_at == at
+    True
+    """
+
+    ended_at: datetime
 
     def _changes(self, ticket: Ticket) -> dict[str, Any]:
         return {}
