@@ -88,7 +88,7 @@ def test_check_reads_json_documents(tmp_path: Path) -> None:
 
 def test_a_missing_file_is_one_line_naming_it() -> None:
     done = cli("check", "/no/such/desk.toml")
-    assert done.returncode == 2
+    assert done.returncode == 1  # unreadable: 1, as docs/cli.md says (invalid is 2)
     assert done.stderr.strip() == "itsm-core: /no/such/desk.toml: No such file or directory"
 
 
@@ -252,10 +252,10 @@ def test_problems_of_a_desk_are_reported_in_process_too(tmp_path: Path) -> None:
     assert code == 2
     assert f"{bad}: calendars.office.timezone" in err
     code, _, err = run("check", str(tmp_path / "missing.toml"))
-    assert code == 2
+    assert code == 1
     assert "No such file or directory" in err
     code, _, err = run("report", str(tmp_path / "missing.jsonl"), "--config", DESK)
-    assert code == 2
+    assert code == 1
     assert "missing.jsonl: No such file or directory" in err
 
 

@@ -53,7 +53,15 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return run(args, stdout)
     except InputError as exc:
         print(f"itsm-core: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+        return exc.status
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start : exc.end]
+        print(
+            f"itsm-core: the output cannot encode {bad!a} as {exc.encoding}; "
+            "set PYTHONIOENCODING=utf-8 or write to a file",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     except (
         BrokenPipeError
     ):  # pragma: no cover - the reader went away (``| head``): a subprocess test

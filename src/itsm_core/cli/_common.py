@@ -7,7 +7,7 @@ import csv
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 import pendulum
 
@@ -41,10 +41,19 @@ EXIT_INVALID = 2
 
 
 class InputError(ItsmError, ValueError):
-    """A problem with a file the command reads: printed as ``FILE:LINE: message``."""
+    """A problem with a file the command reads: printed as ``FILE:LINE: message``.
 
-    def __init__(self, where: str, message: str) -> None:
+    ``status`` is the exit status: 2 (invalid input) by default, 1 for a file
+    that cannot be read at all (missing, unreadable).
+    """
+
+    def __init__(self, where: str, message: str, *, status: int = EXIT_INVALID) -> None:
+        self.status = status
         super().__init__(f"{where}: {message}")
+
+
+def _unreadable(path: str, exc: OSError) -> InputError:
+    return InputError(path, exc.strerror or str(exc), status=EXIT_ERROR)
 
 
 def read_desk(path: str) -> Desk:
@@ -53,7 +62,7 @@ def read_desk(path: str) -> Desk:
         with open(path, "rb") as handle:
             raw = handle.read()
     except OSError as exc:
-        raise InputError(path, exc.strerror or str(exc)) from None
+        raise _unreadable(path, exc) from None
     try:
         document = parse_document(raw, format="json" if path.endswith(".json") else "toml")
         return load_desk(document)
@@ -88,9 +97,10 @@ def read_events(
     The file is opened at once, so a missing file fails before any output.
     """
     try:
-        handle = open(path, encoding="utf-8", newline="")  # noqa: SIM115 - closed by _events
+        # utf-8-sig: a byte-order mark (Excel's CSV) is skipped, not read into the first column
+        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by _events
     except OSError as exc:
-        raise InputError(path, exc.strerror or str(exc)) from None
+        raise _unreadable(path, exc) from None
     return _events(handle, path, fmt, columns, skip_bad, counts, progress)
 
 
@@ -104,17 +114,19 @@ def _events(
     progress: Callable[[int], None] | None,
 ) -> Iterator[Event]:
     with handle:
-        rows: Iterator[tuple[int, str | dict[str, str]]]
+        rows: Iterator[tuple[int, str | dict[str, str] | csv.Error]]
         if fmt == "csv":
-            reader = csv.DictReader(handle)
-            rows = (
-                (reader.line_num, {columns.get(k, k): v for k, v in row.items() if k is not None})
-                for row in reader
-            )
+            rows = _csv_rows(csv.DictReader(handle), columns)
         else:
             rows = enumerate(handle, start=1)
         read = 0
-        for number, item in rows:
+        for number, item in _decoded(rows, path):
+            if isinstance(item, csv.Error):
+                if not skip_bad:
+                    raise InputError(f"{path}:{number}", f"not a CSV row: {item}")
+                counts["bad"] = counts.get("bad", 0) + 1
+                counts.setdefault("first_bad", number)
+                continue
             if isinstance(item, str):
                 read += len(item.encode("utf-8"))
                 if progress is not None:
@@ -129,16 +141,45 @@ def _events(
                     yield decode_event(data)
                 else:
                     yield decode_event_row(item)
-            except (ValueError, ConfigurationError) as exc:
+            except (ValueError, ConfigurationError, RecursionError) as exc:
                 message = (
                     "; ".join(str(p) for p in exc.problems)
                     if isinstance(exc, ConfigurationError)
+                    else "not a JSON object: nested too deeply"
+                    if isinstance(exc, RecursionError)
                     else f"not a JSON object: {exc}"
                 )
                 if not skip_bad:
                     raise InputError(f"{path}:{number}", message) from None
                 counts["bad"] = counts.get("bad", 0) + 1
                 counts.setdefault("first_bad", number)
+
+
+def _csv_rows(
+    reader: csv.DictReader[str], columns: Mapping[str, str]
+) -> Iterator[tuple[int, dict[str, str] | csv.Error]]:
+    # A row the csv module refuses (a cell over its field limit) is reported as a bad row
+    # with its line; the reader goes on with the next one.
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield reader.line_num + 1, exc  # the refused line is not counted yet
+            continue
+        yield reader.line_num, {columns.get(k, k): v for k, v in row.items() if k is not None}
+
+
+def _decoded(rows: Iterator[tuple[int, Any]], path: str) -> Iterator[tuple[int, Any]]:
+    # Text that is not UTF-8 stops the run with the file named, never a traceback.
+    try:
+        yield from rows
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            path,
+            f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); save the file as UTF-8",
+        ) from None
 
 
 def group_by_ticket(events: Iterable[Event]) -> Iterator[list[Event]]:
