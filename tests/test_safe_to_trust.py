@@ -341,3 +341,131 @@ def test_a_calendar_union_chain_deeper_than_documented_is_refused_not_a_recursio
     with pytest.raises(InvalidValueError) as caught:
         CompositeCalendar(operation="intersection", left=other, right=deepest)
     assert caught.value.field == "right"
+
+
+# ---------------------------------------------------------------------------- 9, 8, 10: front door
+
+
+def _opened_event(ticket_id: str, at: datetime, priority: str | None = "P1") -> Any:
+    from itsm_core.ticket import TicketOpened
+
+    return TicketOpened(
+        ticket_id=ticket_id,
+        actor="ann",
+        at=at,
+        type="incident",
+        state="new",
+        state_category="new",
+        title="t",
+        requester="ann",
+        effective_priority=priority,
+    )
+
+
+def _p1_policy() -> Any:
+    from itsm_core.calendar import BusinessCalendar
+    from itsm_core.sla import Metric, SlaPolicy
+
+    return SlaPolicy(
+        name="24x7",
+        calendar=BusinessCalendar.always_open("UTC"),
+        metrics=(Metric.resolution({"P1": timedelta(hours=4), "P3": timedelta(hours=40)}),),
+    )
+
+
+FRONT_DOOR = pytest.mark.xfail(
+    strict=True, reason="issue 14: the fix belongs to the SLA fold and the Desk being rebuilt"
+)
+
+
+@FRONT_DOOR
+def test_a_ticket_opened_after_now_does_not_exist_yet_for_evaluate_many() -> None:
+    from itsm_core.sla import evaluate_many
+
+    now = AT + timedelta(hours=1)
+    histories = [[_opened_event("I-1", AT)], [_opened_event("I-2", AT + timedelta(days=30))]]
+    statuses = list(evaluate_many(histories, [_p1_policy()], now))
+    assert [s.ticket_id for s in statuses] == ["I-1"]
+    statuses = list(evaluate_many(histories, _p1_policy(), now))
+    assert [s.ticket_id for s in statuses] == ["I-1"]
+
+
+@pytest.mark.xfail(strict=False, reason="issue 14 item 8: passes once the SLA fold rewrite lands")
+def test_a_ticket_classified_after_opening_gets_its_sla_clock() -> None:
+    from itsm_core.sla import evaluate
+    from itsm_core.ticket import Classify
+
+    ticket, history = DESK.apply(
+        None,
+        OpenTicket(ticket_id="I-1", type="incident", title="VPN", requester="ann"),
+        actor="ann",
+        at=AT,
+    )
+    assert ticket.effective_priority is None
+    ticket, events = DESK.apply(
+        ticket, Classify(impact="high", urgency="high"), actor="dana", at=AT + timedelta(hours=1)
+    )
+    assert ticket.effective_priority == "P1"
+    status = evaluate([*history, *events], _p1_policy(), AT + timedelta(hours=2))
+    clock = status.clock("resolution")
+    assert clock.current is not None
+    assert clock.current.target_us == 4 * 3600 * 1_000_000
+
+
+def test_a_refused_automated_action_surfaces_as_an_event_and_the_notification_is_kept() -> None:
+    from itsm_core.escalation import (
+        Action,
+        DueEscalation,
+        Escalated,
+        NotificationRequested,
+        apply_escalations,
+    )
+    from itsm_core.permissions import Grant, default_policy
+
+    policy = default_policy([Grant(role="automation", principal="escalation")])
+    _, history = DESK.apply(
+        None,
+        OpenTicket(ticket_id="I-1", type="incident", title="t", requester="ann"),
+        actor="ann",
+        at=AT,
+    )
+    due = DueEscalation(
+        rule="slow",
+        level=1,
+        cycle=1,
+        due_us=0,
+        reason="too slow",
+        actions=(Action.reassign_to_group("network"), Action.notify(people="mona")),
+        timezone="UTC",
+    )
+    _, events = apply_escalations(
+        history, [due], lifecycle=DESK, at=AT, authorizer=policy.authorizer(lifecycles=DESK)
+    )
+    escalated = [e for e in events if isinstance(e, Escalated)]
+    assert len(escalated) == 1
+    assert any("assign" in s for s in escalated[0].skipped)
+    assert [e.recipients for e in events if isinstance(e, NotificationRequested)] == [("mona",)]
+
+
+def test_apply_escalations_orders_by_instant_in_a_fall_back_hour() -> None:
+    from itsm_core.escalation import Action, DueEscalation, apply_escalations
+
+    last = datetime(2026, 10, 25, 2, 50, fold=1, tzinfo=PARIS)  # 01:50 UTC
+    _, history = DESK.apply(
+        None,
+        OpenTicket(ticket_id="I-1", type="incident", title="t", requester="ann"),
+        actor="ann",
+        at=last,
+    )
+    due = DueEscalation(
+        rule="r",
+        level=1,
+        cycle=1,
+        due_us=0,
+        reason="x",
+        actions=(Action.notify(people="mona"),),
+        timezone="UTC",
+    )
+    earlier = datetime(2026, 10, 25, 2, 55, fold=0, tzinfo=PARIS)  # 00:55 UTC
+    with pytest.raises(InvalidValueError):
+        apply_escalations(history, [due], lifecycle=DESK, at=earlier)
