@@ -21,7 +21,12 @@ from itsm_core.desk._records import (
     SlaThresholdReached,
     TicketStatus,
 )
-from itsm_core.errors import InvalidTransition, InvalidValueError, PermissionDenied
+from itsm_core.errors import (
+    InvalidTransition,
+    InvalidValueError,
+    PermissionDenied,
+    named_field_errors,
+)
 from itsm_core.escalation import (
     DueEscalation,
     EscalationRule,
@@ -61,6 +66,7 @@ def _actor(value: object) -> str:
     return value
 
 
+@named_field_errors
 @attrs.frozen(kw_only=True)
 class Desk:
     """A whole service desk as one value, and the front door a host talks to.
