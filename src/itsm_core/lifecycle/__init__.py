@@ -65,6 +65,8 @@ from itsm_core.lifecycle._engine import (
 from itsm_core.lifecycle._history import EventRules, History
 from itsm_core.lifecycle._links import FollowUp, follow_up_ticket, follow_ups
 from itsm_core.lifecycle._machine import CompiledTransition
+from itsm_core.lifecycle._machine import MachineProbe as _MachineProbe
+from itsm_core.lifecycle._machine import machine_dest as _machine_dest
 
 __all__ = [
     "CATEGORY_COLOURS",
@@ -108,7 +110,7 @@ __all__ = [
 ]
 
 #: Test machinery that moved to :mod:`itsm_core.testing` (deprecated here for one release).
-_MOVED = {"MachineProbe": "MachineProbe", "machine_dest": "machine_dest"}
+_MOVED: dict[str, object] = {"MachineProbe": _MachineProbe, "machine_dest": _machine_dest}
 
 
 def __getattr__(name: str) -> typing.Any:
@@ -119,6 +121,4 @@ def __getattr__(name: str) -> typing.Any:
         DeprecationWarning,
         stacklevel=2,
     )
-    from itsm_core.lifecycle import _machine
-
-    return getattr(_machine, name)
+    return _MOVED[name]
