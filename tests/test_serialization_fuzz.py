@@ -6,23 +6,30 @@ properties run the same checks on every test run, and shrink what they find.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import random
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from itsm_core.errors import ItsmError
 from itsm_core.serialization import event_columns, event_types
 from tests.fuzz_documents import (
     ODD_SCALARS,
+    api_calls,
     check_desk,
     check_event,
+    check_record,
     check_row,
     example_document,
     example_events,
     example_rows,
     mutate,
+    random_record,
     random_row,
+    record_examples,
     run,
 )
 
@@ -97,3 +104,25 @@ def test_the_fuzz_runner_counts_what_it_tried() -> None:
         "tried 20 desk documents, 20 event lines and 20 CSV event rows (seed 1)"
     )
     assert lines[-1].startswith("only ItsmError subclasses escaped")
+
+
+@settings(max_examples=300)
+@given(st.integers(0, 2**32 - 1))
+def test_records_built_from_values_of_the_wrong_type_raise_only_itsm_errors(seed: int) -> None:
+    rng = random.Random(seed)
+    cls, kwargs = random_record(rng, _record_examples())
+    check_record(cls, kwargs)
+
+
+@settings(max_examples=300)
+@given(st.integers(0, 2**32 - 1))
+def test_api_calls_with_an_argument_of_the_wrong_type_raise_only_itsm_errors(seed: int) -> None:
+    rng = random.Random(seed)
+    _, call = rng.choice(api_calls(rng))
+    with contextlib.suppress(ItsmError):
+        call()
+
+
+@functools.cache
+def _record_examples() -> dict[type, Any]:
+    return record_examples()
