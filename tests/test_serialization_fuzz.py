@@ -101,8 +101,9 @@ def test_the_fuzz_runner_counts_what_it_tried() -> None:
     lines: list[str] = []
     assert run(20, 1, lines.append) == 0
     assert lines[-2].startswith(
-        "tried 20 desk documents, 20 event lines and 20 CSV event rows (seed 1)"
+        "tried 20 desk documents, 20 event lines, 20 CSV event rows, 20 records of "
     )
+    assert "built with wrong types and 20 API calls (seed 1)" in lines[-2]
     assert lines[-1].startswith("only ItsmError subclasses escaped")
 
 
