@@ -221,7 +221,8 @@ def _freeze(record: object) -> None:
     cls = type(record)
     names = _TUPLE_FIELDS.get(cls)
     if names is None:
-        names = tuple(a.name for a in attrs.fields(cls) if str(a.type).startswith("tuple"))
+        fields = attrs.fields(cls)  # type: ignore[arg-type]
+        names = tuple(a.name for a in fields if str(a.type).startswith("tuple"))
         _TUPLE_FIELDS[cls] = names
     for name in names:
         value = getattr(record, name)
