@@ -286,5 +286,5 @@ def named_field_errors(cls: type[Any]) -> type[Any]:
 
     __init__.__doc__ = init.__doc__
     __init__.__qualname__ = f"{cls.__qualname__}.__init__"
-    cls.__init__ = __init__  # type: ignore[misc]
+    cls.__init__ = __init__
     return cls

@@ -774,7 +774,7 @@ def _obligations(permission: Permission, amount: int | None) -> tuple[str, ...]:
 def _iterable(values: Any, field: str) -> Iterable[Any]:
     if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
         raise InvalidValueError(field, values, "a list")
-    return values  # type: ignore[no-any-return]
+    return values
 
 
 def _directory(directory: Directory | None) -> Directory:
