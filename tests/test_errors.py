@@ -103,3 +103,57 @@ def test_problems_compare_by_value() -> None:
     assert Problem("a", "b") != ("a", "b")
     assert len({Problem("a", "b"), Problem("a", "b")}) == 1
     assert repr(Problem("a", "b")) == "Problem('a', 'b')"
+
+
+def test_named_field_errors_name_the_first_field_that_does_not_fit_its_annotation() -> None:
+    from typing import Literal
+
+    import attrs
+
+    from itsm_core.errors import InvalidValueError, named_field_errors
+
+    @named_field_errors
+    @attrs.frozen(kw_only=True)
+    class Record:
+        kind: Literal["a", "b"]
+        pair: tuple[int, str]
+        names: tuple[str, ...] = ()
+        ratio: float | None = None
+        flag: bool = False
+
+        def __attrs_post_init__(self) -> None:
+            len(self.names)
+            _ = self.pair[0] + 1
+            _ = {"a": 1, "b": 2}[self.kind] + (self.ratio or 0) + self.flag
+
+    assert Record(kind="a", pair=(1, "x"), names=["n"], ratio=1).kind == "a"  # type: ignore[arg-type]
+    cases: list[tuple[dict[str, object], str]] = [
+        ({"kind": "c", "pair": (1, "x")}, "kind"),
+        ({"kind": "a", "pair": ("1", "x")}, "pair"),
+        ({"kind": "a", "pair": (1, "x"), "names": 3}, "names"),
+        ({"kind": "a", "pair": (1, "x"), "ratio": "1"}, "ratio"),
+        ({"kind": "a", "pair": (1, "x"), "ratio": True, "flag": "yes"}, "ratio"),
+    ]
+    for kwargs, field in cases:
+        with pytest.raises(InvalidValueError) as caught:
+            Record(**kwargs)  # type: ignore[arg-type]
+        assert caught.value.field == field
+
+
+def test_named_field_errors_name_the_record_when_every_value_fits() -> None:
+    import attrs
+
+    from itsm_core.errors import InvalidValueError, named_field_errors
+
+    @named_field_errors
+    @attrs.frozen(kw_only=True)
+    class Broken:
+        count: int
+
+        def __attrs_post_init__(self) -> None:
+            raise KeyError(self.count)
+
+    with pytest.raises(InvalidValueError) as caught:
+        Broken(count=1)
+    assert caught.value.field == "Broken"
+    assert caught.value.detail == "1"
