@@ -351,6 +351,10 @@ class SlaPolicy:
     def __attrs_post_init__(self) -> None:
         if not self.name or not isinstance(self.name, str):
             raise InvalidValueError("policy.name", self.name, "a non-empty name")
+        if not isinstance(self.calendar, BusinessCalendar | CompositeCalendar):
+            raise InvalidValueError(
+                "policy.calendar", self.calendar, "a BusinessCalendar or CompositeCalendar"
+            )
         if not self.metrics:
             raise InvalidValueError("policy.metrics", self.metrics, "at least one metric")
 
