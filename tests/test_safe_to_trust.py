@@ -469,3 +469,15 @@ def test_apply_escalations_orders_by_instant_in_a_fall_back_hour() -> None:
     earlier = datetime(2026, 10, 25, 2, 55, fold=0, tzinfo=PARIS)  # 00:55 UTC
     with pytest.raises(InvalidValueError):
         apply_escalations(history, [due], lifecycle=DESK, at=earlier)
+
+
+def test_an_sla_policy_refuses_a_calendar_that_is_not_one_at_construction() -> None:
+    from itsm_core.sla import Metric, SlaPolicy
+
+    with pytest.raises(InvalidValueError) as caught:
+        SlaPolicy(
+            name="p",
+            calendar="office",  # type: ignore[arg-type]
+            metrics=(Metric.resolution({"P1": timedelta(hours=1)}),),
+        )
+    assert caught.value.field == "policy.calendar"
