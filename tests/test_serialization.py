@@ -422,6 +422,12 @@ def test_every_public_record_has_a_strategy_and_a_round_trip_below() -> None:
 SLOW_TO_DRAW = {"Cycle": 10, "MetricClock": 10, "Desk": 10, "ServiceCredit": 10}
 SLOW_TO_DRAW |= {"Compliance": 10, "SlaStatus": 10, "SlaPolicy": 4, "Condition": 4}
 SLOW_TO_DRAW |= {"Metric": 4, "CompositeCalendar": 4, "Route": 4}
+SLOW_TO_DRAW |= {"TicketStatus": 10, "Due": 10, "Outcome": 10}
+
+
+#: An ``Outcome`` is what ``Desk.apply`` and ``advance`` answer: its history is the live,
+#: validated one, and what a host stores of it is its events, which must round-trip.
+STORED_AS_EVENTS = {"Outcome"}
 
 
 @pytest.mark.parametrize("cls", _public_types(), ids=lambda cls: cls.__name__)
@@ -432,7 +438,10 @@ def test_every_public_type_round_trips_exactly(cls: type) -> None:
     @settings(deadline=None, max_examples=max(50, examples // divisor))
     @given(st.from_type(cls))
     def check(value: Any) -> None:
-        assert round_trip(value, cls) == value
+        if cls.__name__ in STORED_AS_EVENTS:
+            assert round_trip(value.events, tuple[Event, ...]) == value.events
+        else:
+            assert round_trip(value, cls) == value
 
     check()
 

@@ -40,6 +40,7 @@ from itsm_core.calendar import (
     WeeklySchedule,
     Window,
 )
+from itsm_core.desk import Due, Outcome, TicketStatus
 from itsm_core.escalation import (
     Action,
     DueEscalation,
@@ -255,6 +256,48 @@ def _statuses() -> st.SearchStrategy[SlaStatus]:
     return sla_statuses()
 
 
+@functools.cache
+def _front_desk() -> Any:
+    """A desk with the standard policy over the shared 8x5 Moscow preset calendar."""
+    from itsm_core.desk import Desk
+    from itsm_core.testing._sla_strategies import PRESET_CALENDARS, standard_policy
+
+    office = PRESET_CALENDARS[1]
+    return Desk(
+        calendars={"office": office}, calendar="office", sla_policies=(standard_policy(office),)
+    )
+
+
+def _desk_histories() -> st.SearchStrategy[Any]:
+    from itsm_core.testing._ticket_strategies import ticket_histories
+
+    return ticket_histories(_front_desk().lifecycles(), max_steps=6)
+
+
+def _ticket_statuses() -> st.SearchStrategy[TicketStatus]:
+    """What the desk's ``status`` answers about a drawn ticket, up to 10 days after it changed."""
+    return st.builds(
+        lambda history, later: _front_desk().status(
+            history.events, history.events[-1].at + timedelta(microseconds=later)
+        ),
+        _desk_histories(),
+        st.integers(0, 10 * 86_400_000_000),
+    )
+
+
+def _outcomes() -> st.SearchStrategy[Outcome]:
+    """Outcomes built from their fields: a drawn ticket's history and its last events."""
+    return st.builds(
+        lambda history, n: Outcome(
+            history=_front_desk().history(history.events),
+            ticket=history.ticket,
+            events=history.events[-n:],
+        ),
+        _desk_histories(),
+        st.integers(1, 3),
+    )
+
+
 def _cycles(status: SlaStatus) -> st.SearchStrategy[Cycle]:
     """A cycle of the status, or one built field by field when no clock has started."""
     found = [cycle for clock in status.clocks for cycle in clock.cycles]
@@ -393,6 +436,7 @@ def _public_types() -> list[type]:
     from itsm_core.serialization import Desk
 
     own = [Scale, PriorityMatrix, Ticket, Permission, Role, Scope, Grant, Policy, Principal, Desk]
+    own += [TicketStatus, Due, Outcome]
     return [*own, Directory, *_STRATEGY_TYPES, *_family(Event), *_family(TicketCommand)]
 
 
@@ -533,6 +577,10 @@ def _strategies() -> dict[type, st.SearchStrategy[Any]]:
     from itsm_core.testing._ticket_strategies import tickets
 
     strategies[Desk] = desks()
+    ticket_statuses = _ticket_statuses()
+    strategies[TicketStatus] = ticket_statuses
+    strategies[Due] = _pick(ticket_statuses, lambda status: status.due)
+    strategies[Outcome] = _outcomes()
     strategies[Scale] = scales()
     strategies[PriorityMatrix] = matrices
     strategies[Ticket] = tickets()
