@@ -46,6 +46,7 @@ from itsm_core.lifecycle import (
 from itsm_core.metrics import CreditRule
 from itsm_core.permissions import Directory, Policy, PolicyAuthorizer, default_policy
 from itsm_core.priority import PriorityMatrix
+from itsm_core.routing import Notification, RoutingConfig, RoutingDecision, RoutingState
 from itsm_core.sla import Cycle, SlaPolicy, SlaStatus, clock_calendar, evaluate, select_policy
 from itsm_core.ticket import Event, StateChanged, Ticket, TicketCommand, TicketOpened
 
@@ -58,6 +59,11 @@ _UTC = "UTC"
 
 def _frozen_mapping(value: Mapping[str, Calendar]) -> Mapping[str, Calendar]:
     return MappingProxyType(dict(value))
+
+
+def _routing(_: Any, __: Any, value: Any) -> None:
+    if value is not None and not isinstance(value, RoutingConfig):
+        raise InvalidValueError("routing", value, "a RoutingConfig or None")
 
 
 def _actor(value: object) -> str:
@@ -76,8 +82,12 @@ class Desk:
     ``lifecycle_definitions``, the ``sla_policies`` (in order: see
     :meth:`choose_policy`), ``credit_rules``, the ``support`` structure and
     ``escalation_rules``, the ``permissions`` policy and its ``directory``,
-    and ``automation_actor``, the principal :meth:`advance` acts as (grant it
-    the ``automation`` role).
+    ``automation_actor``, the principal :meth:`advance` acts as (grant it
+    the ``automation`` role), and ``routing``, who gets tickets and who is
+    told (``None``: no routing; see :meth:`route`). With routing,
+    :meth:`apply` checks each command's channel, service and category
+    first, and :meth:`apply` and :meth:`advance` list the notifications the
+    new events ask for in :attr:`Outcome.notifications`.
 
     The verbs are pure: the host passes the history it stored and ``now``
     (or ``at``), and gets values back.
@@ -108,6 +118,7 @@ class Desk:
     permissions: Policy = attrs.field(factory=default_policy)
     directory: Directory = attrs.field(factory=lambda: Directory(()))
     automation_actor: str = attrs.field(default="automation", converter=_actor)
+    routing: RoutingConfig | None = attrs.field(default=None, validator=_routing)
     # Built on first use and kept (the lifecycles' machines, the authorizer): each value
     # is stored once complete, so a desk is safe to share between threads.
     _built: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False, eq=False, hash=False)
@@ -123,6 +134,10 @@ class Desk:
         if self.calendar is not None and self.calendar not in self.calendars:
             names = ", ".join(self.calendars) or "none declared"
             raise InvalidValueError("calendar", self.calendar, f"a declared calendar ({names})")
+        problem = routing_group_problem(self.routing, self.support)
+        if problem is not None:
+            path, group, expected = problem
+            raise InvalidValueError(path, group, expected)
 
     # -- the parts ----------------------------------------------------------
 
@@ -245,13 +260,47 @@ class Desk:
         h = self.history(items) if items else None
         ticket = h.ticket if h is not None else None
         lifecycle = self.lifecycles().for_ticket(ticket, command)
+        if self.routing is not None:
+            self.routing.check_command(ticket, command)
         new, events = lifecycle.apply(
             ticket, command, actor=actor, at=at, authorizer=self.authorizer()
         )
         longer = h.append(*events) if h is not None else History(events, lifecycle=lifecycle)
         return Outcome(
-            history=longer, ticket=new, events=events, follow_ups=follow_ups(new, events)
+            history=longer,
+            ticket=new,
+            events=events,
+            follow_ups=follow_ups(new, events),
+            notifications=self._notify(longer, len(h) if h is not None else 0),
         )
+
+    def route(
+        self,
+        history: History | Iterable[Event],
+        now: datetime,
+        *,
+        loads: Mapping[str, int] | None = None,
+        state: RoutingState | None = None,
+        group: str | None = None,
+    ) -> RoutingDecision:
+        """Who should get the ticket at ``now``, and why, by the desk's routing.
+
+        ``loads`` are the open tickets each agent holds (given by the host),
+        ``state`` the routing state of the previous decision (store
+        ``decision.state``), ``group`` a group to route in instead of the
+        ticket's own. Nothing changes: a dispatcher confirms with
+        ``desk.apply(history, decision.command(ticket), ...)`` or overrides.
+        """
+        if self.routing is None:
+            raise InvalidValueError("routing", None, "a desk with a routing configuration")
+        ticket = self.history(history).until(now).ticket
+        return self.routing.route(ticket, at=now, loads=loads, state=state, group=group)
+
+    def _notify(self, history: History, since: int) -> tuple[Notification, ...]:
+        """The notifications the routing's rules ask for on ``history[since:]``."""
+        if self.routing is None:
+            return ()
+        return self.routing.notify(history, since=since)
 
     def status(self, history: History | Iterable[Event], now: datetime) -> TicketStatus:
         """The ticket as of ``now``: its priority, SLA policy (and why), clocks and what is due.
@@ -358,6 +407,7 @@ class Desk:
                 "now", now, f"an instant at or after the last event ({h[-1].at})"
             )
         status = self.status(h, now)
+        start = len(h)
         actor = self.automation_actor
         produced: list[Event] = []
         ticket = status.ticket
@@ -423,6 +473,7 @@ class Desk:
             ticket=ticket,
             events=tuple(produced),
             follow_ups=follow_ups(ticket, produced),
+            notifications=self._notify(h, start),
         )
 
     # -- what is due --------------------------------------------------------
@@ -540,6 +591,26 @@ class Desk:
                 reason=f"resolved {days} business days ago: a reply now opens a follow-up",
             )
         )
+
+
+def routing_group_problem(
+    routing: RoutingConfig | None, support: SupportStructure | None
+) -> tuple[str, str, str] | None:
+    """The first routing group the support structure does not declare, as (path, name, expected).
+
+    ``None`` when every group is declared, or when there is no routing or no structure.
+    """
+    if routing is None or support is None:
+        return None
+    declared = [g.name for g in support.groups]
+    for index, group in enumerate(routing.groups):
+        if group.group not in declared:
+            return (
+                f"routing.groups[{index}].group",
+                group.group,
+                f"a group of the support structure ({', '.join(declared) or 'none declared'})",
+            )
+    return None
 
 
 def _rebuild(fields: dict[str, Any]) -> Desk:

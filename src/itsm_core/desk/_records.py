@@ -11,6 +11,7 @@ import pendulum
 
 from itsm_core.escalation import DueEscalation
 from itsm_core.lifecycle import FollowUp, History
+from itsm_core.routing import Notification
 from itsm_core.sla import SlaStatus
 from itsm_core.ticket import Event, Ticket, TicketCommand
 
@@ -113,13 +114,17 @@ class Outcome:
     ``events`` are the events appended to the history (store them);
     ``follow_ups`` are commands for *other* tickets (mirrored links, children
     resolved with their parent...) for the host to apply with
-    :meth:`~itsm_core.desk.Desk.apply`.
+    :meth:`~itsm_core.desk.Desk.apply`; ``notifications`` are the messages
+    the desk's routing rules ask for on the new events (empty without
+    routing), for the host to deliver: an ``internal`` one never names the
+    requester.
     """
 
     history: History
     ticket: Ticket
     events: tuple[Event, ...]
     follow_ups: tuple[FollowUp, ...] = ()
+    notifications: tuple[Notification, ...] = ()
 
     @property
     def changed(self) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from itsm_core.errors import InvalidValueError
+from itsm_core.lifecycle import History
 from itsm_core.routing._assignment import (
     Candidate,
     GroupRouting,
@@ -307,13 +308,19 @@ of routing.staff, got 'ghost'
     # -- notifications -------------------------------------------------------------------
 
     def notify(
-        self, events: Iterable[Event], *, ticket: Ticket | None = None
+        self,
+        events: History | Iterable[Event],
+        *,
+        ticket: Ticket | None = None,
+        since: int = 0,
     ) -> tuple[Notification, ...]:
-        """The notifications this configuration's rules ask for on a ticket's new ``events``.
+        """The notifications this configuration's rules ask for on a ticket's new events.
 
-        See :func:`~itsm_core.routing.notifications_for`; groups resolve through
-        :meth:`group_contacts`.
+        ``events`` is a :class:`~itsm_core.lifecycle.History` whose new events
+        start at index ``since`` (what the desk passes), or plain new events
+        following ``ticket``. See :func:`~itsm_core.routing.notifications_for`;
+        groups resolve through :meth:`group_contacts`.
         """
         return notifications_for(
-            self.notifications, events, ticket=ticket, groups=self.group_contacts()
+            self.notifications, events, ticket=ticket, since=since, groups=self.group_contacts()
         )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import attrs
 
 from itsm_core.errors import InvalidValueError
+from itsm_core.lifecycle import History
 from itsm_core.routing._staff import Validator, names
 from itsm_core.ticket import Event, Ticket
 
@@ -295,18 +296,22 @@ def _resolve(
 
 def notifications_for(
     rules: Sequence[NotificationRule],
-    events: Iterable[Event],
+    events: History | Iterable[Event],
     *,
     ticket: Ticket | None = None,
+    since: int = 0,
     groups: Mapping[str, tuple[tuple[str, ...], str | None, str | None]] | None = None,
     include_empty: bool = False,
 ) -> tuple[Notification, ...]:
-    """The notifications ``rules`` ask for on ``events``, the new events of one ticket.
+    """The notifications ``rules`` ask for on the new events of one ticket.
 
-    ``ticket`` is the ticket before the events (``None`` when they start with
-    its opening); each event is folded in turn, and recipients are resolved on
-    the ticket after it. ``groups`` maps a group to its ``(members,
-    supervisor, manager)`` (:meth:`RoutingConfig.group_contacts
+    Given a :class:`~itsm_core.lifecycle.History`, the new events are
+    ``events[since:]`` and recipients are resolved on the history's ticket
+    after each of them (the history's one fold; the desk passes its
+    history). Given plain events, ``ticket`` is the ticket before them
+    (``None`` when they start with its opening) and each event is applied to
+    it in turn. ``groups`` maps a group to its
+    ``(members, supervisor, manager)`` (:meth:`RoutingConfig.group_contacts
     <itsm_core.routing.RoutingConfig.group_contacts>`). A notification whose
     recipients all fell away (the requester told of their own change) is left
     out unless ``include_empty``; its ``withheld`` says why.
@@ -324,9 +329,7 @@ def notifications_for(
     """
     contacts = groups or {}
     out: list[Notification] = []
-    current = ticket
-    for event in events:
-        current = event.apply_to(current)
+    for event, current in _after_each(events, ticket, since):
         kind = event_kind(event)
         if kind is None:
             continue
@@ -365,3 +368,27 @@ def notifications_for(
                 )
             )
     return tuple(out)
+
+
+def _after_each(
+    events: History | Iterable[Event], ticket: Ticket | None, since: int
+) -> Iterator[tuple[Event, Ticket]]:
+    """Each new event with the ticket right after it, read from a history."""
+    if isinstance(events, History):
+        if ticket is not None:
+            raise InvalidValueError(
+                "ticket", ticket.id, "None when the events are a History (it holds the ticket)"
+            )
+        if not 0 <= since <= len(events):
+            raise InvalidValueError("since", since, f"0 to {len(events)}")
+        for index in range(since, len(events)):
+            yield events[index], events.ticket_after(index)
+        return
+    if since:
+        raise InvalidValueError("since", since, "0 unless the events are a History")
+    # Plain events continue ``ticket`` (a lifecycle-level caller keeps no History): each
+    # is applied with the event's own step, as History does.
+    current = ticket
+    for event in events:
+        current = event.apply_to(current)
+        yield event, current

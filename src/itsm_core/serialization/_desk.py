@@ -12,6 +12,7 @@ from cattrs.errors import BaseValidationError
 
 from itsm_core.calendar import BusinessCalendar, CompositeCalendar, country_holidays
 from itsm_core.desk import Desk
+from itsm_core.desk._desk import routing_group_problem
 from itsm_core.errors import ConfigurationError, InvalidValueError, ItsmError, Problem
 from itsm_core.escalation import EscalationRule, SupportStructure
 from itsm_core.lifecycle import (
@@ -23,6 +24,7 @@ from itsm_core.lifecycle import (
 from itsm_core.metrics import CreditRule
 from itsm_core.permissions import Directory, Policy, Principal, default_policy
 from itsm_core.priority import MAJOR, PriorityMatrix
+from itsm_core.routing import RoutingConfig
 from itsm_core.serialization._converter import (
     CALENDAR_NAMES,
     CONVERTER_EXTENSIONS,
@@ -57,6 +59,7 @@ DESK_KEYS: tuple[str, ...] = (
     "permissions",
     "people",
     "automation_actor",
+    "routing",
 )
 #: A migration takes a document of one version and returns it in the next version.
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
@@ -397,6 +400,10 @@ def _cross_checks(loader: _Loader, desk: dict[str, Any], declared_metrics: set[s
     groups = {g.name for g in support.groups} if support is not None else None
     if any(p.path.startswith("escalation.structure") for p in loader.problems):
         return
+    unknown = routing_group_problem(desk.get("routing"), support)
+    if unknown is not None:
+        path, name, expected = unknown
+        loader.problem(path, f"unknown group {name!r}; expected {expected}")
     for i, rule in enumerate(desk.get("escalation_rules", ())):
         if rule is None:
             continue
@@ -514,6 +521,8 @@ got "office"
     for i, person in enumerate(ids):
         if person in ids[:i]:
             loader.problem(f"people[{i}].id", f"a second person called {person!r}")
+    if doc.get("routing") is not None:
+        desk["routing"] = loader.structure(doc["routing"], RoutingConfig, "routing")
     _cross_checks(loader, desk, _declared_metrics(sla.get("policies")))
     if loader.problems:
         raise ConfigurationError(loader.problems)
@@ -588,6 +597,8 @@ def dump_desk(desk: Desk) -> dict[str, Any]:
         doc["people"] = [conv.unstructure(p, Principal) for p in desk.directory.principals]
     if desk.automation_actor != "automation":
         doc["automation_actor"] = desk.automation_actor
+    if desk.routing is not None:
+        doc["routing"] = conv.unstructure(desk.routing, RoutingConfig)
     return doc
 
 

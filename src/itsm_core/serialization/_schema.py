@@ -16,6 +16,7 @@ from itsm_core.lifecycle import LifecycleDef, Policies, default_definitions
 from itsm_core.metrics import CreditRule
 from itsm_core.permissions import Grant, Permission, Principal, Role
 from itsm_core.priority import PriorityMatrix
+from itsm_core.routing import RoutingConfig
 from itsm_core.serialization._converter import (
     _CUSTOM,
     Calendar,
@@ -380,6 +381,7 @@ def desk_json_schema() -> dict[str, Any]:
             "additionalProperties": False,
         },
         "people": {"type": "array", "items": builder.ref(Principal)},
+        "routing": builder.ref(RoutingConfig),
     }
     return {
         "$schema": _DIALECT,
