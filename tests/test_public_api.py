@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
+import json
+import subprocess
+import sys
 import types
+from pathlib import Path
 
 import pytest
 
@@ -12,15 +17,80 @@ import itsm_core
 
 
 def public_names() -> set[str]:
+    """The names the package offers: what ``dir`` lists, read (lazily) one by one."""
     return {
         name
-        for name, value in vars(itsm_core).items()
-        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+        for name in dir(itsm_core)
+        if not name.startswith("_") and not isinstance(getattr(itsm_core, name), types.ModuleType)
     }
 
 
 def test_all_lists_exactly_the_public_names() -> None:
     assert set(itsm_core.__all__) - {"__version__"} == public_names()
+    assert set(itsm_core.__all__) - {"__version__"} == set(itsm_core._LAZY)
+
+
+def test_every_lazy_name_is_the_object_of_the_room_it_names() -> None:
+    for name, room in itsm_core._LAZY.items():
+        module = importlib.import_module(room)
+        assert name in module.__all__, (name, room)
+        assert getattr(itsm_core, name) is getattr(module, name)
+
+
+def test_the_typing_imports_name_the_same_rooms_as_the_lazy_table() -> None:
+    """What mypy and IDEs see (``if TYPE_CHECKING``) is what the package gives at run time."""
+    source = Path(itsm_core.__file__).read_text(encoding="utf-8")
+    (block,) = [
+        node
+        for node in ast.parse(source).body
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+    ]
+    seen = {
+        alias.name: node.module
+        for node in block.body
+        if isinstance(node, ast.ImportFrom) and str(node.module).startswith("itsm_core")
+        for alias in node.names
+    }
+    assert seen == itsm_core._LAZY
+
+
+def _fresh(code: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    return done.stdout
+
+
+def test_importing_the_package_imports_no_room_transitions_or_hypothesis() -> None:
+    loaded = json.loads(
+        _fresh("import itsm_core, json, sys; print(json.dumps(sorted(sys.modules)))")
+    )
+    for heavy in ("itsm_core.desk", "itsm_core.sla", "transitions", "hypothesis"):
+        assert heavy not in loaded, heavy
+    assert [m for m in loaded if m.startswith("itsm_core")] == ["itsm_core", "itsm_core._version"]
+
+
+def test_reading_a_name_imports_only_what_it_needs_and_keeps_it() -> None:
+    code = (
+        "import itsm_core, json, sys; c = itsm_core.ItsmError; "
+        "print(json.dumps(['itsm_core.desk' in sys.modules, "
+        "'ItsmError' in vars(itsm_core), c is itsm_core.ItsmError]))"
+    )
+    assert json.loads(_fresh(code)) == [False, True, True]
+
+
+def test_a_room_is_imported_when_first_read_from_the_package() -> None:
+    code = (
+        "import itsm_core, json, sys; before = 'itsm_core.priority' in sys.modules; "
+        "m = itsm_core.priority; print(json.dumps([before, m.__name__]))"
+    )
+    assert json.loads(_fresh(code)) == [False, "itsm_core.priority"]
+
+
+def test_a_star_import_gives_every_public_name() -> None:
+    namespace: dict[str, object] = {}
+    exec("from itsm_core import *", namespace)
+    assert set(itsm_core.__all__) <= set(namespace)
 
 
 def isort_style(name: str) -> tuple[int, str]:

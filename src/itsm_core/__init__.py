@@ -14,88 +14,96 @@ room (``itsm_core.calendar``, ``itsm_core.sla``, ``itsm_core.escalation``...).
 """
 
 import importlib
-import typing
 import warnings
 
 from itsm_core._version import __version__
-from itsm_core.calendar import (
-    BusinessCalendar,
-)
-from itsm_core.desk import (
-    Desk,
-    Due,
-    DueKind,
-    Outcome,
-    SlaThresholdReached,
-    TicketStatus,
-)
-from itsm_core.errors import (
-    ConfigurationError,
-    InvalidTransition,
-    InvalidValueError,
-    ItsmError,
-    NaiveDatetimeError,
-    PermissionDenied,
-)
-from itsm_core.escalation import (
-    Action,
-    Escalated,
-    EscalationLevel,
-    EscalationRule,
-    NotificationRequested,
-    SupportGroup,
-    SupportStructure,
-    Trigger,
-)
-from itsm_core.lifecycle import (
-    History,
-)
-from itsm_core.permissions import (
-    Directory,
-    Grant,
-    Policy,
-    Principal,
-)
-from itsm_core.priority import (
-    PriorityMatrix,
-)
-from itsm_core.serialization import (
-    dump_desk,
-    load_desk,
-)
-from itsm_core.sla import (
-    Applicability,
-    Condition,
-    Metric,
-    SlaPolicy,
-)
-from itsm_core.ticket import (
-    AddComment,
-    AddLink,
-    Approve,
-    Assign,
-    Classify,
-    ClearMajor,
-    CommentAdded,
-    Event,
-    Merge,
-    OpenTicket,
-    OverridePriority,
-    Reassign,
-    Refuse,
-    RemoveLink,
-    RequestApproval,
-    SetMajor,
-    Split,
-    StateChanged,
-    Ticket,
-    TicketCommand,
-    TicketOpened,
-    Transition,
-    Unwatch,
-    UpdateField,
-    Watch,
-)
+
+# ``typing`` itself is not imported at run time (it costs more than this whole module);
+# type checkers read every name below as ``if TYPE_CHECKING``.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from itsm_core.calendar import (
+        BusinessCalendar,
+    )
+    from itsm_core.desk import (
+        Desk,
+        Due,
+        DueKind,
+        Outcome,
+        SlaThresholdReached,
+        TicketStatus,
+    )
+    from itsm_core.errors import (
+        ConfigurationError,
+        InvalidTransition,
+        InvalidValueError,
+        ItsmError,
+        NaiveDatetimeError,
+        PermissionDenied,
+    )
+    from itsm_core.escalation import (
+        Action,
+        Escalated,
+        EscalationLevel,
+        EscalationRule,
+        NotificationRequested,
+        SupportGroup,
+        SupportStructure,
+        Trigger,
+    )
+    from itsm_core.lifecycle import (
+        History,
+    )
+    from itsm_core.permissions import (
+        Directory,
+        Grant,
+        Policy,
+        Principal,
+    )
+    from itsm_core.priority import (
+        PriorityMatrix,
+    )
+    from itsm_core.serialization import (
+        dump_desk,
+        load_desk,
+    )
+    from itsm_core.sla import (
+        Applicability,
+        Condition,
+        Metric,
+        SlaPolicy,
+    )
+    from itsm_core.ticket import (
+        AddComment,
+        AddLink,
+        Approve,
+        Assign,
+        Classify,
+        ClearMajor,
+        CommentAdded,
+        Event,
+        Merge,
+        OpenTicket,
+        OverridePriority,
+        Reassign,
+        Refuse,
+        RemoveLink,
+        RequestApproval,
+        SetMajor,
+        Split,
+        StateChanged,
+        Ticket,
+        TicketCommand,
+        TicketOpened,
+        Transition,
+        Unwatch,
+        UpdateField,
+        Watch,
+    )
+
+del TYPE_CHECKING
 
 __all__ = [
     "Action",
@@ -258,7 +266,114 @@ _MOVED: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> typing.Any:
+#: Where each top-level name lives. ``import itsm_core`` imports none of the rooms: a name
+#: is imported from its room when first read (then kept in this module), so a host pays
+#: only for what it uses.
+_ROOMS: dict[str, tuple[str, ...]] = {
+    "itsm_core.calendar": ("BusinessCalendar",),
+    "itsm_core.desk": (
+        "Desk",
+        "Due",
+        "DueKind",
+        "Outcome",
+        "SlaThresholdReached",
+        "TicketStatus",
+    ),
+    "itsm_core.errors": (
+        "ConfigurationError",
+        "InvalidTransition",
+        "InvalidValueError",
+        "ItsmError",
+        "NaiveDatetimeError",
+        "PermissionDenied",
+    ),
+    "itsm_core.escalation": (
+        "Action",
+        "Escalated",
+        "EscalationLevel",
+        "EscalationRule",
+        "NotificationRequested",
+        "SupportGroup",
+        "SupportStructure",
+        "Trigger",
+    ),
+    "itsm_core.lifecycle": ("History",),
+    "itsm_core.permissions": (
+        "Directory",
+        "Grant",
+        "Policy",
+        "Principal",
+    ),
+    "itsm_core.priority": ("PriorityMatrix",),
+    "itsm_core.serialization": (
+        "dump_desk",
+        "load_desk",
+    ),
+    "itsm_core.sla": (
+        "Applicability",
+        "Condition",
+        "Metric",
+        "SlaPolicy",
+    ),
+    "itsm_core.ticket": (
+        "AddComment",
+        "AddLink",
+        "Approve",
+        "Assign",
+        "Classify",
+        "ClearMajor",
+        "CommentAdded",
+        "Event",
+        "Merge",
+        "OpenTicket",
+        "OverridePriority",
+        "Reassign",
+        "Refuse",
+        "RemoveLink",
+        "RequestApproval",
+        "SetMajor",
+        "Split",
+        "StateChanged",
+        "Ticket",
+        "TicketCommand",
+        "TicketOpened",
+        "Transition",
+        "Unwatch",
+        "UpdateField",
+        "Watch",
+    ),
+}
+#: The rooms, imported when first read as attributes of the package.
+_ROOM_MODULES = frozenset(
+    {
+        "calendar",
+        "cli",
+        "desk",
+        "errors",
+        "escalation",
+        "imports",
+        "lifecycle",
+        "metrics",
+        "permissions",
+        "priority",
+        "routing",
+        "serialization",
+        "sla",
+        "testing",
+        "ticket",
+    }
+)
+_LAZY: dict[str, str] = {name: room for room, names in _ROOMS.items() for name in names}
+
+
+def __getattr__(name: str) -> "Any":
+    room = _LAZY.get(name)
+    if room is not None:
+        value = getattr(importlib.import_module(room), name)
+        globals()[name] = value
+        return value
+    if name in _ROOM_MODULES:  # ``import itsm_core`` then ``itsm_core.sla.evaluate``
+        return importlib.import_module(f"itsm_core.{name}")
     room = _MOVED.get(name)
     if room is None:
         raise AttributeError(f"module 'itsm_core' has no attribute {name!r}")
@@ -268,3 +383,7 @@ def __getattr__(name: str) -> typing.Any:
         stacklevel=2,
     )
     return getattr(importlib.import_module(room), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
