@@ -446,6 +446,108 @@ def test_role_inclusion_cycles_and_hierarchy_cycles_are_named() -> None:
     ]
 
 
+def test_a_bad_role_entry_hides_none_of_the_roles_after_it() -> None:
+    assert problems_of(
+        roles=(
+            "junk",
+            Role(name="a"),
+            Role(name="a"),
+            Role(name="b"),
+            Role(name="c", includes=("a", "b", "ghost")),
+        )
+    ) == [
+        "roles[0]: expected a Role, got 'junk'",
+        "roles[2].name: duplicate role 'a'",
+        "roles[4].includes[2]: unknown role 'ghost'; known: a, b, c",
+    ]
+
+
+def test_an_unknown_included_role_hides_no_cycle_and_names_every_known_role() -> None:
+    assert problems_of(
+        roles=(Role(name="a", includes=("ghost", "b")), Role(name="b", includes=("a",)))
+    ) == [
+        "roles[0].includes[0]: unknown role 'ghost'; known: a, b",
+        "roles[1].includes[0]: role inclusion cycle: a -> b -> a",
+    ]
+
+
+def test_each_role_inclusion_cycle_is_reported_once() -> None:
+    assert problems_of(
+        roles=(
+            Role(name="a", includes=("b",)),
+            Role(name="b", includes=("a",)),
+            Role(name="c", includes=("c", "c")),
+        )
+    ) == [
+        "roles[1].includes[0]: role inclusion cycle: a -> b -> a",
+        "roles[2].includes[0]: role inclusion cycle: c -> c",
+    ]
+
+
+def test_a_hierarchy_pair_with_an_empty_name_is_refused() -> None:
+    assert problems_of(hierarchy=(("", "network"),)) == [
+        "hierarchy[0]: expected a (child, parent) pair, got ('', 'network')"
+    ]
+
+
+def test_a_recursive_scope_reaches_every_level_below_its_unit() -> None:
+    policy = Policy(
+        roles=(Role(name="r", permissions=(Permission(action="view"),)),),
+        grants=(
+            Grant(role="r", principal="ann", scope=Scope(groups=("network",), recursive=True)),
+        ),
+        hierarchy={"network.lan.floor1": "network.lan", "network.lan": "network"},
+    )
+    deep = example_ticket(group="network.lan.floor1")
+    assert policy.authorize("ann", "view", deep).allowed
+    assert not policy.authorize("ann", "view", example_ticket(group="sales")).allowed
+
+
+def test_a_ticket_being_opened_offers_its_type_customer_and_no_watchers() -> None:
+    opening = OpenTicket(
+        ticket_id="I-1", type="incident", title="t", requester="ann", customer="acme"
+    )
+    role = Role(name="r", permissions=(Permission(action="create"),))
+
+    def may_create(**grant: Any) -> bool:
+        policy = Policy(roles=(role,), grants=(Grant(role="r", principal="bob", **grant),))
+        return policy.authorize("bob", "create", opening).allowed
+
+    assert may_create(scope=Scope(types=("incident",)))
+    assert not may_create(scope=Scope(types=("problem",)))
+    assert may_create(scope=Scope(tenants=("acme",)))
+    assert not may_create(relations=("watcher",))
+    assert not may_create(relations=("approver",))
+    with pytest.raises(InvalidValueError) as caught:
+        default_policy().authorize("bob", "view", "INC-1")  # type: ignore[arg-type]
+    assert (caught.value.field, caught.value.value, caught.value.expected) == (
+        "ticket",
+        "INC-1",
+        "a Ticket, an OpenTicket (for 'create') or None",
+    )
+
+
+def test_state_conditions_say_why_they_do_not_apply() -> None:
+    def reasons(permission: Permission, ticket: Ticket | None, **kwargs: Any) -> str:
+        policy = Policy(
+            roles=(Role(name="t", permissions=(permission,)),),
+            grants=(Grant(role="t", principal="bob"),),
+        )
+        decision = policy.authorize("bob", "transition:resolve", ticket, **kwargs)
+        assert not decision.allowed
+        return " ".join(decision.reasons)
+
+    from_new = Permission(action="transition:*", from_states=("new",))
+    assert reasons(from_new, None).endswith(": it requires a ticket in a given state")
+    to_closed = Permission(action="transition:*", to_states=("closed",))
+    assert reasons(to_closed, example_ticket()).endswith(
+        ": the destination state is unknown (pass to_state or lifecycles)"
+    )
+    assert reasons(to_closed, example_ticket(), to_state="resolved").endswith(
+        ": the transition reaches resolved, not one of its to-states"
+    )
+
+
 def test_a_policy_needs_lists() -> None:
     assert problems_of(roles="admin") == ["roles: expected a list, got 'admin'"]
 
