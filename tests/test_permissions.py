@@ -2234,3 +2234,23 @@ def test_a_group_hierarchy_thousands_deep_is_validated_in_one_walk() -> None:
     assert len(policy.hierarchy) == depth
     with pytest.raises(ConfigurationError):
         Policy(hierarchy=(*hierarchy, (f"g{depth}", "g0")))
+
+
+@pytest.mark.parametrize("junk", [3, None, {"a": 1}, ["view"], b"view"])
+def test_permission_helpers_name_an_argument_of_the_wrong_type(junk: Any) -> None:
+    policy = default_policy()
+    with pytest.raises(InvalidValueError):
+        pattern_matches(junk, "view")
+    with pytest.raises(InvalidValueError):
+        pattern_matches("view", junk)
+    with pytest.raises(InvalidValueError) as caught:
+        Directory([]).get(junk)
+    assert caught.value.field == "principal"
+    if not isinstance(junk, list):
+        with pytest.raises(InvalidValueError) as caught:
+            policy.rights_table(junk)
+        assert caught.value.field == "actions"
+    if junk is not None and not isinstance(junk, list):  # None: every role
+        with pytest.raises(InvalidValueError) as caught:
+            policy.rights_table(["view"], junk)
+        assert caught.value.field in ("roles", "role")

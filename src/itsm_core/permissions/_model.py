@@ -107,6 +107,9 @@ def pattern_matches(pattern: str, name: str) -> bool:
     >>> pattern_matches("comment.*", "comment"), pattern_matches("view", "view.internal")
     (False, False)
     """
+    if not isinstance(pattern, str) or not isinstance(name, str):
+        bad, field = (pattern, "pattern") if not isinstance(pattern, str) else (name, "name")
+        raise InvalidValueError(field, bad, "an action or state name")
     if pattern[-1:] == "*":
         return name.startswith(pattern[:-1])
     return pattern == name
@@ -514,6 +517,8 @@ class Directory:
 
     def get(self, principal_id: str) -> Principal:
         """The principal with this id (a bare one when unknown)."""
+        if not isinstance(principal_id, str):
+            raise InvalidValueError("principal", principal_id, "a principal id")
         found = self._by_id.get(principal_id)
         return found if found is not None else Principal(id=principal_id)
 

@@ -697,10 +697,10 @@ the action 'view'
         >>> rows
         [['role', 'view', 'comment.internal'], ['requester', 'if requester or watcher', '']]
         """
-        wanted = list(actions)
+        wanted = list(_iterable(actions, "actions"))
         for action in wanted:
             _action(action)
-        names = [r.name for r in self.roles] if roles is None else list(roles)
+        names = [r.name for r in self.roles] if roles is None else list(_iterable(roles, "roles"))
         rows = [["role", *wanted]]
         for name in names:
             permissions = self.permissions_of(name)
