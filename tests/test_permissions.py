@@ -490,6 +490,18 @@ def test_a_hierarchy_pair_with_an_empty_name_is_refused() -> None:
     ]
 
 
+def test_a_role_included_twice_hides_none_of_the_roles_after_it() -> None:
+    policy = Policy(
+        roles=(
+            Role(name="a"),
+            Role(name="b", permissions=(Permission(action="view"),)),
+            Role(name="top", includes=("a", "a", "b")),
+        ),
+        grants=(Grant(role="top", principal="ann"),),
+    )
+    assert policy.authorize("ann", "view", example_ticket()).allowed
+
+
 def test_a_recursive_scope_reaches_every_level_below_its_unit() -> None:
     policy = Policy(
         roles=(Role(name="r", permissions=(Permission(action="view"),)),),
