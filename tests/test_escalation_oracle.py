@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from itsm_core._time import from_us, to_us
-from itsm_core.calendar import BusinessCalendar
+from itsm_core.calendar import BusinessCalendar, WeeklySchedule
 from itsm_core.desk import Desk, DueKind
+from itsm_core.errors import InvalidValueError
 from itsm_core.escalation import (
+    Action,
     Escalated,
+    EscalationConditions,
+    EscalationLevel,
     EscalationRule,
+    SupportGroup,
     SupportStructure,
+    Trigger,
     TriggerKind,
     apply_escalations,
     due_escalations,
@@ -29,7 +36,11 @@ from itsm_core.testing import (
     ticket_histories,
 )
 from itsm_core.ticket import (
+    Assigned,
     Event,
+    Reassigned,
+    StateChanged,
+    TicketOpened,
 )
 
 MIN_US = 60_000_000
@@ -235,3 +246,106 @@ def test_the_desk_verbs_agree_with_the_reference(
         calendar=calendar,
     )
     assert after == []  # each level fires once
+
+
+def test_the_reference_agrees_on_hand_picked_corners() -> None:
+    at = datetime(2026, 3, 6, 15, 0, tzinfo=UTC)  # a Friday afternoon
+    minute = timedelta(minutes=1)
+
+    def moved(n: int, group: str, back: str) -> Reassigned:
+        return Reassigned(
+            ticket_id="T-1",
+            actor="agent",
+            at=at + n * minute,
+            assignee=f"{group}-1",
+            group=group,
+            support_line=None,
+            from_assignee=f"{back}-1",
+            from_group=back,
+            from_support_line=None,
+        )
+
+    history: list[Event] = [
+        TicketOpened(
+            ticket_id="T-1",
+            actor="ann",
+            at=at,
+            type="incident",
+            state="new",
+            state_category="new",
+            title="t",
+            requester="ann",
+            effective_priority="P3",
+        ),
+        Assigned(ticket_id="T-1", actor="desk", at=at, assignee="help-desk-1", group="help-desk"),
+        StateChanged(
+            ticket_id="T-1",
+            actor="agent",
+            at=at + minute,
+            trigger="wait",
+            from_state="new",
+            to_state="waiting",
+            from_category="new",
+            to_category="on_hold",
+            hold_reason="awaiting_vendor",
+        ),
+        moved(2, "admins", "help-desk"),
+        moved(3, "help-desk", "admins"),
+    ]
+    office = BusinessCalendar.eight_by_five("Europe/Moscow")
+    always = BusinessCalendar.always_open("UTC")
+    sla = SlaPolicy(
+        name="sla",
+        calendar=office,
+        use_customer_calendar=True,
+        metrics=(Metric.resolution({"P3": 8 * 60 * minute}),),
+    )
+    ola = SlaPolicy(name="ola", calendar=always, metrics=(Metric.resolution({"P3": 60 * minute}),))
+    notify = Action.notify(people="duty-officer")
+    rules = [
+        EscalationRule(
+            name="held",
+            trigger=Trigger.time_in_state(states="waiting", hold_reasons="awaiting_vendor"),
+            levels=EscalationLevel(after=30 * minute, actions=notify),
+            conditions=EscalationConditions(lines=1, major=False),
+        ),
+        EscalationRule(
+            name="ola",
+            trigger=Trigger.sla_percent("resolution", policy="ola"),
+            levels=EscalationLevel(percent=50, actions=notify),
+        ),
+        EscalationRule(
+            name="sla",
+            trigger=Trigger.sla_due("resolution"),
+            levels=EscalationLevel(offset=-60 * minute, actions=notify),
+        ),
+        EscalationRule.ping_pong(0, bounces_only=True),
+    ]
+    structure = SupportStructure(
+        groups=(
+            SupportGroup(name="help-desk", line=1, members=("help-desk-1",)),
+            SupportGroup(name="admins", line=2, members=("admins-1",)),
+        ),
+        default_group="help-desk",
+    )
+    kwargs: dict[str, object] = {
+        "policy": (sla, ola),
+        "structure": structure,
+        "customer_calendar": always,
+    }
+    for offset in (-1, 0, 20, 45, 200, 3 * 24 * 60):
+        now = to_us(at) + offset * MIN_US
+        due = due_escalations(history, rules, from_us(now, "UTC"), **kwargs)  # type: ignore[arg-type]
+        wake = next_wakeup(history, rules, from_us(now, "UTC"), **kwargs)  # type: ignore[arg-type]
+        expected = oracle_escalations(history, rules, now, **kwargs)  # type: ignore[arg-type]
+        assert ([(d.rule, d.level, d.cycle, d.due_us) for d in due], wake and to_us(wake)) == (
+            expected
+        ), offset
+    soon = oracle_escalations(history, rules, to_us(at) + 45 * MIN_US, **kwargs)  # type: ignore[arg-type]
+    assert [rule for rule, *_ in soon[0]] == ["ping-pong", "ola", "held"]
+    closed = BusinessCalendar(timezone="UTC", weekly=WeeklySchedule())
+    waiting = rules[:1]
+    assert oracle_escalations(history, waiting, to_us(at), calendar=closed) == ([], None)
+    assert next_wakeup(history, waiting, at, calendar=closed) is None
+    with pytest.raises(InvalidValueError):
+        oracle_escalations(history, rules[1:2], to_us(at), policy=sla)
