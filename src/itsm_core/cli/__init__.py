@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from itsm_core._version import __version__
-from itsm_core.cli import demo, desk_tools, report, timeline
+from itsm_core.cli import demo, desk_tools, imports, report, stats, timeline
 from itsm_core.cli._common import EXIT_ERROR, EXIT_INVALID, EXIT_OK, InputError
 from itsm_core.cli.demo import demo_desk, simulate_week
 from itsm_core.errors import ItsmError
@@ -27,6 +27,8 @@ __all__ = ["COMMANDS", "demo_desk", "main", "simulate_week"]
 COMMANDS: tuple[Callable[[Any], None], ...] = (
     demo.add_parser,
     report.add_parser,
+    imports.add_parser,
+    stats.add_parser,
     timeline.add_parser,
     desk_tools.add_parsers,
 )
