@@ -1,0 +1,154 @@
+"""``itsm-core import``: exports and profiles from files, events out as JSON Lines."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from itsm_core.cli import main
+from itsm_core.imports import PROFILES, import_snapshot
+from itsm_core.serialization import decode_event
+from itsm_core.ticket import fold_events
+
+ROOT = Path(__file__).parents[1]
+SAMPLE = ROOT.parent / "shared" / "data" / "servicenow" / "incident_event_log_sample.csv"
+EXAMPLES = ROOT / "docs" / "examples" / "imports"
+
+
+def _events(path: Path) -> list[object]:
+    return [decode_event(json.loads(line)) for line in path.read_text().splitlines()]
+
+
+def test_importing_the_servicenow_sample_writes_every_tickets_events(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if not SAMPLE.exists():
+        pytest.skip(f"the shared ServiceNow sample is not at {SAMPLE}")
+    target = tmp_path / "events.jsonl"
+    assert main(["import", "servicenow_snapshot", str(SAMPLE), "-o", str(target)]) == 0
+    events = _events(target)
+    with SAMPLE.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    expected = [
+        e for h in import_snapshot(rows, PROFILES["servicenow_snapshot"]).histories for e in h
+    ]
+    assert events == expected
+    assert "198 rows, 32 tickets imported, 0 refused" in capsys.readouterr().err
+
+
+def test_the_sorted_stream_writes_the_same_events(tmp_path: Path) -> None:
+    export = EXAMPLES / "servicenow_snapshot.csv"
+    whole, streamed = tmp_path / "whole.jsonl", tmp_path / "streamed.jsonl"
+    assert main(["import", "servicenow_snapshot", str(export), "-o", str(whole)]) == 0
+    assert (
+        main(["import", "servicenow_snapshot", str(export), "--sorted", "-o", str(streamed)]) == 0
+    )
+    assert whole.read_text() == streamed.read_text() != ""
+
+
+def test_a_toml_profile_and_a_timezone_are_read(tmp_path: Path) -> None:
+    out = io.StringIO()
+    profile = EXAMPLES / "servicenow_snapshot.toml"
+    export = EXAMPLES / "servicenow_snapshot.csv"
+    assert main(["import", str(profile), str(export), "--timezone", "Europe/Paris"], out) == 0
+    first = decode_event(json.loads(out.getvalue().splitlines()[0]))
+    assert first.at.isoformat() == "2016-03-02T08:50:00+01:00"
+
+
+@pytest.mark.parametrize(
+    ("profile", "export", "state"),
+    [
+        ("jira_changelog", "jira_changelog.json", "done"),
+        ("zammad_history", "zammad_history.json", "closed"),
+        ("glpi_history", "glpi_logs.csv", "closed"),
+        ("servicenow_audit", "servicenow_sys_audit.csv", "closed"),
+    ],
+)
+def test_each_documented_example_imports_from_the_command_line(
+    profile: str, export: str, state: str
+) -> None:
+    out = io.StringIO()
+    assert main(["import", profile, str(EXAMPLES / export)], out) == 0
+    events = [decode_event(json.loads(line)) for line in out.getvalue().splitlines()]
+    assert fold_events(events).state == state
+
+
+def test_refused_tickets_are_reported_and_make_the_exit_status_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = tmp_path / "rows.jsonl"
+    rows = [
+        {"number": "INC1", "incident_state": "Parked", "sys_updated_at": "1/3/2016 09:00"},
+        {"number": "?", "incident_state": "New", "sys_updated_at": "1/3/2016 09:00"},
+    ]
+    export.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    profile = tmp_path / "mini.toml"
+    profile.write_text(
+        'name = "mini"\nshape = "snapshot"\nlifecycle = "servicenow_incident"\n'
+        'missing = ["?"]\n[columns]\nticket_id = "number"\nat = "sys_updated_at"\n'
+        'state = "incident_state"\n[values.state]\nNew = "new"\n'
+        '[timestamps]\nformats = ["%d/%m/%Y %H:%M"]\ntimezone = "UTC"\n'
+    )
+    assert main(["import", str(profile), str(export)], io.StringIO()) == 2
+    err = capsys.readouterr().err
+    assert "refused ticket INC1 row 1: state 'Parked' is not in the profile's values.state" in err
+    assert "skipped 1 row(s): no ticket id in column 'number'" in err
+
+
+def test_bad_profiles_and_exports_are_one_line_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import", "remedy", str(EXAMPLES / "glpi_logs.csv")], io.StringIO()) == 2
+    assert "expected a built-in profile" in capsys.readouterr().err
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\nshape = "csv"\n')
+    assert main(["import", str(bad), str(EXAMPLES / "glpi_logs.csv")], io.StringIO()) == 2
+    assert "profile.lifecycle: missing" in capsys.readouterr().err
+    broken = tmp_path / "broken.toml"
+    broken.write_text("name = \n")
+    assert main(["import", str(broken), str(EXAMPLES / "glpi_logs.csv")], io.StringIO()) == 2
+    assert "not a TOML or JSON document" in capsys.readouterr().err
+    lines = tmp_path / "rows.jsonl"
+    lines.write_text("[1]\n")
+    assert main(["import", "servicenow_snapshot", str(lines)], io.StringIO()) == 2
+    assert "rows.jsonl:1: expected a JSON object" in capsys.readouterr().err
+    notjson = tmp_path / "x.json"
+    notjson.write_text("{")
+    assert main(["import", "servicenow_snapshot", str(notjson)], io.StringIO()) == 2
+    assert "not JSON" in capsys.readouterr().err
+    missing = tmp_path / "nothing.csv"
+    assert main(["import", "servicenow_snapshot", str(missing)], io.StringIO()) == 1
+
+
+def test_json_exports_of_rows_and_broken_lines_are_read_or_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = tmp_path / "rows.json"
+    rows.write_text(
+        json.dumps(
+            [
+                {
+                    "documentkey": "A",
+                    "fieldname": "incident_state",
+                    "oldvalue": "",
+                    "newvalue": "1",
+                    "user": "ann",
+                    "sys_created_on": "2016-03-01 09:00:00",
+                    "record_checkpoint": "0",
+                }
+            ]
+        )
+    )
+    assert main(["import", "servicenow_audit", str(rows)], io.StringIO()) == 0
+    numbers = tmp_path / "numbers.json"
+    numbers.write_text("[1, 2]")
+    assert main(["import", "servicenow_audit", str(numbers)], io.StringIO()) == 2
+    assert "expected rows (objects)" in capsys.readouterr().err
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{oops\n')
+    assert main(["import", "servicenow_audit", str(broken), "--sorted"], io.StringIO()) == 2
+    assert "broken.jsonl:1: not JSON" in capsys.readouterr().err
