@@ -149,6 +149,6 @@ def test_json_exports_of_rows_and_broken_lines_are_read_or_named(
     assert main(["import", "servicenow_audit", str(numbers)], io.StringIO()) == 2
     assert "expected rows (objects)" in capsys.readouterr().err
     broken = tmp_path / "broken.jsonl"
-    broken.write_text('{oops\n')
+    broken.write_text("{oops\n")
     assert main(["import", "servicenow_audit", str(broken), "--sorted"], io.StringIO()) == 2
     assert "broken.jsonl:1: not JSON" in capsys.readouterr().err
