@@ -152,3 +152,18 @@ def test_json_exports_of_rows_and_broken_lines_are_read_or_named(
     broken.write_text("{oops\n")
     assert main(["import", "servicenow_audit", str(broken), "--sorted"], io.StringIO()) == 2
     assert "broken.jsonl:1: not JSON" in capsys.readouterr().err
+
+
+def test_an_imported_export_reports_through_a_desk_with_the_import_lifecycle(
+    tmp_path: Path,
+) -> None:
+    events = tmp_path / "events.jsonl"
+    export = SAMPLE if SAMPLE.exists() else EXAMPLES / "servicenow_snapshot.csv"
+    assert main(["import", "servicenow_snapshot", str(export), "-o", str(events)]) == 0
+    tickets = {json.loads(line)["ticket_id"] for line in events.read_text().splitlines()}
+    out = io.StringIO()
+    desk = str(EXAMPLES / "servicenow_desk.json")
+    now = "2016-04-01T00:00:00+00:00"
+    argv = ["report", str(events), "--config", desk, "--now", now, "--no-progress"]
+    assert main(argv, out) == 0
+    assert f"{len(tickets)} tickets" in out.getvalue()
