@@ -131,8 +131,9 @@ def test_every_problem_is_reported_at_once_with_its_path() -> None:
     doc["colour"] = "blue"
     found = problems(doc)
     assert (
-        'sla.policies[2].metrics.resolution.targets.P1: expected a duration such as "8h", '
-        '"1d2h30m", "90s", "250ms" or "PT8H", got "eight"' in found
+        "sla.policies[2].metrics.resolution.targets.P1: expected a business duration "
+        'such as "8h" or "90m", business days "5bd", the end of the business day "eod" or '
+        '"2bd eod", or wall-clock time "24h wall", got "eight"' in found
     )
     expected_paths = [
         "colour",

@@ -498,6 +498,8 @@ class Desk:
         tz = calendar.timezone
         for clock in clocks:
             for cycle in clock.cycles:
+                if cycle.hidden:
+                    continue  # counting with its deadline hidden until the state is left
                 for percent in percents:
                     at = _reached(calendar, cycle, percent)
                     if at is None:

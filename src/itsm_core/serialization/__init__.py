@@ -35,8 +35,12 @@ from itsm_core.serialization._documents import (
 from itsm_core.serialization._durations import (
     DURATION_EXPECTED,
     DURATION_PATTERN,
+    SLA_DURATION_EXPECTED,
+    SLA_DURATION_PATTERN,
     format_duration,
+    format_sla_duration,
     parse_duration,
+    parse_sla_duration,
 )
 from itsm_core.serialization._rows import decode_event_row, encode_event_row, event_columns
 from itsm_core.serialization._schema import desk_json_schema, event_json_schema, json_schema
@@ -50,6 +54,8 @@ __all__ = [
     "EVENT_TAG",
     "MAX_DOCUMENT_DEPTH",
     "SCHEMA_VERSION",
+    "SLA_DURATION_EXPECTED",
+    "SLA_DURATION_PATTERN",
     "Desk",
     "Migration",
     "class_kind",
@@ -64,12 +70,14 @@ __all__ = [
     "event_json_schema",
     "event_types",
     "format_duration",
+    "format_sla_duration",
     "json_schema",
     "load_desk",
     "make_converter",
     "migrate_desk",
     "parse_document",
     "parse_duration",
+    "parse_sla_duration",
     "problems_of",
     "structure_checked",
 ]

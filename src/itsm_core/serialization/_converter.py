@@ -32,7 +32,12 @@ from itsm_core.calendar import BusinessCalendar, CompositeCalendar, Window
 from itsm_core.errors import ConfigurationError, InvalidValueError, ItsmError, Problem
 from itsm_core.metrics import Compliance, ComplianceKey
 from itsm_core.priority import PriorityMatrix
-from itsm_core.serialization._durations import format_duration, parse_duration
+from itsm_core.serialization._durations import (
+    format_duration,
+    format_sla_duration,
+    parse_duration,
+    parse_sla_duration,
+)
 from itsm_core.sla import Condition, Metric, SlaPolicy
 from itsm_core.ticket import Event, FieldValue, TicketCommand
 
@@ -222,8 +227,8 @@ def structure_checked(conv: cattrs.Converter, data: object, cls: Any, path: str 
     ...
     itsm_core.errors.ConfigurationError: 4 problems in the configuration:
       metric.name: missing
-      metric.targets.P1: expected a duration such as "8h", "1d2h30m", "90s", "250ms" or "PT8H", \
-got "eight"
+      metric.targets.P1: expected a business duration such as "8h" or "90m", business days \
+"5bd", the end of the business day "eod" or "2bd eod", or wall-clock time "24h wall", got "eight"
       metric.start: missing
       metric.stop: missing
     """
@@ -635,10 +640,20 @@ def _field_overrides(conv: cattrs.Converter, cls: type) -> dict[str, Any]:
         return {
             "targets": override(
                 struct_hook=lambda v, _: tuple(
-                    _mapping_items(conv, v, timedelta, "a table of priority = duration")
+                    _table(
+                        v, lambda _, d: parse_sla_duration(d, ""), "a table of priority = duration"
+                    )
                 ),
-                unstruct_hook=lambda v: {k: format_duration(d) for k, d in v},
-            )
+                unstruct_hook=lambda v: {k: format_sla_duration(d) for k, d in v},
+            ),
+            "default_target": override(
+                struct_hook=lambda v, _: None if v is None else parse_sla_duration(v, ""),
+                unstruct_hook=lambda v: None if v is None else format_sla_duration(v),
+            ),
+            "start_offset": override(
+                struct_hook=lambda v, _: None if v is None else parse_sla_duration(v, ""),
+                unstruct_hook=lambda v: None if v is None else format_sla_duration(v),
+            ),
         }
     if cls is SlaPolicy:
         return {

@@ -448,8 +448,9 @@ def load_desk(
     itsm_core.errors.ConfigurationError: 2 problems in the configuration:
       sla.policies[0].calendar: expected a calendar declared in calendars (none declared), \
 got "office"
-      sla.policies[0].metrics.resolution.targets.P1: expected a duration such as "8h", \
-"1d2h30m", "90s", "250ms" or "PT8H", got "eight"
+      sla.policies[0].metrics.resolution.targets.P1: expected a business duration such as \
+"8h" or "90m", business days "5bd", the end of the business day "eod" or "2bd eod", or \
+wall-clock time "24h wall", got "eight"
     """
     if not isinstance(document, Mapping):
         raise ConfigurationError(

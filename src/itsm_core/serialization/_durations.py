@@ -14,8 +14,18 @@ from datetime import timedelta
 
 from itsm_core._time import US_PER_DAY, US_PER_HOUR, US_PER_MINUTE, US_PER_SECOND, td_to_us
 from itsm_core.errors import InvalidValueError
+from itsm_core.sla import BusinessDays, BusinessDuration, SlaDuration, WallDuration, as_sla_duration
 
-__all__ = ["DURATION_EXPECTED", "DURATION_PATTERN", "format_duration", "parse_duration"]
+__all__ = [
+    "DURATION_EXPECTED",
+    "DURATION_PATTERN",
+    "SLA_DURATION_EXPECTED",
+    "SLA_DURATION_PATTERN",
+    "format_duration",
+    "format_sla_duration",
+    "parse_duration",
+    "parse_sla_duration",
+]
 
 #: What a duration field expects, as error messages phrase it.
 DURATION_EXPECTED = 'a duration such as "8h", "1d2h30m", "90s", "250ms" or "PT8H"'
@@ -122,3 +132,98 @@ def parse_duration(value: object, field: str = "duration") -> timedelta:
     if us > _MAX_US:
         raise InvalidValueError(field, value, "a duration of at most 999999 days")
     return timedelta(microseconds=sign * us)
+
+
+#: What an SLA target or offset field expects, as error messages phrase it.
+SLA_DURATION_EXPECTED = (
+    'a business duration such as "8h" or "90m", business days "5bd", the end of the '
+    'business day "eod" or "2bd eod", or wall-clock time "24h wall"'
+)
+_DAYS_REFUSED = (
+    'no days in a business duration: write "24h" for 24 hours of business time, "1bd" for '
+    'one business day keeping the time of day, "eod" or "1bd eod" for the end of a business '
+    'day, or "1d wall" for 24 hours of wall-clock time'
+)
+_BD = re.compile(r"^(?:(-)?\s*(\d{1,6})\s*bd)?\s*(eod)?$")
+_WALL = re.compile(r"^(.*\S)\s+wall$")
+#: A regular expression every accepted SLA duration text matches (for JSON Schema).
+SLA_DURATION_PATTERN = (
+    rf"^((-?\s*\d{{1,6}}\s*bd)?\s*(eod)?|(-?\s*({_D}\s*h)?\s*({_D}\s*m(?!s))?\s*({_D}\s*s)?"
+    rf"\s*({_D}\s*ms)?\s*({_D}\s*us)?|-?PT({_D}H)?({_D}M)?({_D}([.,]\d{{1,6}})?S)?)"
+    rf"|.+\s+wall)$"
+)
+
+
+def parse_sla_duration(value: object, field: str = "duration") -> SlaDuration:
+    """An SLA duration from its text: ``"8h"``, ``"5bd"``, ``"eod"``, ``"2bd eod"``, ``"24h wall"``.
+
+    A business duration counts open time and has no days: ``"1d"`` is refused
+    with the alternatives. A ``timedelta`` (or an SLA duration record) passes
+    through; a ``timedelta`` means business time.
+
+    >>> parse_sla_duration("5bd"), parse_sla_duration("2bd eod")
+    (BusinessDays(days=5, end_of_day=False), BusinessDays(days=2, end_of_day=True))
+    >>> parse_sla_duration("24h wall"), parse_sla_duration("-90m")
+    (WallDuration(value=datetime.timedelta(days=1)), \
+BusinessDuration(value=datetime.timedelta(days=-1, seconds=81000)))
+    >>> parse_sla_duration("1d", "targets.P1")
+    Traceback (most recent call last):
+    ...
+    itsm_core.errors.InvalidValueError: targets.P1: expected no days in a business duration: \
+write "24h" for 24 hours of business time, "1bd" for one business day keeping the time of \
+day, "eod" or "1bd eod" for the end of a business day, or "1d wall" for 24 hours of \
+wall-clock time, got '1d'
+    """
+    if isinstance(value, (BusinessDuration, BusinessDays, WallDuration, timedelta)):
+        return as_sla_duration(value, field)
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidValueError(field, value, SLA_DURATION_EXPECTED)
+    text = value.strip()
+    wall = _WALL.match(text)
+    if wall is not None:
+        return WallDuration(value=parse_duration(wall[1], field))
+    days = _BD.match(text)
+    if days is not None and (days[2] or days[3]):
+        count = int(days[2] or 0) * (-1 if days[1] else 1)
+        if days[1] and days[3]:
+            raise InvalidValueError(field, value, "an end of day zero or more days ahead")
+        if count == 0 and not days[3]:
+            raise InvalidValueError(field, value, "a non-zero count of business days")
+        return BusinessDays(days=count, end_of_day=bool(days[3]))
+    try:
+        duration = parse_duration(text, field)
+    except InvalidValueError:
+        raise InvalidValueError(field, value, SLA_DURATION_EXPECTED) from None
+    if re.search(r"\d\s*d|D|W", text):
+        raise InvalidValueError(field, value, _DAYS_REFUSED)
+    return BusinessDuration(value=duration)
+
+
+def format_sla_duration(value: SlaDuration | timedelta) -> str:
+    """The text :func:`parse_sla_duration` reads back: business time in hours at most.
+
+    >>> from datetime import timedelta
+    >>> format_sla_duration(timedelta(hours=30)), format_sla_duration(BusinessDays(days=3))
+    ('30h', '3bd')
+    >>> format_sla_duration(BusinessDays(days=0, end_of_day=True))
+    'eod'
+    >>> format_sla_duration(WallDuration(value=timedelta(days=1, hours=2)))
+    '26h wall'
+    """
+    duration = as_sla_duration(value)
+    if isinstance(duration, BusinessDays):
+        if not duration.end_of_day:
+            return f"{duration.days}bd"
+        return f"{duration.days}bd eod" if duration.days else "eod"
+    if isinstance(duration, WallDuration):
+        return f"{_in_hours(duration.value)} wall"
+    return _in_hours(duration.value)
+
+
+def _in_hours(value: timedelta) -> str:
+    us = td_to_us(value)
+    hours, rest = divmod(abs(us), US_PER_HOUR)
+    if not hours:
+        return format_duration(value)
+    tail = format_duration(timedelta(microseconds=rest)) if rest else ""
+    return ("-" if us < 0 else "") + f"{hours}h" + tail

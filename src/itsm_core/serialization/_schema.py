@@ -24,7 +24,12 @@ from itsm_core.serialization._converter import (
     event_types,
 )
 from itsm_core.serialization._desk import SCHEMA_VERSION
-from itsm_core.serialization._durations import DURATION_EXPECTED, DURATION_PATTERN
+from itsm_core.serialization._durations import (
+    DURATION_EXPECTED,
+    DURATION_PATTERN,
+    SLA_DURATION_EXPECTED,
+    SLA_DURATION_PATTERN,
+)
 from itsm_core.sla import Metric, SlaPolicy
 from itsm_core.ticket import Event, FieldValue
 
@@ -52,6 +57,11 @@ _WINDOW = {
 }
 _SCALAR = {"type": ["string", "number", "boolean"]}
 _DURATION = {"type": "string", "pattern": DURATION_PATTERN, "description": DURATION_EXPECTED}
+_SLA_DURATION = {
+    "type": "string",
+    "pattern": SLA_DURATION_PATTERN,
+    "description": SLA_DURATION_EXPECTED,
+}
 
 
 class _Builder:
@@ -98,8 +108,10 @@ class _Builder:
             return {
                 "type": "object",
                 "description": "targets by effective priority name",
-                "additionalProperties": _DURATION,
+                "additionalProperties": _SLA_DURATION,
             }
+        if cls is Metric and name in ("default_target", "start_offset"):
+            return {"anyOf": [_SLA_DURATION, {"type": "null"}]}
         if cls is SlaPolicy and name == "metrics":
             return {
                 "type": "object",

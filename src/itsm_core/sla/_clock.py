@@ -11,16 +11,19 @@ from operator import itemgetter
 import attrs
 import pendulum
 
-from itsm_core._time import from_us, to_us, us_to_td
+from itsm_core._time import from_us, td_to_us, to_us, us_to_td
 from itsm_core.calendar import CalendarLike
 from itsm_core.errors import InvalidValueError, NeverOpenError
 from itsm_core.lifecycle import History
 from itsm_core.sla._policy import (
     EVENT_KINDS,
+    ClassifiedStart,
     Condition,
     Metric,
+    MissingTarget,
     OnPriorityChange,
     SlaPolicy,
+    StartAt,
     select_policy,
 )
 from itsm_core.ticket import (
@@ -289,6 +292,8 @@ class Cycle:
     only), ``breached_us`` the instant the business time reached the target.
     ``segments_us`` are the stretches the clock ran, ``(start, end)`` pairs in
     order; a running cycle's last one ends at the evaluation instant.
+    ``hidden`` is true while the ticket is in one of the metric's
+    ``hide_due_in`` states: the cycle counts, but shows no ``due_us``.
 
     One definition of breach: a cycle is breached from the instant its
     business time reaches the target, so its stage as of any ``now`` is
@@ -308,6 +313,7 @@ class Cycle:
     met_us: int | None
     timezone: str
     segments_us: tuple[tuple[int, int], ...] = ()
+    hidden: bool = False
 
     def reaches_us(self, calendar: CalendarLike, needed_us: int) -> int | None:
         """When this cycle's counted business time reaches ``needed_us`` (``None``: never).
@@ -504,7 +510,10 @@ class _Run:
         "breached",
         "cycle_start",
         "cycles",
+        "deferred",
         "elapsed",
+        "hidden",
+        "hide",
         "metric",
         "name",
         "paused",
@@ -532,6 +541,9 @@ class _Run:
         self.target = 0
         self.breached: int | None = None
         self.segments: list[tuple[int, int]] = []
+        self.deferred: int | None = None  # a start event that found no target
+        self.hide = frozenset(metric.hide_due_in)
+        self.hidden = False
 
 
 class _Fold:
@@ -562,8 +574,25 @@ class _Fold:
             total += length
         return None
 
+    def begin(self, run: _Run, at: int) -> int:
+        """When a cycle started by an event at ``at`` begins to count (its start rule)."""
+        metric = run.metric
+        try:
+            if metric.start_at is StartAt.NEXT_OPENING and not self.calendar.is_open_us(at):
+                at = self.calendar.next_open_us(at)
+            if metric.start_offset is not None:
+                at = self.calendar.add_us(at, td_to_us(metric.start_offset.value))
+        except NeverOpenError:
+            pass
+        return at
+
+    def target(self, run: _Run, priority: str | None, start: int) -> int | None:
+        """The business time of ``priority``'s target for a cycle starting at ``start``."""
+        return run.metric.target_us(priority, self.calendar, start)
+
     def close_segment(self, run: _Run, at: int) -> None:
         """Count the running segment up to ``at``; record a breach inside it."""
+        at = max(at, run.seg_start)  # a delayed start not reached yet counts nothing
         length = self.elapsed_us(run.seg_start, at)
         if run.breached is None and run.elapsed + length >= run.target:
             run.breached = self.calendar.add_us(run.seg_start, run.target - run.elapsed)
@@ -572,6 +601,7 @@ class _Fold:
         run.elapsed += length
 
     def start(self, run: _Run, at: int, target: int, cause: str, index: int) -> None:
+        run.deferred = None
         run.stage = _RUNNING
         run.cycle_start = run.seg_start = at
         run.elapsed = run.paused = 0
@@ -584,7 +614,7 @@ class _Fold:
         if run.stage is _RUNNING:
             self.close_segment(run, at)
         elif run.stage is _PAUSED:
-            run.paused += self.elapsed_us(run.paused_since, at)
+            run.paused += self.elapsed_us(run.paused_since, max(at, run.paused_since))
         if stage is not Stage.CANCELLED:
             stage = Stage.BREACHED if run.elapsed >= run.target else Stage.MET
         run.cycles.append(
@@ -627,7 +657,10 @@ class _Fold:
 
     def step(self, fact: _Fact, at: int, priority: str | None, index: int) -> None:
         kind = fact[0]
+        state = fact[1]
         for run in self.runs:
+            if run.hide:
+                run.hidden = state in run.hide
             entry = run.table.get(kind)
             if entry is None:  # an event kind defined outside the ticket module
                 entry = run.table[kind] = _entry(run.metric, kind)
@@ -639,7 +672,7 @@ class _Fold:
             elif stage is _PAUSED:
                 if not moves_paused:
                     continue
-            elif start is False:
+            elif start is False and run.deferred is None:
                 continue
             if stage is _RUNNING or stage is _PAUSED:
                 if cancel is not False and _hit(cancel, fact):
@@ -650,31 +683,63 @@ class _Fold:
                     continue
                 if reset is not False and _hit(reset, fact):
                     self.end(run, at, Stage.CANCELLED, kind, index)
-                    target = run.metric.target_us(priority)
+                    begin = self.begin(run, at)
+                    target = self.target(run, priority, begin)
                     if target is not None:
-                        self.start(run, at, target, kind, index)
+                        self.start(run, begin, target, kind, index)
+                    else:
+                        run.deferred = at
                     continue
                 if kind == "priority_changed" and run.recompute:
-                    target = run.metric.target_us(priority)
-                    if target is not None and target != run.target:
+                    target = self.target(run, priority, run.cycle_start)
+                    if target is None:
+                        missing = run.metric.on_missing_target
+                        if missing is MissingTarget.STOP:
+                            self.end(run, at, Stage.CANCELLED, kind, index)
+                            continue
+                        if missing is MissingTarget.REFUSE:
+                            raise InvalidValueError(
+                                f"events[{index}].effective",
+                                priority,
+                                f"a priority with a {run.name} target (the metric refuses "
+                                "a change to a priority without one)",
+                            )
+                    elif target != run.target:
                         self.retarget(run, at, target, index)
+            elif run.deferred is not None and not _hit(start, fact):
+                if _hit(stop, fact) or _hit(cancel, fact):
+                    run.deferred = None
+                    continue
+                if kind != "priority_changed":
+                    continue
+                since = run.deferred
+                if run.metric.classified_start is ClassifiedStart.CLASSIFICATION:
+                    since = at
+                begin = self.begin(run, since)
+                target = self.target(run, priority, begin)
+                if target is None:
+                    continue
+                self.start(run, begin, target, kind, index)
             else:
                 if not _hit(start, fact) or _hit(stop, fact):
                     continue
-                target = run.metric.target_us(priority)
+                begin = self.begin(run, at)
+                target = self.target(run, priority, begin)
                 if target is None:
+                    if run.deferred is None:
+                        run.deferred = at
                     continue
-                self.start(run, at, target, kind, index)
+                self.start(run, begin, target, kind, index)
             if run.stage is _RUNNING:
                 if pause is not False and _hit(pause, fact):
                     self.close_segment(run, at)
                     run.stage = _PAUSED
-                    run.paused_since = at
+                    run.paused_since = max(at, run.cycle_start)
                     self.note(run, at, _PAUSED, kind, index)
             elif _hit(resume, fact) if resume is not None else not _hit(pause, fact):
-                run.paused += self.elapsed_us(run.paused_since, at)
+                run.paused += self.elapsed_us(run.paused_since, max(at, run.paused_since))
                 run.stage = _RUNNING
-                run.seg_start = at
+                run.seg_start = max(at, run.cycle_start)
                 self.note(run, at, _RUNNING, kind, index)
 
     def finish(self, now: int) -> tuple[MetricClock, ...]:
@@ -685,16 +750,17 @@ class _Fold:
             if stage is _RUNNING or stage is _PAUSED:
                 elapsed, paused, due = run.elapsed, run.paused, None
                 breached = run.breached
+                until = max(now, run.seg_start)  # a delayed start not reached yet
                 if stage is _RUNNING:
-                    length = self.elapsed_us(run.seg_start, now)
+                    length = self.elapsed_us(run.seg_start, until)
                     if breached is None and elapsed + length >= run.target:
                         breached = self.calendar.add_us(run.seg_start, run.target - elapsed)
                         self.note(run, breached, Stage.BREACHED, "deadline", None)
-                    if breached is None:
+                    if breached is None and not run.hidden:
                         due = self.due(run.seg_start, run.target - elapsed)
                     elapsed += length
                 else:
-                    paused += self.elapsed_us(run.paused_since, now)
+                    paused += self.elapsed_us(run.paused_since, max(now, run.paused_since))
                 current = Cycle(
                     number=len(cycles) + 1,
                     stage=Stage.BREACHED if breached is not None else stage,
@@ -709,10 +775,11 @@ class _Fold:
                     met_us=None,
                     timezone=self.tz,
                     segments_us=(
-                        (*run.segments, (run.seg_start, now))
+                        (*run.segments, (run.seg_start, until))
                         if stage is _RUNNING
                         else tuple(run.segments)
                     ),
+                    hidden=run.hidden,
                 )
                 cycles = [*cycles, current]
                 stage = current.stage
@@ -882,7 +949,7 @@ def next_deadline(
     best: int | None = None
     for clock in status.clocks:
         cycle = clock.current
-        if cycle is None or not cycle.running:
+        if cycle is None or not cycle.running or cycle.hidden:
             continue
         if cycle.due_us is not None:  # the breach, whatever the thresholds
             best = cycle.due_us if best is None else min(best, cycle.due_us)

@@ -10,18 +10,28 @@ from typing import Any
 import attrs
 
 from itsm_core._time import td_to_us
-from itsm_core.calendar import BusinessCalendar, CompositeCalendar
+from itsm_core.calendar import BusinessCalendar, CalendarLike, CompositeCalendar
 from itsm_core.errors import InvalidValueError, named_field_errors
+from itsm_core.sla._durations import (
+    BusinessDays,
+    BusinessDuration,
+    SlaDuration,
+    as_sla_duration,
+    resolve_us,
+)
 from itsm_core.ticket import CATEGORIES, Ticket
 
 __all__ = [
     "EVENT_KINDS",
     "Applicability",
+    "ClassifiedStart",
     "Condition",
     "Metric",
+    "MissingTarget",
     "OnPriorityChange",
     "SlaKind",
     "SlaPolicy",
+    "StartAt",
     "select_policy",
 ]
 
@@ -71,6 +81,53 @@ class OnPriorityChange(enum.StrEnum):
 
     RECOMPUTE = "recompute"
     KEEP = "keep"
+
+
+class MissingTarget(enum.StrEnum):
+    """What a running cycle does when the priority changes to one with no target.
+
+    ``keep`` keeps measuring against the old target, ``stop`` ends the cycle
+    as cancelled (the agreement no longer covers the ticket), ``refuse``
+    makes :func:`~itsm_core.sla.evaluate` refuse the history (the desk then
+    refuses the priority change).
+
+    >>> MissingTarget("stop") is MissingTarget.STOP
+    True
+    """
+
+    KEEP = "keep"
+    STOP = "stop"
+    REFUSE = "refuse"
+
+
+class StartAt(enum.StrEnum):
+    """When a started cycle begins to count.
+
+    ``event``: at the start event (the default); ``next_opening``: at the
+    first business instant at or after it (Request Tracker's first business
+    minute). A metric's ``start_offset`` then delays it by business time.
+
+    >>> StartAt.NEXT_OPENING.value
+    'next_opening'
+    """
+
+    EVENT = "event"
+    NEXT_OPENING = "next_opening"
+
+
+class ClassifiedStart(enum.StrEnum):
+    """When a clock starts for a ticket whose priority had no target at its start event.
+
+    ``classification`` (the default): at the priority change that gives it a
+    target; ``opening``: back at the start event, as if the priority had
+    been known then. Either way the clock is never pending for ever.
+
+    >>> ClassifiedStart("opening") is ClassifiedStart.OPENING
+    True
+    """
+
+    CLASSIFICATION = "classification"
+    OPENING = "opening"
 
 
 def _names(value: Iterable[str] | str) -> tuple[str, ...]:
@@ -128,16 +185,40 @@ def _conditions(value: Iterable[Condition] | Condition) -> tuple[Condition, ...]
     return tuple(value)
 
 
+def _positive(value: object, field: str) -> SlaDuration:
+    duration = as_sla_duration(value, field)
+    if isinstance(duration, BusinessDays):
+        positive = duration.days > 0 or duration.end_of_day
+    else:
+        positive = td_to_us(duration.value, field) > 0
+    if not positive:
+        raise InvalidValueError(field, value, "a positive duration")
+    return duration
+
+
 def _targets(
-    value: Mapping[str, timedelta] | Iterable[tuple[str, timedelta]],
-) -> tuple[tuple[str, timedelta], ...]:
+    value: Mapping[str, SlaDuration | timedelta] | Iterable[tuple[str, SlaDuration | timedelta]],
+) -> tuple[tuple[str, SlaDuration], ...]:
     items = value.items() if isinstance(value, Mapping) else value
-    pairs = tuple(sorted((str(k), v) for k, v in items))
-    for name, duration in pairs:
-        field = f"metric.targets.{name}"
-        if td_to_us(duration, field) <= 0:
-            raise InvalidValueError(field, duration, "a positive duration")
-    return pairs
+    return tuple(
+        sorted(
+            ((str(k), _positive(v, f"metric.targets.{k}")) for k, v in items),
+            key=lambda pair: pair[0],
+        )
+    )
+
+
+def _default_target(value: object) -> SlaDuration | None:
+    return None if value is None else _positive(value, "metric.default_target")
+
+
+def _offset(value: object) -> BusinessDuration | None:
+    if value is None:
+        return None
+    duration = as_sla_duration(value, "metric.start_offset")
+    if not isinstance(duration, BusinessDuration) or td_to_us(duration.value) < 0:
+        raise InvalidValueError("metric.start_offset", value, "a business duration of zero or more")
+    return duration
 
 
 _OPENED = Condition(event="ticket_opened")
@@ -164,9 +245,22 @@ class Metric:
     no ``resume`` is given, at the first event after which no ``pause``
     condition matches. After a stop, a new ``start`` match begins a new cycle.
 
-    ``targets`` maps effective priority names to business durations;
-    ``default_target`` serves the priorities not listed (a ticket whose
-    priority has no target gets no clock for this metric).
+    ``targets`` maps effective priority names to durations: a plain
+    ``timedelta`` or :class:`BusinessDuration` is business time,
+    :class:`BusinessDays` business days (or an end of business day) and
+    :class:`WallDuration` wall-clock time, each measured from the cycle's
+    start; ``default_target`` serves the priorities not listed. A ticket whose
+    priority has no target at the start event starts its clock when a
+    priority change gives it one, at that change or back at the start event
+    (``classified_start``). A running cycle whose priority changes to one
+    with no target keeps the old target, stops, or refuses the history
+    (``on_missing_target``).
+
+    ``start_at`` and ``start_offset`` say when a started cycle begins to
+    count: at the event or at the first business instant after it, then
+    ``start_offset`` of business time later. ``hide_due_in`` names states in
+    which the clock keeps counting but shows no due instant (and so wakes
+    nobody) until the ticket leaves them.
 
     >>> from datetime import timedelta
     >>> m = Metric.resolution({"P1": timedelta(hours=4), "P2": timedelta(hours=8)})
@@ -175,8 +269,8 @@ class Metric:
     """
 
     name: str
-    targets: tuple[tuple[str, timedelta], ...] = attrs.field(converter=_targets)
-    default_target: timedelta | None = None
+    targets: tuple[tuple[str, SlaDuration], ...] = attrs.field(converter=_targets)
+    default_target: SlaDuration | None = attrs.field(default=None, converter=_default_target)
     start: tuple[Condition, ...] = attrs.field(converter=_conditions)
     stop: tuple[Condition, ...] = attrs.field(converter=_conditions)
     pause: tuple[Condition, ...] = attrs.field(default=(), converter=_conditions)
@@ -186,6 +280,15 @@ class Metric:
     on_priority_change: OnPriorityChange = attrs.field(
         default=OnPriorityChange.RECOMPUTE, converter=OnPriorityChange
     )
+    on_missing_target: MissingTarget = attrs.field(
+        default=MissingTarget.KEEP, converter=MissingTarget
+    )
+    start_at: StartAt = attrs.field(default=StartAt.EVENT, converter=StartAt)
+    start_offset: BusinessDuration | None = attrs.field(default=None, converter=_offset)
+    classified_start: ClassifiedStart = attrs.field(
+        default=ClassifiedStart.CLASSIFICATION, converter=ClassifiedStart
+    )
+    hide_due_in: tuple[str, ...] = attrs.field(default=(), converter=_names)
 
     def __attrs_post_init__(self) -> None:
         if not self.name or not isinstance(self.name, str):
@@ -194,42 +297,72 @@ class Metric:
             raise InvalidValueError("metric.start", self.start, "at least one condition")
         if not self.stop:
             raise InvalidValueError("metric.stop", self.stop, "at least one condition")
-        if self.default_target is not None and (
-            td_to_us(self.default_target, "metric.default_target") <= 0
-        ):
-            raise InvalidValueError(
-                "metric.default_target", self.default_target, "a positive duration"
-            )
 
-    def target_us(self, priority: str | None) -> int | None:
-        """The target in microseconds for an effective priority (``None``: no target)."""
+    def target(self, priority: str | None) -> SlaDuration | None:
+        """The target of an effective priority (``None``: no target)."""
         for name, duration in self.targets:
             if name == priority:
-                return td_to_us(duration)
-        return None if self.default_target is None else td_to_us(self.default_target)
+                return duration
+        return self.default_target
+
+    def target_us(
+        self, priority: str | None, calendar: CalendarLike | None = None, start_us: int = 0
+    ) -> int | None:
+        """The business time of the target of an effective priority (``None``: no target).
+
+        A business-days, end-of-day or wall-clock target measures the business
+        time between ``start_us`` and the instant it designates on ``calendar``
+        (percentages are of that); a plain business duration needs neither.
+        """
+        duration = self.target(priority)
+        if duration is None:
+            return None
+        if isinstance(duration, BusinessDuration):
+            return td_to_us(duration.value)
+        if calendar is None:
+            raise InvalidValueError(
+                "calendar", None, f"a calendar to measure the target {duration!r} on"
+            )
+        return resolve_us(duration, calendar, start_us)
 
     @classmethod
     def first_response(
-        cls, targets: Mapping[str, timedelta], *, name: str = "first_response", **options: Any
+        cls,
+        targets: Mapping[str, timedelta | SlaDuration],
+        *,
+        name: str = "first_response",
+        pause_on: Iterable[Condition] | Condition = (),
+        resolution_counts: bool = True,
+        **options: Any,
     ) -> Metric:
         """Time to the first public reply by an agent.
 
         Starts when the ticket opens; stops at the first public comment not by
         the requester, or when the ticket is resolved or closed; cancelled with
-        the ticket.
+        the ticket. ``pause_on`` pauses it (it never pauses by default); with
+        ``resolution_counts=False`` resolving without a reply cancels the
+        cycle instead of meeting it.
 
         >>> from datetime import timedelta
         >>> Metric.first_response({"P1": timedelta(minutes=15)}).stop[0].event
         ('comment_added',)
+        >>> strict = Metric.first_response({"P1": timedelta(minutes=15)},
+        ...     pause_on=Condition(category="on_hold"), resolution_counts=False)
+        >>> len(strict.stop), strict.pause[0].category, strict.cancel[-1].category
+        (1, ('on_hold',), ('resolved', 'closed'))
         """
-        options.setdefault("cancel", (_CANCELLED,))
-        return cls(
-            name=name, targets=targets, start=(_OPENED,), stop=(_AGENT_REPLY, _DONE), **options
-        )
+        options.setdefault("pause", _conditions(pause_on))
+        options.setdefault("cancel", (_CANCELLED,) if resolution_counts else (_CANCELLED, _DONE))
+        stop = (_AGENT_REPLY, _DONE) if resolution_counts else (_AGENT_REPLY,)
+        return cls(name=name, targets=targets, start=(_OPENED,), stop=stop, **options)
 
     @classmethod
     def next_response(
-        cls, targets: Mapping[str, timedelta], *, name: str = "next_response", **options: Any
+        cls,
+        targets: Mapping[str, timedelta | SlaDuration],
+        *,
+        name: str = "next_response",
+        **options: Any,
     ) -> Metric:
         """Update time: from each public message of the requester to the next agent reply.
 
@@ -251,7 +384,11 @@ class Metric:
 
     @classmethod
     def resolution(
-        cls, targets: Mapping[str, timedelta], *, name: str = "resolution", **options: Any
+        cls,
+        targets: Mapping[str, timedelta | SlaDuration],
+        *,
+        name: str = "resolution",
+        **options: Any,
     ) -> Metric:
         """Time to resolve: starts at opening, pauses while awaiting the requester.
 

@@ -15,7 +15,14 @@ from typing import Any
 from itsm_core._time import to_us
 from itsm_core.calendar import BusinessCalendar, CompositeCalendar
 from itsm_core.errors import NeverOpenError
-from itsm_core.sla import Condition, Metric, OnPriorityChange, SlaPolicy, event_kind
+from itsm_core.sla import (
+    ClassifiedStart,
+    Condition,
+    Metric,
+    OnPriorityChange,
+    SlaPolicy,
+    event_kind,
+)
 from itsm_core.testing._calendar_oracle import oracle_add, oracle_elapsed
 from itsm_core.ticket import CommentAdded, Event, PriorityChanged, StateChanged, TicketOpened
 
@@ -108,9 +115,16 @@ def oracle_evaluate(
         cycle["ended"] = at
         cycle["cancelled"] = cancelled
 
+    # A start event that found no target waits for a priority change that gives one.
+    deferred: dict[str, int | None] = {m.name: None for m in policy.metrics}
+
     def start(metric: Metric, at: int) -> None:
         target = metric.target_us(priority)
-        if target is not None:
+        if target is None:
+            if deferred[metric.name] is None:
+                deferred[metric.name] = at
+        else:
+            deferred[metric.name] = None
             cycles[metric.name].append(
                 {
                     "started": at,
@@ -159,8 +173,15 @@ def oracle_evaluate(
                     and new_target is not None
                 ):
                     cycle["target"] = new_target
-            elif _any(metric.start, facts) and not _any(metric.stop, facts):
-                start(metric, at)
+            elif _any(metric.start, facts):
+                if not _any(metric.stop, facts):
+                    start(metric, at)
+            elif deferred[metric.name] is not None:
+                if _any(metric.stop, facts) or _any(metric.cancel, facts):
+                    deferred[metric.name] = None
+                elif isinstance(event, PriorityChanged) and metric.target_us(priority):
+                    opening = metric.classified_start is ClassifiedStart.OPENING
+                    start(metric, deferred[metric.name] if opening else at)  # type: ignore[arg-type]
             cycle = active(metric)
             if cycle is None:
                 continue

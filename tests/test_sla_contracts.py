@@ -1,0 +1,370 @@
+"""SLA semantics of the established systems: durations, start rules, visibility, missing targets.
+
+Each acceptance test cites the peer behaviour it reproduces (system, documented rule).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pendulum
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from itsm_core._time import to_us
+from itsm_core.calendar import BusinessCalendar
+from itsm_core.errors import ConfigurationError, InvalidValueError
+from itsm_core.serialization import (
+    format_sla_duration,
+    make_converter,
+    parse_sla_duration,
+    structure_checked,
+)
+from itsm_core.sla import (
+    BusinessDays,
+    BusinessDuration,
+    ClassifiedStart,
+    Metric,
+    MissingTarget,
+    SlaPolicy,
+    Stage,
+    StartAt,
+    WallDuration,
+    evaluate,
+    next_deadline,
+)
+from itsm_core.ticket import CommentAdded, PriorityChanged, StateChanged, TicketOpened
+
+UTC = "UTC"
+H = timedelta(hours=1)
+OFFICE = BusinessCalendar.eight_by_five(UTC)  # Monday to Friday, 09:00-17:00
+
+
+def at(day: int, hour: int, minute: int = 0) -> pendulum.DateTime:
+    """An instant in March 2026 (the 2nd is a Monday)."""
+    return pendulum.datetime(2026, 3, day, hour, minute, tz=UTC)
+
+
+def opened(when: datetime, priority: str | None = "P3") -> TicketOpened:
+    return TicketOpened(
+        ticket_id="T-1",
+        actor="ann",
+        at=when,
+        type="incident",
+        state="new",
+        state_category="new",
+        title="printer",
+        requester="ann",
+        effective_priority=priority,
+    )
+
+
+def comment(when: datetime, *, by_requester: bool) -> CommentAdded:
+    return CommentAdded(
+        ticket_id="T-1",
+        actor="ann" if by_requester else "dana",
+        at=when,
+        body="...",
+        public=True,
+        by_requester=by_requester,
+    )
+
+
+def moved(when: datetime, to: str, category: str) -> StateChanged:
+    return StateChanged(
+        ticket_id="T-1",
+        actor="dana",
+        at=when,
+        trigger=f"to_{to}",
+        from_state="x",
+        to_state=to,
+        from_category="active",
+        to_category=category,
+    )
+
+
+def reprioritized(when: datetime, priority: str) -> PriorityChanged:
+    return PriorityChanged(
+        ticket_id="T-1",
+        actor="dana",
+        at=when,
+        impact=None,
+        urgency=None,
+        derived=priority,
+        override=None,
+        effective=priority,
+        reason="triage",
+    )
+
+
+def policy(*metrics: Metric, calendar: BusinessCalendar = OFFICE) -> SlaPolicy:
+    return SlaPolicy(name="contract", calendar=calendar, metrics=metrics)
+
+
+# ------------------------------------------------------------------------ start rules
+
+
+def test_rt_first_business_minute_start_begins_the_clock_at_the_next_opening() -> None:
+    """Request Tracker, ``%ServiceAgreements`` ``Starts => { BusinessMinutes => 0 }``:
+    the Starts date is the first business minute at or after creation."""
+    metric = Metric.first_response({"P3": 2 * H}, start_at=StartAt.NEXT_OPENING)
+    saturday = at(7, 10)
+    clock = evaluate([opened(saturday)], policy(metric), at(7, 12)).clock("first_response")
+    assert clock.stage is Stage.RUNNING
+    assert clock.started_at == at(9, 9)
+    assert clock.due_at == at(9, 11)
+    assert clock.elapsed == timedelta(0)
+    inside = evaluate([opened(at(9, 10))], policy(metric), at(9, 10, 30)).clock("first_response")
+    assert inside.started_at == at(9, 10)
+
+
+def test_rt_offset_start_delays_the_clock_by_business_time() -> None:
+    """Request Tracker, ``Starts => { BusinessMinutes => 60 }``: the Starts date is
+    set 60 business minutes after creation; the due date is counted from it."""
+    metric = Metric.first_response({"P3": 2 * H}, start_offset=H)
+    history = [opened(at(2, 16, 30))]  # Monday 16:30: the hour ends Tuesday 09:30
+    before = evaluate(history, policy(metric), at(2, 17, 0)).clock("first_response")
+    assert before.started_at == at(3, 9, 30)
+    assert before.elapsed == timedelta(0)
+    assert before.due_at == at(3, 11, 30)
+    later = evaluate(history, policy(metric), at(3, 10, 30)).clock("first_response")
+    assert later.elapsed == H
+    replied = [*history, comment(at(3, 9), by_requester=False)]
+    met = evaluate(replied, policy(metric), at(3, 12)).clock("first_response")
+    assert met.stage is Stage.MET
+    assert met.elapsed == timedelta(0)
+
+
+def test_a_start_offset_must_be_business_time() -> None:
+    with pytest.raises(InvalidValueError, match=r"metric\.start_offset"):
+        Metric.first_response({"P3": H}, start_offset=BusinessDays(days=1))
+    with pytest.raises(InvalidValueError, match=r"metric\.start_offset"):
+        Metric.first_response({"P3": H}, start_offset=-H)
+
+
+# ------------------------------------------------------------------------- visibility
+
+
+def test_rt_ignore_but_count_hides_the_deadline_while_the_clock_keeps_counting() -> None:
+    """Request Tracker, ``IgnoreOnStatuses`` without ``ExcludeTimeOnIgnoredStatuses``:
+    in the ignored statuses the due date is not shown, but the time still counts."""
+    metric = Metric.resolution({"P3": 8 * H}, hide_due_in="waiting_vendor")
+    history = [opened(at(2, 9)), moved(at(2, 10), "waiting_vendor", "active")]
+    hidden = evaluate(history, policy(metric), at(2, 12))
+    clock = hidden.clock("resolution")
+    assert clock.stage is Stage.RUNNING
+    assert clock.due_at is None
+    assert clock.elapsed == 3 * H
+    assert next_deadline(history, policy(metric), at(2, 12)) is None
+    back = [*history, moved(at(2, 13), "in_progress", "active")]
+    shown = evaluate(back, policy(metric), at(2, 14)).clock("resolution")
+    assert shown.elapsed == 5 * H
+    assert shown.due_at == at(2, 17)
+    assert next_deadline(back, policy(metric), at(2, 14)) is not None
+
+
+# ---------------------------------------------------------------- durations as targets
+
+
+def test_glpi_business_day_target_keeps_the_time_of_day() -> None:
+    """GLPI, time to resolve in days: the deadline is the same time N working days
+    later on the SLA's calendar, moved to the next working hour when the calendar
+    is closed then ("the last day of the SLA should be a working day")."""
+    metric = Metric.resolution({"P3": BusinessDays(days=5)})
+    clock = evaluate([opened(at(3, 10))], policy(metric), at(3, 11)).clock("resolution")
+    assert clock.due_at == at(10, 10)
+    assert clock.current is not None
+    assert clock.current.target == 5 * 8 * H  # the business time between start and due
+    assert clock.percent == pytest.approx(100 / 40)
+    evening = evaluate([opened(at(6, 18))], policy(metric), at(6, 19)).clock("resolution")
+    # Friday 18:00 + 5bd is Friday 13th 18:00, rolled on to Monday 09:00; no open time
+    # lies between that Friday's close and Monday's opening, so the business time runs
+    # out at the close (one definition of breach: the instant the time is reached).
+    assert evening.current is not None
+    assert evening.current.target == 5 * 8 * H
+    assert evening.due_at == at(13, 17)
+
+
+def test_glpi_end_of_working_day_target() -> None:
+    """GLPI, "end of working day" targets: the deadline is the end of the working
+    day, that day or N working days later."""
+    today = Metric.resolution({"P3": BusinessDays(days=0, end_of_day=True)})
+    clock = evaluate([opened(at(3, 10))], policy(today), at(3, 11)).clock("resolution")
+    assert clock.due_at == at(3, 17)
+    later = Metric.resolution({"P3": parse_sla_duration("2bd eod")})
+    clock = evaluate([opened(at(3, 10))], policy(later), at(3, 11)).clock("resolution")
+    assert clock.due_at == at(5, 17)
+    met = [opened(at(3, 10)), moved(at(5, 16), "resolved", "resolved")]
+    assert evaluate(met, policy(later), at(6, 9)).clock("resolution").stage is Stage.MET
+
+
+def test_a_wall_clock_target_counts_nights_as_its_deadline() -> None:
+    metric = Metric.resolution({"P3": WallDuration(value=24 * H)})
+    clock = evaluate([opened(at(2, 10))], policy(metric), at(2, 11)).clock("resolution")
+    assert clock.due_at == at(3, 10)
+    assert clock.current is not None
+    assert clock.current.target == 8 * H
+
+
+def test_a_plain_timedelta_target_still_means_business_time() -> None:
+    metric = Metric.resolution({"P3": 4 * H})
+    assert metric.target("P3") == BusinessDuration(value=4 * H)
+    assert metric.target_us("P3") == to_us(at(2, 4)) - to_us(at(2, 0))
+    with pytest.raises(InvalidValueError, match="calendar"):
+        Metric.resolution({"P3": BusinessDays(days=1)}).target_us("P3")
+
+
+# --------------------------------------------------------------- durations as text
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("8h", BusinessDuration(value=8 * H)),
+        ("1h30m", BusinessDuration(value=90 * timedelta(minutes=1))),
+        ("PT8H", BusinessDuration(value=8 * H)),
+        ("5bd", BusinessDays(days=5)),
+        ("eod", BusinessDays(days=0, end_of_day=True)),
+        ("2bd eod", BusinessDays(days=2, end_of_day=True)),
+        ("-2bd", BusinessDays(days=-2)),
+        ("24h wall", WallDuration(value=24 * H)),
+        ("1d wall", WallDuration(value=24 * H)),
+    ],
+)
+def test_sla_duration_texts_say_what_they_mean(text: str, value: object) -> None:
+    assert parse_sla_duration(text) == value
+
+
+@pytest.mark.parametrize("text", ["1d", "P1D", "30h 1d", "0bd", "-1bd eod", "wall", "", "5 days"])
+def test_ambiguous_or_malformed_sla_durations_are_refused_naming_the_alternatives(
+    text: str,
+) -> None:
+    with pytest.raises(InvalidValueError, match=r"targets\.P1"):
+        parse_sla_duration(text, "targets.P1")
+
+
+def test_one_day_on_a_business_calendar_names_the_alternatives() -> None:
+    with pytest.raises(InvalidValueError) as caught:
+        parse_sla_duration("1d", "targets.P1")
+    for alternative in ('"24h"', '"1bd"', '"eod"', '"1d wall"'):
+        assert alternative in str(caught.value)
+
+
+_SLA_DURATIONS = st.one_of(
+    st.integers(1, 10**12).map(lambda us: BusinessDuration(value=timedelta(microseconds=us))),
+    st.builds(BusinessDays, days=st.integers(1, 400), end_of_day=st.booleans()),
+    st.just(BusinessDays(days=0, end_of_day=True)),
+    st.integers(1, 10**12).map(lambda us: WallDuration(value=timedelta(microseconds=us))),
+)
+
+
+@settings(max_examples=300)
+@given(_SLA_DURATIONS)
+def test_an_sla_duration_reads_back_from_its_text(value: object) -> None:
+    assert parse_sla_duration(format_sla_duration(value)) == value  # type: ignore[arg-type]
+
+
+def test_a_desk_metric_writes_back_the_durations_it_read() -> None:
+    conv = make_converter()
+    table = {
+        "name": "resolution",
+        "targets": {"P1": "8h", "P2": "30h", "P3": "5bd", "P4": "2bd eod", "P5": "24h wall"},
+        "default_target": "eod",
+        "start_offset": "1h",
+        "start_at": "next_opening",
+        "start": [{"event": ["ticket_opened"]}],
+        "stop": [{"category": ["resolved"]}],
+    }
+    metric = structure_checked(conv, table, Metric, "metric")
+    assert metric.target("P3") == BusinessDays(days=5)
+    written = conv.unstructure(metric)
+    assert written["targets"] == table["targets"]
+    assert written["default_target"] == "eod"
+    assert written["start_offset"] == "1h"
+    with pytest.raises(ConfigurationError, match='"1bd"'):
+        structure_checked(conv, {**table, "targets": {"P1": "1d"}}, Metric, "metric")
+
+
+# ------------------------------------------------------------ update time (Zammad)
+
+
+def test_zammad_update_time_clock_runs_from_each_customer_message_to_the_agent_reply() -> None:
+    """Zammad, escalation "update time": the time between a customer's message and
+    the agent's answer; each new customer message starts it again."""
+    metric = Metric.next_response({"P3": 2 * H})
+    history = [
+        opened(at(2, 9)),
+        comment(at(2, 10), by_requester=True),
+        comment(at(2, 11), by_requester=False),
+        comment(at(2, 13), by_requester=True),
+    ]
+    clock = evaluate(history, policy(metric), at(2, 16)).clock("next_response")
+    assert [c.stage for c in clock.cycles] == [Stage.MET, Stage.BREACHED]
+    assert clock.cycles[0].elapsed == H
+    assert clock.breached_at == at(2, 15)
+
+
+# ------------------------------------------------------- priorities without a target
+
+
+def _changed_to_untargeted(choice: MissingTarget) -> list[object]:
+    metric = Metric.resolution({"P1": 4 * H, "P2": 8 * H}, on_missing_target=choice)
+    history = [opened(at(2, 9), "P1"), reprioritized(at(2, 10), "P4")]
+    return [metric, history]
+
+
+def test_a_priority_change_to_no_target_keeps_the_old_target_when_the_metric_says_keep() -> None:
+    """ServiceNow keeps a running task SLA when its start condition stops matching
+    unless a cancel condition says otherwise: the metric states ``keep``."""
+    metric, history = _changed_to_untargeted(MissingTarget.KEEP)
+    clock = evaluate(history, policy(metric), at(2, 12)).clock("resolution")  # type: ignore[arg-type]
+    assert clock.stage is Stage.RUNNING
+    assert clock.due_at == at(2, 13)
+
+
+def test_a_priority_change_to_no_target_stops_the_clock_when_the_metric_says_stop() -> None:
+    """Jira Service Management: an issue no longer matching any goal of the SLA has
+    no target, and its cycle ends: the metric states ``stop`` (cancelled)."""
+    metric, history = _changed_to_untargeted(MissingTarget.STOP)
+    status = evaluate(history, policy(metric), at(2, 12))  # type: ignore[arg-type]
+    clock = status.clock("resolution")
+    assert clock.stage is Stage.CANCELLED
+    assert clock.current is not None
+    assert clock.current.ended_at == at(2, 10)
+    assert status.timeline[-1].cause == "priority_changed"
+
+
+def test_a_priority_change_to_no_target_is_refused_when_the_metric_says_refuse() -> None:
+    metric, history = _changed_to_untargeted(MissingTarget.REFUSE)
+    with pytest.raises(InvalidValueError, match=r"events\[1\]\.effective.*resolution target"):
+        evaluate(history, policy(metric), at(2, 12))  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------- classified later
+
+
+@pytest.mark.parametrize(
+    ("choice", "started"),
+    [(ClassifiedStart.CLASSIFICATION, at(2, 11)), (ClassifiedStart.OPENING, at(2, 9))],
+)
+def test_a_ticket_classified_later_starts_its_clock_as_the_policy_says(
+    choice: ClassifiedStart, started: pendulum.DateTime
+) -> None:
+    metric = Metric.resolution({"P1": 4 * H}, classified_start=choice)
+    history = [opened(at(2, 9), None)]
+    assert evaluate(history, policy(metric), at(2, 10)).clock("resolution").stage is Stage.PENDING
+    classified = [*history, reprioritized(at(2, 11), "P1")]
+    clock = evaluate(classified, policy(metric), at(2, 12)).clock("resolution")
+    assert clock.stage is Stage.RUNNING
+    assert clock.started_at == started
+
+
+def test_a_ticket_resolved_before_classification_never_starts_a_clock() -> None:
+    metric = Metric.resolution({"P1": 4 * H})
+    history = [
+        opened(at(2, 9), None),
+        moved(at(2, 10), "resolved", "resolved"),
+        reprioritized(at(2, 11), "P1"),
+    ]
+    assert evaluate(history, policy(metric), at(2, 12)).clock("resolution").stage is Stage.PENDING
