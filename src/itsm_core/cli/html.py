@@ -85,6 +85,10 @@ def _bars(plt: Any, groups: dict[str, dict[str, float]], ylabel: str) -> str:
         xs = [j + i * width for j in range(len(labels))]
         ax.bar(xs, [groups[label].get(name, 0.0) for label in labels], width, label=name)
     ax.set_xticks([j + width * (len(series) - 1) / 2 for j in range(len(labels))], labels)
+    if len(labels) > 6:  # many groups or days: slanted labels stay readable
+        ax.tick_params(axis="x", labelrotation=40)
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("right")
     ax.set_ylabel(ylabel)
     if series:
         ax.legend(fontsize="small")
