@@ -5,18 +5,23 @@ Each acceptance test cites the peer behaviour it reproduces (system, documented 
 
 from __future__ import annotations
 
+import tomllib
 from datetime import datetime, timedelta
+from pathlib import Path
 
+import attrs
 import pendulum
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from itsm_core._time import to_us
+from itsm_core._time import from_us, to_us
 from itsm_core.calendar import BusinessCalendar
-from itsm_core.errors import ConfigurationError, InvalidValueError
+from itsm_core.desk import DueKind
+from itsm_core.errors import ConfigurationError, InvalidValueError, NeverOpenError
 from itsm_core.serialization import (
     format_sla_duration,
+    load_desk,
     make_converter,
     parse_sla_duration,
     structure_checked,
@@ -34,7 +39,16 @@ from itsm_core.sla import (
     evaluate,
     next_deadline,
 )
-from itsm_core.ticket import CommentAdded, PriorityChanged, StateChanged, TicketOpened
+from itsm_core.testing import business_calendars, instants
+from itsm_core.ticket import (
+    Assign,
+    CommentAdded,
+    OpenTicket,
+    PriorityChanged,
+    StateChanged,
+    TicketOpened,
+    Transition,
+)
 
 UTC = "UTC"
 H = timedelta(hours=1)
@@ -368,3 +382,61 @@ def test_a_ticket_resolved_before_classification_never_starts_a_clock() -> None:
         reprioritized(at(2, 11), "P1"),
     ]
     assert evaluate(history, policy(metric), at(2, 12)).clock("resolution").stage is Stage.PENDING
+
+
+# ------------------------------------------------------------ the desk, hidden deadlines
+
+
+def test_rt_ignore_but_count_hides_the_deadline_from_the_desk_and_its_escalations() -> None:
+    """Request Tracker, ``IgnoreOnStatuses`` without ``ExcludeTimeOnIgnoredStatuses``:
+    no due date (so no wake-up, warning or escalation) while in an ignored status;
+    the time spent there still counts once the status is left."""
+    example = Path(__file__).parent.parent / "docs" / "examples" / "desk.toml"
+    desk = load_desk(tomllib.loads(example.read_text(encoding="utf-8")))
+    metric = Metric.resolution({}, default_target=8 * H, hide_due_in="in_progress")
+    desk = attrs.evolve(desk, sla_policies=(policy(metric),))
+    t0 = at(10, 9)
+    command = OpenTicket(ticket_id="T", type="incident", title="t", requester="kiosk-007")
+    h = desk.apply(None, command, actor="kiosk-007", at=t0).history
+    assign = Assign(assignee="dana", group="service-desk", support_line=1)
+    h = desk.apply(h, assign, actor="dana", at=t0.add(minutes=5)).history
+    h = desk.apply(h, Transition(trigger="start"), actor="dana", at=t0.add(hours=1)).history
+    late = t0.add(hours=9)
+    sla_kinds = {DueKind.SLA_THRESHOLD, DueKind.SLA_BREACH}
+    shown = [d for d in desk.due(h, late) if d.kind in sla_kinds or "resolution" in d.reason]
+    assert shown == []
+    assert evaluate(h, desk.sla_policies[0], late).clock("resolution").breached_at == at(10, 17)
+    h = desk.apply(
+        h,
+        Transition(trigger="hold", hold_reason="awaiting_vendor", reason="parts"),
+        actor="dana",
+        at=late,
+    ).history
+    kinds = [d.kind for d in desk.due(h, late) if d.kind in sla_kinds]
+    assert DueKind.SLA_BREACH in kinds
+
+
+@settings(max_examples=200)
+@given(
+    business_calendars(),
+    instants(),
+    st.builds(BusinessDays, days=st.integers(1, 20), end_of_day=st.booleans()),
+)
+def test_a_business_days_clock_is_due_where_its_days_end_in_business_time(
+    calendar: BusinessCalendar, start_us: int, days: BusinessDays
+) -> None:
+    start = from_us(start_us, calendar.timezone)
+    try:
+        designated = days.due_us(calendar, start_us)
+    except (NeverOpenError, InvalidValueError):
+        return
+    metric = Metric.resolution({"P3": days})
+    status = evaluate([opened(start)], policy(metric, calendar=calendar), start)
+    cycle = status.clock("resolution").current
+    assert cycle is not None
+    assert cycle.target_us == max(1, calendar.elapsed_us(start_us, designated))
+    if cycle.due_us is not None:
+        # The clock is due at the designated instant, or at the last close before it
+        # when no open time lies between (the same business time).
+        assert cycle.due_us <= designated or cycle.target_us == 1
+        assert calendar.elapsed_us(min(cycle.due_us, designated), designated) == 0

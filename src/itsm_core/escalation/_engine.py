@@ -126,7 +126,7 @@ def _sla_clocks(status: SlaStatus, metric: str) -> list[_Clock]:
     return [
         _Clock(cycle.number, cycle.segments_us, cycle.running, cycle.target_us)
         for cycle in status.clock(metric).cycles
-        if cycle.segments_us
+        if cycle.segments_us and not cycle.hidden  # hidden: counting, deadline not shown
     ]
 
 

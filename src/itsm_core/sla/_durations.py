@@ -180,10 +180,13 @@ BusinessDuration, BusinessDays or WallDuration, got '8h'
 
 
 def resolve_us(duration: SlaDuration, calendar: CalendarLike, start_us: int) -> int | None:
-    """The business time of a target from ``start_us`` (at least 1 µs; ``None``: never open)."""
+    """The business time of a target from ``start_us`` (at least 1 µs).
+
+    ``None`` when the calendar has no business day to designate (no target).
+    """
     if isinstance(duration, BusinessDuration):
         return td_to_us(duration.value)
     try:
         return max(1, duration.business_us(calendar, start_us))
-    except NeverOpenError:
+    except (NeverOpenError, InvalidValueError):  # no business day, or none in range
         return None
