@@ -373,12 +373,6 @@ def _p1_policy() -> Any:
     )
 
 
-FRONT_DOOR = pytest.mark.xfail(
-    strict=True, reason="issue 14: the fix belongs to the SLA fold and the Desk being rebuilt"
-)
-
-
-@FRONT_DOOR
 def test_a_ticket_opened_after_now_does_not_exist_yet_for_evaluate_many() -> None:
     from itsm_core.sla import evaluate_many
 
@@ -390,7 +384,6 @@ def test_a_ticket_opened_after_now_does_not_exist_yet_for_evaluate_many() -> Non
     assert [s.ticket_id for s in statuses] == ["I-1"]
 
 
-@pytest.mark.xfail(strict=False, reason="issue 14 item 8: passes once the SLA fold rewrite lands")
 def test_a_ticket_classified_after_opening_gets_its_sla_clock() -> None:
     from itsm_core.sla import evaluate
     from itsm_core.ticket import Classify

@@ -887,7 +887,8 @@ def evaluate_many(
 
     With one policy every ticket is evaluated against it; with a sequence the
     first policy whose applicability covers the ticket (as of ``now``) is
-    used, and tickets no policy covers are skipped. Policies pickle, so a host
+    used, and tickets no policy covers are skipped. A ticket opened after
+    ``now`` does not exist yet as of ``now`` and is skipped. Policies pickle, so a host
     may split the histories across processes and evaluate each part alone.
 
     >>> from datetime import datetime, timedelta, timezone
@@ -906,11 +907,15 @@ def evaluate_many(
     >>> [(s.ticket_id, s.policy, s.clock("resolution").percent) for s in statuses]
     [('I-1', 'incidents', 25.0)]
     """
+    now_us = to_us(now, "now")
     for history in histories:
+        h = History.of(history)
+        if h.instants_us[0] > now_us:
+            continue  # opened after ``now``: as of ``now`` the ticket does not exist yet
         if isinstance(policies, SlaPolicy):
-            yield evaluate(history, policies, now)
+            yield evaluate(h, policies, now)
             continue
-        h = History.of(history).until(now)
+        h = h.until(now)
         policy = select_policy(policies, h.ticket)
         if policy is not None:
             yield evaluate(h, policy, now)
