@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from itsm_core._time import from_us, to_us
-from itsm_core.calendar import BusinessCalendar
+from itsm_core.calendar import BusinessCalendar, WeeklySchedule
 from itsm_core.desk import DueKind
 from itsm_core.errors import ConfigurationError, InvalidValueError, NeverOpenError
 from itsm_core.serialization import (
@@ -30,6 +30,7 @@ from itsm_core.sla import (
     BusinessDays,
     BusinessDuration,
     ClassifiedStart,
+    Condition,
     Metric,
     MissingTarget,
     SlaPolicy,
@@ -440,3 +441,76 @@ def test_a_business_days_clock_is_due_where_its_days_end_in_business_time(
         # when no open time lies between (the same business time).
         assert cycle.due_us <= designated or cycle.target_us == 1
         assert calendar.elapsed_us(min(cycle.due_us, designated), designated) == 0
+
+
+def test_durations_before_an_instant_count_backwards() -> None:
+    """GLPI escalation levels sit before the due instant: a negative business offset
+    and negative business days designate instants before it."""
+    due = to_us(at(4, 10))  # Wednesday 10:00
+    assert BusinessDuration(value=-3 * H).due_us(OFFICE, due) == to_us(at(3, 15))
+    two_days_before = BusinessDays(days=-2)
+    assert two_days_before.due_us(OFFICE, due) == to_us(at(2, 10))
+    assert two_days_before.business_us(OFFICE, due) == -16 * 3_600_000_000
+
+
+@pytest.mark.parametrize(
+    ("make", "field"),
+    [
+        (lambda: BusinessDays(days=True), "business_days.days"),
+        (lambda: BusinessDays(days=0), "business_days.days"),
+        (lambda: BusinessDays(days=-1, end_of_day=True), "business_days.days"),
+        (lambda: Metric.resolution({"P1": BusinessDays(days=-1)}), "metric.targets.P1"),
+        (lambda: Metric.resolution({"P1": WallDuration(value=-H)}), "metric.targets.P1"),
+        (lambda: Metric.resolution({}, default_target=timedelta(0)), "metric.default_target"),
+        (lambda: parse_sla_duration(8, "targets.P1"), "targets.P1"),
+        (lambda: BusinessDuration(value="8h"), "duration.value"),  # type: ignore[arg-type]
+    ],
+)
+def test_bad_sla_durations_are_refused_naming_the_field(make: object, field: str) -> None:
+    with pytest.raises(InvalidValueError, match=field.replace(".", r"\.")):
+        make()  # type: ignore[operator]
+
+
+def test_a_business_days_target_on_a_calendar_without_business_days_starts_no_clock() -> None:
+    never = BusinessCalendar(timezone=UTC, weekly=WeeklySchedule())
+    metric = Metric.resolution({"P3": BusinessDays(days=1)})
+    clock = evaluate([opened(at(2, 9))], policy(metric, calendar=never), at(2, 10))
+    assert clock.clock("resolution").stage is Stage.PENDING
+
+
+def test_a_reset_to_a_priority_without_a_target_waits_for_one() -> None:
+    metric = Metric(
+        name="own",
+        targets={"P1": H},
+        start=Condition(event="ticket_opened"),
+        stop=Condition(category="resolved"),
+        reset=Condition(event="priority_changed"),
+    )
+    history = [opened(at(2, 9), "P1"), reprioritized(at(2, 10), "P9")]
+    clock = evaluate(history, policy(metric), at(2, 11)).clock("own")
+    assert [c.stage for c in clock.cycles] == [Stage.CANCELLED]
+    back = [*history, reprioritized(at(2, 12), "P1")]
+    again = evaluate(back, policy(metric), at(2, 12, 30)).clock("own")
+    assert again.stage is Stage.RUNNING
+    assert again.started_at == at(2, 12)
+
+
+def test_a_classified_ticket_keeps_waiting_while_priorities_have_no_target() -> None:
+    metric = Metric.resolution({"P1": H})
+    history = [opened(at(2, 9), None), reprioritized(at(2, 10), "P7")]
+    assert evaluate(history, policy(metric), at(2, 11)).clock("resolution").stage is Stage.PENDING
+    comment_only = [*history, comment(at(2, 11), by_requester=True)]
+    clock = evaluate(comment_only, policy(metric), at(2, 12)).clock("resolution")
+    assert clock.stage is Stage.PENDING
+
+
+def test_a_pause_before_a_delayed_start_counts_nothing_before_it() -> None:
+    metric = Metric.resolution({"P3": 2 * H}, start_offset=H, pause=Condition(category="on_hold"))
+    history = [
+        opened(at(2, 9)),
+        moved(at(2, 9, 30), "waiting", "on_hold"),
+        moved(at(2, 11), "in_progress", "active"),
+    ]
+    clock = evaluate(history, policy(metric), at(2, 12)).clock("resolution")
+    assert clock.started_at == at(2, 10)
+    assert clock.elapsed == H
