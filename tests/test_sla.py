@@ -547,6 +547,37 @@ def test_next_deadline_is_the_next_threshold_of_any_running_clock() -> None:
     assert next_deadline(history, policy, t.add(minutes=31)) == t.add(hours=4)
 
 
+def test_next_deadline_counts_on_the_customer_calendar_and_shows_the_calendar_zone() -> None:
+    friday = msk(2026, 3, 6, 16)  # an hour before the office closes for the weekend
+    policy = SlaPolicy(
+        name="office",
+        calendar=BusinessCalendar.eight_by_five(MSK),
+        use_customer_calendar=True,
+        metrics=(Metric.resolution({"P3": 4 * H}),),
+        thresholds=(50,),
+    )
+    history = [opened(friday)]
+    assert next_deadline(history, policy, friday) == msk(2026, 3, 9, 10)  # 1 h + 1 h
+    around_the_clock = BusinessCalendar.always_open(MSK)
+    wake = next_deadline(history, policy, friday, customer_calendar=around_the_clock)
+    assert wake == friday.add(hours=2)
+    assert wake is not None
+    assert wake.utcoffset() == timedelta(hours=3)
+    # past the last threshold, the breach is what comes next
+    assert next_deadline(
+        history, policy, friday.add(hours=3), customer_calendar=around_the_clock
+    ) == friday.add(hours=4)
+
+
+def test_event_kind_names_event_classes_in_snake_case() -> None:
+    from itsm_core.escalation import MajorCandidateFlagged
+    from itsm_core.sla import event_kind
+
+    flagged = MajorCandidateFlagged(ticket_id="T", actor="a", at=msk(2026, 3, 2, 9), reason="r")
+    assert event_kind(flagged) == "major_candidate_flagged"
+    assert event_kind(flagged) == "major_candidate_flagged"
+
+
 def test_a_paused_or_stopped_ticket_needs_no_wakeup() -> None:
     t = msk(2026, 3, 2, 9)
     history = [
