@@ -22,7 +22,7 @@ from itsm_core.calendar._records import (
     MonthDay,
     WeeklySchedule,
     Window,
-    _as_tuple,
+    as_tuple,
     check_date,
     parse_time,
 )
@@ -591,30 +591,30 @@ def _instant(timezone: str, ordinal: int, micros: int) -> int:
 
 
 def _dates(value: Iterable[date]) -> tuple[date, ...]:
-    return _as_tuple(value, "holidays")
+    return as_tuple(value, "holidays")
 
 
 def _month_days(value: Iterable[MonthDay]) -> tuple[MonthDay, ...]:
-    return _as_tuple(value, "recurring_holidays")
+    return as_tuple(value, "recurring_holidays")
 
 
 def _ranges(value: Iterable[DateRange]) -> tuple[DateRange, ...]:
-    return _as_tuple(value, "holiday_ranges")
+    return as_tuple(value, "holiday_ranges")
 
 
 def _closures(value: Iterable[Closure]) -> tuple[Closure, ...]:
-    return _as_tuple(value, "closures")
+    return as_tuple(value, "closures")
 
 
 def _overrides(value: Iterable[DateOverride]) -> tuple[DateOverride, ...]:
-    return _as_tuple(value, "overrides")
+    return as_tuple(value, "overrides")
 
 
 _DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def _windows_us(windows: object, field: str) -> list[tuple[int, int]]:
-    items = _as_tuple(windows, field)
+    items = as_tuple(windows, field)
     out: list[tuple[int, int]] = []
     for i, window in enumerate(items):
         path = f"{field}[{i}]"
@@ -810,7 +810,7 @@ class BusinessCalendar(_Queries):
         >>> cal.holidays
         (datetime.date(2026, 1, 1),)
         """
-        added = _as_tuple(days, "days")
+        added = as_tuple(days, "days")
         for i, day in enumerate(added):
             check_date(day, f"days[{i}]")
         merged = tuple(sorted(set(self.holidays) | set(added)))

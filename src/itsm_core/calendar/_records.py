@@ -62,7 +62,11 @@ def parse_time(value: object, field: str, *, end: bool) -> int:
     return total
 
 
-def _as_tuple(value: Any, field: str) -> tuple[Any, ...]:
+def as_tuple(value: Any, field: str) -> tuple[Any, ...]:
+    """``value`` (a tuple, list, set or other iterable) as a tuple; ``field`` names it in errors.
+
+    Sets are sorted, so equal inputs give equal records.
+    """
     if isinstance(value, tuple):
         return value
     if isinstance(value, (list, frozenset, set)) or (
@@ -76,7 +80,7 @@ def _as_tuple(value: Any, field: str) -> tuple[Any, ...]:
 
 
 def _windows(value: Iterable[Window]) -> tuple[Window, ...]:
-    return _as_tuple(value, "windows")
+    return as_tuple(value, "windows")
 
 
 @attrs.frozen(kw_only=True)
@@ -140,31 +144,31 @@ class Window:
 
 
 def _mon(value: Iterable[Window]) -> tuple[Window, ...]:
-    return _as_tuple(value, "weekly.mon")
+    return as_tuple(value, "weekly.mon")
 
 
 def _tue(value: Iterable[Window]) -> tuple[Window, ...]:
-    return _as_tuple(value, "weekly.tue")
+    return as_tuple(value, "weekly.tue")
 
 
 def _wed(value: Iterable[Window]) -> tuple[Window, ...]:
-    return _as_tuple(value, "weekly.wed")
+    return as_tuple(value, "weekly.wed")
 
 
 def _thu(value: Iterable[Window]) -> tuple[Window, ...]:
-    return _as_tuple(value, "weekly.thu")
+    return as_tuple(value, "weekly.thu")
 
 
 def _fri(value: Iterable[Window]) -> tuple[Window, ...]:
-    return _as_tuple(value, "weekly.fri")
+    return as_tuple(value, "weekly.fri")
 
 
 def _sat(value: Iterable[Window]) -> tuple[Window, ...]:
-    return _as_tuple(value, "weekly.sat")
+    return as_tuple(value, "weekly.sat")
 
 
 def _sun(value: Iterable[Window]) -> tuple[Window, ...]:
-    return _as_tuple(value, "weekly.sun")
+    return as_tuple(value, "weekly.sun")
 
 
 @attrs.frozen(kw_only=True)
@@ -198,7 +202,7 @@ class WeeklySchedule:
         (Window(start='08:00', end='20:00'),)
         """
         parsed = tuple(w if isinstance(w, Window) else Window.parse(w) for w in windows)
-        chosen = _as_tuple(days, "days")
+        chosen = as_tuple(days, "days")
         for day in chosen:
             if day not in WEEKDAYS:
                 raise InvalidValueError("days", day, "weekday names " + ", ".join(WEEKDAYS))

@@ -145,7 +145,8 @@ def _message(exc: InvalidValueError) -> str:
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
-def _key(path: str, key: object) -> str:
+def key_path(path: str, key: object) -> str:
+    """``path`` extended by ``key``: ``.name`` for an identifier, ``[key]`` otherwise."""
     if isinstance(key, str) and _IDENT.match(key):
         return f"{path}.{key}" if path else key
     return f"{path}[{_json(key)}]"
@@ -198,7 +199,7 @@ def problems_of(exc: BaseException, path: str = "") -> list[Problem]:
         allowed = [a.name for a in attrs.fields(exc.cl) if a.init] if attrs.has(exc.cl) else []
         expected = ", ".join(allowed)
         return [
-            Problem(_key(path, key), f"unknown key; expected one of {expected}")
+            Problem(key_path(path, key), f"unknown key; expected one of {expected}")
             for key in sorted(exc.extra_fields, key=str)
         ]
     if isinstance(exc, KeyError):
@@ -209,10 +210,10 @@ def problems_of(exc: BaseException, path: str = "") -> list[Problem]:
 def _note_path(exc: BaseException, path: str) -> str:
     for note in getattr(exc, "__notes__", ()):
         if isinstance(note, AttributeValidationNote):
-            return _key(path, note.name)
+            return key_path(path, note.name)
         if isinstance(note, IterableValidationNote):
             if note.startswith("Structuring mapping"):
-                return _key(path, note.index)
+                return key_path(path, note.index)
             return f"{path}[{note.index}]"
     return path
 
@@ -465,7 +466,8 @@ def _table(
 # ---------------------------------------------------------------------------- special forms
 
 
-_CUSTOM = tuple[tuple[str, FieldValue], ...]
+#: The type of a ticket's custom fields, which the converter reads as a table.
+CUSTOM_FIELDS = tuple[tuple[str, FieldValue], ...]
 
 
 def _unstructure_custom(value: tuple[tuple[str, FieldValue], ...]) -> Any:
@@ -678,7 +680,8 @@ def _field_overrides(conv: cattrs.Converter, cls: type) -> dict[str, Any]:
     return {}
 
 
-def _tag_of(cls: type) -> tuple[str, str] | None:
+def tag_of(cls: type) -> tuple[str, str] | None:
+    """The ``(tag field, kind)`` of an event or command class; ``None`` for other classes."""
     if issubclass(cls, Event) and cls is not Event:
         return EVENT_TAG, class_kind(cls)
     if issubclass(cls, TicketCommand) and cls is not TicketCommand:
@@ -696,7 +699,7 @@ def _structure_attrs_factory(conv: cattrs.Converter) -> Callable[[type], Any]:
             **_field_overrides(conv, cls),
         )
         names = [a.name for a in attrs.fields(cls) if a.init]
-        tag = _tag_of(cls)
+        tag = tag_of(cls)
         expected = f"a table of {cls.__name__} fields ({', '.join(names)})"
 
         def structure(value: Any, _: Any) -> Any:
@@ -727,7 +730,7 @@ def _unstructure_attrs_factory(conv: cattrs.Converter) -> Callable[[type], Any]:
         fn: Callable[[Any], Any] = make_dict_unstructure_fn(
             cls, conv, _cattrs_omit_if_default=True, **_field_overrides(conv, cls)
         )
-        tag = _tag_of(cls)
+        tag = tag_of(cls)
         if tag is None:
             return fn
         name, kind = tag
@@ -820,7 +823,7 @@ def configure_converter(conv: cattrs.Converter) -> cattrs.Converter:
         (FieldValue, _field_value),
         (FieldValue | None, _optional_field_value),
         (Any, _any),
-        (_CUSTOM, _custom_fields(conv)),
+        (CUSTOM_FIELDS, _custom_fields(conv)),
         (Calendar, _calendar(conv)),
     ]
     exact_hooks += [
@@ -830,7 +833,7 @@ def configure_converter(conv: cattrs.Converter) -> cattrs.Converter:
     for exact, hook in exact_hooks:
         conv.register_structure_hook_func(_exactly(exact), hook)
     exact_unstructure: list[tuple[Any, Callable[[Any], Any]]] = [
-        (_CUSTOM, _unstructure_custom),
+        (CUSTOM_FIELDS, _unstructure_custom),
         (Calendar, _unstructure_calendar(conv)),
         (Event, _by_runtime_type(conv)),
         (TicketCommand, _by_runtime_type(conv)),
@@ -920,7 +923,8 @@ def make_converter() -> cattrs.Converter:
 
 
 @lru_cache(maxsize=1)
-def _shared() -> cattrs.Converter:
+def shared_converter() -> cattrs.Converter:
+    """One converter made by :func:`make_converter`, shared by the room (made once)."""
     return make_converter()
 
 
@@ -936,7 +940,7 @@ def encode_event(event: Event) -> dict[str, Any]:
     """
     if not isinstance(event, Event):
         raise InvalidValueError("event", event, "an Event")
-    data: dict[str, Any] = _shared().unstructure(event, type(event))
+    data: dict[str, Any] = shared_converter().unstructure(event, type(event))
     return data
 
 
@@ -955,5 +959,5 @@ def decode_event(data: object, path: str = "") -> Event:
 "2026-03-06T16:00:00+03:00", got "yesterday"
       line 3.watcher: missing
     """
-    event: Event = structure_checked(_shared(), data, Event, path)
+    event: Event = structure_checked(shared_converter(), data, Event, path)
     return event

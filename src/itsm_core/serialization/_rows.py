@@ -12,13 +12,13 @@ import attrs
 
 from itsm_core.errors import ConfigurationError, InvalidValueError, Problem
 from itsm_core.serialization._converter import (
-    _CUSTOM,
+    CUSTOM_FIELDS,
     EVENT_TAG,
-    _key,
-    _shared,
     class_kind,
     decode_event,
     event_types,
+    key_path,
+    shared_converter,
 )
 from itsm_core.ticket import Event, FieldValue
 
@@ -35,7 +35,7 @@ def _kind_of(t: Any) -> str:
     args = set(typing.get_args(t))
     optional = type(None) in args
     base = next(iter(args - {type(None)})) if optional and len(args) == 2 else t
-    if t == _CUSTOM:
+    if t == CUSTOM_FIELDS:
         return "json"
     if t in (FieldValue, FieldValue | None):
         return "scalar"
@@ -137,7 +137,7 @@ def encode_event_row(event: Event) -> dict[str, str]:
         raise InvalidValueError("event", event, "an Event")
     cls = type(event)
     hints = _hints(cls)
-    conv = _shared()
+    conv = shared_converter()
     row = {EVENT_TAG: class_kind(cls)}
     for name, how, _ in _fields(cls):
         row[name] = _cell(conv.unstructure(getattr(event, name), hints[name]), how)
@@ -207,7 +207,7 @@ def decode_event_row(row: Mapping[str, Any], path: str = "") -> Event:
         raise ConfigurationError(
             [
                 Problem(
-                    _key(path, EVENT_TAG),
+                    key_path(path, EVENT_TAG),
                     f"expected one of {', '.join(kinds)}, got {kind!r}",
                 )
             ]
@@ -234,7 +234,7 @@ def decode_event_row(row: Mapping[str, Any], path: str = "") -> Event:
                 data[column] = text
             continue
         try:
-            data[column] = _read(text, how, _key(path, column))
+            data[column] = _read(text, how, key_path(path, column))
         except InvalidValueError as exc:
             problems.append(Problem(exc.field, f"expected {exc.expected}, got {text!r}"))
     if problems:

@@ -18,10 +18,10 @@ from itsm_core.permissions import Grant, Permission, Principal, Role
 from itsm_core.priority import PriorityMatrix
 from itsm_core.routing import RoutingConfig
 from itsm_core.serialization._converter import (
-    _CUSTOM,
+    CUSTOM_FIELDS,
     Calendar,
-    _tag_of,
     event_types,
+    tag_of,
 )
 from itsm_core.serialization._desk import SCHEMA_VERSION
 from itsm_core.serialization._durations import (
@@ -82,7 +82,7 @@ class _Builder:
         hints = typing.get_type_hints(cls)
         properties: dict[str, Any] = {}
         required: list[str] = []
-        tag = _tag_of(cls)
+        tag = tag_of(cls)
         if tag is not None:
             properties[tag[0]] = {"const": tag[1]}
         for field in attrs.fields(cls):
@@ -141,7 +141,7 @@ class _Builder:
         simple = _SIMPLE.get(t)
         if simple is not None:
             return dict(simple)
-        if t == _CUSTOM:
+        if t == CUSTOM_FIELDS:
             return {
                 "anyOf": [
                     {"type": "object", "additionalProperties": _SCALAR},

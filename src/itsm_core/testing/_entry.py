@@ -454,10 +454,10 @@ def _strategies() -> dict[type, st.SearchStrategy[Any]]:
     )
     from itsm_core.testing._escalation_strategies import escalation_rules, support_structures
     from itsm_core.testing._permission_strategies import register_permission_strategies
-    from itsm_core.testing._priority_strategies import _register as register_priority_strategies
     from itsm_core.testing._priority_strategies import (
         priority_levels,
         priority_matrices,
+        register_priority_strategies,
         requester_masks,
     )
     from itsm_core.testing._sla_strategies import PRIORITIES, sla_policies

@@ -239,12 +239,12 @@ def _maybe_one(draw: st.DrawFn, names: Sequence[str]) -> str | None:
     return names[draw(_OFFSET) % len(names)] if draw(_FLAG) else None
 
 
-def _register() -> None:
+def register_priority_strategies() -> None:
     """Register the strategies with ``st.from_type`` (called by the Hypothesis entry point).
 
     Examples:
         >>> from hypothesis import given, settings, strategies as st
-        >>> _register()
+        >>> register_priority_strategies()
         >>> @settings(max_examples=20, deadline=None)
         ... @given(st.from_type(PriorityMatrix))
         ... def test(matrix: PriorityMatrix) -> None:
