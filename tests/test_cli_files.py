@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -58,7 +59,9 @@ def test_check_reports_every_problem_with_its_path_and_exits_2(tmp_path: Path) -
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert "calendars.office.timezone" in done.stderr
-    assert "sla.policies[0].metrics.resolution.targets.P1: expected a duration" in done.stderr
+    assert (
+        "sla.policies[0].metrics.resolution.targets.P1: expected a business duration" in done.stderr
+    )
     assert done.stderr.count(str(bad)) >= 2
 
 
@@ -133,7 +136,7 @@ def test_report_prints_a_table_with_compliance() -> None:
     done = cli("report", EVENTS, "--config", DESK, "--now", NOW)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0].startswith("ticket")
-    assert "K-004        resolution      breached" in done.stdout
+    assert "K-004        resolution          1 breached" in done.stdout
     assert "6 tickets" in done.stdout
     assert "compliance" in done.stdout
 
@@ -152,7 +155,7 @@ def test_report_reads_csv_with_mapped_columns_and_agrees_with_json_lines() -> No
     )
     assert code == 0, err
     _, from_json, _ = run("report", EVENTS, "--config", DESK, "--now", NOW, "--format", "csv")
-    assert out.splitlines()[0].startswith("ticket_id,policy,metric,stage")
+    assert out.splitlines()[0].startswith("ticket_id,policy,metric,cycle,cycles,verdict")
     csv_rows = {tuple(line.split(",")[:4]) for line in out.splitlines()[1:]}
     json_rows = {tuple(line.split(",")[:4]) for line in from_json.splitlines()[1:]}
     assert csv_rows == json_rows
@@ -185,14 +188,154 @@ def test_skip_bad_counts_and_reports_what_it_skipped(tmp_path: Path) -> None:
     assert "6 tickets" in out
 
 
-def test_events_of_a_ticket_must_be_together(tmp_path: Path) -> None:
+def test_tickets_in_any_order_give_the_same_rows_as_grouped_input(tmp_path: Path) -> None:
     lines = Path(EVENTS).read_text().splitlines()
+    # Interleave the tickets: every other line from the back half first.
+    mixed = [line for pair in zip(lines[::2], lines[1::2], strict=False) for line in pair[::-1]]
+    mixed += lines[len(mixed) :]
     path = tmp_path / "events.jsonl"
-    path.write_text("\n".join([*lines, lines[1]]) + "\n")
-    code, _, err = run("report", str(path), "--config", DESK, "--now", NOW)
+    path.write_text("\n".join(reversed(mixed)) + "\n")
+    grouped = run("report", EVENTS, "--config", DESK, "--now", NOW, "--format", "csv")
+    for chunk in ("1", "3", "1000"):
+        shuffled = run(
+            "report",
+            str(path),
+            "--config",
+            DESK,
+            "--now",
+            NOW,
+            "--format",
+            "csv",
+            "--sort-chunk",
+            chunk,
+        )
+        assert shuffled == grouped
+
+
+def test_a_history_the_desk_refuses_is_a_row_saying_why(tmp_path: Path) -> None:
+    lines = Path(EVENTS).read_text().splitlines()
+    opened = json.loads(lines[0])
+    opened["ticket_id"] = "K-100"
+    refused = json.loads(lines[2])  # a state change of a ticket never opened
+    refused["ticket_id"] = "K-101"
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join([*lines, json.dumps(refused), json.dumps(opened)]) + "\n")
+    code, out, _ = run("report", str(path), "--config", DESK, "--now", NOW, "--format", "json")
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    (k101,) = [row for row in rows[:-1] if row["ticket_id"] == "K-101"]
+    assert k101["verdict"].startswith("history refused: ")
+    assert k101["cycle"] == 0
+    assert rows[-1]["summary"]["tickets"] == 8
+    assert rows[-1]["rows"]["by_verdict"]["-: history refused"] == 1
+
+
+def _desk_with(tmp_path: Path, policy: str) -> str:
+    desk = tmp_path / "desk.toml"
+    desk.write_text(
+        '[calendars.office]\ntimezone = "Europe/Moscow"\n[calendars.office.weekly]\n'
+        'mon = ["09:00-17:00"]\ntue = ["09:00-17:00"]\nwed = ["09:00-17:00"]\n'
+        'thu = ["09:00-17:00"]\nfri = ["09:00-17:00"]\n' + policy
+    )
+    return str(desk)
+
+
+def test_a_ticket_no_policy_applies_to_is_a_row_with_that_verdict(tmp_path: Path) -> None:
+    desk = _desk_with(
+        tmp_path,
+        '[[sla.policies]]\nname = "problems only"\ncalendar = "office"\n'
+        'applies_to = { types = ["problem"] }\n'
+        '[sla.policies.metrics.resolution]\ntargets = { P1 = "8h" }\n',
+    )
+    code, out, _ = run("report", EVENTS, "--config", desk, "--now", NOW, "--format", "csv")
+    assert code == 0
+    rows = out.splitlines()[1:]
+    assert len(rows) == 6
+    assert all(",no policy applies," in row for row in rows)
+    assert "no SLA policy of the desk applies" in rows[0]
+    code, table, _ = run("report", EVENTS, "--config", desk, "--now", NOW)
+    assert "K-004        -                   - no policy applies" in table
+    assert "-: no policy applies 6" in " ".join(table.split())
+
+
+def test_a_metric_without_a_target_for_the_priority_is_a_row_with_that_verdict(
+    tmp_path: Path,
+) -> None:
+    desk = _desk_with(
+        tmp_path,
+        '[[sla.policies]]\nname = "P1 only"\ncalendar = "office"\n'
+        '[sla.policies.metrics.resolution]\ntargets = { P1 = "8h" }\n',
+    )
+    code, out, _ = run("report", EVENTS, "--config", desk, "--now", NOW, "--format", "json")
+    assert code == 0
+    rows = {row["ticket_id"]: row for row in map(json.loads, out.splitlines()[:-1])}
+    assert set(rows) == {f"K-00{n}" for n in range(1, 7)}
+    assert rows["K-001"]["verdict"] in {"running", "met", "breached"}
+    assert rows["K-003"]["verdict"] == "no target for this priority"
+    assert rows["K-003"]["note"] == "no resolution target for priority P3"
+
+
+def test_rows_and_summary_count_every_cycle_with_its_number() -> None:
+    code, out, _ = run("report", EVENTS, "--config", DESK, "--now", NOW, "--format", "json")
+    assert code == 0
+    *rows, last = (json.loads(line) for line in out.splitlines())
+    assert last["rows"]["total"] == len(rows)
+    for metric in ("first_response", "resolution"):
+        mine = [row for row in rows if row["metric"] == metric]
+        assert all(row["cycle"] >= 1 for row in mine)
+        for verdict in ("met", "breached"):
+            counted = sum(1 for row in mine if row["verdict"] == verdict)
+            assert counted == last["summary"][f"{metric}_{verdict}"]
+            assert counted == last["rows"]["by_verdict"].get(f"{metric}: {verdict}", 0)
+
+
+def test_json_rows_write_numbers_as_numbers_and_a_percent_of_target() -> None:
+    code, out, _ = run("report", EVENTS, "--config", DESK, "--now", NOW, "--format", "json")
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()[:-1]]
+    (k004,) = [r for r in rows if r["ticket_id"] == "K-004" and r["metric"] == "resolution"]
+    assert k004["elapsed"] == "9h24m"
+    assert k004["elapsed_seconds"] == 9 * 3600 + 24 * 60
+    assert k004["target_seconds"] == 8 * 3600
+    assert k004["remaining_seconds"] == -(3600 + 24 * 60)
+    assert k004["percent_of_target"] == 117.5
+    assert k004["breached_at"] is not None
+    assert k004["breached_at"] == datetime.fromisoformat(k004["breached_at"]).isoformat()
+    assert isinstance(k004["cycle"], int)
+
+
+def test_skip_bad_exits_non_zero_when_no_line_was_good(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_text("not json\n[1]\n")
+    code, _, err = run("report", str(path), "--config", DESK, "--now", NOW, "--skip-bad")
     assert code == 2
-    assert "ticket 'K-001': " in err
-    assert "the events of each ticket must be together" in err
+    assert "skipped 2 bad line(s), the first at line 1" in err
+    assert "no good line" in err
+
+
+def test_skip_bad_says_how_many_lines_it_skipped_even_when_none() -> None:
+    code, _, err = run("report", EVENTS, "--config", DESK, "--now", NOW, "--skip-bad")
+    assert code == 0
+    assert "skipped 0 bad line(s)" in err
+
+
+def test_a_missing_event_column_is_named_with_the_map_or_profile_that_fixes_it(
+    tmp_path: Path,
+) -> None:
+    events = tmp_path / "events.csv"
+    events.write_text("ticket_id,kind,at\nT-1,ticket_opened,2026-03-10T10:00+03:00\n")
+    code, _, err = run("report", str(events), "--config", DESK, "--now", NOW)
+    assert code == 2
+    assert f"{events}:2: no 'event' column" in err
+    assert "found at, kind, ticket_id" in err
+    assert "--map COLUMN=event" in err
+    assert "--profile" in err
+    lines = tmp_path / "events.jsonl"
+    lines.write_text('{"id": "T-1", "event": "ticket_opened", "at": "2026-03-10T10:00+03:00"}\n')
+    code, _, err = run("report", str(lines), "--config", DESK, "--now", NOW)
+    assert code == 2
+    assert "no 'ticket_id' column" in err
+    assert "--map COLUMN=ticket_id" in err
 
 
 def test_report_needs_a_desk_with_policies(tmp_path: Path) -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import heapq
 import json
+import os
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TextIO
@@ -33,6 +36,7 @@ __all__ = [
     "parse_instant",
     "read_desk",
     "read_events",
+    "sorted_by_ticket",
 ]
 
 EXIT_OK = 0
@@ -104,6 +108,27 @@ def read_events(
     return _events(handle, path, fmt, columns, skip_bad, counts, progress)
 
 
+#: The event fields every input must carry, and what each one holds.
+REQUIRED_COLUMNS = {
+    "event": "the kind of each event, such as ticket_opened or state_changed",
+    "ticket_id": "the ticket each event belongs to",
+    "at": "when each event happened, an instant with an offset",
+}
+
+
+def _missing_column(path: str, number: int, found: Iterable[str], field: str) -> InputError:
+    """An input without one of the event fields: name it and the options that fix it."""
+    seen = sorted(found)
+    shown = ", ".join(seen[:12]) + (", ..." if len(seen) > 12 else "")
+    return InputError(
+        f"{path}:{number}",
+        f"no {field!r} column ({REQUIRED_COLUMNS[field]}); found {shown or 'no columns'}. "
+        f"Name the column that holds it with --map COLUMN={field}, or read a ticket "
+        "system's own export with --profile (servicenow_snapshot, servicenow_audit, "
+        "jira_changelog, zammad_history, glpi_history or a profile TOML file)",
+    )
+
+
 def _events(
     handle: TextIO,
     path: str,
@@ -138,9 +163,21 @@ def _events(
                     data = json.loads(item)
                     if isinstance(data, dict) and columns:
                         data = {columns.get(k, k): v for k, v in data.items()}
+                    if isinstance(data, dict):
+                        for field in REQUIRED_COLUMNS:
+                            if field not in data:
+                                raise _missing_column(path, number, data, field)
                     yield decode_event(data)
                 else:
+                    for field in REQUIRED_COLUMNS:
+                        if field not in item:
+                            raise _missing_column(path, number, item, field)
                     yield decode_event_row(item)
+            except InputError:
+                if not skip_bad:
+                    raise
+                counts["bad"] = counts.get("bad", 0) + 1
+                counts.setdefault("first_bad", number)
             except (ValueError, ConfigurationError, RecursionError) as exc:
                 message = (
                     "; ".join(str(p) for p in exc.problems)
@@ -197,6 +234,65 @@ def group_by_ticket(events: Iterable[Event]) -> Iterator[list[Event]]:
         history.append(event)
     if history:
         yield history
+
+
+def sorted_by_ticket(
+    items: Iterable[Any],
+    key: Callable[[Any], str],
+    *,
+    dump: Callable[[Any], Any],
+    load: Callable[[Any], Any],
+    chunk: int = 100_000,
+) -> Iterator[Any]:
+    """``items`` ordered by ``key`` (the ticket id), stable, in bounded memory.
+
+    An external sort: up to ``chunk`` items are held and sorted at a time;
+    when the input is larger, each sorted chunk is written to a temporary
+    file as JSON Lines (``dump`` makes an item JSON-ready, ``load`` reads it
+    back) and the files are merged with :func:`heapq.merge`. Items of one
+    ticket keep their input order. The temporary files are removed when the
+    iterator ends or is closed.
+    """
+    if chunk < 1:
+        raise InputError("--sort-chunk", f"expected a positive number of rows, got {chunk}")
+    buffer: list[tuple[str, int, Any]] = []
+    files: list[Any] = []
+    try:
+        for seq, item in enumerate(items):
+            buffer.append((key(item), seq, item))
+            if len(buffer) >= chunk:
+                files.append(_spill(buffer, dump))
+                buffer = []
+        buffer.sort(key=lambda entry: (entry[0], entry[1]))
+        if not files:
+            for _, _, item in buffer:
+                yield item
+            return
+        if buffer:
+            files.append(_spill(buffer, dump))
+            buffer = []
+        streams = [_read_spill(handle) for handle in files]
+        for _, _, payload in heapq.merge(*streams, key=lambda entry: (entry[0], entry[1])):
+            yield load(payload)
+    finally:
+        for handle in files:
+            handle.close()
+
+
+def _spill(buffer: list[tuple[str, int, Any]], dump: Callable[[Any], Any]) -> Any:
+    buffer.sort(key=lambda entry: (entry[0], entry[1]))
+    handle = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - closed by the caller
+    for ticket, seq, item in buffer:
+        handle.write(json.dumps([ticket, seq, dump(item)], ensure_ascii=False))
+        handle.write("\n")
+    handle.seek(0, os.SEEK_SET)
+    return handle
+
+
+def _read_spill(handle: TextIO) -> Iterator[tuple[str, int, Any]]:
+    for line in handle:
+        ticket, seq, payload = json.loads(line)
+        yield ticket, seq, payload
 
 
 def parse_instant(text: str, field: str) -> pendulum.DateTime:

@@ -7,13 +7,15 @@ import csv
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator
-from datetime import datetime
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime, timedelta
 from typing import Any, TextIO
 
+import attrs
 import pendulum
 
 from itsm_core.cli._common import (
+    EXIT_INVALID,
     EXIT_OK,
     InputError,
     Progress,
@@ -23,82 +25,193 @@ from itsm_core.cli._common import (
     parse_instant,
     read_desk,
     read_events,
+    sorted_by_ticket,
 )
 from itsm_core.cli.html import TicketFacts, facts_of, render_html
+from itsm_core.cli.imports import read_profile, read_rows
 from itsm_core.desk import Desk
 from itsm_core.errors import ItsmError
+from itsm_core.imports import PROFILES, ImportCounts, RefusedTicket, import_stream
 from itsm_core.lifecycle import History
 from itsm_core.metrics import Compliance
-from itsm_core.serialization import format_duration
+from itsm_core.serialization import decode_event, encode_event, format_duration
 from itsm_core.sla import SlaStatus
-from itsm_core.ticket import Event, TicketOpened
+from itsm_core.ticket import Event
 
-__all__ = ["REPORT_COLUMNS", "add_parser", "evaluate_all", "run"]
+__all__ = [
+    "NOT_STARTED",
+    "NO_POLICY",
+    "NO_TARGET",
+    "REFUSED",
+    "REPORT_COLUMNS",
+    "Verdict",
+    "add_parser",
+    "evaluate_all",
+    "rows_of",
+    "run",
+]
+
+Row = dict[str, Any]
+
+
+#: What became of a ticket that has no cycle to show.
+NO_POLICY = "no policy applies"
+NO_TARGET = "no target for this priority"
+NOT_STARTED = "not started"
+REFUSED = "history refused"
+
+
+@attrs.frozen(kw_only=True)
+class Verdict:
+    """One ticket of the input, evaluated or not: every ticket gets at least one row.
+
+    ``status`` is the SLA status when a policy applies; otherwise ``verdict``
+    says why there is none (:data:`NO_POLICY`, or ``"history refused: why"``)
+    and ``note`` gives the details.
+    """
+
+    ticket_id: str
+    history: History | None = None
+    status: SlaStatus | None = None
+    verdict: str = ""
+    note: str = ""
 
 
 def evaluate_all(
-    histories: Iterable[list[Event]], desk: Desk, now: datetime, path: str
-) -> Iterator[tuple[History, SlaStatus]]:
-    """Each history with its clocks under the policy the desk chooses (none: left out)."""
-    for events in histories:
-        try:
-            history = History(events)
-            status = desk.clocks(history, now)
-        except ItsmError as exc:
-            hint = (
-                "; the events of each ticket must be together (sort the export by ticket, "
-                "then time)"
-                if not isinstance(events[0], TicketOpened)
-                else ""
+    histories: Iterable[list[Event] | History | RefusedTicket], desk: Desk, now: datetime
+) -> Iterator[Verdict]:
+    """Each ticket with its clocks under the policy the desk chooses, or why it has none.
+
+    Nothing is left out: a ticket no policy covers and a history the desk
+    refuses each come out as a :class:`Verdict` saying so.
+    """
+    for item in histories:
+        if isinstance(item, RefusedTicket):
+            where = f" (row {item.row})" if item.row is not None else ""
+            yield Verdict(
+                ticket_id=item.ticket_id,
+                verdict=f"{REFUSED}: {item.reason}{where}",
+                note=item.reason,
             )
-            raise InputError(path, f"ticket {events[0].ticket_id!r}: {exc}{hint}") from None
-        if status is not None:
-            yield history, status
+            continue
+        ticket_id = item[0].ticket_id
+        try:
+            history = desk.history(item)
+            status = desk.clocks(history, now)
+            if status is None:
+                _, why = desk.choose_policy(history.until(now).ticket)
+                yield Verdict(ticket_id=ticket_id, history=history, verdict=NO_POLICY, note=why)
+                continue
+        except ItsmError as exc:
+            yield Verdict(ticket_id=ticket_id, verdict=f"{REFUSED}: {exc}", note=str(exc))
+            continue
+        yield Verdict(ticket_id=ticket_id, history=history, status=status)
 
 
 REPORT_COLUMNS = (
     "ticket_id",
     "policy",
     "metric",
-    "stage",
+    "cycle",
     "cycles",
+    "verdict",
     "started_at",
     "due_at",
+    "target",
+    "target_seconds",
     "elapsed",
+    "elapsed_seconds",
     "paused",
+    "paused_seconds",
     "remaining",
+    "remaining_seconds",
+    "percent_of_target",
     "breached_at",
     "met_at",
+    "note",
 )
 
 
-def _rows(status: SlaStatus) -> Iterator[dict[str, str]]:
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _seconds(value: timedelta) -> float:
+    return value.total_seconds()
+
+
+def _empty_row(ticket_id: str, policy: str, metric: str, verdict: str, note: str) -> Row:
+    row: Row = dict.fromkeys(REPORT_COLUMNS)
+    row.update(ticket_id=ticket_id, policy=policy, metric=metric, verdict=verdict, note=note)
+    row["cycle"] = 0
+    row["cycles"] = 0
+    return row
+
+
+def _no_cycle(desk: Desk, status: SlaStatus, metric: str) -> tuple[str, str]:
+    """Why a clock of ``status`` has no cycle: no target for the priority, or not started."""
+    for policy in desk.sla_policies:
+        if policy.name == status.policy:
+            if policy.metric(metric).target(status.priority) is None:
+                return NO_TARGET, f"no {metric} target for priority {status.priority}"
+            break
+    return NOT_STARTED, "no start condition of the metric has matched"
+
+
+def rows_of(verdict: Verdict, desk: Desk) -> Iterator[Row]:
+    """The rows of one ticket: one per cycle of every metric, or one saying why there is none.
+
+    Durations come as text (``elapsed``) and as seconds (``elapsed_seconds``);
+    ``percent_of_target`` is the business time counted as a share of the target.
+    """
+    status = verdict.status
+    if status is None:
+        yield _empty_row(verdict.ticket_id, "", "", verdict.verdict, verdict.note)
+        return
     for clock in status.clocks:
-        cycle = clock.current
-        if cycle is None:
+        if not clock.cycles:
+            why, note = _no_cycle(desk, status, clock.metric)
+            yield _empty_row(status.ticket_id, status.policy, clock.metric, why, note)
             continue
+        for cycle in clock.cycles:
+            yield {
+                "ticket_id": status.ticket_id,
+                "policy": status.policy,
+                "metric": clock.metric,
+                "cycle": cycle.number,
+                "cycles": len(clock.cycles),
+                "verdict": cycle.stage.value,
+                "started_at": _iso(cycle.started_at),
+                "due_at": _iso(cycle.due_at),
+                "target": format_duration(cycle.target),
+                "target_seconds": _seconds(cycle.target),
+                "elapsed": format_duration(cycle.elapsed),
+                "elapsed_seconds": _seconds(cycle.elapsed),
+                "paused": format_duration(cycle.paused),
+                "paused_seconds": _seconds(cycle.paused),
+                "remaining": format_duration(cycle.remaining),
+                "remaining_seconds": _seconds(cycle.remaining),
+                "percent_of_target": (round(cycle.percent, 1) if cycle.target_us > 0 else None),
+                "breached_at": _iso(cycle.breached_at),
+                "met_at": _iso(cycle.met_at),
+                "note": "",
+            }
 
-        def iso(value: datetime | None) -> str:
-            return "" if value is None else value.isoformat()
 
-        yield {
-            "ticket_id": status.ticket_id,
-            "policy": status.policy,
-            "metric": clock.metric,
-            "stage": clock.stage.value,
-            "cycles": str(len(clock.cycles)),
-            "started_at": iso(cycle.started_at),
-            "due_at": iso(cycle.due_at),
-            "elapsed": format_duration(cycle.elapsed),
-            "paused": format_duration(cycle.paused),
-            "remaining": format_duration(cycle.remaining),
-            "breached_at": iso(cycle.breached_at),
-            "met_at": iso(cycle.met_at),
-        }
+def _summary(
+    compliance: Compliance,
+    tickets: int,
+    bad: int,
+    fmt: str,
+    out: TextIO,
+    verdicts: Mapping[str, int] | None = None,
+) -> None:
+    """The totals after the rows: the same for one process and for every engine.
 
-
-def _summary(compliance: Compliance, tickets: int, bad: int, fmt: str, out: TextIO) -> None:
-    """The totals after the rows: the same for one process and for every engine."""
+    ``verdicts`` (the local engine) counts the rows by verdict, metric first:
+    exactly the rows printed above, every cycle of every metric and every
+    ticket without one.
+    """
     metrics = sorted({key.metric for key, _ in compliance.counts})
     summary: dict[str, int] = {"tickets": tickets, "bad_lines": bad}
     for metric in metrics:
@@ -107,6 +220,11 @@ def _summary(compliance: Compliance, tickets: int, bad: int, fmt: str, out: Text
         summary[f"{metric}_breached"] = breached
     if fmt == "table":
         print(f"\n{tickets} tickets", file=out)
+        if verdicts is not None:
+            print(f"{sum(verdicts.values())} rows (every cycle of every metric):", file=out)
+            for name, count in sorted(verdicts.items()):
+                print(f"  {name:<40} {count}", file=out)
+        print("compliance (cycles met / breached):", file=out)
         for metric in metrics:
             met, breached = compliance.totals(metric=metric)
             percent = compliance.percent(metric=metric)
@@ -116,7 +234,10 @@ def _summary(compliance: Compliance, tickets: int, bad: int, fmt: str, out: Text
                 file=out,
             )
     elif fmt == "json":
-        print(json.dumps({"summary": summary}), file=out)
+        line: dict[str, Any] = {"summary": summary}
+        if verdicts is not None:
+            line["rows"] = {"total": sum(verdicts.values()), "by_verdict": dict(verdicts)}
+        print(json.dumps(line), file=out)
 
 
 def _run_dask(args: argparse.Namespace, desk: Desk, now: datetime, out: TextIO) -> int:
@@ -148,15 +269,11 @@ def _run_dask(args: argparse.Namespace, desk: Desk, now: datetime, out: TextIO) 
     return EXIT_OK
 
 
-def run(args: argparse.Namespace, out: TextIO) -> int:
-    desk = read_desk(args.config)
-    if not desk.sla_policies:
-        raise InputError(args.config, "sla.policies: expected at least one SLA policy")
-    now = parse_instant(args.now, "--now") if args.now else pendulum.now("UTC")
-    if args.engine == "dask":
-        return _run_dask(args, desk, now, out)
+def _histories(args: argparse.Namespace, counts: dict[str, int]) -> Iterator[Any]:
+    """The input's tickets, grouped by the report itself (any input order)."""
+    if args.profile:
+        return _imported(args, counts)
     fmt = args.input_format or ("csv" if args.events.endswith(".csv") else "jsonl")
-    counts: dict[str, int] = {}
     progress = None
     if fmt == "jsonl" and not args.no_progress:
         size = os.path.getsize(args.events) if os.path.exists(args.events) else 0
@@ -170,60 +287,156 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         counts=counts,
         progress=progress,
     )
-    statuses = evaluate_all(group_by_ticket(events), desk, now, args.events)
+    ordered = sorted_by_ticket(
+        events,
+        lambda event: event.ticket_id,
+        dump=encode_event,
+        load=decode_event,
+        chunk=args.sort_chunk,
+    )
+    # A ticket's events in time order; events at the same instant keep their input order.
+    return (sorted(events, key=_at) for events in group_by_ticket(ordered))
+
+
+def _at(event: Event) -> datetime:
+    return event.at
+
+
+def _imported(args: argparse.Namespace, counts: dict[str, int]) -> Iterator[Any]:
+    """Histories of a ticket system's export, read through an import profile."""
+    if args.map:
+        raise InputError("--map", "a profile names the export's columns; use one or the other")
+    profile = read_profile(args.profile, args.timezone)
+    column = profile.column("ticket_id") or ""
+    rows = read_rows(args.events, profile)
+
+    def ticket_of(row: Mapping[str, Any]) -> str:
+        value = row.get(column)
+        return value.strip() if isinstance(value, str) else ""
+
+    ordered = sorted_by_ticket(
+        rows, ticket_of, dump=lambda row: row, load=lambda row: row, chunk=args.sort_chunk
+    )
+    for item in import_stream(ordered, profile):
+        if isinstance(item, ImportCounts):
+            counts["bad"] = counts.get("bad", 0) + item.skipped_rows
+            for reason, count in item.skipped:
+                print(
+                    f"itsm-core: {args.events}: skipped {count} row(s): {reason}", file=sys.stderr
+                )
+            continue
+        yield item if isinstance(item, RefusedTicket) else list(item)
+
+
+def _kind(verdict: str) -> str:
+    return REFUSED if verdict.startswith(REFUSED) else verdict
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    """Run ``itsm-core report``."""
+    desk = read_desk(args.config)
+    if not desk.sla_policies:
+        raise InputError(args.config, "sla.policies: expected at least one SLA policy")
+    now = parse_instant(args.now, "--now") if args.now else pendulum.now("UTC")
+    if args.engine == "dask":
+        if args.profile:
+            raise InputError("--profile", "the dask engine reads events; import the export first")
+        return _run_dask(args, desk, now, out)
+    counts: dict[str, int] = {}
+    verdicts = evaluate_all(_histories(args, counts), desk, now)
     writer: csv.DictWriter[str] | None = None
     if args.format == "csv":
         writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS, lineterminator="\n")
         writer.writeheader()
     elif args.format == "table":
         print(
-            f"{'ticket':<12} {'metric':<15} {'stage':<9} {'elapsed':>10} {'remaining':>10}  "
-            "due / breached / met",
+            f"{'ticket':<12} {'metric':<15} {'cycle':>5} {'verdict':<9} {'elapsed':>10} "
+            f"{'remaining':>10} {'%target':>8}  due / breached / met",
             file=out,
         )
 
     facts: list[TicketFacts] = []
+    by_verdict: dict[str, int] = {}
 
     def counted() -> Iterator[SlaStatus]:
-        for history, status in statuses:
+        for verdict in verdicts:
             counts["tickets"] = counts.get("tickets", 0) + 1
-            yield status
-            if args.format == "html":
-                facts.append(facts_of(history, status))
-                continue
-            for row in _rows(status):
+            if verdict.status is not None:
+                yield verdict.status
+                if args.format == "html":
+                    assert verdict.history is not None
+                    facts.append(facts_of(verdict.history, verdict.status))
+            for row in rows_of(verdict, desk):
+                name = f"{row['metric'] or '-'}: {_kind(str(row['verdict']))}"
+                by_verdict[name] = by_verdict.get(name, 0) + 1
                 if writer is not None:
-                    writer.writerow(row)
+                    writer.writerow({key: _text(value) for key, value in row.items()})
                 elif args.format == "json":
                     print(json.dumps(row), file=out)
-                else:
-                    when = row["breached_at"] or row["met_at"] or row["due_at"] or "-"
-                    print(
-                        f"{row['ticket_id']:<12} {row['metric']:<15} {row['stage']:<9} "
-                        f"{row['elapsed']:>10} {row['remaining']:>10}  {when}",
-                        file=out,
-                    )
+                elif args.format == "table":
+                    _print_row(row, out)
 
     compliance = Compliance.of(counted())
+    tickets, bad = counts.get("tickets", 0), counts.get("bad", 0)
     if args.format == "html":
         title = f"SLA report: {os.path.basename(args.events)}"
         out.write(render_html(facts, compliance, title=title, now=now))
     else:
-        _summary(compliance, counts.get("tickets", 0), counts.get("bad", 0), args.format, out)
-    if counts.get("bad"):
-        print(
-            f"itsm-core: {args.events}: skipped {counts['bad']} bad line(s), the first at line "
-            f"{counts['first_bad']}",
-            file=sys.stderr,
-        )
+        _summary(compliance, tickets, bad, args.format, out, by_verdict)
+    if args.skip_bad or bad:
+        first = f", the first at line {counts['first_bad']}" if "first_bad" in counts else ""
+        print(f"itsm-core: {args.events}: skipped {bad} bad line(s){first}", file=sys.stderr)
+    if bad and not tickets:
+        print(f"itsm-core: {args.events}: no good line, nothing to report", file=sys.stderr)
+        return EXIT_INVALID
     return EXIT_OK
+
+
+def _print_row(row: Row, out: TextIO) -> None:
+    percent = row["percent_of_target"]
+    if row["cycle"]:
+        when = row["breached_at"] or row["met_at"] or row["due_at"] or "-"
+        print(
+            f"{row['ticket_id']:<12} {row['metric']:<15} {row['cycle']:>5} {row['verdict']:<9} "
+            f"{row['elapsed']:>10} {row['remaining']:>10} "
+            f"{'' if percent is None else f'{percent:.1f}%':>8}  {when}",
+            file=out,
+        )
+    else:
+        print(
+            f"{row['ticket_id']:<12} {row['metric'] or '-':<15} {'-':>5} {row['verdict']}",
+            file=out,
+        )
 
 
 def add_parser(commands: Any) -> None:
     """Add ``report`` to the sub-commands."""
     report = commands.add_parser("report", help="evaluate every SLA over an export of events")
-    report.add_argument("events", help="events as JSON Lines or CSV, grouped by ticket")
+    report.add_argument(
+        "events",
+        help="events as JSON Lines or CSV, in any order; with --profile, a ticket "
+        "system's export (CSV, JSON Lines of rows, Jira or Zammad JSON)",
+    )
     add_event_input(report)
+    report.add_argument(
+        "--profile",
+        help=f"read EVENTS as an export through an import profile ({', '.join(PROFILES)} "
+        "or a profile TOML file)",
+    )
+    report.add_argument(
+        "--timezone", metavar="ZONE", help="with --profile: the IANA zone of naive timestamps"
+    )
+    report.add_argument(
+        "--sort-chunk",
+        type=int,
+        default=200_000,
+        metavar="N",
+        help="group tickets by sorting N lines at a time in temporary files (default 200000)",
+    )
     report.add_argument(
         "--format",
         choices=["table", "json", "csv", "html"],
