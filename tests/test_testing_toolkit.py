@@ -11,14 +11,22 @@ from pathlib import Path
 from typing import Any
 
 import cattrs
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from itsm_core.calendar import BusinessCalendar, CompositeCalendar
+from itsm_core.calendar import WEEKDAYS, BusinessCalendar, CompositeCalendar
+from itsm_core.errors import InvalidValueError
 from itsm_core.lifecycle import Lifecycles
 from itsm_core.priority import PriorityMatrix
-from itsm_core.sla import SlaPolicy, evaluate
-from itsm_core.testing import standard_policy
+from itsm_core.sla import SlaPolicy, SlaStatus, evaluate
+from itsm_core.testing import (
+    PRESET_CALENDARS,
+    business_calendars,
+    sla_statuses,
+    standard_policy,
+    windows,
+)
 from itsm_core.testing._entry import (
     _STRATEGY_TYPES,
     _public_types,
@@ -130,6 +138,41 @@ def test_aware_datetimes_are_aware_and_from_2026(at: datetime) -> None:
 def test_events_and_commands_cover_the_families(event: Event, command: TicketCommand) -> None:
     assert isinstance(event, Event)
     assert command.action
+
+
+def whole_minutes(text: str) -> bool:
+    return len(text) == 5 and text[2] == ":"
+
+
+@QUARTER
+@given(business_calendars())
+def test_drawn_calendars_open_and_close_on_whole_minutes_by_default(
+    calendar: BusinessCalendar,
+) -> None:
+    drawn = [w for day in WEEKDAYS for w in getattr(calendar.weekly, day)]
+    drawn += [w for override in calendar.overrides for w in override.windows]
+    for window in drawn:
+        assert whole_minutes(window.start)
+        assert whole_minutes(window.end)
+    for closure in calendar.closures:
+        assert whole_minutes(closure.start)
+        assert whole_minutes(closure.end)
+
+
+def test_an_unknown_resolution_is_refused_naming_what_is_valid() -> None:
+    with pytest.raises(InvalidValueError, match="'minute' or 'microsecond'"):
+        windows(resolution="second")  # type: ignore[arg-type]
+
+
+@QUARTER
+@given(sla_statuses())
+def test_drawn_statuses_are_measured_on_a_preset_calendar(status: SlaStatus) -> None:
+    assert status.timezone in {calendar.timezone for calendar in PRESET_CALENDARS}
+    assert [clock.metric for clock in status.clocks] == [
+        "first_response",
+        "next_response",
+        "resolution",
+    ]
 
 
 def test_registering_again_is_harmless() -> None:
