@@ -563,7 +563,14 @@ def test_next_deadline_counts_on_the_customer_calendar_and_shows_the_calendar_zo
     assert wake == friday.add(hours=2)
     assert wake is not None
     assert wake.utcoffset() == timedelta(hours=3)
-    # past the last threshold, the breach is what comes next
+    half_past = friday.add(hours=1, minutes=30)  # the office closed at 17:00; the customer not
+    assert next_deadline(history, policy, half_past, customer_calendar=around_the_clock) == (
+        friday.add(hours=2)
+    )
+    # at the last threshold and past it, the breach is what comes next
+    assert next_deadline(
+        history, policy, friday.add(hours=2), customer_calendar=around_the_clock
+    ) == friday.add(hours=4)
     assert next_deadline(
         history, policy, friday.add(hours=3), customer_calendar=around_the_clock
     ) == friday.add(hours=4)
