@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import subprocess
 import sys
 from datetime import datetime
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from itsm_core.cli import main
+from itsm_core.cli._common import InputError, sorted_by_ticket
 
 EXAMPLES = Path(__file__).parent.parent / "docs" / "examples"
 DESK = str(EXAMPLES / "desk.toml")
@@ -471,3 +473,78 @@ def test_a_closed_pipe_ends_the_report_quietly() -> None:
     assert done.stdout.startswith("ticket")
     assert "Traceback" not in done.stderr
     assert "Broken pipe" not in done.stderr
+
+
+ROOT = Path(__file__).parent.parent
+SAMPLE = ROOT.parent / "shared" / "data" / "servicenow" / "incident_event_log_sample.csv"
+SN_DESK = str(ROOT / "docs" / "examples" / "imports" / "servicenow_desk.json")
+SN_NOW = "2016-04-01T00:00:00+00:00"
+
+
+def _verdicts(path: Path, *extra: str) -> dict[tuple[str, str, int], tuple[str, float]]:
+    argv = ["report", str(path), "--profile", "servicenow_snapshot", "--config", SN_DESK]
+    code, out, err = run(*argv, "--now", SN_NOW, "--format", "json", *extra)
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines()[:-1]]
+    return {
+        (r["ticket_id"], r["metric"], r["cycle"]): (r["verdict"], r["elapsed_seconds"])
+        for r in rows
+    }
+
+
+def test_a_servicenow_export_in_any_order_reports_every_ticket_as_sorted_input_does(
+    tmp_path: Path,
+) -> None:
+    if not SAMPLE.exists():
+        pytest.skip(f"the shared ServiceNow sample is not at {SAMPLE}")
+    header, *lines = SAMPLE.read_text(encoding="utf-8").splitlines()
+    shuffled = tmp_path / "shuffled.csv"
+    random.Random(15).shuffle(lines)
+    shuffled.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    tickets = {line.split(",", 1)[0] for line in lines}
+    grouped = _verdicts(SAMPLE)
+    assert {ticket for ticket, _, _ in grouped} == tickets
+    assert _verdicts(shuffled, "--sort-chunk", "17") == grouped
+    assert _verdicts(shuffled) == grouped
+
+
+def test_a_refused_imported_ticket_is_a_row_and_profile_options_are_checked(
+    tmp_path: Path,
+) -> None:
+    example = ROOT / "docs" / "examples" / "imports" / "servicenow_snapshot.csv"
+    header, *lines = example.read_text(encoding="utf-8").splitlines()
+    first = lines[0].split(",")
+    broken = tmp_path / "broken.csv"
+    bad = [*first]
+    bad[0] = "INC9999999"
+    bad[header.split(",").index("incident_state")] = "Teleported"
+    broken.write_text("\n".join([header, *lines, ",".join(bad)]) + "\n", encoding="utf-8")
+    argv = ["report", str(broken), "--profile", "servicenow_snapshot", "--config", SN_DESK]
+    code, out, _ = run(*argv, "--now", SN_NOW, "--format", "csv")
+    assert code == 0
+    (row,) = [line for line in out.splitlines() if line.startswith("INC9999999,")]
+    assert ",\"history refused: state 'Teleported'" in row
+    assert "add it to the profile" in row
+    code, _, err = run(*argv, "--map", "a=b")
+    assert code == 2
+    assert "--map: a profile names the export's columns" in err
+    code, _, err = run(*argv, "--engine", "dask")
+    assert code == 2
+    assert "the dask engine reads events" in err
+
+
+def test_external_sort_refuses_an_empty_chunk() -> None:
+    code, _, err = run("report", EVENTS, "--config", DESK, "--sort-chunk", "0")
+    assert code == 2
+    assert "--sort-chunk: expected a positive number of rows, got 0" in err
+
+
+def test_the_external_sort_groups_by_ticket_stably_through_temporary_files() -> None:
+    items = [(f"T-{n % 7}", n) for n in range(100)]
+    for chunk in (1, 9, 100, 1000):
+        ordered = list(
+            sorted_by_ticket(items, lambda item: item[0], dump=list, load=tuple, chunk=chunk)
+        )
+        assert ordered == sorted(items, key=lambda item: item[0])
+    with pytest.raises(InputError, match="--sort-chunk"):
+        list(sorted_by_ticket(items, str, dump=list, load=tuple, chunk=0))

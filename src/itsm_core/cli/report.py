@@ -346,6 +346,10 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         if args.profile:
             raise InputError("--profile", "the dask engine reads events; import the export first")
         return _run_dask(args, desk, now, out)
+    if args.sort_chunk < 1:
+        raise InputError(
+            "--sort-chunk", f"expected a positive number of rows, got {args.sort_chunk}"
+        )
     counts: dict[str, int] = {}
     verdicts = evaluate_all(_histories(args, counts), desk, now)
     writer: csv.DictWriter[str] | None = None
