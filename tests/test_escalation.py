@@ -42,7 +42,7 @@ from itsm_core.escalation import (
     request_escalation,
 )
 from itsm_core.lifecycle import default_lifecycles
-from itsm_core.sla import Condition, Metric, SlaPolicy, evaluate
+from itsm_core.sla import BusinessDays, Condition, Metric, SlaPolicy, evaluate
 from itsm_core.testing._escalation_strategies import (
     escalation_histories,
     escalation_rules,
@@ -1301,6 +1301,17 @@ def _converter() -> cattrs.Converter:
     converter = cattrs.Converter()
     converter.register_unstructure_hook(timedelta, lambda d: d.total_seconds())
     converter.register_structure_hook(timedelta, lambda v, _: timedelta(seconds=v))
+    # A level's offset is business time or business days (GLPI's levels in days).
+    converter.register_structure_hook(
+        timedelta | BusinessDays | None,
+        lambda v, _: (
+            None
+            if v is None
+            else converter.structure(v, BusinessDays)
+            if isinstance(v, dict)
+            else timedelta(seconds=v)
+        ),
+    )
     return converter
 
 

@@ -19,6 +19,13 @@ from itsm_core._time import from_us, to_us
 from itsm_core.calendar import BusinessCalendar, WeeklySchedule
 from itsm_core.desk import DueKind
 from itsm_core.errors import ConfigurationError, InvalidValueError, NeverOpenError
+from itsm_core.escalation import (
+    Action,
+    EscalationLevel,
+    EscalationRule,
+    Trigger,
+    plan_escalations,
+)
 from itsm_core.serialization import (
     format_sla_duration,
     load_desk,
@@ -514,3 +521,45 @@ def test_a_pause_before_a_delayed_start_counts_nothing_before_it() -> None:
     clock = evaluate(history, policy(metric), at(2, 12)).clock("resolution")
     assert clock.started_at == at(2, 10)
     assert clock.elapsed == H
+
+
+# ------------------------------------------------------- escalation levels in days (GLPI)
+
+
+def test_glpi_escalation_levels_at_negative_offsets_in_business_days() -> None:
+    """GLPI, SLA escalation levels: each level's execution time is relative to the
+    SLA's due date ("before", "after" or at it), and on an SLA in days it is set in
+    days, counted on the SLA's calendar."""
+    metric = Metric.resolution({"P3": BusinessDays(days=5)})
+    glpi = policy(metric)
+    rule = EscalationRule(
+        name="resolution in days",
+        trigger=Trigger.sla_due("resolution"),
+        levels=(
+            EscalationLevel(offset=BusinessDays(days=-2), actions=Action.notify(roles="group")),
+            EscalationLevel(offset=BusinessDays(days=-1), actions=Action.notify(roles="manager")),
+        ),
+    )
+    history = [opened(at(2, 10))]  # Monday 10:00: due Monday the 9th, 10:00
+    plan = plan_escalations(history, [rule], at(5, 10, 30), policy=glpi)
+    assert [(d.level, d.due_at) for d in plan.due] == [(1, at(5, 10))]  # Thursday: 2bd before
+    assert plan.wakeup == at(6, 10)
+    later = plan_escalations(history, [rule], at(6, 10), policy=glpi).due
+    assert [(d.level, d.due_at) for d in later] == [(1, at(5, 10)), (2, at(6, 10))]
+    assert "2 business days before its due instant" in later[0].reason
+    conv = make_converter()
+    written = conv.unstructure(rule)
+    assert [level["offset"] for level in written["levels"]] == ["-2bd", "-1bd"]
+    assert structure_checked(conv, written, EscalationRule) == rule
+
+
+def test_a_rule_does_not_mix_business_days_and_business_time_offsets() -> None:
+    with pytest.raises(InvalidValueError, match="offsets of one kind"):
+        EscalationRule(
+            name="mixed",
+            trigger=Trigger.sla_due("resolution"),
+            levels=(
+                EscalationLevel(offset=-H, actions=Action.notify(roles="group")),
+                EscalationLevel(offset=BusinessDays(days=1), actions=Action.notify(roles="group")),
+            ),
+        )

@@ -10,7 +10,7 @@ import pendulum
 
 from itsm_core._time import from_us, td_to_us, to_us, us_to_td
 from itsm_core.calendar import BusinessCalendar, CalendarLike
-from itsm_core.errors import InvalidValueError
+from itsm_core.errors import InvalidValueError, NeverOpenError
 from itsm_core.escalation._events import Escalated, EscalationRequested
 from itsm_core.escalation._rules import (
     Action,
@@ -22,6 +22,7 @@ from itsm_core.escalation._rules import (
 from itsm_core.escalation._structure import SupportStructure
 from itsm_core.lifecycle import History
 from itsm_core.sla import (
+    BusinessDays,
     SlaPolicy,
     SlaStatus,
     clock_calendar,
@@ -119,6 +120,25 @@ def _reach(cal: CalendarLike, clock: _Clock, needed: int, now_us: int) -> tuple[
     """When ``clock`` reaches ``needed`` business time, and whether that is by now."""
     at = reach_us(cal, clock.segments, needed, open_end=clock.running, while_running=True)
     return None if at is None else (at, at <= now_us)
+
+
+def _needed(cal: CalendarLike, level: EscalationLevel, clock: _Clock) -> int | None:
+    """The business time ``clock`` must count for ``level`` to be reached (``None``: never)."""
+    if level.percent is not None:
+        return -(-clock.target_us * level.percent // 100)
+    if isinstance(level.offset, BusinessDays):
+        # GLPI's levels in days: the instant so many business days from the due instant
+        # (as the clock projects it), measured in the business time the clock counts.
+        due = reach_us(cal, clock.segments, clock.target_us, open_end=clock.running)
+        if due is None:
+            return None
+        try:
+            return clock.target_us + level.offset.business_us(cal, due)
+        except (NeverOpenError, InvalidValueError):
+            return None
+    if level.offset is not None:
+        return clock.target_us + td_to_us(level.offset)
+    return level.threshold  # microseconds of ``after``
 
 
 def _sla_clocks(status: SlaStatus, metric: str) -> list[_Clock]:
@@ -365,21 +385,14 @@ class _Plan:
                 clocks = _requests(h, rule, now_us)
             for clock in clocks:
                 for level_index, level in enumerate(rule.levels, start=1):
-                    reached = _reach(cal_used, clock, self._needed(level, clock), now_us)
+                    needed = _needed(cal_used, level, clock)
+                    reached = None if needed is None else _reach(cal_used, clock, needed, now_us)
                     if reached is not None:
                         at, due = reached
                         reason = self._reason(rule, level, clock)
                         self.points.append(
                             _Point(index, rule, level_index, level, clock.cycle, at, due, reason)
                         )
-
-    @staticmethod
-    def _needed(level: EscalationLevel, clock: _Clock) -> int:
-        if level.percent is not None:
-            return -(-clock.target_us * level.percent // 100)
-        if level.offset is not None:
-            return clock.target_us + td_to_us(level.offset)
-        return level.threshold  # microseconds of ``after``
 
     @staticmethod
     def _reason(rule: EscalationRule, level: EscalationLevel, clock: _Clock) -> str:
@@ -390,6 +403,13 @@ class _Plan:
                 f"{_show(clock.target_us)} target (cycle {clock.cycle})"
             )
         if kind is TriggerKind.SLA_DUE:
+            if isinstance(level.offset, BusinessDays):
+                days = level.offset.days
+                side = "before" if days < 0 else "after"
+                where = f"{abs(days)} business days {side} its due instant"
+                if level.offset.end_of_day:
+                    where = f"the end of the business day {days} business days after its due"
+                return f"{rule.trigger.metric} {where} (target {_show(clock.target_us)})"
             offset = level.threshold  # microseconds of ``offset``
             where = (
                 "at its due instant"

@@ -8,8 +8,9 @@ from datetime import timedelta
 
 import attrs
 
-from itsm_core._time import td_to_us
+from itsm_core._time import US_PER_DAY, td_to_us
 from itsm_core.errors import InvalidValueError, named_field_errors
+from itsm_core.sla import BusinessDays
 from itsm_core.ticket import CATEGORIES, Ticket
 
 __all__ = [
@@ -498,7 +499,8 @@ class EscalationLevel:
 
     Exactly one threshold is set, the one its rule's trigger measures (see
     :class:`TriggerKind`): ``percent`` of an SLA target (1 to 1000),
-    ``offset`` from the SLA due instant (negative: before), ``after`` a
+    ``offset`` from the SLA due instant (negative: before; business time, or
+    :class:`~itsm_core.sla.BusinessDays` as GLPI's levels in days), ``after`` a
     duration (zero or more), or ``count`` reassignments (the level is reached
     by the ``count + 1``-th). ``conditions`` narrow the rule's conditions for
     this level alone (GLPI's criteria per level), checked the same way.
@@ -515,7 +517,7 @@ got datetime.timedelta(days=-1, seconds=82800)
 
     actions: tuple[Action, ...] = attrs.field(converter=_actions)
     percent: int | None = None
-    offset: timedelta | None = None
+    offset: timedelta | BusinessDays | None = None
     after: timedelta | None = None
     count: int | None = None
     name: str = ""
@@ -542,7 +544,7 @@ got datetime.timedelta(days=-1, seconds=82800)
             or not 1 <= self.percent <= 1000
         ):
             raise InvalidValueError("level.percent", self.percent, "a whole percentage, 1 to 1000")
-        if self.offset is not None:
+        if self.offset is not None and not isinstance(self.offset, BusinessDays):
             td_to_us(self.offset, "level.offset")
         if self.after is not None and td_to_us(self.after, "level.after") < 0:
             raise InvalidValueError("level.after", self.after, "a duration of zero or more")
@@ -566,6 +568,8 @@ got datetime.timedelta(days=-1, seconds=82800)
             return self.percent
         if self.count is not None:
             return self.count
+        if isinstance(self.offset, BusinessDays):  # an ordering key: days of 24 hours
+            return self.offset.days * US_PER_DAY + (1 if self.offset.end_of_day else 0)
         return td_to_us(self.offset if self.offset is not None else self.after)  # type: ignore[arg-type]
 
 
@@ -619,6 +623,14 @@ class EscalationRule:
                     f"rule.levels[{i}].{level.measure}",
                     getattr(level, level.measure),
                     f"a level measured by {wanted!r} for a {self.trigger.kind} trigger",
+                )
+            if isinstance(level.offset, BusinessDays) != isinstance(
+                self.levels[0].offset, BusinessDays
+            ):
+                raise InvalidValueError(
+                    f"rule.levels[{i}].offset",
+                    level.offset,
+                    "offsets of one kind in a rule (all business days, or all business time)",
                 )
             if previous is not None and level.threshold <= previous:
                 raise InvalidValueError(

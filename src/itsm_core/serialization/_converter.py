@@ -30,6 +30,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from itsm_core._time import zone
 from itsm_core.calendar import BusinessCalendar, CompositeCalendar, Window
 from itsm_core.errors import ConfigurationError, InvalidValueError, ItsmError, Problem
+from itsm_core.escalation import EscalationLevel
 from itsm_core.metrics import Compliance, ComplianceKey
 from itsm_core.priority import PriorityMatrix
 from itsm_core.serialization._durations import (
@@ -38,7 +39,7 @@ from itsm_core.serialization._durations import (
     parse_duration,
     parse_sla_duration,
 )
-from itsm_core.sla import Condition, Metric, SlaPolicy
+from itsm_core.sla import BusinessDays, BusinessDuration, Condition, Metric, SlaPolicy
 from itsm_core.ticket import Event, FieldValue, TicketCommand
 
 __all__ = [
@@ -637,6 +638,16 @@ def _relative(exc: ItsmError, cls: type) -> ConfigurationError:
     return ConfigurationError(out)
 
 
+def _level_offset(value: object) -> timedelta | BusinessDays:
+    """An escalation level's offset: business time (``"-2h"``) or business days (``"-2bd"``)."""
+    offset = parse_sla_duration(value, "")
+    if isinstance(offset, BusinessDuration):
+        return offset.value
+    if isinstance(offset, BusinessDays):
+        return offset
+    raise InvalidValueError("", value, 'a business offset such as "-2h" or "-2bd"')
+
+
 def _field_overrides(conv: cattrs.Converter, cls: type) -> dict[str, Any]:
     if cls is Metric:
         return {
@@ -656,6 +667,13 @@ def _field_overrides(conv: cattrs.Converter, cls: type) -> dict[str, Any]:
                 struct_hook=lambda v, _: None if v is None else parse_sla_duration(v, ""),
                 unstruct_hook=lambda v: None if v is None else format_sla_duration(v),
             ),
+        }
+    if cls is EscalationLevel:
+        return {
+            "offset": override(
+                struct_hook=lambda v, _: None if v is None else _level_offset(v),
+                unstruct_hook=lambda v: None if v is None else format_sla_duration(v),
+            )
         }
     if cls is SlaPolicy:
         return {

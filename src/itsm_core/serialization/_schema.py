@@ -11,7 +11,7 @@ from typing import Any, Literal
 import attrs
 
 from itsm_core.calendar import BusinessCalendar, CompositeCalendar, Window
-from itsm_core.escalation import EscalationRule, SupportStructure
+from itsm_core.escalation import EscalationLevel, EscalationRule, SupportStructure
 from itsm_core.lifecycle import LifecycleDef, Policies, default_definitions
 from itsm_core.metrics import CreditRule
 from itsm_core.permissions import Grant, Permission, Principal, Role
@@ -110,6 +110,8 @@ class _Builder:
                 "description": "targets by effective priority name",
                 "additionalProperties": _SLA_DURATION,
             }
+        if cls is EscalationLevel and name == "offset":
+            return {"anyOf": [_SLA_DURATION, {"type": "null"}]}
         if cls is Metric and name in ("default_target", "start_offset"):
             return {"anyOf": [_SLA_DURATION, {"type": "null"}]}
         if cls is SlaPolicy and name == "metrics":

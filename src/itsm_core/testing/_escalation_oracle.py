@@ -36,7 +36,7 @@ from itsm_core.escalation import (
     SupportStructure,
     TriggerKind,
 )
-from itsm_core.sla import SlaPolicy
+from itsm_core.sla import BusinessDays, SlaPolicy
 from itsm_core.testing._calendar_oracle import oracle_add, oracle_elapsed
 from itsm_core.testing._sla_oracle import oracle_evaluate
 from itsm_core.ticket import (
@@ -415,6 +415,12 @@ def _points(
                 if level.percent is not None:
                     # the first whole microsecond at which counted * 100 >= target * percent
                     needed = (cycle.target * level.percent + 99) // 100
+                elif isinstance(level.offset, BusinessDays):
+                    # days from the due instant, measured in the business time counted
+                    due = _reach(walk, used, cycle, cycle.target)
+                    if due is None or used is None:
+                        continue
+                    needed = cycle.target + level.offset.business_us(used, due)
                 elif level.offset is not None:
                     needed = cycle.target + level.offset // _MICROSECOND
                 else:
