@@ -67,6 +67,7 @@ from itsm_core.lifecycle import (
 from itsm_core.metrics import Compliance, ComplianceKey, CreditRule, ServiceCredit, service_credit
 from itsm_core.permissions import Decision, TicketView, default_policy
 from itsm_core.priority import Cell, Level, PriorityLevel, PriorityMatrix, RequesterMask
+from itsm_core.routing import DEFAULT_CHANNELS, Agent, GroupRouting, RoutingConfig
 from itsm_core.sla import (
     Applicability,
     Condition,
@@ -393,9 +394,40 @@ def desks() -> st.SearchStrategy[Any]:
             escalation_rules=tuple(rules),
             permissions=draw(st.one_of(st.builds(default_policy), permission_policies())),
             directory=draw(directories()),
+            routing=draw(_routing(structure)),
         )
 
     return build()
+
+
+def _routing(structure: SupportStructure | None) -> st.SearchStrategy[RoutingConfig | None]:
+    """No routing, or routing over the structure's groups that have members."""
+    groups = [g for g in structure.groups if g.members] if structure is not None else []
+    if not groups:
+        return st.none()
+    staff = sorted({m for g in groups for m in g.members})
+
+    @st.composite
+    def build(draw: st.DrawFn) -> RoutingConfig:
+        chosen = draw(st.lists(st.sampled_from(groups), max_size=3, unique_by=lambda g: g.name))
+        return RoutingConfig(
+            staff=tuple(
+                Agent(name=name, capacity=draw(st.one_of(st.none(), st.integers(1, 20))))
+                for name in staff
+            ),
+            groups=tuple(
+                GroupRouting(
+                    group=g.name,
+                    members=g.members,
+                    strategy=draw(st.sampled_from(("round_robin", "least_loaded"))),
+                    support_line=g.line,
+                )
+                for g in chosen
+            ),
+            channels=draw(st.sampled_from((DEFAULT_CHANNELS, ("phone", "portal")))),
+        )
+
+    return st.one_of(st.none(), build())
 
 
 def register_strategies() -> None:
