@@ -548,3 +548,31 @@ def test_the_external_sort_groups_by_ticket_stably_through_temporary_files() -> 
         assert ordered == sorted(items, key=lambda item: item[0])
     with pytest.raises(InputError, match="--sort-chunk"):
         list(sorted_by_ticket(items, str, dump=list, load=tuple, chunk=0))
+
+
+def _without_rich(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("rich", "rich.console", "rich.progress", "rich.table"):
+        monkeypatch.setitem(sys.modules, name, None)
+
+
+def test_the_compliance_table_and_progress_bar_are_drawn_by_rich_when_installed() -> None:
+    pytest.importorskip("rich")
+    code, out, err = run("report", EVENTS, "--config", DESK, "--now", NOW, "--progress-above", "1")
+    assert code == 0
+    assert "┃ metric" in out
+    assert "│ resolution     │   2 │        1 │      66.7% │" in out
+    assert "reading" in err
+    assert "100%" in err
+    assert "━" in err
+
+
+def test_without_rich_the_table_and_progress_bar_are_plain_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _without_rich(monkeypatch)
+    code, out, err = run("report", EVENTS, "--config", DESK, "--now", NOW, "--progress-above", "1")
+    assert code == 0
+    assert "compliance (cycles met / breached):" in out
+    assert "resolution      met 2, breached 1, compliance 66.7%" in out
+    assert "reading #########################" in err
+    assert "100%" in err

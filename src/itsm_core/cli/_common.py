@@ -34,6 +34,7 @@ __all__ = [
     "column_map",
     "group_by_ticket",
     "parse_instant",
+    "progress_bar",
     "read_desk",
     "read_events",
     "sorted_by_ticket",
@@ -242,57 +243,58 @@ def sorted_by_ticket(
     *,
     dump: Callable[[Any], Any],
     load: Callable[[Any], Any],
-    chunk: int = 100_000,
+    chunk: int = 50_000,
 ) -> Iterator[Any]:
     """``items`` ordered by ``key`` (the ticket id), stable, in bounded memory.
 
-    An external sort: up to ``chunk`` items are held and sorted at a time;
+    An external sort: each item is held as one line of JSON (``dump`` makes
+    it JSON-ready, ``load`` reads it back), up to ``chunk`` lines at a time;
     when the input is larger, each sorted chunk is written to a temporary
-    file as JSON Lines (``dump`` makes an item JSON-ready, ``load`` reads it
-    back) and the files are merged with :func:`heapq.merge`. Items of one
+    file and the files are merged with :func:`heapq.merge`. Items of one
     ticket keep their input order. The temporary files are removed when the
     iterator ends or is closed.
     """
     if chunk < 1:
         raise InputError("--sort-chunk", f"expected a positive number of rows, got {chunk}")
-    buffer: list[tuple[str, int, Any]] = []
+    buffer: list[tuple[str, int, str]] = []
     files: list[Any] = []
     try:
         for seq, item in enumerate(items):
-            buffer.append((key(item), seq, item))
+            buffer.append((key(item), seq, json.dumps(dump(item), ensure_ascii=False)))
             if len(buffer) >= chunk:
-                files.append(_spill(buffer, dump))
+                files.append(_spill(buffer))
                 buffer = []
-        buffer.sort(key=lambda entry: (entry[0], entry[1]))
-        if not files:
-            for _, _, item in buffer:
-                yield item
-            return
-        if buffer:
-            files.append(_spill(buffer, dump))
+        buffer.sort()
+        if files and buffer:
+            files.append(_spill(buffer))
             buffer = []
-        streams = [_read_spill(handle) for handle in files]
-        for _, _, payload in heapq.merge(*streams, key=lambda entry: (entry[0], entry[1])):
-            yield load(payload)
+        entries: Iterable[tuple[str, int, str]] = (
+            heapq.merge(*(_read_spill(handle) for handle in files)) if files else buffer
+        )
+        for _, _, text in entries:
+            yield load(json.loads(text))
     finally:
         for handle in files:
             handle.close()
 
 
-def _spill(buffer: list[tuple[str, int, Any]], dump: Callable[[Any], Any]) -> Any:
-    buffer.sort(key=lambda entry: (entry[0], entry[1]))
+def _spill(buffer: list[tuple[str, int, str]]) -> Any:
+    buffer.sort()  # by ticket, then input order (sequence numbers are unique)
     handle = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - closed by the caller
-    for ticket, seq, item in buffer:
-        handle.write(json.dumps([ticket, seq, dump(item)], ensure_ascii=False))
+    for ticket, seq, text in buffer:
+        handle.write(json.dumps([ticket, seq]))
+        handle.write("\t")
+        handle.write(text)
         handle.write("\n")
     handle.seek(0, os.SEEK_SET)
     return handle
 
 
-def _read_spill(handle: TextIO) -> Iterator[tuple[str, int, Any]]:
+def _read_spill(handle: TextIO) -> Iterator[tuple[str, int, str]]:
     for line in handle:
-        ticket, seq, payload = json.loads(line)
-        yield ticket, seq, payload
+        head, _, text = line.partition("\t")
+        ticket, seq = json.loads(head)
+        yield ticket, seq, text
 
 
 def parse_instant(text: str, field: str) -> pendulum.DateTime:
@@ -345,3 +347,46 @@ class Progress:
             bar = "#" * (percent // 4)
             end = "\n" if percent == 100 else ""
             print(f"\rreading {bar:<25} {percent:3d}%", end=end, file=self.err, flush=True)
+
+
+class _RichProgress:
+    """The progress bar drawn by ``rich`` (the ``cli`` extra): bar, percent, rate, time left."""
+
+    def __init__(self, total: int, err: TextIO) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+        from rich.progress import Progress as Bar
+
+        self.total = max(total, 1)
+        self.bar = Bar(
+            TextColumn("reading"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=Console(file=err),
+        )
+        self.task = self.bar.add_task("reading", total=self.total)
+        self.bar.start()
+        self.done = False
+
+    def __call__(self, done: int) -> None:
+        self.bar.update(self.task, completed=min(done, self.total))
+        if done >= self.total and not self.done:
+            self.done = True
+            self.bar.stop()
+
+
+def progress_bar(total: int, err: TextIO) -> Callable[[int], None]:
+    """A progress bar on ``err`` over ``total`` bytes: ``rich``'s when installed, else plain."""
+    try:
+        import rich.progress  # noqa: F401
+    except ImportError:
+        return Progress(total, err)
+    return _RichProgress(total, err)

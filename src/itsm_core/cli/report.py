@@ -18,11 +18,11 @@ from itsm_core.cli._common import (
     EXIT_INVALID,
     EXIT_OK,
     InputError,
-    Progress,
     add_event_input,
     column_map,
     group_by_ticket,
     parse_instant,
+    progress_bar,
     read_desk,
     read_events,
     sorted_by_ticket,
@@ -224,20 +224,40 @@ def _summary(
             print(f"{sum(verdicts.values())} rows (every cycle of every metric):", file=out)
             for name, count in sorted(verdicts.items()):
                 print(f"  {name:<40} {count}", file=out)
-        print("compliance (cycles met / breached):", file=out)
-        for metric in metrics:
-            met, breached = compliance.totals(metric=metric)
-            percent = compliance.percent(metric=metric)
-            print(
-                f"  {metric:<15} met {met}, breached {breached}, compliance "
-                f"{'n/a' if percent is None else f'{percent:.1f}%'}",
-                file=out,
-            )
+        table = [
+            (metric, *compliance.totals(metric=metric), compliance.percent(metric=metric))
+            for metric in metrics
+        ]
+        _compliance_table(table, out)
     elif fmt == "json":
         line: dict[str, Any] = {"summary": summary}
         if verdicts is not None:
             line["rows"] = {"total": sum(verdicts.values()), "by_verdict": dict(verdicts)}
         print(json.dumps(line), file=out)
+
+
+def _compliance_table(table: list[tuple[str, int, int, float | None]], out: TextIO) -> None:
+    """Compliance per metric: a ``rich`` table when the ``cli`` extra is installed, else text."""
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:
+        print("compliance (cycles met / breached):", file=out)
+        for metric, met, breached, percent in table:
+            print(
+                f"  {metric:<15} met {met}, breached {breached}, compliance "
+                f"{'n/a' if percent is None else f'{percent:.1f}%'}",
+                file=out,
+            )
+        return
+    view = Table(title="compliance (cycles met / breached)", title_justify="left")
+    for name in ("metric", "met", "breached", "compliance"):
+        view.add_column(name, justify="left" if name == "metric" else "right")
+    for metric, met, breached, percent in table:
+        view.add_row(
+            metric, str(met), str(breached), "n/a" if percent is None else f"{percent:.1f}%"
+        )
+    Console(file=out, width=80).print(view)
 
 
 def _run_dask(args: argparse.Namespace, desk: Desk, now: datetime, out: TextIO) -> int:
@@ -278,7 +298,7 @@ def _histories(args: argparse.Namespace, counts: dict[str, int]) -> Iterator[Any
     if fmt == "jsonl" and not args.no_progress:
         size = os.path.getsize(args.events) if os.path.exists(args.events) else 0
         if size >= args.progress_above:
-            progress = Progress(size, sys.stderr)
+            progress = progress_bar(size, sys.stderr)
     events = read_events(
         args.events,
         fmt=fmt,
@@ -437,9 +457,9 @@ def add_parser(commands: Any) -> None:
     report.add_argument(
         "--sort-chunk",
         type=int,
-        default=200_000,
+        default=50_000,
         metavar="N",
-        help="group tickets by sorting N lines at a time in temporary files (default 200000)",
+        help="group tickets by sorting N lines at a time in temporary files (default 50000)",
     )
     report.add_argument(
         "--format",
