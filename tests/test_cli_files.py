@@ -576,3 +576,18 @@ def test_without_rich_the_table_and_progress_bar_are_plain_text(
     assert "resolution      met 2, breached 1, compliance 66.7%" in out
     assert "reading #########################" in err
     assert "100%" in err
+
+
+def test_a_metric_whose_clock_never_started_is_a_row_saying_so(tmp_path: Path) -> None:
+    desk = _desk_with(
+        tmp_path,
+        '[[sla.policies]]\nname = "custom"\ncalendar = "office"\n'
+        '[sla.policies.metrics.solve]\ndefault_target = "8h"\n'
+        'start = [{ event = "state_changed", trigger = "never_happens" }]\n'
+        'stop = [{ event = "state_changed", trigger = "close" }]\n',
+    )
+    code, out, _ = run("report", EVENTS, "--config", desk, "--now", NOW, "--format", "json")
+    assert code == 0
+    *rows, last = (json.loads(line) for line in out.splitlines())
+    assert [row["verdict"] for row in rows] == ["not started"] * 6
+    assert last["rows"]["by_verdict"] == {"solve: not started": 6}
