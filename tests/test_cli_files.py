@@ -591,3 +591,16 @@ def test_a_metric_whose_clock_never_started_is_a_row_saying_so(tmp_path: Path) -
     *rows, last = (json.loads(line) for line in out.splitlines())
     assert [row["verdict"] for row in rows] == ["not started"] * 6
     assert last["rows"]["by_verdict"] == {"solve: not started": 6}
+
+
+def test_skip_bad_on_dask_says_how_many_lines_it_skipped_and_fails_when_none_was_good(
+    tmp_path: Path,
+) -> None:
+    pytest.importorskip("distributed")
+    path = tmp_path / "events.jsonl"
+    path.write_text("not json\n[1]\n")
+    argv = ["report", str(path), "--config", DESK, "--now", NOW, "--skip-bad"]
+    code, _, err = run(*argv, "--engine", "dask", "--workers", "1")
+    assert code == 2
+    assert "skipped 2 bad line(s)" in err
+    assert "no good line" in err

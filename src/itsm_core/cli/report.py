@@ -284,8 +284,11 @@ def _run_dask(args: argparse.Namespace, desk: Desk, now: datetime, out: TextIO) 
         skip_bad=args.skip_bad,
     )
     _summary(total.compliance, total.tickets, total.bad_lines, args.format, out)
-    if total.bad_lines:
+    if args.skip_bad or total.bad_lines:
         print(f"itsm-core: {args.events}: skipped {total.bad_lines} bad line(s)", file=sys.stderr)
+    if total.bad_lines and not total.tickets:
+        print(f"itsm-core: {args.events}: no good line, nothing to report", file=sys.stderr)
+        return EXIT_INVALID
     return EXIT_OK
 
 
