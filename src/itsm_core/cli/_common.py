@@ -224,8 +224,8 @@ def group_by_ticket(events: Iterable[Event]) -> Iterator[list[Event]]:
     """Consecutive events of one ticket as one history, holding one ticket at a time.
 
     Nothing remembers the tickets already seen, so memory stays flat; a ticket
-    whose events come back later starts a history without its opening, which the
-    evaluation refuses (see :func:`_evaluate_all`).
+    whose events come back later starts a history without its opening. The
+    report therefore puts its input through :func:`sorted_by_ticket` first.
     """
     history: list[Event] = []
     for event in events:
