@@ -18,7 +18,12 @@ from hypothesis import strategies as st
 from itsm_core._time import from_us, to_us
 from itsm_core.calendar import BusinessCalendar, WeeklySchedule
 from itsm_core.desk import DueKind
-from itsm_core.errors import ConfigurationError, InvalidValueError, NeverOpenError
+from itsm_core.errors import (
+    ConfigurationError,
+    InvalidValueError,
+    NeverOpenError,
+    PermissionDenied,
+)
 from itsm_core.escalation import (
     Action,
     EscalationLevel,
@@ -26,7 +31,10 @@ from itsm_core.escalation import (
     Trigger,
     plan_escalations,
 )
+from itsm_core.permissions import Grant, PolicyAuthorizer, default_policy
 from itsm_core.serialization import (
+    decode_event,
+    encode_event,
     format_sla_duration,
     load_desk,
     make_converter,
@@ -46,6 +54,7 @@ from itsm_core.sla import (
     WallDuration,
     evaluate,
     next_deadline,
+    set_due_date,
 )
 from itsm_core.testing import business_calendars, instants
 from itsm_core.ticket import (
@@ -56,6 +65,7 @@ from itsm_core.ticket import (
     StateChanged,
     TicketOpened,
     Transition,
+    fold_events,
 )
 
 UTC = "UTC"
@@ -563,3 +573,68 @@ def test_a_rule_does_not_mix_business_days_and_business_time_offsets() -> None:
                 EscalationLevel(offset=BusinessDays(days=1), actions=Action.notify(roles="group")),
             ),
         )
+
+
+# ------------------------------------------------------------ manual due date (GLPI)
+
+
+def test_glpi_manual_due_date_is_honoured_and_clearing_restores_the_policy() -> None:
+    """GLPI, ticket "Time to resolve" set by hand: a technician with the right may
+    type the due date instead of the SLA's; the SLA's computed date returns when the
+    manual date is removed. Recorded with a reason, checked by its own permission."""
+    metric = Metric.resolution({"P3": 8 * H})
+    sla = policy(metric)
+    history = [opened(at(2, 9))]
+    ticket = fold_events(history)
+    lead = PolicyAuthorizer(default_policy([Grant(role="shift_lead", principal="lena")]))
+    with pytest.raises(PermissionDenied):
+        set_due_date(
+            ticket,
+            metric="resolution",
+            due=at(4, 12),
+            reason="vendor part",
+            actor="dana",
+            at=at(2, 10),
+            authorizer=lead,
+        )
+    manual = set_due_date(
+        ticket,
+        metric="resolution",
+        due=at(4, 12),
+        reason="vendor part",
+        actor="lena",
+        at=at(2, 10),
+        authorizer=lead,
+    )
+    moved_due = [*history, manual]
+    clock = evaluate(moved_due, sla, at(2, 11)).clock("resolution")
+    assert clock.due_at == at(4, 12)
+    assert clock.current is not None
+    assert clock.current.target == 19 * H  # Monday 8h, Tuesday 8h, Wednesday 3h
+    late = evaluate(moved_due, sla, at(4, 13)).clock("resolution")
+    assert late.breached_at == at(4, 12)
+    rule = EscalationRule(
+        name="at the due instant",
+        trigger=Trigger.sla_due("resolution"),
+        levels=EscalationLevel(offset=timedelta(0), actions=Action.notify(roles="manager")),
+    )
+    plan = plan_escalations(moved_due, [rule], at(3, 9), policy=sla)
+    assert plan.due == ()
+    assert plan.wakeup == at(4, 12)
+    cleared = [
+        *moved_due,
+        set_due_date(
+            fold_events(moved_due),
+            metric="resolution",
+            due=None,
+            reason="part arrived",
+            actor="lena",
+            at=at(2, 12),
+            authorizer=lead,
+        ),
+    ]
+    restored = evaluate(cleared, sla, at(2, 13)).clock("resolution")
+    assert restored.due_at == at(2, 17)
+    conv = make_converter()
+    assert decode_event(encode_event(manual)) == manual
+    assert conv.unstructure(manual)["due"].startswith("2026-03-04T12:00:00")

@@ -134,7 +134,9 @@ def default_roles() -> tuple[Role, ...]:
             name="shift_lead",
             description="supervisor: the major tier, SLA overrides, takes over tickets",
             includes=("dispatcher", "third_line"),
-            permissions=_all("priority.set_major", "priority.clear_major", "sla.override"),
+            permissions=_all(
+                "priority.set_major", "priority.clear_major", "sla.override", "sla.set_due"
+            ),
         ),
         Role(
             name="support_manager",

@@ -54,6 +54,7 @@ ACTIONS: dict[str, str] = {
     "approval.give": "approve (`Approve`)",
     "approval.refuse": "refuse approval (`Refuse`)",
     "sla.override": "pause, extend or waive an SLA target (checked by the host)",
+    "sla.set_due": "set or clear a metric's due instant by hand, with a reason (`set_due_date`)",
     "spend": "spend money on a fix, up to a limit (checked by the host with an amount)",
     "survey.request": "send the requester a satisfaction survey (`RequestSurvey`)",
     "survey.answer": "answer a satisfaction survey (`AnswerSurvey`)",

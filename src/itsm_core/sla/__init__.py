@@ -27,6 +27,7 @@ from itsm_core.sla._durations import (
     WallDuration,
     as_sla_duration,
 )
+from itsm_core.sla._manual import SET_DUE_ACTION, DueDateSet, set_due_date
 from itsm_core.sla._policy import (
     EVENT_KINDS,
     Applicability,
@@ -43,12 +44,14 @@ from itsm_core.sla._policy import (
 
 __all__ = [
     "EVENT_KINDS",
+    "SET_DUE_ACTION",
     "Applicability",
     "BusinessDays",
     "BusinessDuration",
     "ClassifiedStart",
     "Condition",
     "Cycle",
+    "DueDateSet",
     "Metric",
     "MetricClock",
     "MissingTarget",
@@ -69,4 +72,5 @@ __all__ = [
     "next_deadline",
     "reach_us",
     "select_policy",
+    "set_due_date",
 ]

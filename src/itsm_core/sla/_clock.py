@@ -15,6 +15,7 @@ from itsm_core._time import from_us, td_to_us, to_us, us_to_td
 from itsm_core.calendar import CalendarLike
 from itsm_core.errors import InvalidValueError, NeverOpenError
 from itsm_core.lifecycle import History
+from itsm_core.sla._manual import DueDateSet
 from itsm_core.sla._policy import (
     EVENT_KINDS,
     ClassifiedStart,
@@ -514,6 +515,7 @@ class _Run:
         "elapsed",
         "hidden",
         "hide",
+        "manual",
         "metric",
         "name",
         "paused",
@@ -544,6 +546,7 @@ class _Run:
         self.deferred: int | None = None  # a start event that found no target
         self.hide = frozenset(metric.hide_due_in)
         self.hidden = False
+        self.manual: int | None = None  # a due instant set by hand (DueDateSet)
 
 
 class _Fold:
@@ -600,7 +603,31 @@ class _Fold:
         run.segments.append((run.seg_start, at))
         run.elapsed += length
 
+    def manual_target(self, run: _Run, start: int) -> int:
+        """The business time from ``start`` to the due instant set by hand (at least 1 µs)."""
+        due = run.manual if run.manual is not None else start
+        return max(1, self.elapsed_us(start, due) if due > start else 0)
+
+    def set_due(
+        self, name: str, due: int | None, at: int, priority: str | None, index: int
+    ) -> None:
+        """A due instant set (or cleared) by hand for the metric ``name``."""
+        for run in self.runs:
+            if run.name != name:
+                continue
+            run.manual = due
+            if run.stage is _RUNNING or run.stage is _PAUSED:
+                target = (
+                    self.manual_target(run, run.cycle_start)
+                    if due is not None
+                    else self.target(run, priority, run.cycle_start)
+                )
+                if target is not None and target != run.target:
+                    self.retarget(run, at, target, index)
+
     def start(self, run: _Run, at: int, target: int, cause: str, index: int) -> None:
+        if run.manual is not None:
+            target = self.manual_target(run, at)
         run.deferred = None
         run.stage = _RUNNING
         run.cycle_start = run.seg_start = at
@@ -615,6 +642,7 @@ class _Fold:
             self.close_segment(run, at)
         elif run.stage is _PAUSED:
             run.paused += self.elapsed_us(run.paused_since, max(at, run.paused_since))
+        run.manual = None  # a due instant set by hand lasts for its cycle
         if stage is not Stage.CANCELLED:
             stage = Stage.BREACHED if run.elapsed >= run.target else Stage.MET
         run.cycles.append(
@@ -690,7 +718,7 @@ class _Fold:
                     else:
                         run.deferred = at
                     continue
-                if kind == "priority_changed" and run.recompute:
+                if kind == "priority_changed" and run.recompute and run.manual is None:
                     target = self.target(run, priority, run.cycle_start)
                     if target is None:
                         missing = run.metric.on_missing_target
@@ -857,6 +885,9 @@ def evaluate(
             group = None
         elif isinstance(event, TicketOpened):
             priority = event.effective_priority
+        elif isinstance(event, DueDateSet):
+            due = None if event.due is None else to_us(event.due, "due")
+            fold.set_due(event.metric, due, at, priority, index)
         kind = _KINDS.get(type(event)) or event_kind(event)
         step(
             (kind, state, category, from_category, hold, trigger, public, by_requester),
