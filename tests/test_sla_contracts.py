@@ -638,3 +638,14 @@ def test_glpi_manual_due_date_is_honoured_and_clearing_restores_the_policy() -> 
     conv = make_converter()
     assert decode_event(encode_event(manual)) == manual
     assert conv.unstructure(manual)["due"].startswith("2026-03-04T12:00:00")
+
+
+def test_a_due_instant_set_by_hand_is_refused_without_a_ticket_metric_or_order() -> None:
+    ticket = fold_events([opened(at(2, 9))])
+    fields = {"metric": "resolution", "due": at(4, 12), "reason": "part", "actor": "lena"}
+    with pytest.raises(InvalidValueError, match="ticket"):
+        set_due_date("T-1", at=at(2, 10), **fields)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValueError, match=r"due_date_set\.metric"):
+        set_due_date(ticket, at=at(2, 10), **{**fields, "metric": ""})  # type: ignore[arg-type]
+    with pytest.raises(InvalidValueError, match="at"):
+        set_due_date(ticket, at=at(2, 8), **fields)  # type: ignore[arg-type]
