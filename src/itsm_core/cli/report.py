@@ -94,7 +94,7 @@ def evaluate_all(
                 note=item.reason,
             )
             continue
-        ticket_id = item[0].ticket_id
+        ticket_id = next(iter(item)).ticket_id
         try:
             history = desk.history(item)
             status = desk.clocks(history, now)
@@ -348,7 +348,7 @@ def _imported(args: argparse.Namespace, counts: dict[str, int]) -> Iterator[Any]
                     f"itsm-core: {args.events}: skipped {count} row(s): {reason}", file=sys.stderr
                 )
             continue
-        yield item if isinstance(item, RefusedTicket) else list(item)
+        yield item  # a History, checked by the import: not checked again
 
 
 def _kind(verdict: str) -> str:
