@@ -61,6 +61,7 @@ from itsm_core.ticket import (
     Assign,
     CommentAdded,
     OpenTicket,
+    OverridePriority,
     PriorityChanged,
     StateChanged,
     TicketOpened,
@@ -649,3 +650,24 @@ def test_a_due_instant_set_by_hand_is_refused_without_a_ticket_metric_or_order()
         set_due_date(ticket, at=at(2, 10), **{**fields, "metric": ""})  # type: ignore[arg-type]
     with pytest.raises(InvalidValueError, match="at"):
         set_due_date(ticket, at=at(2, 8), **fields)  # type: ignore[arg-type]
+
+
+def test_the_desk_refuses_a_priority_change_its_metric_refuses() -> None:
+    example = Path(__file__).parent.parent / "docs" / "examples" / "desk.toml"
+    desk = load_desk(tomllib.loads(example.read_text(encoding="utf-8")))
+    targets = {"P1": 4 * H, "P2": 8 * H, "P3": 8 * H}
+    metric = Metric.resolution(targets, on_missing_target=MissingTarget.REFUSE)
+    desk = attrs.evolve(desk, sla_policies=(policy(metric),))
+    command = OpenTicket(
+        ticket_id="T",
+        type="incident",
+        title="t",
+        requester="kiosk-007",
+        impact="high",
+        urgency="high",
+    )
+    h = desk.apply(None, command, actor="kiosk-007", at=at(10, 9)).history
+    with pytest.raises(InvalidValueError, match="resolution target"):
+        desk.apply(h, OverridePriority(priority="P4", reason="x"), actor="sveta", at=at(10, 10))
+    kept = desk.apply(h, OverridePriority(priority="P2", reason="x"), actor="sveta", at=at(10, 10))
+    assert kept.ticket.effective_priority == "P2"

@@ -47,8 +47,23 @@ from itsm_core.metrics import CreditRule
 from itsm_core.permissions import Directory, Policy, PolicyAuthorizer, default_policy
 from itsm_core.priority import PriorityMatrix
 from itsm_core.routing import Notification, RoutingConfig, RoutingDecision, RoutingState
-from itsm_core.sla import Cycle, SlaPolicy, SlaStatus, clock_calendar, evaluate, select_policy
-from itsm_core.ticket import Event, StateChanged, Ticket, TicketCommand, TicketOpened
+from itsm_core.sla import (
+    Cycle,
+    MissingTarget,
+    SlaPolicy,
+    SlaStatus,
+    clock_calendar,
+    evaluate,
+    select_policy,
+)
+from itsm_core.ticket import (
+    Event,
+    PriorityChanged,
+    StateChanged,
+    Ticket,
+    TicketCommand,
+    TicketOpened,
+)
 
 __all__ = ["Calendar", "Desk"]
 
@@ -217,6 +232,19 @@ class Desk:
             f"{len(self.sla_policies)}) whose applicability covers this {ticket.type}"
         )
 
+    def _check_missing_targets(self, before: Ticket, history: History, at: datetime) -> None:
+        """Refuse a priority change that a metric refuses (``on_missing_target="refuse"``).
+
+        The SLA fold raises on such a history; evaluating it here makes the
+        desk refuse the command instead of recording a history no verb reads.
+        """
+        for ticket in (before, history.ticket):
+            policy = self.policy_for(ticket)
+            if policy is not None and any(
+                m.on_missing_target is MissingTarget.REFUSE for m in policy.metrics
+            ):
+                evaluate(history, policy, at, customer_calendar=self.calendar_for(policy, ticket))
+
     def policy_for(self, ticket: Ticket, *, customer: str | None = None) -> SlaPolicy | None:
         """The SLA policy of ``ticket`` (the first one whose applicability covers it).
 
@@ -266,6 +294,8 @@ class Desk:
             ticket, command, actor=actor, at=at, authorizer=self.authorizer()
         )
         longer = h.append(*events) if h is not None else History(events, lifecycle=lifecycle)
+        if ticket is not None and any(isinstance(e, PriorityChanged) for e in events):
+            self._check_missing_targets(ticket, longer, at)
         return Outcome(
             history=longer,
             ticket=new,
