@@ -26,35 +26,8 @@ def copy_package(tmp_path: Path) -> Path:
     return target
 
 
-#: Modules that still import private names of their siblings, from before the rule: each
-#: room's owner makes the shared names public and removes its module from this list (the
-#: test below fails when an entry is no longer needed, so the list only shrinks).
-GRANDFATHERED_PRIVATE_IMPORTS = frozenset(
-    {
-        "itsm_core/permissions/_authorizer.py",
-        "itsm_core/permissions/_policy.py",
-        "itsm_core/permissions/_query.py",
-    }
-)
-
-
-#: Rooms whose modules still import each other in a cycle, from before the rule.
-GRANDFATHERED_CYCLES = frozenset({"permissions"})
-
-
-def _grandfathered(violation: str) -> bool:
-    path = violation.split(":")[0]
-    if "imports the private name" in violation:
-        return path in GRANDFATHERED_PRIVATE_IMPORTS
-    return "import cycle inside room" in violation and path.split("/")[1] in GRANDFATHERED_CYCLES
-
-
 def test_the_package_keeps_every_boundary() -> None:
-    found = sorted(baseline())
-    left = [v for v in found if not _grandfathered(v)]
-    assert left == []
-    still = {v.split(":")[0] for v in found if "imports the private name" in v}
-    assert still == GRANDFATHERED_PRIVATE_IMPORTS, "remove the fixed modules from the list"
+    assert sorted(baseline()) == []
 
 
 @pytest.mark.parametrize(

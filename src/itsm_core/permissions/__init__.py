@@ -21,7 +21,6 @@ DENIED: 'ann' may not 'comment.internal'
   - no grant gives 'ann' the action 'comment.internal'
 """
 
-from itsm_core.permissions._authorizer import PolicyAuthorizer
 from itsm_core.permissions._defaults import (
     DEFAULT_ROLE_NAMES,
     TABLE_ACTIONS,
@@ -44,6 +43,7 @@ from itsm_core.permissions._policy import (
     DEFAULT_RESTRICTED_FIELDS,
     Decision,
     Policy,
+    PolicyAuthorizer,
     TicketView,
 )
 from itsm_core.permissions._predicate import (

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from itsm_core.errors import ConfigurationError, InvalidValueError, Problem
-from itsm_core.permissions._model import ANYONE, Grant, Permission, Role, Scope
+from itsm_core.permissions._model import (
+    ANYONE,
+    DEFAULT_RESTRICTED_FIELDS,
+    Grant,
+    Permission,
+    Role,
+    Scope,
+)
 
 if TYPE_CHECKING:
     from itsm_core.permissions._policy import Policy
@@ -81,8 +88,6 @@ def _grant_to_data(grant: Grant) -> dict[str, Any]:
 
 def policy_to_dict(policy: Policy) -> dict[str, Any]:
     """The plain form of ``policy`` (defaults left out)."""
-    from itsm_core.permissions._policy import DEFAULT_RESTRICTED_FIELDS
-
     data: dict[str, Any] = {
         "roles": [_role_to_data(r) for r in policy.roles],
         "grants": [_grant_to_data(g) for g in policy.grants],

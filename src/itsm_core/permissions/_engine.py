@@ -1,7 +1,7 @@
 """The decision engine: facts about a ticket, compiled grants, and the conditions they test.
 
-Everything here is computed once per policy (:class:`_Compiled`) or once per
-question (:class:`_Ctx`); :class:`~itsm_core.permissions.Policy` is the only
+Everything here is computed once per policy (:class:`CompiledPolicy`) or once per
+question (:class:`DecisionContext`); :class:`~itsm_core.permissions.Policy` is the only
 caller.
 """
 
@@ -34,7 +34,7 @@ Destinations = tuple[tuple[str, str | None], ...] | None
 
 
 @attrs.frozen
-class _Facts:
+class Facts:
     type: str
     requester: str
     assignee: str | None
@@ -46,12 +46,12 @@ class _Facts:
     state_category: str | None
 
 
-def _facts(ticket: Ticket | OpenTicket | None) -> _Facts | Ticket | None:
+def facts_of(ticket: Ticket | OpenTicket | None) -> Facts | Ticket | None:
     # A ticket has every fact a decision reads; a ticket being opened has some.
     if ticket is None or isinstance(ticket, Ticket):
         return ticket
     if isinstance(ticket, OpenTicket):
-        return _Facts(
+        return Facts(
             ticket.type,
             ticket.requester,
             None,
@@ -65,7 +65,7 @@ def _facts(ticket: Ticket | OpenTicket | None) -> _Facts | Ticket | None:
     raise InvalidValueError("ticket", ticket, "a Ticket, an OpenTicket (for 'create') or None")
 
 
-class _Ctx:
+class DecisionContext:
     """One question: who, on which ticket, with which facts about the requester."""
 
     __slots__ = ("_requester", "directory", "facts", "memberships", "principal")
@@ -74,7 +74,7 @@ class _Ctx:
         self,
         principal: Principal,
         memberships: frozenset[str],
-        facts: _Facts | Ticket | None,
+        facts: Facts | Ticket | None,
         directory: Directory,
     ) -> None:
         self.principal = principal
@@ -118,7 +118,7 @@ class _Ctx:
         return me.department is not None and self.requester().department == me.department
 
 
-class _CGrant:
+class CompiledGrant:
     """A grant compiled: its role's flattened permissions and its scope expanded."""
 
     __slots__ = (
@@ -156,7 +156,7 @@ class _CGrant:
     def label(self) -> str:
         return f"grant #{self.index} ({self.grant.describe()})"
 
-    def scope_failure(self, ctx: _Ctx) -> str | None:
+    def scope_failure(self, ctx: DecisionContext) -> str | None:
         facts = ctx.facts
         if facts is None:
             if self.groups or self.departments or self.tenants or self.types:
@@ -177,11 +177,11 @@ class _CGrant:
         return None
 
 
-def _relations_hold(relations: tuple[str, ...], ctx: _Ctx) -> bool:
+def relations_hold(relations: tuple[str, ...], ctx: DecisionContext) -> bool:
     return any(ctx.relation_holds(r) for r in relations)
 
 
-def _states_verdict(
+def states_verdict(
     patterns: tuple[str, ...], states: Iterable[tuple[str, str | None]], *, every: bool
 ) -> bool | None:
     """Whether every (or some) state matches one of the patterns; None when unknown."""
@@ -207,9 +207,9 @@ def _states_verdict(
     return None if any(r is None for r in results) else False
 
 
-def _permission_failure(
+def permission_failure(
     permission: Permission,
-    ctx: _Ctx,
+    ctx: DecisionContext,
     action: str,
     amount: int | None,
     destinations: Destinations,
@@ -222,7 +222,7 @@ def _permission_failure(
     permissions also apply when a destination state is unknown (the cautious
     reading), and ignore amounts (a deny refuses any amount).
     """
-    if permission.relations != (ANYONE,) and not _relations_hold(permission.relations, ctx):
+    if permission.relations != (ANYONE,) and not relations_hold(permission.relations, ctx):
         return f"it requires the relation {' or '.join(permission.relations)}"
     if permission.from_states or permission.to_states:
         if not action.startswith("transition:"):
@@ -232,14 +232,14 @@ def _permission_failure(
             if facts is None or facts.state is None:
                 return "it requires a ticket in a given state"
             here = ((facts.state, facts.state_category),)
-            if not _states_verdict(permission.from_states, here, every=True):
+            if not states_verdict(permission.from_states, here, every=True):
                 return f"the ticket's state {facts.state!r} is not one of its from-states"
         if permission.to_states:
             if destinations is None:
                 if deny:
                     return None
                 return "the destination state is unknown (pass to_state or lifecycles)"
-            verdict = _states_verdict(permission.to_states, destinations, every=not deny)
+            verdict = states_verdict(permission.to_states, destinations, every=not deny)
             if verdict is None and deny:
                 return None
             if not verdict:
@@ -256,7 +256,7 @@ def _permission_failure(
 # ---------------------------------------------------------------------------- policy
 
 
-def _role_problems(roles: tuple[Role, ...]) -> tuple[list[Problem], dict[str, Role]]:
+def check_roles(roles: tuple[Role, ...]) -> tuple[list[Problem], dict[str, Role]]:
     problems: list[Problem] = []
     by_name: dict[str, Role] = {}
     for index, role in enumerate(roles):
@@ -322,7 +322,7 @@ def _role_index(roles: tuple[Role, ...], name: str) -> int:
     return next(i for i, r in enumerate(roles) if isinstance(r, Role) and r.name == name)
 
 
-def _flatten(by_name: dict[str, Role], name: str) -> tuple[Permission, ...]:
+def flatten_role(by_name: dict[str, Role], name: str) -> tuple[Permission, ...]:
     seen: set[str] = set()
     out: list[Permission] = []
     stack = [name]
@@ -341,7 +341,7 @@ def _flatten(by_name: dict[str, Role], name: str) -> tuple[Permission, ...]:
     return tuple(out)
 
 
-def _hierarchy_problems(hierarchy: tuple[tuple[str, str], ...]) -> list[Problem]:
+def check_hierarchy(hierarchy: tuple[tuple[str, str], ...]) -> list[Problem]:
     problems: list[Problem] = []
     parents: dict[str, str] = {}
     for index, pair in enumerate(hierarchy):
@@ -388,7 +388,7 @@ def _hierarchy_problems(hierarchy: tuple[tuple[str, str], ...]) -> list[Problem]
     return problems
 
 
-class _Compiled:
+class CompiledPolicy:
     """Everything a policy precomputes once: flattened roles, indexes, caches."""
 
     __slots__ = (
@@ -415,8 +415,10 @@ class _Compiled:
         for child, parent in hierarchy:
             children.setdefault(parent, []).append(child)
         self.children = children
-        flat = {name: _flatten(by_name, name) for name in by_name}
-        self.grants = tuple(_CGrant(i, g, flat[g.role], self.expand) for i, g in enumerate(grants))
+        flat = {name: flatten_role(by_name, name) for name in by_name}
+        self.grants = tuple(
+            CompiledGrant(i, g, flat[g.role], self.expand) for i, g in enumerate(grants)
+        )
         self.by_principal: dict[str, list[int]] = {}
         self.by_group: dict[str, list[int]] = {}
         self.everyone: list[int] = []

@@ -568,3 +568,25 @@ class Directory:
                 )
             )
         return cls(principals)
+
+
+#: Ticket fields a principal sees only with ``view.field:<field>``: the inner
+#: workings of the desk, hidden from requesters by default.
+DEFAULT_RESTRICTED_FIELDS: tuple[str, ...] = (
+    "support_line",
+    "derived_priority",
+    "priority_override",
+    "reassignments",
+    "approvers",
+)
+
+EMPTY_DIRECTORY = Directory(())
+
+
+def directory_or_empty(directory: Directory | None) -> Directory:
+    """``directory``, or the empty directory for ``None``; anything else is refused."""
+    if directory is None:
+        return EMPTY_DIRECTORY
+    if not isinstance(directory, Directory):
+        raise InvalidValueError("directory", directory, "a Directory or None")
+    return directory

@@ -9,54 +9,45 @@ import attrs
 
 from itsm_core.errors import ConfigurationError, InvalidValueError, PermissionDenied, Problem
 from itsm_core.permissions._engine import (
+    CompiledGrant,
+    CompiledPolicy,
+    DecisionContext,
     Destinations,
-    _CGrant,
-    _Compiled,
-    _Ctx,
-    _Facts,
-    _facts,
-    _flatten,
-    _hierarchy_problems,
-    _permission_failure,
-    _relations_hold,
-    _role_problems,
+    Facts,
+    check_hierarchy,
+    check_roles,
+    facts_of,
+    flatten_role,
+    permission_failure,
+    relations_hold,
 )
 from itsm_core.permissions._model import (
+    DEFAULT_RESTRICTED_FIELDS,
     Directory,
     Grant,
     Permission,
     Principal,
     Role,
+    directory_or_empty,
     pattern_problem,
 )
 from itsm_core.permissions._predicate import Predicate, p_and, p_not, p_or
 from itsm_core.permissions._query import (
-    _permission_predicate,
-    _relations_predicate,
-    _scope_predicate,
+    permission_predicate,
+    relations_predicate,
+    scope_predicate,
 )
 from itsm_core.permissions._views import shown_state
-from itsm_core.ticket import OpenTicket, Ticket
+from itsm_core.ticket import Assign, OpenTicket, Reassign, Ticket, Transition, Unwatch, Watch
 
 if TYPE_CHECKING:
     from itsm_core.lifecycle import Lifecycle
-    from itsm_core.permissions._authorizer import PolicyAuthorizer
     from itsm_core.ticket import Event
 
-__all__ = ["DEFAULT_RESTRICTED_FIELDS", "Decision", "Policy", "TicketView"]
+__all__ = ["DEFAULT_RESTRICTED_FIELDS", "Decision", "Policy", "PolicyAuthorizer", "TicketView"]
 
-#: Ticket fields a principal sees only with ``view.field:<field>``: the inner
-#: workings of the desk, hidden from requesters by default.
-DEFAULT_RESTRICTED_FIELDS: tuple[str, ...] = (
-    "support_line",
-    "derived_priority",
-    "priority_override",
-    "reassignments",
-    "approvers",
-)
 _TICKET_FIELDS: tuple[str, ...] = tuple(a.name for a in attrs.fields(Ticket))
 _UNRESTRICTABLE = frozenset({"id", "type", "state", "state_category", "version"})
-_EMPTY_DIRECTORY = Directory(())
 
 
 # ---------------------------------------------------------------------------- decisions
@@ -210,7 +201,7 @@ class Policy:
     restricted_fields: tuple[str, ...] = attrs.field(
         default=DEFAULT_RESTRICTED_FIELDS, converter=_tuple
     )
-    _compiled: _Compiled = attrs.field(init=False, eq=False, repr=False)
+    _compiled: CompiledPolicy = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         problems: list[Problem] = []
@@ -219,7 +210,7 @@ class Policy:
                 problems.append(Problem(field, f"expected a list, got {getattr(self, field)!r}"))
         if problems:
             raise ConfigurationError(problems)
-        role_problems, by_name = _role_problems(self.roles)
+        role_problems, by_name = check_roles(self.roles)
         problems += role_problems
         for index, grant in enumerate(self.grants):
             if not isinstance(grant, Grant):
@@ -229,7 +220,7 @@ class Policy:
                 problems.append(
                     Problem(f"grants[{index}].role", f"unknown role {grant.role!r}; known: {known}")
                 )
-        problems += _hierarchy_problems(self.hierarchy)
+        problems += check_hierarchy(self.hierarchy)
         for index, name in enumerate(self.restricted_fields):
             if not isinstance(name, str) or not _restrictable(name):
                 problems.append(
@@ -244,7 +235,7 @@ class Policy:
         object.__setattr__(
             self,
             "_compiled",
-            _Compiled(self.grants, self.hierarchy, self.restricted_fields, by_name),
+            CompiledPolicy(self.grants, self.hierarchy, self.restricted_fields, by_name),
         )
 
     # -- building ------------------------------------------------------------
@@ -271,7 +262,7 @@ got 'nobody'
             if cg.grant.role == role:
                 return cg.permissions
         by_name = {r.name: r for r in self.roles}
-        return _flatten(by_name, role)
+        return flatten_role(by_name, role)
 
     def with_grants(self, *grants: Grant) -> Policy:
         """A copy with more grants appended (checked like any policy).
@@ -326,10 +317,10 @@ got 'nobody'
         DENIED: 'sam' may not 'priority.set_major'
           - no grant gives 'sam' the action 'priority.set_major'
         """
-        directory = _directory(directory)
+        directory = directory_or_empty(directory)
         who = _principal(principal, directory)
         _action(action)
-        facts = _facts(ticket)
+        facts = facts_of(ticket)
         if amount is not None and (
             not isinstance(amount, int) or isinstance(amount, bool) or amount < 0
         ):
@@ -360,7 +351,7 @@ the action 'view'
         self,
         who: Principal,
         actions: tuple[str, ...],
-        facts: _Facts | Ticket | None,
+        facts: Facts | Ticket | None,
         directory: Directory,
         amount: int | None,
         destinations: Destinations,
@@ -377,15 +368,15 @@ the action 'view'
         """
         compiled = self._compiled
         memberships, relevant = compiled.subject(who)
-        ctx = _Ctx(who, memberships, facts, directory)
+        ctx = DecisionContext(who, memberships, facts, directory)
         misses: list[str] = []
         first_denial: Decision | None = None
         relevant_set = relevant
         granted: Decision | None = None
         for position, action in enumerate(actions):
             rows = compiled.for_action(action) if relevant else ()
-            best: tuple[_CGrant, Permission, tuple[str, ...]] | None = None
-            denied: tuple[_CGrant, Permission] | None = None
+            best: tuple[CompiledGrant, Permission, tuple[str, ...]] | None = None
+            denied: tuple[CompiledGrant, Permission] | None = None
             for index, permissions in rows:
                 if index not in relevant_set:
                     continue
@@ -396,7 +387,7 @@ the action 'view'
                 if (
                     failure is None
                     and cg.relations is not None
-                    and not _relations_hold(cg.relations, ctx)
+                    and not relations_hold(cg.relations, ctx)
                 ):
                     failure = f"it requires the relation {' or '.join(cg.relations)}"
                 if failure is not None:
@@ -404,7 +395,7 @@ the action 'view'
                         misses.append(f"{cg.label()} does not apply to {action!r}: {failure}")
                     continue
                 for permission in permissions:
-                    why = _permission_failure(
+                    why = permission_failure(
                         permission, ctx, action, amount, destinations, deny=cg.deny
                     )
                     if why is not None:
@@ -473,7 +464,7 @@ the action 'view'
 
     def _allowed(self, who: Principal, action: str, ticket: Ticket, directory: Directory) -> bool:
         return self._decide(
-            who, (action,), _facts(ticket), directory, None, None, explain=False
+            who, (action,), facts_of(ticket), directory, None, None, explain=False
         ).allowed
 
     def authorizer(
@@ -488,7 +479,6 @@ the action 'view'
         >>> isinstance(Policy().authorizer(), Authorizer)
         True
         """
-        from itsm_core.permissions._authorizer import PolicyAuthorizer
 
         return PolicyAuthorizer(self, directory, lifecycles=lifecycles)
 
@@ -512,7 +502,7 @@ the action 'view'
         >>> [t.id for t in default_policy().visible("ann", [mine, theirs])]
         ['I-1']
         """
-        directory = _directory(directory)
+        directory = directory_or_empty(directory)
         who = _principal(principal, directory)
         _action(action)
         out: list[Ticket] = []
@@ -545,7 +535,7 @@ the action 'view'
         >>> default_policy().predicate("ann")
         {'or': [{'field': 'requester', 'eq': 'ann'}, {'field': 'watchers', 'contains': 'ann'}]}
         """
-        directory = _directory(directory)
+        directory = directory_or_empty(directory)
         who = _principal(principal, directory)
         _action(action)
         compiled = self._compiled
@@ -559,14 +549,14 @@ the action 'view'
                 continue
             cg = compiled.grants[index]
             alternatives = [
-                _permission_predicate(
+                permission_predicate(
                     p, who, memberships, directory, action, amount, to_states, cg.deny
                 )
                 for p in permissions
             ]
             grant_part = p_and(
-                _scope_predicate(cg, directory),
-                _relations_predicate(cg.relations, who, memberships, directory),
+                scope_predicate(cg, directory),
+                relations_predicate(cg.relations, who, memberships, directory),
                 p_or(*alternatives),
             )
             (deny if cg.deny else allow).append(grant_part)
@@ -594,11 +584,13 @@ the action 'view'
         ('Printer jammed', ('support_line', 'derived_priority', 'priority_override', \
 'reassignments', 'approvers'))
         """
-        directory = _directory(directory)
+        directory = directory_or_empty(directory)
         who = _principal(principal, directory)
         if not isinstance(ticket, Ticket):
             raise InvalidValueError("ticket", ticket, "a Ticket")
-        self._decide(who, ("view",), _facts(ticket), directory, None, None, explain=True).enforce()
+        self._decide(
+            who, ("view",), facts_of(ticket), directory, None, None, explain=True
+        ).enforce()
         hidden = self._hidden_fields(who, ticket, directory)
         fields: list[tuple[str, Any]] = []
         for name in _TICKET_FIELDS:
@@ -649,11 +641,13 @@ the action 'view'
         """
         from itsm_core.permissions._views import redact_events
 
-        directory = _directory(directory)
+        directory = directory_or_empty(directory)
         who = _principal(principal, directory)
         if not isinstance(ticket, Ticket):
             raise InvalidValueError("ticket", ticket, "a Ticket")
-        self._decide(who, ("view",), _facts(ticket), directory, None, None, explain=True).enforce()
+        self._decide(
+            who, ("view",), facts_of(ticket), directory, None, None, explain=True
+        ).enforce()
         hidden = self._hidden_fields(who, ticket, directory)
         internal = self._allowed(who, "view.internal", ticket, directory)
         return redact_events(
@@ -777,14 +771,6 @@ def _iterable(values: Any, field: str) -> Iterable[Any]:
     return values
 
 
-def _directory(directory: Directory | None) -> Directory:
-    if directory is None:
-        return _EMPTY_DIRECTORY
-    if not isinstance(directory, Directory):
-        raise InvalidValueError("directory", directory, "a Directory or None")
-    return directory
-
-
 def _principal(principal: Principal | str, directory: Directory) -> Principal:
     if isinstance(principal, Principal):
         return principal
@@ -822,3 +808,129 @@ def _destinations(
     return tuple(
         (c.dest, c.dest_category) for c in lifecycle.transitions_from(ticket.state, trigger)
     )
+
+
+# ------------------------------------------------------------------ the lifecycle's authorizer
+
+
+class PolicyAuthorizer:
+    """Decides every lifecycle command with a :class:`Policy` before anything changes.
+
+    Pass it as ``authorizer=`` to :meth:`~itsm_core.lifecycle.Lifecycle.apply`,
+    ``may`` and ``available_commands``. The actor's facts come from
+    ``directory``; with ``lifecycles``, transition permissions with to-states
+    are decided against the states the trigger can reach (a hold goes to the
+    sub-state its ``hold_reason`` names).
+
+    Some actions have a narrower alternative for acting on oneself: an
+    ``Assign`` to oneself is allowed by ``assign`` or ``take``, a ``Reassign``
+    to oneself by ``reassign`` or ``steal``, a ``Watch`` (``Unwatch``) of
+    oneself by ``watch`` or ``watch.self`` (``unwatch`` or ``unwatch.self``).
+    When only listing (``command=None``), either alternative makes the action
+    available. An explicit deny of the action itself wins over every allow of
+    its alternative, and a command on oneself is refused by a deny of either.
+    A ``ticket`` that is neither a :class:`~itsm_core.ticket.Ticket` nor
+    ``None`` is an :class:`~itsm_core.errors.InvalidValueError`, never "no ticket".
+
+    >>> from datetime import datetime, timezone
+    >>> from itsm_core.lifecycle import default_lifecycles
+    >>> from itsm_core.permissions import Grant, default_policy
+    >>> from itsm_core.ticket import OpenTicket, SetMajor
+    >>> desk = default_lifecycles()
+    >>> policy = default_policy([Grant(role="dispatcher", principal="dana")])
+    >>> guard = policy.authorizer(lifecycles=desk)
+    >>> at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    >>> t, _ = desk.apply(None, OpenTicket(ticket_id="I-1", type="incident", title="VPN",
+    ...                   requester="ann"), actor="ann", at=at, authorizer=guard)
+    >>> desk.apply(t, SetMajor(reason="all sites"), actor="dana", at=at, authorizer=guard)
+    Traceback (most recent call last):
+    ...
+    itsm_core.errors.PermissionDenied: 'dana' may not 'priority.set_major': no grant gives \
+'dana' the action 'priority.set_major'
+    """
+
+    __slots__ = ("directory", "lifecycles", "policy")
+
+    def __init__(
+        self,
+        policy: Policy,
+        directory: Directory | None = None,
+        *,
+        lifecycles: Mapping[str, Lifecycle] | None = None,
+    ) -> None:
+        if not isinstance(policy, Policy):
+            raise InvalidValueError("policy", policy, "a Policy")
+        if lifecycles is not None and not isinstance(lifecycles, Mapping):
+            raise InvalidValueError("lifecycles", lifecycles, "a mapping of type -> Lifecycle")
+        self.policy = policy
+        self.directory = directory_or_empty(directory)
+        self.lifecycles = lifecycles
+
+    def __repr__(self) -> str:
+        return (
+            f"PolicyAuthorizer(grants={len(self.policy.grants)}, principals={len(self.directory)})"
+        )
+
+    def decide(self, actor: str, action: str, ticket: Ticket | None, command: object) -> Decision:
+        """The decision for one command (``command=None``: only asking about ``action``)."""
+        if not isinstance(actor, str) or not actor.strip():
+            raise InvalidValueError("actor", actor, "a non-empty principal id")
+        if not isinstance(action, str) or not action:
+            raise InvalidValueError("action", action, "an action name")
+        if ticket is not None and not isinstance(ticket, Ticket):
+            # Never "no ticket": a scoped deny would be skipped and the request allowed.
+            raise InvalidValueError("ticket", ticket, "a Ticket, or None when opening one")
+        who = self.directory.get(actor)
+        subject = ticket if ticket is not None else command
+        facts = facts_of(subject if isinstance(subject, Ticket | OpenTicket) else None)
+        actions: tuple[str, ...] = (action,)
+        on_oneself = False
+        if action == "assign" and (
+            command is None or (isinstance(command, Assign) and command.assignee == actor)
+        ):
+            actions = ("assign", "take")
+            on_oneself = command is not None
+        elif action == "reassign" and (
+            command is None or (isinstance(command, Reassign) and command.assignee == actor)
+        ):
+            actions = ("reassign", "steal")
+            on_oneself = command is not None
+        elif action in ("watch", "unwatch") and (
+            command is None or (isinstance(command, Watch | Unwatch) and command.watcher == actor)
+        ):
+            actions = (action, f"{action}.self")
+            on_oneself = command is not None
+        destinations = self._destinations(action, ticket, command)
+        return self.policy._decide(
+            who,
+            actions,
+            facts,
+            self.directory,
+            None,
+            destinations,
+            explain=True,
+            every_deny=on_oneself,
+        )
+
+    def check(self, actor: str, action: str, ticket: Ticket | None, command: object) -> None:
+        """Return when allowed; raise :class:`~itsm_core.errors.PermissionDenied` otherwise."""
+        decision = self.decide(actor, action, ticket, command)
+        if not decision.allowed:
+            raise PermissionDenied(principal=actor, action=action, reasons=decision.reasons)
+
+    def _destinations(self, action: str, ticket: Ticket | None, command: object) -> Destinations:
+        if self.lifecycles is None or ticket is None or not action.startswith("transition:"):
+            return None
+        lifecycle = self.lifecycles.get(ticket.type)
+        if lifecycle is None:
+            return None
+        trigger = action[len("transition:") :]
+        candidates = lifecycle.transitions_from(ticket.state, trigger)
+        hold = command.hold_reason if isinstance(command, Transition) else None
+        if hold is not None:
+            candidates = tuple(
+                c
+                for c in candidates
+                if all(hold in g.values for g in c.guards if g.kind == "hold_reason")
+            )
+        return tuple((c.dest, c.dest_category) for c in candidates)

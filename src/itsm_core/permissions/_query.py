@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from itsm_core.permissions._engine import Destinations, _CGrant, _states_verdict
+from itsm_core.permissions._engine import CompiledGrant, Destinations, states_verdict
 from itsm_core.permissions._model import ANYONE, Directory, Permission, Principal
 from itsm_core.permissions._predicate import (
     FALSE,
@@ -31,7 +31,7 @@ def _tenant_predicate(tenants: Iterable[str], directory: Directory) -> Predicate
     )
 
 
-def _scope_predicate(cg: _CGrant, directory: Directory) -> Predicate:
+def scope_predicate(cg: CompiledGrant, directory: Directory) -> Predicate:
     parts: list[Predicate] = []
     if cg.types is not None:
         parts.append(p_in("type", sorted(cg.types)))
@@ -68,7 +68,7 @@ def _relation_predicate(
     return _ids_predicate(directory, "department", (who.department,))
 
 
-def _relations_predicate(
+def relations_predicate(
     relations: tuple[str, ...] | None,
     who: Principal,
     memberships: frozenset[str],
@@ -93,7 +93,7 @@ def _state_predicate(patterns: tuple[str, ...]) -> Predicate:
     return p_or(*parts)
 
 
-def _permission_predicate(
+def permission_predicate(
     permission: Permission,
     who: Principal,
     memberships: frozenset[str],
@@ -104,7 +104,7 @@ def _permission_predicate(
     deny: bool,
 ) -> Predicate:
     parts = [
-        _relations_predicate(
+        relations_predicate(
             None if permission.relations == (ANYONE,) else permission.relations,
             who,
             memberships,
@@ -121,7 +121,7 @@ def _permission_predicate(
                 if not deny:
                     return FALSE
             else:
-                verdict = _states_verdict(permission.to_states, destinations, every=not deny)
+                verdict = states_verdict(permission.to_states, destinations, every=not deny)
                 if not (verdict or (verdict is None and deny)):
                     return FALSE
     if not deny and permission.limit is not None and (amount is None or amount > permission.limit):
