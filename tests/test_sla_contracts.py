@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from itsm_core._time import from_us, to_us
 from itsm_core.calendar import BusinessCalendar, WeeklySchedule
-from itsm_core.desk import DueKind
+from itsm_core.desk import Desk, DueKind
 from itsm_core.errors import (
     ConfigurationError,
     InvalidValueError,
@@ -36,6 +36,7 @@ from itsm_core.serialization import (
     decode_event,
     encode_event,
     format_sla_duration,
+    json_schema,
     load_desk,
     make_converter,
     parse_sla_duration,
@@ -60,10 +61,13 @@ from itsm_core.testing import business_calendars, instants
 from itsm_core.ticket import (
     Assign,
     CommentAdded,
+    DueDateSet,
     OpenTicket,
     OverridePriority,
     PriorityChanged,
+    SetDueDate,
     StateChanged,
+    TicketCommand,
     TicketOpened,
     Transition,
     fold_events,
@@ -650,6 +654,78 @@ def test_a_due_instant_set_by_hand_is_refused_without_a_ticket_metric_or_order()
         set_due_date(ticket, at=at(2, 10), **{**fields, "metric": ""})  # type: ignore[arg-type]
     with pytest.raises(InvalidValueError, match="at"):
         set_due_date(ticket, at=at(2, 8), **fields)  # type: ignore[arg-type]
+
+
+def _example_desk(*metrics: Metric) -> Desk:
+    example = Path(__file__).parent.parent / "docs" / "examples" / "desk.toml"
+    desk = load_desk(tomllib.loads(example.read_text(encoding="utf-8")))
+    return attrs.evolve(desk, sla_policies=(policy(*metrics),))
+
+
+def test_glpi_manual_due_date_through_the_desk_needs_its_permission_and_clears() -> None:
+    """GLPI, "Time to resolve" typed by hand on the ticket: the SetDueDate command goes
+    through the desk like any other (authorized as ``sla.set_due``, granted to the
+    shift lead), records a DueDateSet event the clocks honour, and due=None brings
+    back the SLA's own date."""
+    targets = {"P1": 4 * H, "P2": 8 * H, "P3": 8 * H, "P4": 16 * H}
+    sla = policy(Metric.resolution(targets))
+    desk = _example_desk(*sla.metrics)
+    command = OpenTicket(
+        ticket_id="T",
+        type="incident",
+        title="t",
+        requester="kiosk-007",
+        impact="high",
+        urgency="high",
+    )
+    h = desk.apply(None, command, actor="kiosk-007", at=at(10, 9)).history
+    policy_due = evaluate(list(h), sla, at(10, 10)).clock("resolution").due_at
+    set_due = SetDueDate(metric="resolution", due=at(12, 12), reason="vendor part")
+    with pytest.raises(PermissionDenied):
+        desk.apply(h, set_due, actor="kiosk-007", at=at(10, 10))
+    done = desk.apply(h, set_due, actor="sveta", at=at(10, 10))
+    (event,) = done.events
+    assert isinstance(event, DueDateSet)
+    assert (event.metric, event.due, event.reason, event.actor) == (
+        "resolution",
+        at(12, 12),
+        "vendor part",
+        "sveta",
+    )
+    assert evaluate(list(done.history), sla, at(10, 11)).clock("resolution").due_at == at(12, 12)
+    clear = SetDueDate(metric="resolution", due=None, reason="part arrived")
+    cleared = desk.apply(done.history, clear, actor="sveta", at=at(10, 12))
+    back = evaluate(list(cleared.history), sla, at(10, 12, 30)).clock("resolution")
+    assert back.due_at == policy_due
+
+
+def test_a_set_due_date_command_is_refused_without_a_metric_reason_or_aware_due() -> None:
+    desk = _example_desk(Metric.resolution({"P2": 8 * H}))
+    command = OpenTicket(ticket_id="T", type="incident", title="t", requester="kiosk-007")
+    h = desk.apply(None, command, actor="kiosk-007", at=at(10, 9)).history
+    bad = [
+        (SetDueDate(metric=" ", due=at(12, 12), reason="x"), r"command\.metric"),
+        (SetDueDate(metric="resolution", due=at(12, 12), reason=""), r"command\.reason"),
+        (
+            SetDueDate(metric="resolution", due=datetime(2026, 3, 12, 12), reason="x"),
+            r"command\.due",
+        ),
+    ]
+    for command_, field in bad:
+        with pytest.raises(InvalidValueError, match=field):
+            desk.apply(h, command_, actor="sveta", at=at(10, 10))
+    assert len(h) == 1
+
+
+@pytest.mark.parametrize("due", [at(12, 12), None])
+def test_a_set_due_date_command_round_trips_and_has_a_json_schema(due: datetime | None) -> None:
+    command = SetDueDate(metric="resolution", due=due, reason="vendor part")
+    conv = make_converter()
+    plain = conv.unstructure(command)
+    assert plain["command"] == "set_due_date"
+    assert structure_checked(conv, plain, TicketCommand) == command
+    schema = json_schema(SetDueDate)
+    assert set(schema["$defs"]["SetDueDate"]["required"]) >= {"metric", "due", "reason"}
 
 
 def test_the_desk_refuses_a_priority_change_its_metric_refuses() -> None:

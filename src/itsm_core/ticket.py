@@ -61,6 +61,7 @@ __all__ = [
     "Classify",
     "ClearMajor",
     "CommentAdded",
+    "DueDateSet",
     "Event",
     "FieldChanged",
     "FieldValue",
@@ -83,6 +84,7 @@ __all__ = [
     "RequestApproval",
     "RequestSurvey",
     "RequesterChanged",
+    "SetDueDate",
     "SetMajor",
     "Split",
     "StateChanged",
@@ -1111,6 +1113,32 @@ def fold_events(events: Iterable[Event], ticket: Ticket | None = None) -> Ticket
     return current
 
 
+@attrs.frozen(kw_only=True)
+class DueDateSet(Event):
+    """A metric's due instant set by hand (``due``), or cleared (``due=None``), and why.
+
+    While set, the metric's running cycle is due at ``due``: its target becomes
+    the business time from the cycle's start to ``due``, so the SLA clocks,
+    thresholds, escalation levels and reports all follow it; clearing it
+    restores the policy's target. It lasts until the cycle ends. It changes no
+    ticket field. The :class:`SetDueDate` command records it (permission
+    ``sla.set_due``).
+
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    >>> DueDateSet(ticket_id="INC-1", actor="lena", at=at, metric="resolution",
+    ...            due=None, reason="policy target again").due is None
+    True
+    """
+
+    metric: str
+    due: datetime | None
+    reason: str
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        return {}
+
+
 # ---------------------------------------------------------------------------- commands
 
 
@@ -1304,6 +1332,22 @@ class ClearMajor(TicketCommand):
     """
 
     ACTION: ClassVar[str] = "priority.clear_major"
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class SetDueDate(TicketCommand):
+    """Set ``metric``'s due instant by hand (``due=None`` restores the policy's), with a reason.
+
+    Records a :class:`DueDateSet` event; the permission action is ``sla.set_due``.
+
+    >>> SetDueDate(metric="resolution", due=None, reason="vendor part arrived").action
+    'sla.set_due'
+    """
+
+    ACTION: ClassVar[str] = "sla.set_due"
+    metric: str
+    due: datetime | None
     reason: str
 
 

@@ -46,6 +46,7 @@ from itsm_core.ticket import (
     Classify,
     ClearMajor,
     CommentAdded,
+    DueDateSet,
     Event,
     FieldChanged,
     FieldValue,
@@ -67,6 +68,7 @@ from itsm_core.ticket import (
     RequestApproval,
     RequesterChanged,
     RequestSurvey,
+    SetDueDate,
     SetMajor,
     Split,
     StateChanged,
@@ -302,6 +304,7 @@ allowed here: cancel, hold, merge, resolve, start
             OverridePriority: self._on_override,
             SetMajor: self._on_set_major,
             ClearMajor: self._on_clear_major,
+            SetDueDate: self._on_set_due_date,
             UpdateField: self._on_update,
             AddLink: self._on_add_link,
             RemoveLink: self._on_remove_link,
@@ -1168,6 +1171,24 @@ allowed here: cancel, hold, merge, resolve, start
                 urgency=ticket.urgency,
                 override=ticket.priority_override,
                 major=True,
+            ),
+        )
+
+    def _on_set_due_date(
+        self, ticket: Ticket, command: SetDueDate, actor: str, at: datetime
+    ) -> Events:
+        metric = _text(command.metric, "command.metric")
+        reason = _text(command.reason, "command.reason")
+        if command.due is not None:
+            to_us(command.due, "command.due")
+        return (
+            DueDateSet(
+                ticket_id=ticket.id,
+                actor=actor,
+                at=at,
+                metric=metric,
+                due=command.due,
+                reason=reason,
             ),
         )
 

@@ -3,38 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
-
-import attrs
 
 from itsm_core._time import to_us
 from itsm_core.errors import InvalidValueError
 from itsm_core.lifecycle import Authorizer
-from itsm_core.ticket import Event, Ticket
+from itsm_core.ticket import DueDateSet, Ticket
 
 __all__ = ["SET_DUE_ACTION", "DueDateSet", "set_due_date"]
 
 #: The permission action of setting or clearing a due instant by hand.
 SET_DUE_ACTION = "sla.set_due"
-
-
-@attrs.frozen(kw_only=True)
-class DueDateSet(Event):
-    """A metric's due instant set by hand (``due``), or cleared (``due=None``), and why.
-
-    While set, the metric's running cycle is due at ``due``: its target becomes
-    the business time from the cycle's start to ``due``, so :func:`evaluate`,
-    thresholds, escalation levels and reports all follow it; clearing it
-    restores the policy's target. It lasts until the cycle ends. Record it
-    with :func:`set_due_date`, which checks the reason and the permission.
-    """
-
-    metric: str
-    due: datetime | None
-    reason: str
-
-    def _changes(self, ticket: Ticket) -> dict[str, Any]:
-        return {}
 
 
 def set_due_date(
@@ -50,7 +28,10 @@ def set_due_date(
     """The event setting ``metric``'s due instant by hand (``None`` clears it), if allowed.
 
     ``actor`` needs the ``sla.set_due`` permission (checked by ``authorizer``
-    when given); the reason is required. The host appends the event.
+    when given); the reason is required. The host appends the event. Through a
+    lifecycle or a desk, the :class:`~itsm_core.ticket.SetDueDate` command does
+    the same. :class:`~itsm_core.ticket.DueDateSet` (re-exported here) is
+    defined with the other ticket events.
 
     >>> from datetime import datetime, timezone
     >>> at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
