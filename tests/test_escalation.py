@@ -50,10 +50,13 @@ from itsm_core.testing._escalation_strategies import (
 )
 from itsm_core.ticket import (
     AddComment,
+    Assigned,
     Classify,
     Event,
+    GroupAssigned,
     OpenTicket,
     Reassign,
+    Reassigned,
     SetMajor,
     Ticket,
     TicketCommand,
@@ -392,6 +395,56 @@ def test_bounces_only_counts_returns_to_a_previous_group() -> None:
     inside = Desk()
     inside.do(Reassign(assignee="eli", group="help-desk", support_line=1), "x", MON + H)
     assert inside.due([rule], MON + 2 * H) == ()  # a move inside the group is no bounce
+
+
+def _moved(move: Event) -> list[Event]:
+    opened = TicketOpened(
+        ticket_id="T",
+        actor="r",
+        at=MON,
+        type="incident",
+        state="new",
+        state_category="new",
+        title="t",
+        requester="r",
+    )
+    first = Assigned(
+        ticket_id="T", actor="d", at=MON, assignee="a", group="help-desk", support_line=1
+    )
+    return [opened, first, move]
+
+
+def test_ping_pong_counts_exactly_the_moves_the_ticket_counts() -> None:
+    rule = EscalationRule.ping_pong(0)
+    uncounted = Reassigned(
+        ticket_id="T",
+        actor="d",
+        at=MON + MIN,
+        assignee="b",
+        group="help-desk",
+        support_line=1,
+        from_assignee="a",
+        from_group="help-desk",
+        from_support_line=1,
+        counted=False,
+    )
+    history = _moved(uncounted)
+    assert fold_events(history).reassignments == 0
+    assert due_escalations(history, [rule], MON + H) == ()
+    to_group = GroupAssigned(
+        ticket_id="T",
+        actor="d",
+        at=MON + MIN,
+        group="admins",
+        from_group="help-desk",
+        from_assignee="a",
+        counted=True,
+    )
+    history = _moved(to_group)
+    assert fold_events(history).reassignments == 1
+    assert [d.reason for d in due_escalations(history, [rule], MON + H)] == [
+        "reassigned once (more than 0)"
+    ]
 
 
 def test_levels_passed_while_the_host_was_down_fire_in_order_at_the_next_evaluation() -> None:

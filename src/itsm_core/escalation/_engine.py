@@ -35,6 +35,7 @@ from itsm_core.ticket import (
     Assigned,
     CommentAdded,
     Event,
+    GroupAssigned,
     Reassigned,
     Ticket,
     TicketOpened,
@@ -224,7 +225,7 @@ def _holder(group: str | None, assignee: str | None) -> str:
 
 
 def _reassignment_instants(h: History, bounces_only: bool, now_us: int) -> list[int]:
-    """The instants of the counted reassignments, in order.
+    """The instants of the reassignments the ticket counts (``counted``), in order.
 
     A bounce is a move to a group (to a person, for tickets without groups)
     that held the ticket before; a move inside the current group is not one.
@@ -236,12 +237,17 @@ def _reassignment_instants(h: History, bounces_only: bool, now_us: int) -> list[
             break
         if isinstance(event, Assigned):
             held.add(_holder(event.group, event.assignee))
-        elif isinstance(event, Reassigned):
-            source = _holder(event.from_group, event.from_assignee)
-            target = _holder(event.group, event.assignee)
-            if not bounces_only or (target in held and target != source):
+        elif isinstance(event, Reassigned | GroupAssigned):
+            # The moves the ticket counts in ``reassignments``, and only those.
+            target = _holder(event.group, getattr(event, "assignee", None))
+            if event.from_group is not None or event.from_assignee is not None:
+                source = _holder(event.from_group, event.from_assignee)
+                held.add(source)
+            else:
+                source = None
+            if event.counted and (not bounces_only or (target in held and target != source)):
                 counted.append(at)
-            held.update((source, target))
+            held.add(target)
     return counted
 
 
