@@ -5,7 +5,9 @@ into the page itself, with no script and no external file. Charts: compliance by
 priority, by group and by month (share of SLA cycles met, per metric); the
 breach timeline (breaches per day, per metric); reassignment ping-pong (tickets
 by their number of reassignments); time on hold (tickets by paused business
-hours of their resolution clock). matplotlib is the optional ``cli`` extra.
+hours of their resolution clock); CSAT by group (share of satisfied survey
+answers) and resolved per agent (with the reopened among them). matplotlib is
+the optional ``cli`` extra.
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ import attrs
 
 from itsm_core.cli._common import InputError
 from itsm_core.lifecycle import History
-from itsm_core.metrics import Compliance
+from itsm_core.metrics import Compliance, FirstContact, Satisfaction, Stats
 from itsm_core.sla import SlaStatus
 from itsm_core.ticket import Reassigned
 
-__all__ = ["CHARTS", "TicketFacts", "facts_of", "render_html"]
+__all__ = ["CHARTS", "Analytics", "TicketFacts", "facts_of", "render_html"]
 
 #: The charts of the page: (element id, title), in page order.
 CHARTS: tuple[tuple[str, str], ...] = (
@@ -35,7 +37,22 @@ CHARTS: tuple[tuple[str, str], ...] = (
     ("breach-timeline", "Breaches per day"),
     ("reassignment-ping-pong", "Reassignment ping-pong"),
     ("time-on-hold", "Time on hold"),
+    ("csat-by-group", "CSAT by group"),
+    ("resolved-by-agent", "Resolved per agent"),
 )
+
+
+@attrs.frozen(kw_only=True)
+class Analytics:
+    """The service-desk figures of the report beside compliance, merged over every ticket.
+
+    ``satisfaction`` and ``first_contact`` are grouped at least by ``all``,
+    ``agent`` and ``group``; ``stats`` at least by ``agent`` and ``group``.
+    """
+
+    satisfaction: Satisfaction
+    first_contact: FirstContact
+    stats: Stats
 
 
 @attrs.frozen(kw_only=True)
@@ -143,10 +160,69 @@ def _hold(facts: Sequence[TicketFacts]) -> dict[str, dict[str, float]]:
     return _histogram(counts, [name for name, _ in bins] + ["> 40 h"])
 
 
+def _csat_by_group(analytics: Analytics | None) -> dict[str, dict[str, float]]:
+    if analytics is None:
+        return {}
+    satisfaction = analytics.satisfaction
+    groups = sorted({key.value for key, _ in satisfaction.entries if key.by == "group"})
+    shares = {group: satisfaction.csat("group", group) for group in groups}
+    return {
+        group or "(none)": {"CSAT": share} for group, share in shares.items() if share is not None
+    }
+
+
+def _resolved_by_agent(analytics: Analytics | None) -> dict[str, dict[str, float]]:
+    if analytics is None:
+        return {}
+    stats = analytics.stats
+    bars: dict[str, dict[str, float]] = {}
+    for agent in stats.values("agent"):
+        tally = stats.tally("agent", agent)
+        if tally.resolved or tally.reopened:
+            bars[agent or "(none)"] = {
+                "resolved": float(tally.resolved),
+                "reopened": float(tally.reopened),
+            }
+    return bars
+
+
+def _analytics_lines(analytics: Analytics | None) -> str:
+    if analytics is None:
+        return ""
+    satisfaction = analytics.satisfaction.tally()
+    csat = analytics.satisfaction.csat()
+    if not satisfaction.answered:
+        survey = f"Satisfaction: no survey answers ({satisfaction.requested} requested)."
+    else:
+        rate = satisfaction.response_rate()
+        assert csat is not None
+        assert rate is not None
+        survey = (
+            f"Satisfaction: CSAT {csat:.1f} % of {satisfaction.answered} answers, "
+            f"response rate {rate:.1f} % of {satisfaction.requested} surveys."
+        )
+    resolved, first = analytics.first_contact.counts()
+    rate = analytics.first_contact.rate()
+    fcr = (
+        "First-contact resolution: no resolved ticket."
+        if rate is None
+        else f"First-contact resolution: {rate:.1f} % ({first} of {resolved} resolved)."
+    )
+    return f"<p>{html.escape(survey)}</p>\n<p>{html.escape(fcr)}</p>"
+
+
 def render_html(
-    facts: Iterable[TicketFacts], compliance: Compliance, *, title: str, now: datetime
+    facts: Iterable[TicketFacts],
+    compliance: Compliance,
+    *,
+    title: str,
+    now: datetime,
+    analytics: Analytics | None = None,
 ) -> str:
-    """The whole page: a summary table and every chart of :data:`CHARTS`, self-contained."""
+    """The whole page: a summary table and every chart of :data:`CHARTS`, self-contained.
+
+    Without ``analytics`` the CSAT and per-agent charts are drawn empty.
+    """
     facts = list(facts)
     plt = _pyplot()
     charts = {
@@ -156,6 +232,8 @@ def render_html(
         "breach-timeline": _bars(plt, _breaches(facts), "breaches"),
         "reassignment-ping-pong": _bars(plt, _reassignments(facts), "tickets"),
         "time-on-hold": _bars(plt, _hold(facts), "tickets"),
+        "csat-by-group": _bars(plt, _csat_by_group(analytics), "% satisfied"),
+        "resolved-by-agent": _bars(plt, _resolved_by_agent(analytics), "tickets"),
     }
     rows = []
     for metric in sorted({key.metric for key, _ in compliance.counts}):
@@ -184,6 +262,7 @@ svg {{ max-width: 100%; height: auto; }}
 <p>{len(facts)} tickets with an SLA policy, evaluated as of {html.escape(now.isoformat())}.</p>
 <table><thead><tr><th>metric</th><th>met</th><th>breached</th><th>compliance</th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table>
+{_analytics_lines(analytics)}
 {figures}
 </body></html>
 """

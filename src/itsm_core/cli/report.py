@@ -1,4 +1,10 @@
-"""``itsm-core report``: every SLA clock of an export of events, with compliance."""
+"""``itsm-core report``: every SLA clock of an export of events, with compliance.
+
+After the compliance summary the local engine adds the service-desk figures of
+the same tickets, gathered in the same single pass over their histories:
+satisfaction (CSAT and response rate), first-contact resolution (with the
+definition used) and the workload per agent and per group.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,14 @@ import csv
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TextIO
 
 import attrs
 import pendulum
 
+from itsm_core.calendar import CalendarLike
 from itsm_core.cli._common import (
     EXIT_INVALID,
     EXIT_OK,
@@ -27,13 +34,20 @@ from itsm_core.cli._common import (
     read_events,
     sorted_by_ticket,
 )
-from itsm_core.cli.html import TicketFacts, facts_of, render_html
+from itsm_core.cli.html import Analytics, TicketFacts, facts_of, render_html
 from itsm_core.cli.imports import read_profile, read_rows
 from itsm_core.desk import Desk
 from itsm_core.errors import ItsmError
 from itsm_core.imports import PROFILES, ImportCounts, RefusedTicket, import_stream
 from itsm_core.lifecycle import History
-from itsm_core.metrics import Compliance
+from itsm_core.metrics import (
+    Compliance,
+    FcrDefinition,
+    FirstContact,
+    RatingScale,
+    Satisfaction,
+    Stats,
+)
 from itsm_core.serialization import decode_event, encode_event, format_duration
 from itsm_core.sla import SlaStatus
 from itsm_core.ticket import Event
@@ -44,8 +58,10 @@ __all__ = [
     "NO_TARGET",
     "REFUSED",
     "REPORT_COLUMNS",
+    "AnalyticsFold",
     "Verdict",
     "add_parser",
+    "analytics_json",
     "evaluate_all",
     "rows_of",
     "run",
@@ -205,12 +221,14 @@ def _summary(
     fmt: str,
     out: TextIO,
     verdicts: Mapping[str, int] | None = None,
+    analytics: Analytics | None = None,
 ) -> None:
     """The totals after the rows: the same for one process and for every engine.
 
     ``verdicts`` (the local engine) counts the rows by verdict, metric first:
     exactly the rows printed above, every cycle of every metric and every
-    ticket without one.
+    ticket without one. ``analytics`` (the local engine) adds the
+    satisfaction, first-contact resolution and workload sections.
     """
     metrics = sorted({key.metric for key, _ in compliance.counts})
     summary: dict[str, int] = {"tickets": tickets, "bad_lines": bad}
@@ -229,10 +247,14 @@ def _summary(
             for metric in metrics
         ]
         _compliance_table(table, out)
+        if analytics is not None:
+            _analytics_tables(analytics, out)
     elif fmt == "json":
         line: dict[str, Any] = {"summary": summary}
         if verdicts is not None:
             line["rows"] = {"total": sum(verdicts.values()), "by_verdict": dict(verdicts)}
+        if analytics is not None:
+            line.update(analytics_json(analytics))
         print(json.dumps(line), file=out)
 
 
@@ -258,6 +280,263 @@ def _compliance_table(table: list[tuple[str, int, int, float | None]], out: Text
             metric, str(met), str(breached), "n/a" if percent is None else f"{percent:.1f}%"
         )
     Console(file=out, width=80).print(view)
+
+
+#: The groupings the report's analytics keep: everything, per agent, per group.
+_DIMENSIONS = ("all", "agent", "group")
+
+
+class AnalyticsFold:
+    """Satisfaction, first-contact resolution and workload, folded one history at a time.
+
+    Every ``chunk`` histories are folded into the accumulators of
+    :mod:`itsm_core.metrics` and forgotten, so the report never holds more
+    than one chunk of histories. The workload statistics keep exact
+    multisets of business times; their chunk results are merged like a
+    merge sort (two parts of the same size at a time), never re-copying a
+    large multiset per chunk. The accumulators merge, so the result equals
+    computing over every history at once.
+
+    >>> from itsm_core.calendar import BusinessCalendar
+    >>> fold = AnalyticsFold(BusinessCalendar.always_open("UTC"))
+    >>> fold.result().satisfaction.csat() is None
+    True
+    """
+
+    def __init__(
+        self,
+        calendar: CalendarLike,
+        *,
+        scale: RatingScale | None = None,
+        definition: FcrDefinition | None = None,
+        chunk: int = 1000,
+    ) -> None:
+        if chunk < 1:
+            raise InputError("chunk", f"expected a positive number of histories, got {chunk}")
+        self.calendar = calendar
+        self.chunk = chunk
+        self._pending: list[Sequence[Event]] = []
+        self._satisfaction = Satisfaction(
+            scale=RatingScale.five_point() if scale is None else scale, by=_DIMENSIONS
+        )
+        self._first_contact = FirstContact(
+            definition=FcrDefinition() if definition is None else definition, by=_DIMENSIONS
+        )
+        self._stats: list[tuple[int, Stats]] = []
+
+    def add(self, history: Sequence[Event]) -> None:
+        """Count one ticket's history (folded with the next ones of its chunk)."""
+        self._pending.append(history)
+        if len(self._pending) >= self.chunk:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        part, self._pending = self._pending, []
+        self._satisfaction = self._satisfaction + Satisfaction.of(
+            part,
+            scale=self._satisfaction.scale,
+            calendar=self.calendar,
+            by=_DIMENSIONS,
+        )
+        self._first_contact = self._first_contact + FirstContact.of(
+            part,
+            calendar=self.calendar,
+            definition=self._first_contact.definition,
+            by=_DIMENSIONS,
+        )
+        stats, size = Stats.of(part, calendar=self.calendar, by=_DIMENSIONS[1:]), 1
+        while self._stats and self._stats[-1][0] == size:
+            other_size, other = self._stats.pop()
+            stats, size = other + stats, size + other_size
+        self._stats.append((size, stats))
+
+    def result(self) -> Analytics:
+        """Everything added so far, merged."""
+        self._flush()
+        stats = Stats(by=_DIMENSIONS[1:])
+        for _, part in self._stats:
+            stats = stats + part
+        return Analytics(
+            satisfaction=self._satisfaction, first_contact=self._first_contact, stats=stats
+        )
+
+
+def _fcr_terms(definition: FcrDefinition) -> list[str]:
+    terms = []
+    if definition.first_line:
+        lines = ", ".join(str(line) for line in definition.first_lines)
+        terms.append(f"resolved by support line {lines}")
+    if definition.no_reassignment:
+        terms.append("without reassignment")
+    if definition.no_reopen:
+        terms.append("never reopened")
+    if definition.within is not None:
+        terms.append(f"within {format_duration(definition.within)} business time of opening")
+    return terms or ["every resolved ticket"]
+
+
+def _workload(stats: Stats, by: str) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for value in stats.values(by):
+        tally = stats.tally(by, value)
+        median = tally.median("resolution")
+        found[value or "(none)"] = {
+            "handled": tally.handled,
+            "resolved": tally.resolved,
+            "reopened": tally.reopened,
+            "median_resolution": None if median is None else format_duration(median),
+            "median_resolution_seconds": None if median is None else _seconds(median),
+        }
+    return found
+
+
+def analytics_json(analytics: Analytics) -> dict[str, Any]:
+    """The report's analytics as JSON-ready sections: numbers as numbers, ``None`` for n/a.
+
+    >>> from itsm_core.calendar import BusinessCalendar
+    >>> empty = AnalyticsFold(BusinessCalendar.always_open("UTC")).result()
+    >>> sections = analytics_json(empty)
+    >>> sections["satisfaction"]["answered"], sections["satisfaction"]["csat"]
+    (0, None)
+    >>> sections["first_contact"]["definition"]["terms"]
+    ['resolved by support line 1', 'without reassignment', 'never reopened']
+    """
+    survey = analytics.satisfaction
+    scale = survey.scale
+    whole = survey.tally()
+    resolved, first = analytics.first_contact.counts()
+    definition = analytics.first_contact.definition
+    within = definition.within
+    return {
+        "satisfaction": {
+            "scale": scale.name,
+            "satisfied_from": scale.satisfied_from,
+            "requested": whole.requested,
+            "answered": whole.answered,
+            "satisfied": whole.satisfied(scale.satisfied_from),
+            "csat": whole.csat(scale.satisfied_from),
+            "response_rate": whole.response_rate(),
+        },
+        "first_contact": {
+            "definition": {
+                "name": definition.name,
+                "terms": _fcr_terms(definition),
+                "first_line": definition.first_line,
+                "first_lines": list(definition.first_lines),
+                "no_reassignment": definition.no_reassignment,
+                "no_reopen": definition.no_reopen,
+                "within_seconds": None if within is None else _seconds(within),
+            },
+            "resolved": resolved,
+            "first_contact": first,
+            "rate": analytics.first_contact.rate(),
+        },
+        "workload": {
+            "agent": _workload(analytics.stats, "agent"),
+            "group": _workload(analytics.stats, "group"),
+        },
+    }
+
+
+def _percent_text(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}%"
+
+
+def _table(
+    title: str | None,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    out: TextIO,
+    *,
+    labelled: bool = False,
+) -> None:
+    """A ``rich`` table when the ``cli`` extra is installed, else aligned text.
+
+    Numbers are right-aligned; with ``labelled`` the first column holds names
+    (left-aligned). ``title`` ``None``: the line before the table says what it is.
+    """
+    left = 1 if labelled else 0
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:
+        if title is not None:
+            print(f"{title}:", file=out)
+        widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
+        for row in (columns, *rows):
+            cells = [
+                cell.ljust(width) if i < left else cell.rjust(width)
+                for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+            ]
+            print("  " + "  ".join(cells).rstrip(), file=out)
+        return
+    view = Table(title=title, title_justify="left")
+    for i, name in enumerate(columns):
+        view.add_column(name, justify="left" if i < left else "right")
+    for row in rows:
+        view.add_row(*row)
+    Console(file=out, width=80).print(view)
+
+
+def _analytics_tables(analytics: Analytics, out: TextIO) -> None:
+    """The analytics sections of the table format, after the compliance table."""
+    sections = analytics_json(analytics)
+    survey = sections["satisfaction"]
+    print(file=out)
+    if not survey["answered"]:
+        print(
+            f"satisfaction: no survey answers ({survey['requested']} requested): CSAT n/a",
+            file=out,
+        )
+    else:
+        _table(
+            f"satisfaction (scale {survey['scale']}, satisfied from {survey['satisfied_from']})",
+            ("surveys", "answered", "satisfied", "CSAT", "response rate"),
+            [
+                (
+                    str(survey["requested"]),
+                    str(survey["answered"]),
+                    str(survey["satisfied"]),
+                    _percent_text(survey["csat"]),
+                    _percent_text(survey["response_rate"]),
+                )
+            ],
+            out,
+        )
+    fcr = sections["first_contact"]
+    print(f"first-contact resolution: {', '.join(fcr['definition']['terms'])}", file=out)
+    if not fcr["resolved"]:
+        print("  no resolved ticket: rate n/a", file=out)
+    else:
+        _table(
+            None,
+            ("resolved", "first contact", "rate"),
+            [(str(fcr["resolved"]), str(fcr["first_contact"]), _percent_text(fcr["rate"]))],
+            out,
+        )
+    for by in ("agent", "group"):
+        rows = [
+            (
+                name,
+                str(figures["handled"]),
+                str(figures["resolved"]),
+                str(figures["reopened"]),
+                figures["median_resolution"] or "n/a",
+            )
+            for name, figures in sections["workload"][by].items()
+        ]
+        if not rows:
+            print(f"workload per {by}: no ticket assigned to one", file=out)
+            continue
+        _table(
+            f"workload per {by}",
+            (by, "handled", "resolved", "reopened", "median resolution"),
+            rows,
+            out,
+            labelled=True,
+        )
 
 
 def _run_dask(args: argparse.Namespace, desk: Desk, now: datetime, out: TextIO) -> int:
@@ -388,10 +667,16 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 
     facts: list[TicketFacts] = []
     by_verdict: dict[str, int] = {}
+    calendar = desk.default_calendar
+    if calendar is None:  # pragma: no cover - a desk document with calendars names one
+        raise InputError(args.config, "calendar: expected the desk's calendar (analytics use it)")
+    fold = AnalyticsFold(calendar)
 
     def counted() -> Iterator[SlaStatus]:
         for verdict in verdicts:
             counts["tickets"] = counts.get("tickets", 0) + 1
+            if verdict.history is not None:
+                fold.add(verdict.history)
             if verdict.status is not None:
                 yield verdict.status
                 if args.format == "html":
@@ -408,12 +693,21 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
                     _print_row(row, out)
 
     compliance = Compliance.of(counted())
+    analytics = fold.result()
     tickets, bad = counts.get("tickets", 0), counts.get("bad", 0)
     if args.format == "html":
         title = f"SLA report: {os.path.basename(args.events)}"
-        out.write(render_html(facts, compliance, title=title, now=now))
+        out.write(render_html(facts, compliance, title=title, now=now, analytics=analytics))
     else:
-        _summary(compliance, tickets, bad, args.format, out, by_verdict)
+        _summary(
+            compliance,
+            tickets,
+            bad,
+            args.format,
+            out,
+            by_verdict,
+            analytics=analytics,
+        )
     if args.skip_bad or bad:
         first = f", the first at line {counts['first_bad']}" if "first_bad" in counts else ""
         print(f"itsm-core: {args.events}: skipped {bad} bad line(s){first}", file=sys.stderr)
