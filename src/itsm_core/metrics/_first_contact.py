@@ -10,15 +10,8 @@ import attrs
 from itsm_core._time import td_to_us
 from itsm_core.calendar import CalendarLike
 from itsm_core.errors import InvalidValueError
-from itsm_core.metrics._compliance import period_namer
-from itsm_core.metrics._stats import check_period
-from itsm_core.metrics._walk import (
-    DIMENSIONS,
-    TicketWalk,
-    check_dimensions,
-    check_inputs,
-    walk,
-)
+from itsm_core.metrics._stats import check_grouping, merge_entries
+from itsm_core.metrics._walk import DIMENSIONS, TicketWalk, walk
 from itsm_core.ticket import Event
 
 __all__ = ["FcrDefinition", "FirstContact", "FirstContactKey"]
@@ -98,6 +91,10 @@ class FirstContactKey:
     period: str
 
 
+def _add_pairs(mine: tuple[int, int], theirs: tuple[int, int]) -> tuple[int, int]:
+    return (mine[0] + theirs[0], mine[1] + theirs[1])
+
+
 def _entries(
     value: Iterable[tuple[FirstContactKey, tuple[int, int]]],
 ) -> tuple[tuple[FirstContactKey, tuple[int, int]], ...]:
@@ -137,12 +134,9 @@ class FirstContact:
         rule = FcrDefinition() if definition is None else definition
         if not isinstance(rule, FcrDefinition):
             raise InvalidValueError("definition", rule, "an FcrDefinition")
-        period = check_period(period)
-        dims = check_dimensions(by)
+        histories, period, dims, name_of = check_grouping(histories, calendar, period, timezone, by)
         wanted = set(dims)
-        histories, zone = check_inputs(histories, calendar, timezone)
         found: dict[FirstContactKey, list[int]] = {}
-        name_of = period_namer(zone, period)
         for index, events in enumerate(histories):
             seen = walk(events, index, calendar)
             verdict = rule.holds(seen)
@@ -167,10 +161,7 @@ class FirstContact:
         mine = (self.definition, self.by, self.period)
         if mine != (other.definition, other.by, other.period):
             raise InvalidValueError("other", other.definition, f"results of {mine}")
-        merged = dict(self.entries)
-        for key, (resolved, first) in other.entries:
-            r, f = merged.get(key, (0, 0))
-            merged[key] = (r + resolved, f + first)
+        merged = merge_entries(self.entries, other.entries, _add_pairs)
         return attrs.evolve(self, entries=merged.items())
 
     def counts(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
@@ -9,9 +10,8 @@ import attrs
 
 from itsm_core.calendar import CalendarLike
 from itsm_core.errors import InvalidValueError
-from itsm_core.metrics._compliance import period_namer
-from itsm_core.metrics._stats import check_period
-from itsm_core.metrics._walk import DIMENSIONS, check_dimensions, check_inputs, walk
+from itsm_core.metrics._stats import check_grouping, merge_entries
+from itsm_core.metrics._walk import DIMENSIONS, walk
 from itsm_core.ticket import Event
 
 __all__ = ["RatingScale", "Satisfaction", "SatisfactionKey", "SatisfactionTally"]
@@ -217,13 +217,10 @@ class Satisfaction:
         """Survey results of many tickets; a rating outside ``scale`` raises, naming the event."""
         if not isinstance(scale, RatingScale):
             raise InvalidValueError("scale", scale, "a RatingScale")
-        period = check_period(period)
-        dims = check_dimensions(by)
+        histories, period, dims, name_of = check_grouping(histories, calendar, period, timezone, by)
         wanted = set(dims)
-        histories, zone = check_inputs(histories, calendar, timezone)
         # Per bucket: requested, answered, callbacks, reached, confirmed, then the ratings.
         found: dict[tuple[str, str, str], tuple[list[int], Counter[int]]] = {}
-        name_of = period_namer(zone, period)
 
         def add(
             at_us: int,
@@ -279,10 +276,7 @@ class Satisfaction:
         mine = (self.scale, self.survey, self.by, self.period)
         if mine != (other.scale, other.survey, other.by, other.period):
             raise InvalidValueError("other", other.survey, f"results of the same survey {mine}")
-        merged = dict(self.entries)
-        for key, tally in other.entries:
-            current = merged.get(key)
-            merged[key] = tally if current is None else current + tally
+        merged = merge_entries(self.entries, other.entries, operator.add)
         return attrs.evolve(self, entries=merged.items())
 
     def tally(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterable, Sequence
+import operator
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -18,7 +19,16 @@ from itsm_core.metrics._compliance import PERIODS, period_namer
 from itsm_core.metrics._walk import DIMENSIONS, check_dimensions, check_inputs, walk
 from itsm_core.ticket import Event
 
-__all__ = ["COUNTS", "TIMES", "Stats", "StatsKey", "Tally", "check_period"]
+__all__ = [
+    "COUNTS",
+    "TIMES",
+    "Stats",
+    "StatsKey",
+    "Tally",
+    "check_grouping",
+    "check_period",
+    "merge_entries",
+]
 
 #: The counted measures of a :class:`Tally`.
 COUNTS: tuple[str, ...] = ("arrived", "handled", "resolved", "reopened", "reassigned_away")
@@ -32,6 +42,47 @@ def check_period(period: object) -> str:
         raise InvalidValueError("period", period, f"one of {', '.join(PERIODS)}")
     assert isinstance(period, str)
     return period
+
+
+def check_grouping(
+    histories: object, calendar: object, period: object, timezone: str | None, by: object
+) -> tuple[Iterable[Sequence[Event]], str, tuple[str, ...], Callable[[int], str]]:
+    """The checked inputs of a grouped statistic: histories, period, dimensions, period namer.
+
+    ``period`` is checked first, then ``by``, then the calendar, the histories
+    and the timezone (``InvalidValueError`` naming the first wrong one); the
+    namer gives an instant (microseconds) its period name in the timezone of
+    periods (``timezone``, else the calendar's).
+
+    >>> from itsm_core.calendar import BusinessCalendar
+    >>> _, period, dims, name_of = check_grouping(
+    ...     [], BusinessCalendar.eight_by_five("UTC"), "day", None, ("all", "agent"))
+    >>> period, dims, name_of(0)
+    ('day', ('all', 'agent'), '1970-01-01')
+    """
+    checked = check_period(period)
+    dims = check_dimensions(by)
+    histories, zone = check_inputs(histories, calendar, timezone)
+    return histories, checked, dims, period_namer(zone, checked)
+
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def merge_entries(
+    mine: Iterable[tuple[_K, _V]], theirs: Iterable[tuple[_K, _V]], add: Callable[[_V, _V], _V]
+) -> dict[_K, _V]:
+    """The buckets of two mergeable results: a key in both gets ``add(mine, theirs)``.
+
+    >>> merge_entries([("a", 1), ("b", 2)], [("b", 5), ("c", 7)], lambda x, y: x + y)
+    {'a': 1, 'b': 7, 'c': 7}
+    """
+    merged = dict(mine)
+    for key, value in theirs:
+        current = merged.get(key)
+        merged[key] = value if current is None else add(current, value)
+    return merged
 
 
 @attrs.frozen(kw_only=True, order=True)
@@ -192,11 +243,8 @@ class Stats:
         by: Iterable[str] = DIMENSIONS,
     ) -> Stats:
         """Statistics of many tickets' histories, one walk per ticket."""
-        period = check_period(period)
-        dims = check_dimensions(by)
-        histories, zone = check_inputs(histories, calendar, timezone)
+        histories, period, dims, name_of = check_grouping(histories, calendar, period, timezone, by)
         wanted = set(dims)
-        name_of = period_namer(zone, period)
         found: dict[tuple[str, str, str], dict[str, Any]] = {}
         for index, events in enumerate(histories):
             for obs in walk(events, index, calendar).observations:
@@ -224,10 +272,7 @@ class Stats:
             raise InvalidValueError(
                 "other", (other.by, other.period), f"statistics by {self.by} per {self.period}"
             )
-        merged = dict(self.entries)
-        for key, tally in other.entries:
-            current = merged.get(key)
-            merged[key] = tally if current is None else current + tally
+        merged = merge_entries(self.entries, other.entries, operator.add)
         return Stats(entries=merged.items(), by=self.by, period=self.period)
 
     def tally(self, by: str = "all", value: str = "", period: str | None = None) -> Tally:
