@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, TypeAlias
@@ -573,11 +573,10 @@ class Desk:
         if at is None:
             return
         at_us = to_us(at)
-        for event in reversed(h.events):
-            if isinstance(event, StateChanged):
-                break
-            if isinstance(event, AutomationRefused) and to_us(event.due_at) == at_us:
-                return  # refused once: recorded, not retried until the ticket moves
+        if _since_state_change(
+            h, lambda e: isinstance(e, AutomationRefused) and to_us(e.due_at) == at_us
+        ):
+            return  # refused once: recorded, not retried until the ticket moves
         if at_us > now_us:
             upcoming.append(at_us)
             return
@@ -607,11 +606,8 @@ class Desk:
         if end is None:
             return
         end_us = to_us(end)
-        for event in reversed(h.events):
-            if isinstance(event, StateChanged):
-                break
-            if isinstance(event, ReopenWindowEnded):
-                return
+        if _since_state_change(h, lambda e: isinstance(e, ReopenWindowEnded)):
+            return
         if end_us > now_us:
             upcoming.append(end_us)
             return
@@ -623,6 +619,16 @@ class Desk:
                 reason=f"resolved {days} business days ago: a reply now opens a follow-up",
             )
         )
+
+
+def _since_state_change(h: History, recorded: Callable[[Event], bool]) -> bool:
+    """Whether an event ``recorded`` accepts comes after the ticket's last state change."""
+    for event in reversed(h.events):
+        if isinstance(event, StateChanged):
+            return False
+        if recorded(event):
+            return True
+    return False
 
 
 def routing_group_problem(
