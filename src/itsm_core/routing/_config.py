@@ -259,48 +259,35 @@ of routing.staff, got 'ghost'
             )
             rows += considered
             fell_back = len(visited) > 1
+            assignee: str | None
             if chosen is not None:
                 if routing.strategy == "round_robin":
                     current = current.advanced(name, position)
+                outcome, assignee = "assigned", chosen
                 why = f"{routing.strategy.replace('_', ' ')} in {name}"
                 if fell_back:
                     why = f"nobody available in {visited[0]}; {why}"
-                return RoutingDecision(
-                    ticket_id=ticket.id,
-                    group=name,
-                    assignee=chosen,
-                    outcome="assigned",
-                    support_line=routing.support_line,
-                    fallback=fell_back,
-                    reason=why,
-                    candidates=tuple(rows),
-                    state=current,
-                )
-            if routing.fallback == "group" and routing.fallback_group not in visited:
+            elif routing.fallback == "group" and routing.fallback_group not in visited:
                 assert routing.fallback_group is not None  # checked by GroupRouting
                 name = routing.fallback_group
                 continue
-            nobody = f"nobody available in {', '.join(visited)}"
-            if routing.fallback == "supervisor":
-                return RoutingDecision(
-                    ticket_id=ticket.id,
-                    group=name,
-                    assignee=routing.supervisor,
-                    outcome="supervisor",
-                    support_line=routing.support_line,
-                    fallback=True,
-                    reason=f"{nobody}; escalated to the supervisor {routing.supervisor}",
-                    candidates=tuple(rows),
-                    state=current,
-                )
+            else:
+                fell_back = True
+                nobody = f"nobody available in {', '.join(visited)}"
+                if routing.fallback == "supervisor":
+                    outcome, assignee = "supervisor", routing.supervisor
+                    why = f"{nobody}; escalated to the supervisor {routing.supervisor}"
+                else:
+                    outcome, assignee = "queued", None
+                    why = f"{nobody}; queued in {name}"
             return RoutingDecision(
                 ticket_id=ticket.id,
                 group=name,
-                assignee=None,
-                outcome="queued",
+                assignee=assignee,
+                outcome=outcome,
                 support_line=routing.support_line,
-                fallback=True,
-                reason=f"{nobody}; queued in {name}",
+                fallback=fell_back,
+                reason=why,
                 candidates=tuple(rows),
                 state=current,
             )
