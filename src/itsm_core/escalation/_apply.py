@@ -10,7 +10,7 @@ import pendulum
 from itsm_core._time import to_us
 from itsm_core.calendar import CalendarLike
 from itsm_core.errors import InvalidValueError, PermissionDenied
-from itsm_core.escalation._engine import DueEscalation, plan_escalations
+from itsm_core.escalation._engine import DueEscalation, EscalationPlan, plan_escalations
 from itsm_core.escalation._events import (
     Escalated,
     EscalationRequested,
@@ -364,31 +364,25 @@ def escalate(
     (['Escalated', 'NotificationRequested'], '2026-03-02 12:00:00+00:00')
     """
     rules = tuple(rules)
-    plan = plan_escalations(
-        history,
-        rules,
-        now,
-        policy=policy,
-        structure=structure,
-        calendar=calendar,
-        customer_calendar=customer_calendar,
-    )
+
+    def plan(events: Iterable[Event]) -> EscalationPlan:
+        return plan_escalations(
+            events,
+            rules,
+            now,
+            policy=policy,
+            structure=structure,
+            calendar=calendar,
+            customer_calendar=customer_calendar,
+        )
+
     ticket, events = apply_escalations(
         history,
-        plan.due,
+        plan(history).due,
         lifecycle=lifecycle,
         at=now,
         structure=structure,
         actor=actor,
         authorizer=authorizer,
     )
-    after = plan_escalations(
-        [*history, *events],
-        rules,
-        now,
-        policy=policy,
-        structure=structure,
-        calendar=calendar,
-        customer_calendar=customer_calendar,
-    )
-    return ticket, events, after.wakeup
+    return ticket, events, plan([*history, *events]).wakeup
