@@ -11,6 +11,7 @@ Instants are epoch microseconds, like the fast integer API.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from itsm_core.calendar import BusinessCalendar, CompositeCalendar, Window
@@ -66,8 +67,12 @@ def _is_whole_holiday(cal: BusinessCalendar, day: date) -> bool:
     return any(rng.first <= day <= rng.last for rng in cal.holiday_ranges)
 
 
-def _merge(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
-    merged: list[tuple[datetime, datetime]] = []
+_T = TypeVar("_T", datetime, int)
+
+
+def _merge(spans: list[tuple[_T, _T]]) -> list[tuple[_T, _T]]:
+    """Overlapping or touching spans (local datetimes or epoch microseconds) joined, sorted."""
+    merged: list[tuple[_T, _T]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
@@ -129,16 +134,6 @@ def _local_date(us: int, zone: ZoneInfo) -> date:
     return (_EPOCH + timedelta(microseconds=us)).astimezone(zone).date()
 
 
-def _merge_us(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
-
-
 def oracle_open_intervals(cal: Calendar, start: int, end: int) -> list[tuple[int, int]]:
     """The merged open intervals within ``[start, end)``, clipped to it.
 
@@ -152,9 +147,9 @@ def oracle_open_intervals(cal: Calendar, start: int, end: int) -> list[tuple[int
         left = oracle_open_intervals(cal.left, start, end)
         right = oracle_open_intervals(cal.right, start, end)
         if cal.operation == "union":
-            return _merge_us(left + right)
+            return _merge(left + right)
         both = [(max(a, c), min(b, d)) for a, b in left for c, d in right if max(a, c) < min(b, d)]
-        return _merge_us(both)
+        return _merge(both)
     zone = ZoneInfo(cal.timezone)
     day = _local_date(start, zone) - timedelta(days=3)
     last = _local_date(end, zone) + timedelta(days=3)
@@ -165,9 +160,7 @@ def oracle_open_intervals(cal: Calendar, start: int, end: int) -> list[tuple[int
             if lo < hi:
                 spans.append((lo, hi))
         day += timedelta(days=1)
-    return [
-        (max(a, start), min(b, end)) for a, b in _merge_us(spans) if max(a, start) < min(b, end)
-    ]
+    return [(max(a, start), min(b, end)) for a, b in _merge(spans) if max(a, start) < min(b, end)]
 
 
 def oracle_is_open(cal: Calendar, at: int) -> bool:
