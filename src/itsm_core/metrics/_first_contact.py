@@ -10,7 +10,7 @@ import attrs
 from itsm_core._time import td_to_us
 from itsm_core.calendar import CalendarLike
 from itsm_core.errors import InvalidValueError
-from itsm_core.metrics._stats import check_grouping, merge_entries
+from itsm_core.metrics._stats import bucket_total, check_grouping, merge_entries
 from itsm_core.metrics._walk import DIMENSIONS, TicketWalk, walk
 from itsm_core.ticket import Event
 
@@ -168,14 +168,7 @@ class FirstContact:
         self, by: str = "all", value: str = "", period: str | None = None
     ) -> tuple[int, int]:
         """``(resolved, first contact)`` of the bucket (all periods merged when ``None``)."""
-        if by not in self.by:
-            raise InvalidValueError("by", by, f"one of {', '.join(self.by)}")
-        resolved = first = 0
-        for key, (r, f) in self.entries:
-            if key.by == by and key.value == value and (period is None or key.period == period):
-                resolved += r
-                first += f
-        return resolved, first
+        return bucket_total(self.entries, self.by, (by, value, period), (0, 0), _add_pairs)
 
     def rate(self, by: str = "all", value: str = "", period: str | None = None) -> float | None:
         """The first-contact share of the resolved tickets, in percent (``None``: none)."""

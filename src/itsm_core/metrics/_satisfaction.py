@@ -10,7 +10,7 @@ import attrs
 
 from itsm_core.calendar import CalendarLike
 from itsm_core.errors import InvalidValueError
-from itsm_core.metrics._stats import check_grouping, merge_entries
+from itsm_core.metrics._stats import bucket_total, check_grouping, merge_entries
 from itsm_core.metrics._walk import DIMENSIONS, walk
 from itsm_core.ticket import Event
 
@@ -283,13 +283,8 @@ class Satisfaction:
         self, by: str = "all", value: str = "", period: str | None = None
     ) -> SatisfactionTally:
         """The bucket of ``by`` = ``value`` in ``period`` (all periods merged when ``None``)."""
-        if by not in self.by:
-            raise InvalidValueError("by", by, f"one of {', '.join(self.by)}")
-        total = SatisfactionTally()
-        for key, tally in self.entries:
-            if key.by == by and key.value == value and (period is None or key.period == period):
-                total = total + tally
-        return total
+        where = (by, value, period)
+        return bucket_total(self.entries, self.by, where, SatisfactionTally(), operator.add)
 
     def _threshold(self, threshold: int | None) -> int:
         if threshold is None:

@@ -8,7 +8,7 @@ import operator
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from fractions import Fraction
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import attrs
 
@@ -25,6 +25,7 @@ __all__ = [
     "Stats",
     "StatsKey",
     "Tally",
+    "bucket_total",
     "check_grouping",
     "check_period",
     "merge_entries",
@@ -83,6 +84,40 @@ def merge_entries(
         current = merged.get(key)
         merged[key] = value if current is None else add(current, value)
     return merged
+
+
+class _BucketKey(Protocol):
+    @property
+    def by(self) -> str: ...
+    @property
+    def value(self) -> str: ...
+    @property
+    def period(self) -> str: ...
+
+
+def bucket_total(
+    entries: Iterable[tuple[_BucketKey, _V]],
+    dims: tuple[str, ...],
+    where: tuple[str, str, str | None],
+    zero: _V,
+    add: Callable[[_V, _V], _V],
+) -> _V:
+    """The buckets of ``where`` = ``(by, value, period)`` added up (all periods when ``None``).
+
+    ``by`` must be one of ``dims`` (``InvalidValueError`` naming it otherwise).
+
+    >>> keys = [StatsKey(by="agent", value="ann", period=p) for p in ("2026-03", "2026-04")]
+    >>> bucket_total(zip(keys, (2, 3)), ("agent",), ("agent", "ann", None), 0, int.__add__)
+    5
+    """
+    by, value, period = where
+    if by not in dims:
+        raise InvalidValueError("by", by, f"one of {', '.join(dims)}")
+    total = zero
+    for key, found in entries:
+        if key.by == by and key.value == value and (period is None or key.period == period):
+            total = add(total, found)
+    return total
 
 
 @attrs.frozen(kw_only=True, order=True)
@@ -281,13 +316,7 @@ class Stats:
         >>> Stats().tally("agent", "ann").resolved
         0
         """
-        if by not in self.by:
-            raise InvalidValueError("by", by, f"one of {', '.join(self.by)}")
-        total = Tally()
-        for key, tally in self.entries:
-            if key.by == by and key.value == value and (period is None or key.period == period):
-                total = total + tally
-        return total
+        return bucket_total(self.entries, self.by, (by, value, period), Tally(), operator.add)
 
     def values(self, by: str) -> tuple[str, ...]:
         """The values of dimension ``by`` that have a bucket, sorted."""
