@@ -25,6 +25,8 @@ import os
 
 from hypothesis import settings
 
+from itsm_core.testing import register_strategies
+
 CI_EXAMPLES = 2000
 SOAK_FACTOR = 20
 
@@ -40,3 +42,7 @@ settings.register_profile(
     print_blob=True,
 )
 settings.load_profile(os.environ.get("ITSM_HYPOTHESIS_PROFILE", "dev"))
+
+# The suite registers the strategies itself rather than rely on when the entry
+# point's import hook fires (coverage and xdist change the import order).
+register_strategies()
