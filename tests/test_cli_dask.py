@@ -104,3 +104,17 @@ def test_a_directory_without_shards_is_refused(tmp_path: Path) -> None:
         err,
     )
     assert code == 2
+
+
+def test_a_partition_decodes_lines_as_the_file_reader_does(
+    export: tuple[Path, Path, str],
+) -> None:
+    whole, _, now = export
+    lines = [*whole.read_text().splitlines(), '{"event": "watched"', "[[[[]]]]"]
+    document = json.dumps({"schema_version": 1})
+    at = datetime.fromisoformat(now)
+    with pytest.raises(InputError, match=rf"^part-y:{len(lines) - 1}: not a JSON object"):
+        evaluate_partition(lines, document, at, where="part-y")
+    counted = evaluate_partition(lines, document, at, where="part-y", skip_bad=True)
+    assert counted.bad_lines == 2
+    assert counted.tickets == 40

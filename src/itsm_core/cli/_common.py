@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import heapq
+import io
 import json
 import os
 import tempfile
@@ -107,6 +108,18 @@ def read_events(
     except OSError as exc:
         raise _unreadable(path, exc) from None
     return _events(handle, path, fmt, columns, skip_bad, counts, progress)
+
+
+def decode_lines(
+    lines: Iterable[str], where: str, *, skip_bad: bool, counts: dict[str, int]
+) -> Iterator[Event]:
+    """The events of JSON Lines already read (a Dask partition), with read_events' checks.
+
+    ``where`` names the input in messages; bad lines are counted in ``counts`` as
+    :func:`read_events` counts them.
+    """
+    text = "\n".join(line.rstrip("\n") for line in lines)
+    return _events(io.StringIO(text), where, "jsonl", {}, skip_bad, counts, None)
 
 
 #: The event fields every input must carry, and what each one holds.

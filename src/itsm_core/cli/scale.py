@@ -14,18 +14,18 @@ Only this module imports Dask, and only when the engine is asked for: the
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import lru_cache
 
 import attrs
 
-from itsm_core.cli._common import InputError
+from itsm_core.cli._common import InputError, decode_lines
 from itsm_core.desk import Desk
 from itsm_core.errors import ItsmError
 from itsm_core.lifecycle import History
 from itsm_core.metrics import Compliance
-from itsm_core.serialization import decode_event, dump_desk, load_desk
+from itsm_core.serialization import dump_desk, load_desk
 from itsm_core.ticket import Event
 
 __all__ = ["PartitionResult", "evaluate_partition", "run_dask"]
@@ -59,18 +59,6 @@ def _desk(document: str) -> Desk:
     return loaded
 
 
-def _decode(lines: Iterable[str], where: str, skip_bad: bool, bad: list[int]) -> Iterator[Event]:
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            yield decode_event(json.loads(line), f"{where} line {number}")
-        except (ItsmError, ValueError) as exc:
-            if not skip_bad:
-                raise InputError(f"{where}:{number}", str(exc)) from None
-            bad.append(number)
-
-
 def _by_ticket(events: Iterable[Event]) -> dict[str, list[Event]]:
     tickets: dict[str, list[Event]] = {}
     for event in events:
@@ -93,9 +81,9 @@ def evaluate_partition(
     exactly as in one process. A ticket's events may come in any order inside
     the partition, but all of them must be there.
     """
-    bad: list[int] = []
+    counts: dict[str, int] = {}
     desk = _desk(desk_document)
-    tickets = _by_ticket(_decode(lines, where, skip_bad, bad))
+    tickets = _by_ticket(decode_lines(lines, where, skip_bad=skip_bad, counts=counts))
     statuses = []
     for ticket_id, events in tickets.items():
         events.sort(key=lambda e: e.at)
@@ -106,7 +94,7 @@ def evaluate_partition(
         if status is not None:
             statuses.append(status)
     return PartitionResult(
-        compliance=Compliance.of(statuses), tickets=len(tickets), bad_lines=len(bad)
+        compliance=Compliance.of(statuses), tickets=len(tickets), bad_lines=counts.get("bad", 0)
     )
 
 
