@@ -13,6 +13,8 @@ selects ``soak``):
 * ``soak``: twenty times the ``ci`` examples (40,000 per property), random, with
   the example database (``.hypothesis/``) so a failure found is replayed on
   the next run. Not part of CI; run it before a release.
+* ``mutate``: 30 examples per property, derandomized, for ``make mutate``: every
+  mutant meets the same examples, so a mutant's verdict does not depend on a draw.
 
 Properties that run a share of the profile's examples (``max_examples //
 4``...) get the same share in every profile, so ``soak`` multiplies every
@@ -41,6 +43,7 @@ settings.register_profile(
     deadline=None,
     print_blob=True,
 )
+settings.register_profile("mutate", max_examples=30, derandomize=True, deadline=None)
 settings.load_profile(os.environ.get("ITSM_HYPOTHESIS_PROFILE", "dev"))
 
 # The suite registers the strategies itself rather than rely on when the entry
