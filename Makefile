@@ -64,7 +64,7 @@ bench: $(STAMP)
 .PHONY: mutate
 MUTANTS ?=
 mutate: $(STAMP)
-	ITSM_HYPOTHESIS_PROFILE=mutate nice -n 19 $(BIN)/mutmut run --max-children 2 $(MUTANTS)
+	ITSM_HYPOTHESIS_PROFILE=mutate nice -n 19 $(BIN)/mutmut run --max-children 1 $(MUTANTS)
 	$(BIN)/python .ci/mutation_scores.py
 
 clean:
