@@ -14,10 +14,8 @@ from itsm_core.sla._clock import (
     Stage,
     TimelineEntry,
     clock_calendar,
-    evaluate,
-    evaluate_many,
+    evaluate_reference,
     event_kind,
-    next_deadline,
     reach_us,
 )
 from itsm_core.sla._durations import (
@@ -27,6 +25,7 @@ from itsm_core.sla._durations import (
     WallDuration,
     as_sla_duration,
 )
+from itsm_core.sla._fold import evaluate, evaluate_many, next_deadline, select_policy_for_history
 from itsm_core.sla._manual import SET_DUE_ACTION, DueDateSet, set_due_date
 from itsm_core.sla._policy import (
     EVENT_KINDS,
@@ -68,9 +67,11 @@ __all__ = [
     "clock_calendar",
     "evaluate",
     "evaluate_many",
+    "evaluate_reference",
     "event_kind",
     "next_deadline",
     "reach_us",
     "select_policy",
+    "select_policy_for_history",
     "set_due_date",
 ]

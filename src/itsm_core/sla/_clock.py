@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from operator import itemgetter
 
@@ -25,7 +25,6 @@ from itsm_core.sla._policy import (
     OnPriorityChange,
     SlaPolicy,
     StartAt,
-    select_policy,
 )
 from itsm_core.ticket import (
     Assigned,
@@ -40,16 +39,16 @@ from itsm_core.ticket import (
 )
 
 __all__ = [
+    "ClockRow",
     "Cycle",
+    "CycleRow",
     "MetricClock",
     "SlaStatus",
     "Stage",
     "TimelineEntry",
     "clock_calendar",
-    "evaluate",
-    "evaluate_many",
+    "evaluate_reference",
     "event_kind",
-    "next_deadline",
     "reach_us",
 ]
 
@@ -449,12 +448,51 @@ class MetricClock:
         return bool(self.cycles) and self.cycles[-1].running
 
 
+#: One cycle in compact form, the fields of :class:`Cycle` but its timezone, in order:
+#: ``(number, stage, running, started_us, ended_us, target_us, elapsed_us, paused_us,
+#: due_us, breached_us, met_us, segments_us, hidden)``.
+CycleRow = tuple[
+    int,
+    Stage,
+    bool,
+    int,
+    int | None,
+    int,
+    int,
+    int,
+    int | None,
+    int | None,
+    int | None,
+    tuple[tuple[int, int], ...],
+    bool,
+]
+#: One clock in compact form: ``(metric, stage, cycles)``.
+ClockRow = tuple[str, Stage, tuple[CycleRow, ...]]
+
+
+def _cycle_row(c: Cycle) -> CycleRow:
+    return (c.number, c.stage, c.running, c.started_us, c.ended_us, c.target_us, c.elapsed_us,
+            c.paused_us, c.due_us, c.breached_us, c.met_us, c.segments_us, c.hidden)  # fmt: skip
+
+
+def _cycle(row: CycleRow, timezone: str) -> Cycle:
+    (number, stage, running, started, ended, target, elapsed, paused, due, breached, met,
+     segments, hidden) = row  # fmt: skip
+    return Cycle(number=number, stage=stage, running=running, started_us=started,
+                 ended_us=ended, target_us=target, elapsed_us=elapsed, paused_us=paused,
+                 due_us=due, breached_us=breached, met_us=met, timezone=timezone,
+                 segments_us=segments, hidden=hidden)  # fmt: skip
+
+
 @attrs.frozen(kw_only=True)
 class SlaStatus:
     """The clocks of one policy over one ticket, as of ``now``, and their timeline.
 
     ``priority`` and ``group`` are the ticket's effective priority and
     assignee group as of ``now`` (what compliance reports group by).
+    ``clock_rows`` holds the clocks in compact form (:data:`ClockRow`
+    tuples, what the fold builds); :attr:`clocks` gives them as
+    :class:`MetricClock` records, built on first use and kept.
     ``stage_changes`` is the timeline in compact form, tuples of
     ``(at_us, metric, cycle, stage, cause, event_index)`` in time order;
     :attr:`timeline` gives the same as :class:`TimelineEntry` records.
@@ -466,8 +504,53 @@ class SlaStatus:
     timezone: str
     priority: str | None
     group: str | None
-    clocks: tuple[MetricClock, ...]
+    clock_rows: tuple[ClockRow, ...] = attrs.field(repr=False)
     stage_changes: tuple[tuple[int, str, int, str, str, int | None], ...]
+    _clocks: tuple[MetricClock, ...] | None = attrs.field(
+        default=None, init=False, eq=False, repr=False
+    )
+
+    @classmethod
+    def of_clocks(
+        cls,
+        *,
+        ticket_id: str,
+        policy: str,
+        now_us: int,
+        timezone: str,
+        priority: str | None,
+        group: str | None,
+        clocks: tuple[MetricClock, ...],
+        stage_changes: tuple[tuple[int, str, int, str, str, int | None], ...],
+    ) -> SlaStatus:
+        """A status from :class:`MetricClock` records (their cycles in ``timezone``)."""
+        status = cls(
+            ticket_id=ticket_id,
+            policy=policy,
+            now_us=now_us,
+            timezone=timezone,
+            priority=priority,
+            group=group,
+            clock_rows=tuple(
+                (c.metric, c.stage, tuple(_cycle_row(x) for x in c.cycles)) for c in clocks
+            ),
+            stage_changes=stage_changes,
+        )
+        object.__setattr__(status, "_clocks", clocks)
+        return status
+
+    @property
+    def clocks(self) -> tuple[MetricClock, ...]:
+        """Each metric's clock, in the policy's order (built from :attr:`clock_rows` once)."""
+        clocks = self._clocks
+        if clocks is None:
+            tz = self.timezone
+            clocks = tuple(
+                MetricClock(metric=metric, stage=stage, cycles=tuple(_cycle(r, tz) for r in rows))
+                for metric, stage, rows in self.clock_rows
+            )
+            object.__setattr__(self, "_clocks", clocks)  # published whole: safe to share
+        return clocks
 
     @property
     def timeline(self) -> tuple[TimelineEntry, ...]:
@@ -818,14 +901,20 @@ class _Fold:
 _by_instant_and_metric = itemgetter(0, 1)
 
 
-def evaluate(
+def evaluate_reference(
     history: History | Iterable[Event],
     policy: SlaPolicy,
     now: datetime,
     *,
     customer_calendar: CalendarLike | None = None,
 ) -> SlaStatus:
-    """The clocks of ``policy`` over a ticket's history, as of ``now``.
+    """The plain SLA fold: the slow, obviously correct twin of :func:`~itsm_core.sla.evaluate`.
+
+    Each metric's condition lists are compiled to matchers per event kind,
+    and every event asks each metric's matchers in turn. ``evaluate`` gives
+    the same answers (a property test holds them to it) by asking the
+    conditions once per distinct event fact and policy. Use this one to check
+    a fast path, never in a hot loop.
 
     A pure fold over one :class:`~itsm_core.lifecycle.History` (raw events
     are checked into one first: one ticket, opened first, in time order):
@@ -847,12 +936,14 @@ def evaluate(
     ...                    metrics=(Metric.first_response({"P3": timedelta(hours=4)}),))
     >>> opened = TicketOpened(ticket_id="I-1", actor="ann", at=at, type="incident", state="new",
     ...     state_category="new", title="t", requester="ann", effective_priority="P3")
-    >>> clock = evaluate([opened], policy, at + timedelta(hours=1)).clock("first_response")
+    >>> clock = evaluate_reference([opened], policy, at + timedelta(hours=1)).clock(
+    ...     "first_response")
     >>> clock.stage.value, clock.elapsed, str(clock.due_at)  # 2 h on Friday, 2 h on Monday
     ('running', datetime.timedelta(seconds=3600), '2026-03-09 11:00:00+00:00')
     >>> reply = CommentAdded(ticket_id="I-1", actor="dana", at=at + timedelta(minutes=90),
     ...                      body="on it", public=True, by_requester=False)
-    >>> met = evaluate([opened, reply], policy, at + timedelta(days=3)).clock("first_response")
+    >>> met = evaluate_reference([opened, reply], policy, at + timedelta(days=3)).clock(
+    ...     "first_response")
     >>> met.stage.value, met.elapsed
     ('met', datetime.timedelta(seconds=5400))
     """
@@ -897,7 +988,7 @@ def evaluate(
         )
     clocks = fold.finish(now_us)
     fold.changes.sort(key=_by_instant_and_metric)
-    return SlaStatus(
+    return SlaStatus.of_clocks(
         ticket_id=h.ticket_id,
         policy=policy.name,
         now_us=now_us,
@@ -907,95 +998,3 @@ def evaluate(
         clocks=clocks,
         stage_changes=tuple(fold.changes),
     )
-
-
-def evaluate_many(
-    histories: Iterable[Sequence[Event]],
-    policies: SlaPolicy | Sequence[SlaPolicy],
-    now: datetime,
-) -> Iterator[SlaStatus]:
-    """Evaluate many tickets lazily, one status per history, in constant memory.
-
-    With one policy every ticket is evaluated against it; with a sequence the
-    first policy whose applicability covers the ticket (as of ``now``) is
-    used, and tickets no policy covers are skipped. A ticket opened after
-    ``now`` does not exist yet as of ``now`` and is skipped. Policies pickle, so a host
-    may split the histories across processes and evaluate each part alone.
-
-    >>> from datetime import datetime, timedelta, timezone
-    >>> from itsm_core.calendar import BusinessCalendar
-    >>> from itsm_core.sla import Applicability
-    >>> from itsm_core.ticket import TicketOpened
-    >>> at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
-    >>> def opened(tid, kind):
-    ...     return [TicketOpened(ticket_id=tid, actor="ann", at=at, type=kind, state="new",
-    ...             state_category="new", title="t", requester="ann", effective_priority="P1")]
-    >>> incidents = SlaPolicy(name="incidents", calendar=BusinessCalendar.always_open("UTC"),
-    ...     metrics=(Metric.resolution({"P1": timedelta(hours=4)}),),
-    ...     applies_to=Applicability(types="incident"))
-    >>> statuses = evaluate_many([opened("I-1", "incident"), opened("R-1", "request")],
-    ...                          [incidents], at + timedelta(hours=1))
-    >>> [(s.ticket_id, s.policy, s.clock("resolution").percent) for s in statuses]
-    [('I-1', 'incidents', 25.0)]
-    """
-    now_us = to_us(now, "now")
-    for history in histories:
-        h = History.of(history)
-        if h.instants_us[0] > now_us:
-            continue  # opened after ``now``: as of ``now`` the ticket does not exist yet
-        if isinstance(policies, SlaPolicy):
-            yield evaluate(h, policies, now)
-            continue
-        h = h.until(now)
-        policy = select_policy(policies, h.ticket)
-        if policy is not None:
-            yield evaluate(h, policy, now)
-
-
-def next_deadline(
-    history: Sequence[Event] | Iterable[Event],
-    policy: SlaPolicy,
-    now: datetime,
-    *,
-    customer_calendar: CalendarLike | None = None,
-) -> pendulum.DateTime | None:
-    """The next instant after ``now`` at which a clock crosses a threshold or breaches.
-
-    The breach (the instant the business time reaches the target) is always
-    included, so a host that wakes only when told observes it. A host
-    schedules one wake-up at this instant instead of polling; paused
-    and stopped clocks wait for an event, so they contribute nothing. ``None``
-    when no running clock has a threshold ahead.
-
-    >>> from datetime import datetime, timedelta, timezone
-    >>> from itsm_core.calendar import BusinessCalendar
-    >>> from itsm_core.ticket import TicketOpened
-    >>> at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
-    >>> policy = SlaPolicy(name="24x7", calendar=BusinessCalendar.always_open("UTC"),
-    ...                    metrics=(Metric.resolution({"P2": timedelta(hours=8)}),),
-    ...                    thresholds=(50, 75))
-    >>> history = [TicketOpened(ticket_id="I-1", actor="ann", at=at, type="incident",
-    ...     state="new", state_category="new", title="t", requester="ann",
-    ...     effective_priority="P2")]
-    >>> [str(next_deadline(history, policy, at + timedelta(hours=h))) for h in (1, 5, 7)]
-    ['2026-03-02 13:00:00+00:00', '2026-03-02 15:00:00+00:00', '2026-03-02 17:00:00+00:00']
-    """
-    status = evaluate(history, policy, now, customer_calendar=customer_calendar)
-    calendar = clock_calendar(policy, customer_calendar)
-    best: int | None = None
-    for clock in status.clocks:
-        cycle = clock.current
-        if cycle is None or not cycle.running or cycle.hidden:
-            continue
-        if cycle.due_us is not None:  # the breach, whatever the thresholds
-            best = cycle.due_us if best is None else min(best, cycle.due_us)
-        for percent in policy.thresholds:
-            needed = -(-cycle.target_us * percent // 100)  # ceiling: the threshold is reached
-            if needed > cycle.elapsed_us:
-                try:
-                    at = calendar.add_us(status.now_us, needed - cycle.elapsed_us)
-                except NeverOpenError:
-                    break
-                best = at if best is None else min(best, at)
-                break
-    return None if best is None else from_us(best, status.timezone)

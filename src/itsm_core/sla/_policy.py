@@ -422,17 +422,40 @@ class Applicability:
 
     def matches(self, ticket: Ticket, *, customer: str | None = None) -> bool:
         """Whether ``ticket`` is covered; ``customer`` defaults to the ticket's own."""
-        if customer is None:
-            customer = ticket.customer
-        checks = (
-            (self.types, ticket.type),
-            (self.priorities, ticket.effective_priority),
-            (self.categories, ticket.category),
-            (self.services, ticket.service),
-            (self.customers, customer),
-            (self.groups, ticket.group),
+        return self.covers(
+            type=ticket.type,
+            priority=ticket.effective_priority,
+            category=ticket.category,
+            service=ticket.service,
+            customer=ticket.customer if customer is None else customer,
+            group=ticket.group,
         )
-        return all(not allowed or value in allowed for allowed, value in checks)
+
+    def covers(
+        self,
+        *,
+        type: str,
+        priority: str | None,
+        category: str | None,
+        service: str | None,
+        customer: str | None,
+        group: str | None,
+    ) -> bool:
+        """Whether a ticket with these field values is covered (what :meth:`matches` asks).
+
+        >>> Applicability(types="incident", priorities=("P1", "P2")).covers(
+        ...     type="incident", priority="P3", category=None, service=None, customer=None,
+        ...     group=None)
+        False
+        """
+        return (
+            (not self.types or type in self.types)
+            and (not self.priorities or priority in self.priorities)
+            and (not self.categories or category in self.categories)
+            and (not self.services or service in self.services)
+            and (not self.customers or customer in self.customers)
+            and (not self.groups or group in self.groups)
+        )
 
 
 def _metrics(value: Iterable[Metric]) -> tuple[Metric, ...]:

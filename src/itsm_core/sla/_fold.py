@@ -1,0 +1,786 @@
+"""The SLA fold specialised once per policy: the fast path behind :func:`evaluate`.
+
+:func:`~itsm_core.sla.evaluate_reference` is the plain fold (a compiled
+matcher per condition list, asked per event and metric); this module gives
+the same answers faster. Per policy, it keeps a table from an event's *fact*
+(kind, state after it, category before and after, hold reason, trigger,
+comment flags) to what the fact does to each metric: whether it starts,
+stops, pauses, resumes, cancels or resets it, and whether it can move a
+running, paused or idle clock at all. There are few distinct facts (dozens
+in a real desk), so the conditions are asked once per fact and policy, and
+the loop over events reads booleans and visits only the metrics a fact can
+move. Results are built as compact rows; the records come on first use.
+Policy selection for many tickets reads only the opening and the events that
+can change what an :class:`~itsm_core.sla.Applicability` looks at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from operator import itemgetter
+
+import pendulum
+
+from itsm_core._time import from_us, td_to_us, to_us
+from itsm_core.calendar import CalendarLike
+from itsm_core.errors import InvalidValueError, NeverOpenError
+from itsm_core.lifecycle import History
+from itsm_core.sla._clock import (
+    ClockRow,
+    CycleRow,
+    SlaStatus,
+    Stage,
+    clock_calendar,
+    event_kind,
+)
+from itsm_core.sla._durations import BusinessDuration
+from itsm_core.sla._manual import DueDateSet
+from itsm_core.sla._policy import (
+    ClassifiedStart,
+    Condition,
+    Metric,
+    MissingTarget,
+    OnPriorityChange,
+    SlaPolicy,
+    StartAt,
+)
+from itsm_core.ticket import (
+    Assigned,
+    CommentAdded,
+    Event,
+    FieldChanged,
+    GroupAssigned,
+    PriorityChanged,
+    Reassigned,
+    StateChanged,
+    TicketOpened,
+    Unassigned,
+)
+
+__all__ = ["evaluate", "evaluate_many", "next_deadline", "select_policy_for_history"]
+
+# (kind, state, category, from_category, hold_reason, trigger, public, by_requester)
+_Fact = tuple[str, str, str, str, str | None, str | None, bool | None, bool | None]
+# What one fact does to one metric: (moves running, moves paused, moves idle, start, stop,
+# pause, resume, cancel, reset, ends or retargets an active cycle)
+_Decision = tuple[bool, bool, bool, bool, bool, bool, bool, bool, bool, bool]
+# Per fact: every metric's decision, and (metric index, decision) for the metrics it can
+# move at all when none waits for a target (most facts move one metric or none).
+_Decisions = tuple[tuple[_Decision, ...], tuple[tuple[int, _Decision], ...]]
+
+
+def _matches(c: Condition, fact: _Fact) -> bool:
+    kind, state, category, from_category, hold, trigger, public, by_requester = fact
+    return (
+        (not c.event or kind in c.event)
+        and (not c.state or state in c.state)
+        and (not c.category or category in c.category)
+        and (not c.from_category or from_category in c.from_category)
+        and (not c.hold_reason or hold in c.hold_reason)
+        and (not c.trigger or trigger in c.trigger)
+        and (c.public is None or public is c.public)
+        and (c.by_requester is None or by_requester is c.by_requester)
+    )
+
+
+def _any(conditions: tuple[Condition, ...], fact: _Fact) -> bool:
+    return any(_matches(c, fact) for c in conditions)
+
+
+def _decide(metric: Metric, fact: _Fact) -> _Decision:
+    start = _any(metric.start, fact)
+    stop = _any(metric.stop, fact)
+    pause = _any(metric.pause, fact)
+    resume = _any(metric.resume, fact) if metric.resume else not pause
+    cancel = _any(metric.cancel, fact)
+    reset = _any(metric.reset, fact)
+    priority = fact[0] == "priority_changed"
+    ending = cancel or stop or reset or priority
+    return (ending or pause, ending or resume, start and not stop, start, stop, pause, resume,
+            cancel, reset, ending)  # fmt: skip
+
+
+class _Spec:
+    """What a policy's fold needs, compiled once: per metric constants and the fact table."""
+
+    __slots__ = ("decisions", "metrics", "policy", "targets")
+
+    def __init__(self, policy: SlaPolicy) -> None:
+        self.policy = policy
+        self.metrics = policy.metrics
+        self.decisions: dict[_Fact, _Decisions] = {}
+        # Per metric, the business time of each priority's target, when it needs no
+        # calendar (a plain business duration); other priorities ask the metric.
+        self.targets = tuple(
+            {
+                name: td_to_us(duration.value)
+                for name, duration in m.targets
+                if isinstance(duration, BusinessDuration)
+            }
+            for m in policy.metrics
+        )
+
+    def decide(self, fact: _Fact) -> _Decisions:
+        every = tuple(_decide(m, fact) for m in self.metrics)
+        found = (every, tuple((i, d) for i, d in enumerate(every) if d[0] or d[1] or d[2]))
+        if len(self.decisions) >= 4096:  # facts carry free-text states and triggers
+            self.decisions.clear()
+        self.decisions[fact] = found
+        return found
+
+
+# Compiled specs per policy, by identity (hashing a policy walks all its conditions).
+_SPECS: dict[int, _Spec] = {}
+
+
+def _spec(policy: SlaPolicy) -> _Spec:
+    spec = _SPECS.get(id(policy))
+    if spec is None or spec.policy is not policy:
+        if len(_SPECS) >= 256:
+            _SPECS.clear()
+        spec = _SPECS[id(policy)] = _Spec(policy)
+    return spec
+
+
+_PENDING, _RUNNING, _PAUSED = Stage.PENDING, Stage.RUNNING, Stage.PAUSED
+_CANCELLED, _MET, _BREACHED = Stage.CANCELLED, Stage.MET, Stage.BREACHED
+
+
+class _Run:
+    """One metric's mutable state while folding; class attributes are the initial values."""
+
+    stage = _PENDING
+    cycle_start = 0
+    seg_start = 0
+    elapsed = 0
+    paused = 0
+    paused_since = 0
+    target = 0
+    breached: int | None = None
+    deferred: int | None = None
+    hidden = False
+    manual: int | None = None
+    segments: tuple[tuple[int, int], ...] = ()
+
+    def __init__(self, metric: Metric, targets: dict[str, int]) -> None:
+        self.metric = metric
+        self.name = metric.name
+        self.targets = targets
+        self.cycles: list[CycleRow] = []
+
+
+class _Fold:
+    """One evaluation: the runs of every metric and the stage changes, in integers."""
+
+    def __init__(self, spec: _Spec, calendar: CalendarLike) -> None:
+        self.calendar = calendar
+        self.elapsed_us = calendar.elapsed_us
+        self.runs = [_Run(m, t) for m, t in zip(spec.metrics, spec.targets, strict=True)]
+        self.deferring = False  # a run waits for a target: every fact may move it
+        self.changes: list[tuple[int, str, int, str, str, int | None]] = []
+
+    def due(self, start: int, remaining: int) -> int | None:
+        try:
+            return self.calendar.add_us(start, remaining)
+        except NeverOpenError:
+            return None
+
+    def breach_instant(self, segments: Sequence[tuple[int, int]], target: int) -> int | None:
+        total = 0
+        for start, end in segments:
+            length = self.elapsed_us(start, end)
+            if total + length >= target:
+                return self.calendar.add_us(start, target - total)
+            total += length
+        return None
+
+    def begin(self, run: _Run, at: int) -> int:
+        metric = run.metric
+        if metric.start_at is StartAt.EVENT and metric.start_offset is None:
+            return at
+        try:
+            if metric.start_at is StartAt.NEXT_OPENING and not self.calendar.is_open_us(at):
+                at = self.calendar.next_open_us(at)
+            if metric.start_offset is not None:
+                at = self.calendar.add_us(at, td_to_us(metric.start_offset.value))
+        except NeverOpenError:
+            pass
+        return at
+
+    def target(self, run: _Run, priority: str | None, start: int) -> int | None:
+        found = run.targets.get(priority) if priority is not None else None
+        if found is not None:
+            return found
+        return run.metric.target_us(priority, self.calendar, start)
+
+    def defer(self, run: _Run, at: int) -> None:
+        run.deferred = at
+        self.deferring = True
+
+    def close_segment(self, run: _Run, at: int) -> None:
+        seg_start = run.seg_start
+        if at < seg_start:
+            at = seg_start
+        length = self.elapsed_us(seg_start, at)
+        if run.breached is None and run.elapsed + length >= run.target:
+            run.breached = self.calendar.add_us(seg_start, run.target - run.elapsed)
+            self.changes.append(
+                (run.breached, run.name, len(run.cycles) + 1, "breached", "deadline", None)
+            )
+        run.segments = (*run.segments, (seg_start, at))
+        run.elapsed += length
+
+    def manual_target(self, run: _Run, start: int) -> int:
+        due = run.manual if run.manual is not None else start
+        return max(1, self.elapsed_us(start, due) if due > start else 0)
+
+    def set_due(
+        self, name: str, due: int | None, at: int, priority: str | None, index: int
+    ) -> None:
+        for run in self.runs:
+            if run.name != name:
+                continue
+            run.manual = due
+            if run.stage is _RUNNING or run.stage is _PAUSED:
+                target = (
+                    self.manual_target(run, run.cycle_start)
+                    if due is not None
+                    else self.target(run, priority, run.cycle_start)
+                )
+                if target is not None and target != run.target:
+                    self.retarget(run, at, target, index)
+
+    def start(self, run: _Run, at: int, target: int, cause: str, index: int) -> None:
+        if run.manual is not None:
+            target = self.manual_target(run, at)
+        run.deferred = None
+        run.stage = _RUNNING
+        run.cycle_start = run.seg_start = at
+        run.elapsed = run.paused = 0
+        run.target = target
+        run.breached = None
+        run.segments = ()
+        self.changes.append((at, run.name, len(run.cycles) + 1, "running", cause, index))
+
+    def end(self, run: _Run, at: int, stage: Stage, cause: str, index: int | None) -> None:
+        if run.stage is _RUNNING:
+            self.close_segment(run, at)
+        elif run.stage is _PAUSED:
+            since = run.paused_since
+            run.paused += self.elapsed_us(since, at if at > since else since)
+        run.manual = None
+        if stage is not _CANCELLED:
+            stage = _BREACHED if run.elapsed >= run.target else _MET
+        cycles = run.cycles
+        cycles.append(
+            (len(cycles) + 1, stage, False, run.cycle_start, at, run.target, run.elapsed,
+             run.paused, None, run.breached, at if stage is _MET else None, run.segments,
+             False)
+        )  # fmt: skip
+        self.changes.append((at, run.name, len(cycles), stage.value, cause, index))
+        run.stage = stage
+
+    def retarget(self, run: _Run, at: int, target: int, index: int) -> None:
+        if run.breached is None:
+            # Neither target reached yet: nothing to find over the segments.
+            counted = run.elapsed
+            if run.stage is _RUNNING:
+                seg_start = run.seg_start
+                counted += self.elapsed_us(seg_start, at if at > seg_start else seg_start)
+            if counted < target and counted < run.target:
+                run.target = target
+                return
+        segments = run.segments
+        if run.stage is _RUNNING:
+            segments = (*segments, (run.seg_start, at))
+            if run.breached is None:
+                run.breached = self.breach_instant(segments, run.target)
+                if run.breached is not None:
+                    self.changes.append(
+                        (run.breached, run.name, len(run.cycles) + 1, "breached", "deadline", None)
+                    )
+        was_breached = run.breached is not None
+        run.target = target
+        run.breached = self.breach_instant(segments, target)
+        number = len(run.cycles) + 1
+        if was_breached and run.breached is None:
+            self.changes.append((at, run.name, number, run.stage.value, "priority_changed", index))
+        elif not was_breached and run.breached is not None:
+            self.changes.append((at, run.name, number, "breached", "priority_changed", index))
+
+    def active(
+        self, run: _Run, d: _Decision, kind: str, at: int, priority: str | None, index: int
+    ) -> bool:
+        """A running or paused cycle meets a fact; whether the metric is done with it."""
+        if d[7]:  # cancel
+            self.end(run, at, _CANCELLED, kind, index)
+            return True
+        if d[4]:  # stop
+            self.end(run, at, _MET, kind, index)
+            return True
+        if d[8]:  # reset
+            self.end(run, at, _CANCELLED, kind, index)
+            begin = self.begin(run, at)
+            target = self.target(run, priority, begin)
+            if target is not None:
+                self.start(run, begin, target, kind, index)
+            else:
+                self.defer(run, at)
+            return True
+        if (
+            kind == "priority_changed"
+            and run.metric.on_priority_change is OnPriorityChange.RECOMPUTE
+            and run.manual is None
+        ):
+            target = self.target(run, priority, run.cycle_start)
+            if target is None:
+                missing = run.metric.on_missing_target
+                if missing is MissingTarget.STOP:
+                    self.end(run, at, _CANCELLED, kind, index)
+                    return True
+                if missing is MissingTarget.REFUSE:
+                    raise InvalidValueError(
+                        f"events[{index}].effective",
+                        priority,
+                        f"a priority with a {run.name} target (the metric refuses "
+                        "a change to a priority without one)",
+                    )
+            elif target != run.target:
+                self.retarget(run, at, target, index)
+        return False
+
+    def idle(
+        self, run: _Run, d: _Decision, kind: str, at: int, priority: str | None, index: int
+    ) -> bool:
+        """No cycle is active; whether the metric is done with the fact (nothing started)."""
+        if run.deferred is not None and not d[3]:
+            if d[4] or d[7]:  # stop or cancel: the deferred start is dropped
+                run.deferred = None
+                return True
+            if kind != "priority_changed":
+                return True
+            since = run.deferred
+            if run.metric.classified_start is ClassifiedStart.CLASSIFICATION:
+                since = at
+            begin = self.begin(run, since)
+            target = self.target(run, priority, begin)
+            if target is None:
+                return True
+            self.start(run, begin, target, kind, index)
+            return False
+        if not d[3] or d[4]:
+            return True
+        begin = self.begin(run, at)
+        target = self.target(run, priority, begin)
+        if target is None:
+            if run.deferred is None:
+                self.defer(run, at)
+            return True
+        self.start(run, begin, target, kind, index)
+        return False
+
+    def finish(self, now: int) -> tuple[ClockRow, ...]:
+        clocks: list[ClockRow] = []
+        for run in self.runs:
+            stage = run.stage
+            cycles: tuple[CycleRow, ...] = tuple(run.cycles)
+            if stage is _RUNNING or stage is _PAUSED:
+                elapsed, paused, due = run.elapsed, run.paused, None
+                breached = run.breached
+                seg_start = run.seg_start
+                until = now if now > seg_start else seg_start
+                if stage is _RUNNING:
+                    length = self.elapsed_us(seg_start, until)
+                    if breached is None and elapsed + length >= run.target:
+                        breached = self.calendar.add_us(seg_start, run.target - elapsed)
+                        self.changes.append(
+                            (breached, run.name, len(cycles) + 1, "breached", "deadline", None)
+                        )
+                    if breached is None and not run.hidden:
+                        due = self.due(seg_start, run.target - elapsed)
+                    elapsed += length
+                    segments = (*run.segments, (seg_start, until))
+                else:
+                    since = run.paused_since
+                    paused += self.elapsed_us(since, now if now > since else since)
+                    segments = run.segments
+                if breached is not None:
+                    stage = _BREACHED
+                cycles = (
+                    *cycles,
+                    (len(cycles) + 1, stage, run.stage is _RUNNING, run.cycle_start, None,
+                     run.target, elapsed, paused, due, breached, None, segments, run.hidden),
+                )  # fmt: skip
+            clocks.append((run.name, stage, cycles))
+        return tuple(clocks)
+
+
+# What an event tells the fold, by its class: 0 nothing more than its kind, 1 a comment,
+# 2 a state change, 3 a priority change, 4 an assignment to a group, 5 an unassignment,
+# 6 the opening, 7 a due instant set by hand.
+_BASES: tuple[tuple[type, int], ...] = (
+    (CommentAdded, 1),
+    (StateChanged, 2),
+    (PriorityChanged, 3),
+    (Assigned, 4),
+    (Reassigned, 4),
+    (GroupAssigned, 4),
+    (Unassigned, 5),
+    (TicketOpened, 6),
+    (DueDateSet, 7),
+)
+# By event class: (what it tells, its kind), found at its first event.
+_CODES: dict[type, tuple[int, str]] = {}
+
+
+def _code(event: Event) -> tuple[int, str]:
+    # subclasses and event kinds defined outside the ticket module are found by their bases
+    cls = type(event)
+    code = next((c for base, c in _BASES if issubclass(cls, base)), 0)
+    found = _CODES[cls] = (code, event_kind(event))
+    return found
+
+
+_by_instant_and_metric = itemgetter(0, 1)
+
+
+def evaluate(
+    history: History | Iterable[Event],
+    policy: SlaPolicy,
+    now: datetime,
+    *,
+    customer_calendar: CalendarLike | None = None,
+) -> SlaStatus:
+    """The clocks of ``policy`` over a ticket's history, as of ``now``.
+
+    A pure fold over one :class:`~itsm_core.lifecycle.History` (raw events
+    are checked into one first: one ticket, opened first, in time order):
+    the same events, policy and ``now`` always give the same status, and
+    replaying an edited policy over old events is how a policy change is
+    repaired. Events after ``now`` are ignored (evaluate the past by passing
+    an earlier ``now``). Because the fold reads the whole history, a policy
+    attached late still starts at the first event that matches its start
+    condition (retroactive start).
+
+    With ``policy.use_customer_calendar``, ``customer_calendar`` (when given)
+    replaces the policy's calendar. The fold is specialised once per policy
+    (see :func:`~itsm_core.sla.evaluate_reference` for the plain one, which
+    gives the same answers).
+
+    >>> from datetime import datetime, timedelta, timezone
+    >>> from itsm_core.calendar import BusinessCalendar
+    >>> from itsm_core.sla import Metric, SlaPolicy
+    >>> from itsm_core.ticket import CommentAdded, TicketOpened
+    >>> at = datetime(2026, 3, 6, 15, 0, tzinfo=timezone.utc)  # a Friday, 15:00
+    >>> policy = SlaPolicy(name="8x5", calendar=BusinessCalendar.eight_by_five("UTC"),
+    ...                    metrics=(Metric.first_response({"P3": timedelta(hours=4)}),))
+    >>> opened = TicketOpened(ticket_id="I-1", actor="ann", at=at, type="incident", state="new",
+    ...     state_category="new", title="t", requester="ann", effective_priority="P3")
+    >>> clock = evaluate([opened], policy, at + timedelta(hours=1)).clock("first_response")
+    >>> clock.stage.value, clock.elapsed, str(clock.due_at)  # 2 h on Friday, 2 h on Monday
+    ('running', datetime.timedelta(seconds=3600), '2026-03-09 11:00:00+00:00')
+    >>> reply = CommentAdded(ticket_id="I-1", actor="dana", at=at + timedelta(minutes=90),
+    ...                      body="on it", public=True, by_requester=False)
+    >>> met = evaluate([opened, reply], policy, at + timedelta(days=3)).clock("first_response")
+    >>> met.stage.value, met.elapsed
+    ('met', datetime.timedelta(seconds=5400))
+    """
+    now_us = to_us(now, "now")
+    h = history if isinstance(history, History) else History.of(history)
+    return _evaluate(h, policy, now_us, clock_calendar(policy, customer_calendar))
+
+
+def _evaluate(h: History, policy: SlaPolicy, now_us: int, calendar: CalendarLike) -> SlaStatus:
+    spec = _spec(policy)
+    decisions = spec.decisions
+    fold = _Fold(spec, calendar)
+    runs = fold.runs
+    hiding = any(m.hide_due_in for m in policy.metrics)
+    codes = _CODES
+    category = ""
+    priority: str | None = None
+    group: str | None = None
+    index = -1
+    for event, at, (state, new_category, hold) in zip(
+        h.events, h.instants_us, h.states, strict=True
+    ):
+        index += 1
+        if at > now_us:
+            break
+        from_category, category = category, new_category
+        trigger: str | None = None
+        public: bool | None = None
+        by_requester: bool | None = None
+        info = codes.get(type(event))
+        if info is None:
+            info = _code(event)
+        code, kind = info
+        if code == 1:
+            public, by_requester = event.public, event.by_requester  # type: ignore[attr-defined]
+        elif code == 2:
+            trigger = event.trigger  # type: ignore[attr-defined]
+        elif code == 3:
+            priority = event.effective  # type: ignore[attr-defined]
+        elif code == 4:
+            group = event.group  # type: ignore[attr-defined]
+        elif code == 5:
+            group = None
+        elif code == 6:
+            priority = event.effective_priority  # type: ignore[attr-defined]
+        elif code == 7:
+            due = event.due  # type: ignore[attr-defined]
+            fold.set_due(
+                event.metric,  # type: ignore[attr-defined]
+                None if due is None else to_us(due, "due"),
+                at,
+                priority,
+                index,
+            )
+        fact = (kind, state, category, from_category, hold, trigger, public, by_requester)
+        found = decisions.get(fact)
+        if found is None:
+            found = spec.decide(fact)
+        moves: Iterable[tuple[int, _Decision]]
+        if hiding or fold.deferring:
+            for run in runs:
+                if run.metric.hide_due_in:
+                    run.hidden = state in run.metric.hide_due_in
+            moves = enumerate(found[0])
+        else:
+            moves = found[1]
+        for i, d in moves:
+            run = runs[i]
+            stage = run.stage
+            if stage is _RUNNING:
+                if not d[0] or (d[9] and fold.active(run, d, kind, at, priority, index)):
+                    continue
+            elif stage is _PAUSED:
+                if not d[1] or (d[9] and fold.active(run, d, kind, at, priority, index)):
+                    continue
+            elif (run.deferred is None and not d[2]) or fold.idle(
+                run, d, kind, at, priority, index
+            ):
+                continue
+            if run.stage is _RUNNING:
+                if d[5]:  # pause
+                    fold.close_segment(run, at)
+                    run.stage = _PAUSED
+                    run.paused_since = at if at > run.cycle_start else run.cycle_start
+                    fold.changes.append((at, run.name, len(run.cycles) + 1, "paused", kind, index))
+            elif d[6]:  # resume
+                since = run.paused_since
+                run.paused += fold.elapsed_us(since, at if at > since else since)
+                run.stage = _RUNNING
+                run.seg_start = at if at > run.cycle_start else run.cycle_start
+                fold.changes.append((at, run.name, len(run.cycles) + 1, "running", kind, index))
+    clocks = fold.finish(now_us)
+    changes = fold.changes
+    changes.sort(key=_by_instant_and_metric)
+    return SlaStatus(
+        ticket_id=h.ticket_id,
+        policy=policy.name,
+        now_us=now_us,
+        timezone=calendar.timezone,
+        priority=priority,
+        group=group,
+        clock_rows=clocks,
+        stage_changes=tuple(changes),
+    )
+
+
+# ------------------------------------------------------------------------ policy selection
+
+# The ticket fields an Applicability looks at, and what FieldChanged may set.
+_SELECTION_FIELDS = ("type", "effective_priority", "category", "service", "customer", "group")
+# Event classes of the ticket module that change none of those fields.
+_INERT = frozenset(Event.__subclasses__()) - {
+    TicketOpened,
+    PriorityChanged,
+    Assigned,
+    Reassigned,
+    GroupAssigned,
+    Unassigned,
+    FieldChanged,
+}
+
+
+def select_policy_for_history(
+    policies: Iterable[SlaPolicy],
+    history: History | Iterable[Event],
+    *,
+    until_us: int | None = None,
+) -> SlaPolicy | None:
+    """The first policy whose applicability covers the ticket, read from its events.
+
+    The same answer as :func:`~itsm_core.sla.select_policy` on the ticket
+    after the last event (at or before ``until_us`` when given, epoch
+    microseconds), without folding every event into a ticket: it reads the
+    opening and the events that can change a field an
+    :class:`~itsm_core.sla.Applicability` looks at (priority, group,
+    classification). ``None`` when no policy covers the ticket, or when it
+    was opened after ``until_us``.
+
+    >>> from datetime import datetime, timedelta, timezone
+    >>> from itsm_core.calendar import BusinessCalendar
+    >>> from itsm_core.sla import Applicability, Metric, SlaPolicy
+    >>> from itsm_core.ticket import PriorityChanged, TicketOpened
+    >>> at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    >>> def policy(name, **covers):
+    ...     return SlaPolicy(name=name, calendar=BusinessCalendar.always_open("UTC"),
+    ...                      metrics=(Metric.resolution({"P1": timedelta(hours=4)}),),
+    ...                      applies_to=Applicability(**covers))
+    >>> policies = [policy("P1 only", priorities="P1"), policy("fallback")]
+    >>> opened = TicketOpened(ticket_id="I-1", actor="ann", at=at, type="incident",
+    ...     state="new", state_category="new", title="t", requester="ann",
+    ...     effective_priority="P1")
+    >>> lowered = PriorityChanged(ticket_id="I-1", actor="dana", at=at + timedelta(hours=1),
+    ...     impact=None, urgency=None, derived="P3", override=None, effective="P3")
+    >>> select_policy_for_history(policies, [opened]).name
+    'P1 only'
+    >>> select_policy_for_history(policies, [opened, lowered]).name
+    'fallback'
+    """
+    h = history if isinstance(history, History) else History.of(history)
+    events = h.events
+    count = len(events)
+    if until_us is not None:
+        instants = h.instants_us
+        while count and instants[count - 1] > until_us:
+            count -= 1
+        if not count:
+            return None
+    opened = events[0]
+    if not isinstance(opened, TicketOpened):  # pragma: no cover - a History opens first
+        raise InvalidValueError("events[0]", opened, "a TicketOpened event first")
+    fields: dict[str, object] = {
+        "type": opened.type,
+        "effective_priority": opened.effective_priority,
+        "category": opened.category,
+        "service": opened.service,
+        "customer": opened.customer,
+        "group": None,
+    }
+    for event in events[1:count]:
+        cls = type(event)
+        if cls in _INERT:
+            continue
+        if cls is PriorityChanged:
+            fields["effective_priority"] = event.effective  # type: ignore[attr-defined]
+        elif cls is Assigned or cls is Reassigned or cls is GroupAssigned:
+            fields["group"] = event.group  # type: ignore[attr-defined]
+        elif cls is Unassigned:
+            fields["group"] = None
+        elif cls is FieldChanged:
+            name = event.field  # type: ignore[attr-defined]
+            if not event.custom and name in _SELECTION_FIELDS:  # type: ignore[attr-defined]
+                fields[name] = event.new  # type: ignore[attr-defined]
+        else:  # an event kind defined elsewhere: fold the ticket, the plain way
+            ticket = h.ticket_after(count - 1)
+            return next((p for p in policies if p.applies_to.matches(ticket)), None)
+    for policy in policies:
+        if policy.applies_to.covers(
+            type=fields["type"],  # type: ignore[arg-type]
+            priority=fields["effective_priority"],  # type: ignore[arg-type]
+            category=fields["category"],  # type: ignore[arg-type]
+            service=fields["service"],  # type: ignore[arg-type]
+            customer=fields["customer"],  # type: ignore[arg-type]
+            group=fields["group"],  # type: ignore[arg-type]
+        ):
+            return policy
+    return None
+
+
+def evaluate_many(
+    histories: Iterable[Sequence[Event]],
+    policies: SlaPolicy | Sequence[SlaPolicy],
+    now: datetime,
+) -> Iterator[SlaStatus]:
+    """Evaluate many tickets lazily, one status per history, in constant memory.
+
+    With one policy every ticket is evaluated against it; with a sequence the
+    first policy whose applicability covers the ticket (as of ``now``) is
+    used, and tickets no policy covers are skipped. The policy is chosen from
+    the opening and the few events that can change applicability
+    (:func:`select_policy_for_history`), not from a whole ticket fold. A
+    ticket opened after ``now`` does not exist yet as of ``now`` and is
+    skipped. Policies pickle, so a host may split the histories across
+    processes and evaluate each part alone.
+
+    >>> from datetime import datetime, timedelta, timezone
+    >>> from itsm_core.calendar import BusinessCalendar
+    >>> from itsm_core.sla import Applicability, Metric, SlaPolicy
+    >>> from itsm_core.ticket import TicketOpened
+    >>> at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    >>> def opened(tid, kind):
+    ...     return [TicketOpened(ticket_id=tid, actor="ann", at=at, type=kind, state="new",
+    ...             state_category="new", title="t", requester="ann", effective_priority="P1")]
+    >>> incidents = SlaPolicy(name="incidents", calendar=BusinessCalendar.always_open("UTC"),
+    ...     metrics=(Metric.resolution({"P1": timedelta(hours=4)}),),
+    ...     applies_to=Applicability(types="incident"))
+    >>> statuses = evaluate_many([opened("I-1", "incident"), opened("R-1", "request")],
+    ...                          [incidents], at + timedelta(hours=1))
+    >>> [(s.ticket_id, s.policy, s.clock("resolution").percent) for s in statuses]
+    [('I-1', 'incidents', 25.0)]
+    """
+    now_us = to_us(now, "now")
+    for history in histories:
+        h = history if isinstance(history, History) else History.of(history)
+        if h.instants_us[0] > now_us:
+            continue  # opened after ``now``: as of ``now`` the ticket does not exist yet
+        if isinstance(policies, SlaPolicy):
+            policy: SlaPolicy | None = policies
+        else:
+            policy = select_policy_for_history(policies, h, until_us=now_us)
+        if policy is not None:
+            yield _evaluate(h, policy, now_us, policy.calendar)
+
+
+def next_deadline(
+    history: Sequence[Event] | Iterable[Event],
+    policy: SlaPolicy,
+    now: datetime,
+    *,
+    customer_calendar: CalendarLike | None = None,
+) -> pendulum.DateTime | None:
+    """The next instant after ``now`` at which a clock crosses a threshold or breaches.
+
+    The breach (the instant the business time reaches the target) is always
+    included, so a host that wakes only when told observes it. A host
+    schedules one wake-up at this instant instead of polling; paused
+    and stopped clocks wait for an event, so they contribute nothing. ``None``
+    when no running clock has a threshold ahead.
+
+    >>> from datetime import datetime, timedelta, timezone
+    >>> from itsm_core.calendar import BusinessCalendar
+    >>> from itsm_core.sla import Metric, SlaPolicy
+    >>> from itsm_core.ticket import TicketOpened
+    >>> at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    >>> policy = SlaPolicy(name="24x7", calendar=BusinessCalendar.always_open("UTC"),
+    ...                    metrics=(Metric.resolution({"P2": timedelta(hours=8)}),),
+    ...                    thresholds=(50, 75))
+    >>> history = [TicketOpened(ticket_id="I-1", actor="ann", at=at, type="incident",
+    ...     state="new", state_category="new", title="t", requester="ann",
+    ...     effective_priority="P2")]
+    >>> [str(next_deadline(history, policy, at + timedelta(hours=h))) for h in (1, 5, 7)]
+    ['2026-03-02 13:00:00+00:00', '2026-03-02 15:00:00+00:00', '2026-03-02 17:00:00+00:00']
+    """
+    status = evaluate(history, policy, now, customer_calendar=customer_calendar)
+    calendar = clock_calendar(policy, customer_calendar)
+    best: int | None = None
+    for clock in status.clocks:
+        cycle = clock.current
+        if cycle is None or not cycle.running or cycle.hidden:
+            continue
+        if cycle.due_us is not None:  # the breach, whatever the thresholds
+            best = cycle.due_us if best is None else min(best, cycle.due_us)
+        for percent in policy.thresholds:
+            needed = -(-cycle.target_us * percent // 100)  # ceiling: the threshold is reached
+            if needed > cycle.elapsed_us:
+                try:
+                    at = calendar.add_us(status.now_us, needed - cycle.elapsed_us)
+                except NeverOpenError:
+                    break
+                best = at if best is None else min(best, at)
+                break
+    return None if best is None else from_us(best, status.timezone)
