@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
 
 import attrs
@@ -19,6 +19,7 @@ from itsm_core.lifecycle._definition import (
     flat_states,
     value_has_type,
 )
+from itsm_core.lifecycle._fast import Step, trusted_builder
 from itsm_core.lifecycle._history import History
 from itsm_core.lifecycle._machine import (
     CompiledTransition,
@@ -159,6 +160,10 @@ class _Ctx:
     hold_reason: str | None = None
 
 
+_build_state_changed = trusted_builder(StateChanged)
+_build_assigned = trusted_builder(Assigned)
+
+
 def _text(value: object, field: str, *, blank: bool = False) -> str:
     if not isinstance(value, str) or (not blank and not value.strip()):
         raise InvalidValueError(field, value, "a string" if blank else "a non-empty string")
@@ -261,6 +266,7 @@ allowed here: cancel, hold, merge, resolve, start
         "_categories",
         "_fields",
         "_handlers",
+        "_steps",
         "_table",
         "_triggers",
         "calendar",
@@ -295,6 +301,11 @@ allowed here: cancel, hold, merge, resolve, start
             triggers[state].append(trigger)
         self._triggers = {s: tuple(sorted(t)) for s, t in triggers.items()}
         self._fields: dict[str, FieldDef] = {f.name: f for f in definition.fields}
+        #: The hot path's table, built once: state -> trigger -> steps (triggers that
+        #: commands fire, such as ``assign``, are kept too; Transition refuses them).
+        self._steps: dict[str, dict[str, tuple[Step, ...]]] = {s: {} for s in self.states}
+        for (state, trigger), candidates in self._table.items():
+            self._steps[state][trigger] = tuple(Step(c) for c in candidates)
         self._handlers: dict[type, Callable[..., Events]] = {
             Transition: self._on_transition,
             Assign: self._on_assign,
@@ -397,6 +408,49 @@ allowed here: cancel, hold, merge, resolve, start
         >>> t.version  # the refused command changed nothing
         3
         """
+        self._check_call(ticket, command, actor, at)
+        if authorizer is not None:
+            authorizer.check(actor, command.action, ticket, command)
+        if ticket is None:
+            opened = self._open(command, actor, at)  # type: ignore[arg-type]
+            return opened.apply_to(None), (opened,)
+        # The hot path: the usual commands, valid and allowed, in one straight pass over
+        # the tables prepared when the lifecycle was built. Anything unusual (a value to
+        # refuse, a guard that fails) returns None and takes the reference path below,
+        # which raises the error; both give the same answers (a property test checks it).
+        kind = type(command)
+        if kind is Transition:
+            done = self._fast_transition(ticket, command, actor, at)  # type: ignore[arg-type]
+        elif kind is Assign:
+            done = self._fast_assign(ticket, command, actor, at)  # type: ignore[arg-type]
+        else:
+            done = None
+        if done is not None:
+            return done
+        return self._handle(ticket, command, actor, at)
+
+    def _apply_reference(
+        self,
+        ticket: Ticket | None,
+        command: TicketCommand,
+        *,
+        actor: str,
+        at: datetime,
+        authorizer: Authorizer | None = None,
+    ) -> tuple[Ticket, Events]:
+        """:meth:`apply` without its hot path: the straightforward reference it must agree with."""
+        self._check_call(ticket, command, actor, at)
+        if authorizer is not None:
+            authorizer.check(actor, command.action, ticket, command)
+        if ticket is None:
+            opened = self._open(command, actor, at)  # type: ignore[arg-type]
+            return opened.apply_to(None), (opened,)
+        return self._handle(ticket, command, actor, at)
+
+    def _check_call(
+        self, ticket: Ticket | None, command: TicketCommand, actor: str, at: datetime
+    ) -> None:
+        """Raise unless the call itself is well formed (before any permission or rule)."""
         if not isinstance(at, datetime) or at.utcoffset() is None:
             to_us(at, "at")  # raises, naming the field
         if not isinstance(actor, str) or not actor.strip():
@@ -408,10 +462,7 @@ allowed here: cancel, hold, merge, resolve, start
                 raise InvalidValueError(
                     "ticket", None, "an existing ticket (only OpenTicket applies to None)"
                 )
-            if authorizer is not None:
-                authorizer.check(actor, command.action, None, command)
-            opened = self._open(command, actor, at)
-            return opened.apply_to(None), (opened,)
+            return
         if not isinstance(ticket, Ticket):
             raise InvalidValueError("ticket", ticket, "a Ticket or None")
         if ticket.type != self.name:
@@ -422,12 +473,26 @@ allowed here: cancel, hold, merge, resolve, start
             raise InvalidValueError(
                 "ticket.state", ticket.state, f"a state of lifecycle {self.name!r}"
             )
-        if to_us(at, "at") < to_us(ticket.updated_at, "ticket.updated_at"):
+        last = ticket.updated_at
+        tz = at.tzinfo
+        if (
+            type(at) is datetime
+            and type(last) is datetime
+            and last.tzinfo is tz
+            and (type(tz) is timezone)
+        ):
+            earlier = at < last  # one fixed offset: comparing the fields is exact
+        else:
+            earlier = to_us(at, "at") < to_us(last, "ticket.updated_at")
+        if earlier:
             raise InvalidValueError(
                 "at", at, f"an instant at or after the ticket's last change {ticket.updated_at}"
             )
-        if authorizer is not None:
-            authorizer.check(actor, command.action, ticket, command)
+
+    def _handle(
+        self, ticket: Ticket, command: TicketCommand, actor: str, at: datetime
+    ) -> tuple[Ticket, Events]:
+        """The reference path of a command on an existing ticket: its handler, then the fold."""
         handler = self._handlers.get(type(command))
         if handler is None:
             raise InvalidTransition(
@@ -452,6 +517,128 @@ allowed here: cancel, hold, merge, resolve, start
         for event in events:
             new = event.apply_to(new)
         return new, events
+
+    # -- the hot path ---------------------------------------------------------
+
+    def _fast_transition(
+        self, ticket: Ticket, command: Transition, actor: str, at: datetime
+    ) -> tuple[Ticket, Events] | None:
+        trigger = command.trigger
+        if (
+            ticket.state_category in FINAL_CATEGORIES
+            or type(trigger) is not str
+            or trigger in COMMAND_TRIGGERS
+        ):
+            return None
+        steps = self._steps[ticket.state].get(trigger)
+        if steps is None:
+            return None
+        changed = self._fast_fire(
+            ticket,
+            trigger,
+            steps,
+            actor,
+            at,
+            command.reason,
+            command.resolution_code,
+            command.hold_reason,
+        )
+        if changed is None:
+            return None
+        return changed.apply_to(ticket), (changed,)
+
+    def _fast_assign(
+        self, ticket: Ticket, command: Assign, actor: str, at: datetime
+    ) -> tuple[Ticket, Events] | None:
+        assignee, group, line = command.assignee, command.group, command.support_line
+        if (
+            ticket.state_category in FINAL_CATEGORIES
+            or ticket.assignee is not None
+            or type(assignee) is not str
+            or not assignee.strip()
+            or (group is not None and (type(group) is not str or not group.strip()))
+            or (line is not None and (type(line) is not int or line < 1))
+        ):
+            return None
+        steps = self._steps[ticket.state].get("assign")
+        changed = None
+        if steps is not None:
+            changed = self._fast_fire(ticket, "assign", steps, actor, at, "", None, None)
+            if changed is None:
+                return None
+        event: Assigned = _build_assigned(ticket.id, actor, at, assignee, group, line)
+        new = event.apply_to(ticket)
+        if changed is None:
+            return new, (event,)
+        return changed.apply_to(new), (event, changed)
+
+    def _fast_fire(
+        self,
+        ticket: Ticket,
+        trigger: str,
+        steps: tuple[Step, ...],
+        actor: str,
+        at: datetime,
+        reason: object,
+        resolution_code: object,
+        hold_reason: object,
+    ) -> StateChanged | None:
+        """The state change :meth:`_fire` would return, or ``None`` where it would raise."""
+        if (
+            type(reason) is not str
+            or (
+                resolution_code is not None
+                and (type(resolution_code) is not str or not resolution_code.strip())
+            )
+            or (
+                hold_reason is not None
+                and (type(hold_reason) is not str or not hold_reason.strip())
+            )
+        ):
+            return None
+        chosen: Step | None = None
+        for step in steps:
+            for check in step.checks:
+                if not check(ticket, actor, hold_reason):
+                    break
+            else:
+                chosen = step
+                break
+        if chosen is None:
+            return None
+        for name in chosen.requires_command:
+            value = (
+                reason
+                if name == "reason"
+                else resolution_code
+                if name == "resolution_code"
+                else hold_reason
+            )
+            if not _is_set(value):
+                return None
+        for name in chosen.requires_custom:
+            if not _is_set(ticket.custom(name)):
+                return None
+        if trigger in _POLICY_TRIGGERS and (
+            self._policy_failure(trigger, _Ctx(ticket, actor, at, hold_reason)) is not None
+        ):
+            return None
+        to = chosen.to
+        dest = to.dest
+        changed: StateChanged = _build_state_changed(
+            ticket.id,
+            actor,
+            at,
+            trigger,
+            ticket.state,
+            dest,
+            ticket.state_category,
+            to.dest_category,
+            (chosen.hold_leaf or hold_reason or dest) if chosen.on_hold else None,
+            reason,
+            resolution_code,
+        )
+        return changed
 
     def open(
         self,
