@@ -7,6 +7,14 @@ the clocks of every metric as of ``now``; :func:`next_deadline` says when to
 look again.
 """
 
+from itsm_core.sla._batch import (
+    MISSING_US,
+    STAGES,
+    MissingExtraError,
+    SlaBatch,
+    SlaColumns,
+    evaluate_batch,
+)
 from itsm_core.sla._clock import (
     Cycle,
     MetricClock,
@@ -43,7 +51,9 @@ from itsm_core.sla._policy import (
 
 __all__ = [
     "EVENT_KINDS",
+    "MISSING_US",
     "SET_DUE_ACTION",
+    "STAGES",
     "Applicability",
     "BusinessDays",
     "BusinessDuration",
@@ -53,8 +63,11 @@ __all__ = [
     "DueDateSet",
     "Metric",
     "MetricClock",
+    "MissingExtraError",
     "MissingTarget",
     "OnPriorityChange",
+    "SlaBatch",
+    "SlaColumns",
     "SlaDuration",
     "SlaKind",
     "SlaPolicy",
@@ -66,6 +79,7 @@ __all__ = [
     "as_sla_duration",
     "clock_calendar",
     "evaluate",
+    "evaluate_batch",
     "evaluate_many",
     "evaluate_reference",
     "event_kind",

@@ -58,7 +58,13 @@ from itsm_core.ticket import (
     Unassigned,
 )
 
-__all__ = ["evaluate", "evaluate_many", "next_deadline", "select_policy_for_history"]
+__all__ = [
+    "decisions_of",
+    "evaluate",
+    "evaluate_many",
+    "next_deadline",
+    "select_policy_for_history",
+]
 
 # (kind, state, category, from_category, hold_reason, trigger, public, by_requester)
 _Fact = tuple[str, str, str, str, str | None, str | None, bool | None, bool | None]
@@ -141,6 +147,27 @@ def _spec(policy: SlaPolicy) -> _Spec:
             _SPECS.clear()
         spec = _SPECS[id(policy)] = _Spec(policy)
     return spec
+
+
+def decisions_of(policy: SlaPolicy, facts: Sequence[_Fact]) -> list[dict[str, tuple[bool, ...]]]:
+    """Per metric of ``policy``, what each of ``facts`` does: for the batch path.
+
+    Keys ``start``, ``stop``, ``pause``, ``resume``, ``cancel``, ``reset`` (the
+    conditions' verdicts, ``resume`` meaning "no pause matches" when the
+    metric names no resume condition) and ``priority`` (a priority change);
+    each a tuple with one verdict per fact, from the same table
+    :func:`evaluate` reads.
+    """
+    spec = _spec(policy)
+    found = [spec.decisions.get(f) or spec.decide(f) for f in facts]
+    keys = (("start", 3), ("stop", 4), ("pause", 5), ("resume", 6), ("cancel", 7), ("reset", 8))
+    return [
+        {
+            **{key: tuple(every[i][at] for every, _ in found) for key, at in keys},
+            "priority": tuple(f[0] == "priority_changed" for f in facts),
+        }
+        for i in range(len(policy.metrics))
+    ]
 
 
 _PENDING, _RUNNING, _PAUSED = Stage.PENDING, Stage.RUNNING, Stage.PAUSED
