@@ -6,9 +6,24 @@ window boundaries, weekends, holidays, the ends of the supported range.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from itsm_core.calendar import BusinessCalendar
+from itsm_core.calendar._timeline import (
+    MAX_INSTANT_US,
+    MAX_YEAR,
+    MIN_YEAR,
+    Chunk,
+    Limits,
+    Timeline,
+    period_of,
+    period_start_us,
+    year_start_us,
+)
+from itsm_core.errors import NeverOpenError
 
 H = timedelta(hours=1)
 
@@ -24,3 +39,105 @@ def test_two_hours_from_friday_afternoon_end_on_monday_morning() -> None:
     # 2026-03-06 is a Friday: one hour until 17:00, the second from Monday 09:00.
     assert EIGHT_BY_FIVE.add(utc(2026, 3, 6, 16), 2 * H) == utc(2026, 3, 9, 10)
     assert EIGHT_BY_FIVE.elapsed(utc(2026, 3, 6, 16), utc(2026, 3, 9, 10)) == 2 * H
+
+
+# ---------------------------------------------------------------------------
+# The timeline itself, on synthetic calendars of whole days in each period
+# ---------------------------------------------------------------------------
+
+DAY = 86_400_000_000
+#: A period in 2026, far from the ends of the supported range.
+P = period_of(year_start_us(2026))
+#: The limits of a union of two calendars that may open in any year: searches
+#: past the horizon (1448 and 2502) are bounded relative to the query instant.
+UNION = Limits.always(2026).union(Limits.always(2026))
+
+
+def days(*spans: tuple[int, int]) -> Callable[[int], Chunk]:
+    """A calendar open on the given [first, end) day offsets of every period."""
+
+    def chunk(period: int) -> Chunk:
+        start = period_start_us(period)
+        return [start + a * DAY for a, _ in spans], [start + b * DAY for _, b in spans]
+
+    return chunk
+
+
+def always_open(period: int) -> Chunk:
+    return [period_start_us(period)], [period_start_us(period + 1)]
+
+
+def test_a_calendar_open_in_any_year_may_be_searched_over_the_whole_supported_range() -> None:
+    assert Limits.always(2026) == Limits(
+        open_lo=MIN_YEAR,
+        open_hi=MAX_YEAR,
+        closed_lo=MIN_YEAR,
+        closed_hi=MAX_YEAR,
+        finite_lo=2026,
+        finite_hi=2026,
+        horizon_lo=MIN_YEAR - 1,
+        horizon_hi=MAX_YEAR + 1,
+    )
+
+
+def test_the_last_open_microsecond_before_an_opening_instant_plus_one_is_the_opening() -> None:
+    # Open on the first day of every period: just after the period starts, the
+    # latest open microsecond is the period's first one, not yesterday's.
+    timeline = Timeline(days((0, 1)), Limits.always(2026))
+    assert timeline.last_open_before(period_start_us(P) + 1) == period_start_us(P)
+    fresh = Timeline(days((0, 1)), Limits.always(2026))
+    assert fresh.last_open_before(period_start_us(P) + 5 * DAY) == period_start_us(P) + DAY - 1
+
+
+def test_the_last_open_microsecond_before_the_end_of_time_is_the_last_supported_one() -> None:
+    timeline = Timeline(always_open, Limits.always(2026))
+    assert timeline.last_open_before(MAX_INSTANT_US) == MAX_INSTANT_US - 1
+
+
+def test_a_union_looks_back_to_the_previous_period_for_an_opening_and_a_closing() -> None:
+    # Open on the second day of every period; just after a period starts, the
+    # latest opening and closing are those of the period before.
+    t = period_start_us(P) + 1
+    assert Timeline(days((1, 2)), UNION).previous_open(t) == period_start_us(P - 1) + DAY
+    assert Timeline(days((1, 2)), UNION).previous_close(t) == period_start_us(P - 1) + 2 * DAY
+
+
+def test_a_union_follows_an_open_stretch_across_the_boundary_of_two_periods() -> None:
+    # Open on the last and the first day of every period: one stretch from day 6
+    # of a period to day 1 of the next.
+    chunk = days((0, 1), (6, 7))
+    stretch_start = period_start_us(P) + 6 * DAY
+    assert Timeline(chunk, UNION).next_close(stretch_start + 1) == period_start_us(P + 1) + DAY
+    assert Timeline(chunk, UNION).previous_open(period_start_us(P + 1) + 1) == stretch_start
+
+
+def test_a_union_searches_later_and_earlier_periods_for_open_time() -> None:
+    # Open on the second day of every period only.
+    timeline = Timeline(days((1, 2)), UNION)
+    assert timeline.next_open(period_start_us(P) + 3 * DAY) == period_start_us(P + 1) + DAY
+    assert timeline.add(period_start_us(P) + 1, 2 * DAY) == period_start_us(P + 1) + 2 * DAY
+    assert timeline.subtract(period_start_us(P) + 1, DAY) == period_start_us(P - 1) + DAY
+
+
+#: A calendar with no open time, whose searches may stop within a year of 2026.
+NEVER = Limits(
+    open_lo=2025,
+    open_hi=2027,
+    closed_lo=MIN_YEAR,
+    closed_hi=MAX_YEAR,
+    finite_lo=2026,
+    finite_hi=2026,
+)
+
+
+def test_a_calendar_never_open_says_so_instead_of_naming_an_instant() -> None:
+    timeline = Timeline(days(), NEVER)
+    t = period_start_us(P)
+    with pytest.raises(NeverOpenError, match=f"the calendar is never open before {t} us"):
+        timeline.last_open_before(t)
+    with pytest.raises(NeverOpenError, match=f"never opens at or after {t} us"):
+        timeline.next_open(t)
+    with pytest.raises(NeverOpenError, match=f"requested open time after {t} us"):
+        timeline.add(t, DAY)
+    with pytest.raises(NeverOpenError, match=f"requested open time before {t} us"):
+        timeline.subtract(t, DAY)
