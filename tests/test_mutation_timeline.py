@@ -141,3 +141,109 @@ def test_a_calendar_never_open_says_so_instead_of_naming_an_instant() -> None:
         timeline.add(t, DAY)
     with pytest.raises(NeverOpenError, match=f"requested open time before {t} us"):
         timeline.subtract(t, DAY)
+
+
+# ---------------------------------------------------------------------------
+# Limits of composite calendars: how far a search must run before it stops
+# ---------------------------------------------------------------------------
+
+#: Limits whose every field differs from those of OTHER, and from the horizon
+#: (1298..2702) their dated entries (1700..2300) imply: each field of a union or
+#: an intersection below comes from exactly one of its candidates.
+WIDE = Limits(
+    open_lo=10,
+    open_hi=9000,
+    closed_lo=1500,
+    closed_hi=2600,
+    finite_lo=1700,
+    finite_hi=2300,
+    horizon_lo=1400,
+    horizon_hi=2650,
+)
+NARROW = Limits(
+    open_lo=1500,
+    open_hi=2600,
+    closed_lo=10,
+    closed_hi=9000,
+    finite_lo=1700,
+    finite_hi=2300,
+    horizon_lo=1400,
+    horizon_hi=2650,
+)
+OTHER = Limits(
+    open_lo=30, open_hi=7000, closed_lo=40, closed_hi=6000, finite_lo=1900, finite_hi=2000
+)
+
+
+def test_a_union_is_open_as_long_as_either_and_closed_only_within_both_and_the_horizon() -> None:
+    expected = Limits(
+        open_lo=10,
+        open_hi=9000,
+        closed_lo=1500,
+        closed_hi=2600,
+        finite_lo=1700,
+        finite_hi=2300,
+        horizon_lo=1400,
+        horizon_hi=2650,
+    )
+    assert WIDE.union(OTHER) == expected
+    assert OTHER.union(WIDE) == expected
+    # Entries dated 1700 and 2300: the union repeats 402 years beyond them.
+    assert Limits.always(1700).union(Limits.always(2300)) == Limits(
+        open_lo=MIN_YEAR,
+        open_hi=MAX_YEAR,
+        closed_lo=1298,
+        closed_hi=2702,
+        finite_lo=1700,
+        finite_hi=2300,
+        horizon_lo=1298,
+        horizon_hi=2702,
+    )
+
+
+def test_an_intersection_is_closed_as_long_as_either_and_open_within_both_and_horizon() -> None:
+    expected = Limits(
+        open_lo=1500,
+        open_hi=2600,
+        closed_lo=10,
+        closed_hi=9000,
+        finite_lo=1700,
+        finite_hi=2300,
+        horizon_lo=1400,
+        horizon_hi=2650,
+    )
+    assert NARROW.intersection(OTHER) == expected
+    assert OTHER.intersection(NARROW) == expected
+    assert Limits.always(1700).intersection(Limits.always(2300)) == Limits(
+        open_lo=1298,
+        open_hi=2702,
+        closed_lo=MIN_YEAR,
+        closed_hi=MAX_YEAR,
+        finite_lo=1700,
+        finite_hi=2300,
+        horizon_lo=1298,
+        horizon_hi=2702,
+    )
+
+
+def test_the_horizon_of_calendars_dated_near_today_spans_1850_to_2100_and_402_years_more() -> None:
+    # Zone rules are tabulated up to 2100 and from 1850: the horizon is never nearer.
+    assert (UNION.horizon_lo, UNION.horizon_hi) == (1448, 2502)
+    # ...and never past the supported years.
+    far = Limits.always(100).union(Limits.always(9800))
+    assert (far.horizon_lo, far.horizon_hi) == (MIN_YEAR, MAX_YEAR)
+
+
+def test_a_search_past_the_horizon_runs_402_years_from_where_it_starts() -> None:
+    # Inside the horizon a limit is taken as it is.
+    assert UNION.ahead(2501, year_start_us(3000)) == 2501
+    assert UNION.behind(1449, year_start_us(1000)) == 1449
+    # At the horizon it is relative to the instant: 3000 + 402, 1000 - 402...
+    assert UNION.ahead(2502, year_start_us(3000)) == 3402
+    assert UNION.behind(1448, year_start_us(1000)) == 598
+    # ...never nearer than the horizon itself...
+    assert UNION.ahead(2502, year_start_us(2026)) == 2502
+    assert UNION.behind(1448, year_start_us(2026)) == 1448
+    # ...and never past the supported years.
+    assert UNION.ahead(2502, year_start_us(9900)) == MAX_YEAR
+    assert UNION.behind(1448, year_start_us(100)) == MIN_YEAR
