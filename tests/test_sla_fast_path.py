@@ -1,0 +1,234 @@
+"""The SLA fold specialised per policy gives the plain fold's answers; policy selection reads
+only the events that can change applicability; results are built on first use."""
+
+from __future__ import annotations
+
+import pickle
+from datetime import UTC, datetime, timedelta
+
+import attrs
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from itsm_core._time import to_us
+from itsm_core.calendar import BusinessCalendar
+from itsm_core.errors import InvalidValueError
+from itsm_core.lifecycle import History
+from itsm_core.sla import (
+    Applicability,
+    BusinessDays,
+    ClassifiedStart,
+    Condition,
+    DueDateSet,
+    Metric,
+    MissingTarget,
+    SlaPolicy,
+    StartAt,
+    WallDuration,
+    evaluate,
+    evaluate_many,
+    evaluate_reference,
+    select_policy,
+    select_policy_for_history,
+)
+from itsm_core.testing import event_histories, instants, preset_calendars, sla_policies
+from itsm_core.ticket import (
+    Assigned,
+    Event,
+    FieldChanged,
+    GroupAssigned,
+    PriorityChanged,
+    TicketOpened,
+    Unassigned,
+)
+
+STARTS = instants(zones=("UTC",))
+DAY_US = 86_400_000_000
+# A drawn policy and history cost a few milliseconds: an eighth of the profile's examples.
+QUARTER = settings(max_examples=max(50, settings().max_examples // 8), deadline=None)
+
+_VARIANTS = st.fixed_dictionaries(
+    {},
+    optional={
+        "on_missing_target": st.sampled_from(list(MissingTarget)),
+        "classified_start": st.sampled_from(list(ClassifiedStart)),
+        "start_at": st.sampled_from(list(StartAt)),
+        "start_offset": st.sampled_from([timedelta(0), timedelta(minutes=30)]),
+        "hide_due_in": st.just(("waiting",)),
+        "reset": st.just((Condition(event="priority_changed"),)),
+        "resume": st.just((Condition(event="comment_added", by_requester=True),)),
+        "default_target": st.sampled_from(
+            [timedelta(hours=2), BusinessDays(days=1), WallDuration(value=timedelta(hours=30))]
+        ),
+    },
+)
+
+
+@st.composite
+def policies(draw: st.DrawFn) -> SlaPolicy:
+    """The standard metrics with random targets, some of them with unusual options."""
+    policy = draw(sla_policies(calendars=preset_calendars()))
+    metrics = tuple(attrs.evolve(m, **draw(_VARIANTS)) for m in policy.metrics)
+    return attrs.evolve(policy, metrics=metrics)
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> tuple[list[Event], SlaPolicy, datetime]:
+    policy = draw(policies())
+    history = draw(event_histories(start_us=STARTS, max_events=8))
+    if draw(st.booleans()):  # a due instant set by hand, somewhere in the history
+        where = draw(st.integers(1, len(history)))
+        at = history[where - 1].at
+        due = draw(
+            st.none() | st.integers(0, 3 * DAY_US).map(lambda us: at + timedelta(microseconds=us))
+        )
+        metric = draw(st.sampled_from([m.name for m in policy.metrics]))
+        history.insert(
+            where,
+            DueDateSet(
+                ticket_id=history[0].ticket_id, actor="lead", at=at, metric=metric, due=due,
+                reason="agreed with the customer",
+            ),
+        )  # fmt: skip
+    later = draw(st.integers(-DAY_US, 10 * DAY_US))
+    now = max(history[0].at, history[-1].at + timedelta(microseconds=later))
+    return history, policy, now
+
+
+@QUARTER
+@given(scenarios())
+def test_the_specialised_fold_gives_the_plain_folds_answers(
+    scenario: tuple[list[Event], SlaPolicy, datetime],
+) -> None:
+    history, policy, now = scenario
+    refused: str | None = None
+    try:
+        expected = evaluate_reference(history, policy, now)
+    except InvalidValueError as exc:  # a refused priority change: both refuse it alike
+        refused = str(exc)
+    if refused is not None:
+        with pytest.raises(InvalidValueError) as caught:
+            evaluate(history, policy, now)
+        assert str(caught.value) == refused
+        return
+    found = evaluate(history, policy, now)
+    assert found == expected
+    assert found.clocks == expected.clocks
+    assert found.stage_changes == expected.stage_changes
+
+
+def test_the_clocks_are_built_once_on_first_use_and_survive_pickling() -> None:
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    policy = SlaPolicy(
+        name="24x7",
+        calendar=BusinessCalendar.always_open("UTC"),
+        metrics=(Metric.resolution({"P2": timedelta(hours=8)}),),
+    )
+    opened = TicketOpened(ticket_id="I-1", actor="ann", at=at, type="incident", state="new",
+        state_category="new", title="t", requester="ann", effective_priority="P2")  # fmt: skip
+    status = evaluate([opened], policy, at + timedelta(hours=2))
+    first = status.clocks
+    assert status.clocks is first
+    assert first[0].percent == 25.0
+    again = pickle.loads(pickle.dumps(status))
+    assert again == status
+    assert again.clocks == first
+
+
+# ------------------------------------------------------------------------ policy selection
+
+GROUPS = st.sampled_from(["line-1", "line-2", "vip"])
+PRIORITY = st.sampled_from(["P1", "P2", "P3"])
+
+
+@st.composite
+def extra_events(draw: st.DrawFn) -> list[Event]:
+    """Histories with events that change what applicability looks at, between the others."""
+    history = draw(event_histories(start_us=STARTS, max_events=6))
+    tid = history[0].ticket_id
+    opened = history[0]
+    assert isinstance(opened, TicketOpened)
+    history[0] = attrs.evolve(
+        opened, customer=draw(st.sampled_from([None, "acme"])),
+        category=draw(st.sampled_from([None, "network"])),
+        type=draw(st.sampled_from(["incident", "request"])),
+    )  # fmt: skip
+    for _ in range(draw(st.integers(0, 4))):
+        where = draw(st.integers(1, len(history)))
+        at = history[where - 1].at
+        options: list[Event] = [
+            Assigned(ticket_id=tid, actor="d", at=at, assignee="dana", group=draw(GROUPS),
+                     support_line=1),
+            GroupAssigned(ticket_id=tid, actor="d", at=at, group=draw(GROUPS),
+                          support_line=2, from_group=None, counted=True),
+            Unassigned(ticket_id=tid, actor="d", at=at, from_assignee=None, from_group=None),
+            PriorityChanged(ticket_id=tid, actor="d", at=at, impact=None, urgency=None,
+                            derived=None, override=None, effective=draw(PRIORITY)),
+            FieldChanged(ticket_id=tid, actor="d", at=at, field="category", old=None,
+                         new=draw(st.sampled_from(["network", "printing"]))),
+            FieldChanged(ticket_id=tid, actor="d", at=at, field="site", old=None, new="Oslo",
+                         custom=True),
+        ]  # fmt: skip
+        history.insert(where, draw(st.sampled_from(options)))
+    return history
+
+
+COVERS = st.fixed_dictionaries(
+    {},
+    optional={
+        "types": st.just("incident"),
+        "priorities": st.lists(PRIORITY, min_size=1, max_size=2),
+        "categories": st.just("network"),
+        "customers": st.just("acme"),
+        "groups": st.lists(GROUPS, min_size=1, max_size=2),
+    },
+)
+_CALENDAR = BusinessCalendar.always_open("UTC")
+
+
+def _policy(name: str, covers: dict[str, object]) -> SlaPolicy:
+    return SlaPolicy(
+        name=name,
+        calendar=_CALENDAR,
+        metrics=(Metric.resolution({"P1": timedelta(hours=4)}),),
+        applies_to=Applicability(**covers),  # type: ignore[arg-type]
+    )
+
+
+@settings(max_examples=max(50, settings().max_examples // 8), deadline=None)
+@given(extra_events(), st.lists(COVERS, min_size=1, max_size=4), st.integers(-DAY_US, DAY_US))
+def test_policy_selection_from_the_events_picks_what_the_folded_ticket_picks(
+    history: list[Event], covers: list[dict[str, object]], shift: int
+) -> None:
+    policies = [_policy(f"p{i}", c) for i, c in enumerate(covers)]
+    h = History(history)
+    until = to_us(history[-1].at) + shift
+    found = select_policy_for_history(policies, h, until_us=until)
+    index = h.index_at(until)
+    expected = None if index < 0 else select_policy(policies, h.ticket_after(index))
+    assert found is expected
+
+
+def test_evaluate_many_with_policies_answers_as_evaluate_with_the_covering_one() -> None:
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    vip = _policy("vip", {"groups": ["vip"]})
+    rest = _policy("rest", {})
+
+    def history(tid: str, group: str) -> list[Event]:
+        return [
+            TicketOpened(ticket_id=tid, actor="ann", at=at, type="incident", state="new",
+                         state_category="new", title="t", requester="ann",
+                         effective_priority="P1"),
+            Assigned(ticket_id=tid, actor="d", at=at + timedelta(minutes=5), assignee="dana",
+                     group=group, support_line=1),
+        ]  # fmt: skip
+
+    now = at + timedelta(hours=1)
+    statuses = list(evaluate_many([history("I-1", "vip"), history("I-2", "line-1")],
+                                  [vip, rest], now))  # fmt: skip
+    assert [(s.ticket_id, s.policy) for s in statuses] == [("I-1", "vip"), ("I-2", "rest")]
+    assert statuses[0] == evaluate(history("I-1", "vip"), vip, now)
+    # as of a moment before the assignment, the vip ticket is not a vip ticket yet
+    early = list(evaluate_many([history("I-1", "vip")], [vip, rest], at + timedelta(minutes=1)))
+    assert [s.policy for s in early] == ["rest"]
