@@ -7,7 +7,8 @@ Private module shared by every room. Inside the library an instant is an
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, tzinfo
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -28,52 +29,171 @@ US_PER_DAY = 24 * US_PER_HOUR
 _NAIVE_EPOCH = datetime(1970, 1, 1)  # noqa: DTZ001 - wall times, asked of a zone
 _add = datetime.__add__
 _fromtimestamp = datetime.fromtimestamp
-_UNKNOWN = object()
 _CACHE_LIMIT = 1 << 16  # local dates remembered per zone
 _DAY_BUT_ONE = timedelta(microseconds=US_PER_DAY - 1)
 
 
 class _Zone:
-    """One IANA zone at the edges: its pendulum and stdlib forms, and a cache of offsets.
+    """One IANA zone at the edges: its pendulum and stdlib forms, and caches of offsets.
 
     The stdlib ``ZoneInfo`` answers the offset of a ``pendulum.DateTime`` (any
     subclass) through slow attribute calls, and pendulum's own zone is slower
     still. Most local dates have one offset all day; for those the offset is
     remembered per date. A date holding a DST change is marked irregular and
-    converted the exact stdlib way. This relies on no zone changing its offset
+    converted the exact stdlib way (:func:`to_us_exact`). This relies on no zone changing its offset
     twice within one day: in the tz database two changes are at least 95 hours
     apart (checked over every zone).
+
+    Local midnights are remembered per date (:attr:`midnights`), so an input
+    costs its date's look-up and the time of day. Shown the other way
+    (:meth:`show`, epoch microseconds to a local ``pendulum.DateTime``), the
+    offset and local dates are remembered per UTC day (:attr:`utc_days`) when
+    the offset holds from two days before that day to its end: no change in the
+    day, and none in the two days before, so no instant of the day repeats a
+    wall time (``fold`` is 0; no DST change takes back 48 hours). The result is
+    built from its pickled state (ten bytes: the remembered date, the time of
+    day computed), several times cheaper than passing seven fields to the
+    constructor. Other days take the exact stdlib conversion (:meth:`show_exact`).
     """
 
-    __slots__ = ("days", "pendulum", "plain")
+    __slots__ = ("midnights", "pendulum", "plain", "utc_days")
 
     def __init__(self, name: str) -> None:
         self.pendulum = pendulum.timezone(name)
         plain: tzinfo = ZoneInfo(name) if isinstance(self.pendulum, ZoneInfo) else self.pendulum
         self.plain = plain
-        self.days: dict[int, int | None] = {}
+        #: local date ordinal -> the UTC instant (µs) of its midnight; None for a date
+        #: holding a DST change (or at the edge of the range)
+        self.midnights: dict[int, int | None] = {}
+        #: UTC day since the epoch -> what :meth:`show` needs of it (see :meth:`utc_day`)
+        self.utc_days: dict[int, tuple[int, int, int, int] | None] = {}
         for tz in (self.pendulum, plain):
-            _KNOWN[id(tz)] = (tz, self)
+            _KNOWN[id(tz)] = self.midnights
+            _ZONES[id(tz)] = self
 
-    def day_offset(self, day: int) -> int | None:
-        """The offset (µs) of every wall time of a local date, or None if it has a DST change."""
-        first = _add(_NAIVE_EPOCH, timedelta(days=day))
+    def midnight(self, ordinal: int) -> int | None:
+        """Fill :attr:`midnights` for a local date ordinal and answer it."""
+        first = _add(_NAIVE_EPOCH, timedelta(days=ordinal - _EPOCH_ORDINAL))
         last = _add(first, _DAY_BUT_ONE)
         plain = self.plain
         offsets = {
             plain.utcoffset(x) for x in (first, first.replace(fold=1), last, last.replace(fold=1))
         }
         found = offsets.pop()
-        value = None if offsets or found is None else td_to_us(found)
-        if len(self.days) >= _CACHE_LIMIT:
-            self.days.clear()
-        self.days[day] = value
+        value = None
+        if not offsets and found is not None:
+            value = (ordinal - _EPOCH_ORDINAL) * US_PER_DAY - td_to_us(found)
+        if len(self.midnights) >= _CACHE_LIMIT:
+            self.midnights.clear()
+        self.midnights[ordinal] = value
         return value
 
+    def utc_day(self, day: int) -> tuple[int, int, int, int] | None:
+        """Fill :attr:`utc_days` for a UTC day and answer it; None near a change or the range edge.
 
-#: ``id(tzinfo) -> (tzinfo, zone)`` for the zones met so far (ids of live objects only:
-#: the zone keeps both tzinfo objects alive).
-_KNOWN: dict[int, tuple[tzinfo, _Zone]] = {}
+        ``(split, midnight, date_state, next_date_state)``: the day's instants
+        before ``split`` (the UTC instant of a local midnight) fall on the local
+        date that began at ``midnight`` (UTC µs), the others on the next one;
+        each date as the date part of a datetime's pickled state. A day is kept
+        only if its offset holds from two days before it to its end.
+        """
+        plain = self.plain
+        value: tuple[int, int, int, int] | None = None
+        try:
+            probes = [_add(_EPOCH, timedelta(days=day + k)).astimezone(plain) for k in (-2, -1, 0)]
+            probes.append(_add(_EPOCH, timedelta(days=day + 1, microseconds=-1)).astimezone(plain))
+        except (OverflowError, ValueError):
+            pass
+        else:
+            offsets = {p.utcoffset() for p in probes}
+            found = offsets.pop()
+            if not offsets and found is not None:
+                offset = td_to_us(found)
+                local_day = (day * US_PER_DAY + offset) // US_PER_DAY
+                first, second = _date_state(local_day), _date_state(local_day + 1)
+                if first is not None and second is not None:
+                    midnight = local_day * US_PER_DAY - offset
+                    value = (midnight + US_PER_DAY, midnight, first, second)
+        if len(self.utc_days) >= _CACHE_LIMIT:
+            self.utc_days.clear()
+        self.utc_days[day] = value
+        return value
+
+    def show(self, us: int) -> pendulum.DateTime:
+        """The ``pendulum.DateTime`` of an epoch-microsecond instant here (see the class)."""
+        try:
+            split, micros, state, later = self.utc_days[us // US_PER_DAY]  # type: ignore[misc]
+        except KeyError:
+            self.utc_day(us // US_PER_DAY)
+            return self.show(us)
+        except TypeError:  # None: a day near a change
+            return self.show_exact(us)
+        if us < split:
+            micros = us - micros
+        else:
+            micros = us - split
+            state = later
+        minute, micros = divmod(micros, US_PER_MINUTE)
+        # the seconds go 24 bits up: ``µs + s * (2**24 - 10**6)`` is ``s << 24 | µs``
+        state += _MINUTE_STATES[minute] + micros + micros // US_PER_SECOND * _SECOND_SHIFT
+        return _DateTime(state.to_bytes(10, "big"), self.pendulum)  # type: ignore[call-arg, arg-type]
+
+    def show_exact(self, us: int) -> pendulum.DateTime:
+        """:meth:`show` the straightforward way: the stdlib conversion, then the fields.
+
+        Converted by ``ZoneInfo.fromutc`` (through ``fromtimestamp`` on whole
+        seconds), keeping ``fold`` so a repeated local time names the right instant.
+        """
+        seconds, micro = divmod(us, US_PER_SECOND)
+        local = _fromtimestamp(seconds, self.plain)
+        if local.fold:
+            return pendulum.DateTime(
+                local.year,
+                local.month,
+                local.day,
+                local.hour,
+                local.minute,
+                local.second,
+                micro,
+                self.pendulum,
+                fold=1,
+            )
+        # Without the keyword: passing ``fold`` doubles the cost of the constructor.
+        return pendulum.DateTime(
+            local.year,
+            local.month,
+            local.day,
+            local.hour,
+            local.minute,
+            local.second,
+            micro,
+            self.pendulum,
+        )
+
+
+_DateTime = pendulum.DateTime
+_SECOND_SHIFT = (1 << 24) - US_PER_SECOND
+#: ``h << 40 | m << 32`` for every minute of a day: that part of a datetime's pickled state.
+_MINUTE_STATES = tuple((m // 60) << 40 | (m % 60) << 32 for m in range(24 * 60))
+
+
+def _date_state(day: int) -> int | None:
+    """``year << 64 | month << 56 | day << 48`` (the date part of a datetime's pickled state).
+
+    ``day`` counts days since the epoch; None outside years 1-9999.
+    """
+    try:
+        found = date.fromordinal(day + _EPOCH_ORDINAL)
+    except (ValueError, OverflowError):
+        return None
+    return found.year << 64 | found.month << 56 | found.day << 48
+
+
+#: ``id(tzinfo) -> its zone's local midnights`` for the zones met so far (ids of live
+#: objects only: the zone keeps both tzinfo objects alive, and they stay here).
+_KNOWN: dict[int, dict[int, int | None]] = {}
+#: ``id(tzinfo) -> its zone``, alike.
+_ZONES: dict[int, _Zone] = {}
 
 
 @lru_cache(maxsize=512)
@@ -88,18 +208,28 @@ def to_us(value: datetime, field: str = "at") -> int:
     >>> to_us(datetime(1970, 1, 1, 0, 0, 1, tzinfo=timezone.utc))
     1000000
     """
+    if isinstance(value, datetime):
+        midnights = _KNOWN.get(id(value.tzinfo))
+        if midnights is not None:
+            try:
+                midnight = midnights[value.toordinal()]
+            except KeyError:
+                midnight = _ZONES[id(value.tzinfo)].midnight(value.toordinal())
+            if midnight is not None:
+                seconds = (value.hour * 60 + value.minute) * 60 + value.second
+                return midnight + seconds * US_PER_SECOND + value.microsecond
+    return to_us_exact(value, field)
+
+
+def to_us_exact(value: datetime, field: str = "at") -> int:
+    """:func:`to_us` the straightforward way (its reference): the datetime's own offset.
+
+    >>> from datetime import datetime, timezone
+    >>> to_us_exact(datetime(1970, 1, 1, 0, 0, 1, tzinfo=timezone.utc))
+    1000000
+    """
     if not isinstance(value, datetime):
         raise InvalidValueError(field, value, "a timezone-aware datetime")
-    tz = value.tzinfo
-    known = _KNOWN.get(id(tz))
-    if known is not None and known[0] is tz:
-        day = value.toordinal() - _EPOCH_ORDINAL
-        offset_us = known[1].days.get(day, _UNKNOWN)
-        if offset_us is _UNKNOWN:
-            offset_us = known[1].day_offset(day)
-        if offset_us is not None:
-            seconds = ((day * 24 + value.hour) * 60 + value.minute) * 60 + value.second
-            return seconds * US_PER_SECOND + value.microsecond - offset_us  # type: ignore[operator]
     offset = value.utcoffset()
     if offset is None:
         raise NaiveDatetimeError(field, value)
@@ -117,40 +247,54 @@ def to_us(value: datetime, field: str = "at") -> int:
 def from_us(us: int, tz: str | tzinfo = "UTC") -> pendulum.DateTime:
     """The ``pendulum.DateTime`` of an epoch-microsecond instant, shown in ``tz``.
 
-    Converted by the stdlib (``ZoneInfo.fromutc`` through ``fromtimestamp`` on
-    whole seconds, keeping ``fold`` so a repeated local time names the right
-    instant), then built as a pendulum value directly: several times faster
-    than ``pendulum.instance(...).in_timezone(...)``.
+    A zone given as a ``tzinfo`` is named by its ``key`` (UTC if it has none).
+    The offset is remembered per UTC day and the value built from its pickled
+    state; days near a DST change take the exact stdlib conversion
+    (:func:`from_us_exact`), keeping ``fold`` so a repeated local time names the
+    right instant. Several times faster than ``pendulum.instance(...).in_timezone(...)``.
 
     >>> from_us(1_000_000).isoformat()
     '1970-01-01T00:00:01+00:00'
+    >>> from_us(1_000_000, "Asia/Kathmandu").isoformat()
+    '1970-01-01T05:30:01+05:30'
     """
-    shown = _zone_named(tz if isinstance(tz, str) else getattr(tz, "key", None) or "UTC")
-    seconds, micro = divmod(us, US_PER_SECOND)
-    local = _fromtimestamp(seconds, shown.plain)
-    if local.fold:
-        return pendulum.DateTime(
-            local.year,
-            local.month,
-            local.day,
-            local.hour,
-            local.minute,
-            local.second,
-            micro,
-            shown.pendulum,
-            fold=1,
-        )
-    # Without the keyword: passing ``fold`` doubles the cost of the constructor.
-    return pendulum.DateTime(
-        local.year,
-        local.month,
-        local.day,
-        local.hour,
-        local.minute,
-        local.second,
-        micro,
-        shown.pendulum,
-    )
+    try:
+        show = _SHOWS.get(tz)
+    except TypeError:  # an unhashable tzinfo
+        return shown_in(tz)(us)
+    if show is None:
+        show = shown_in(tz)
+        if len(_SHOWS) >= 512:
+            _SHOWS.clear()
+        _SHOWS[tz] = show
+    return show(us)
+
+
+#: The ``tz`` arguments :func:`from_us` has met -> their zone's ``show``.
+_SHOWS: dict[object, Callable[[int], pendulum.DateTime]] = {}
+
+
+def from_us_exact(us: int, tz: str | tzinfo = "UTC") -> pendulum.DateTime:
+    """:func:`from_us` the straightforward way (its reference): stdlib conversion, then fields.
+
+    >>> from_us_exact(1_000_000, "Asia/Kathmandu") == from_us(1_000_000, "Asia/Kathmandu")
+    True
+    """
+    return _shown_zone(tz).show_exact(us)
+
+
+def _shown_zone(tz: str | tzinfo) -> _Zone:
+    return _zone_named(tz if isinstance(tz, str) else getattr(tz, "key", None) or "UTC")
+
+
+def shown_in(tz: str | tzinfo = "UTC") -> Callable[[int], pendulum.DateTime]:
+    """The function ``us -> from_us(us, tz)``, with the zone looked up once (for hot loops).
+
+    >>> show = shown_in("Europe/Moscow")
+    >>> print(show(0))
+    1970-01-01 03:00:00+03:00
+    """
+    return _shown_zone(tz).show
 
 
 def td_to_us(value: timedelta, field: str = "duration") -> int:

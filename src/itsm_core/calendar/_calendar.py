@@ -12,7 +12,7 @@ from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 import attrs
 import pendulum
 
-from itsm_core._time import from_us, td_to_us, to_us, us_to_td, zone
+from itsm_core._time import shown_in, td_to_us, to_us, us_to_td, zone
 from itsm_core.calendar._compile import Plan, calendar_limits
 from itsm_core.calendar._records import (
     WEEKDAYS,
@@ -130,13 +130,17 @@ class CalendarLike(Protocol):
 
 
 class _Cell:
-    """Holds the compile plan and the compiled timeline; never compared, hashed or pickled."""
+    """Holds the compile plan, the compiled timeline and the function that shows results.
 
-    __slots__ = ("plan", "timeline")
+    Never compared, hashed or pickled.
+    """
+
+    __slots__ = ("plan", "show", "timeline")
 
     def __init__(self) -> None:
         self.plan: tuple[Plan, Limits] | None = None
         self.timeline: Timeline | None = None
+        self.show: Callable[[int], pendulum.DateTime] | None = None
 
     def __reduce__(self) -> tuple[type[_Cell], tuple[()]]:
         return (_Cell, ())
@@ -232,6 +236,7 @@ class _Queries:
     """The queries shared by both calendar kinds, over ``self._timeline()``."""
 
     __slots__ = ()
+    _cache: _Cell  # a field of both subclasses
 
     @property
     def timezone(self) -> str:  # pragma: no cover - overridden by both subclasses
@@ -305,8 +310,15 @@ class _Queries:
 
     # -- datetime API ----------------------------------------------------------------
 
+    def _shows(self) -> Callable[[int], pendulum.DateTime]:
+        """``us -> pendulum.DateTime`` in :attr:`timezone` (``from_us``), looked up once."""
+        show = self._cache.show
+        if show is None:
+            show = self._cache.show = shown_in(self.timezone)
+        return show
+
     def _show(self, us: int) -> pendulum.DateTime:
-        return from_us(us, self.timezone)
+        return self._shows()(us)
 
     @_edges(
         "at",
@@ -388,9 +400,6 @@ class _Queries:
         result = self._timeline().previous_close(to_us(at, "at"))
         return None if result is None else self._show(result)
 
-    @_edges(
-        "start",
-    )
     def add(self, start: datetime, duration: timedelta) -> pendulum.DateTime:
         """The earliest instant by which ``duration`` of open time has passed after ``start``.
 
@@ -405,12 +414,15 @@ class _Queries:
         >>> print(cal.add(friday, timedelta(hours=4)))
         2026-03-09 11:00:00+03:00
         """
-        us = self._timeline().add(to_us(start, "start"), td_to_us(duration, "duration"))
-        return self._show(us)
+        # What ``@_edges("start")`` does, inline: the hot path saves a call.
+        try:
+            cache = self._cache
+            timeline = cache.timeline or self._timeline()
+            us = timeline.add(to_us(start, "start"), td_to_us(duration, "duration"))
+            return (cache.show or self._shows())(us)
+        except (InvalidValueError, NeverOpenError) as exc:
+            raise _at_the_edge(self, exc, {"start": start}) from None
 
-    @_edges(
-        "end",
-    )
     def subtract(self, end: datetime, duration: timedelta) -> pendulum.DateTime:
         """The latest instant from which ``duration`` of open time passes until ``end``.
 
@@ -423,8 +435,13 @@ class _Queries:
         >>> print(cal.subtract(monday, timedelta(hours=4)))
         2026-03-06 15:00:00+03:00
         """
-        us = self._timeline().subtract(to_us(end, "end"), td_to_us(duration, "duration"))
-        return self._show(us)
+        try:  # ``@_edges("end")``, inline
+            cache = self._cache
+            timeline = cache.timeline or self._timeline()
+            us = timeline.subtract(to_us(end, "end"), td_to_us(duration, "duration"))
+            return (cache.show or self._shows())(us)
+        except (InvalidValueError, NeverOpenError) as exc:
+            raise _at_the_edge(self, exc, {"end": end}) from None
 
     @_edges("start", "end")
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
