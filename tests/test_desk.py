@@ -503,3 +503,22 @@ def test_follow_ups_come_back_for_a_linked_ticket() -> None:
 def test_grants_are_the_desks_own() -> None:
     assert Grant(role="automation", principal="automation") in DESK.permissions.grants
     assert isinstance(DESK.status(open_ticket().history, TUESDAY).ticket, Ticket)
+
+
+def test_a_python_built_policy_keyed_to_a_priority_the_matrix_does_not_know_is_refused() -> None:
+    from itsm_core.calendar import BusinessCalendar
+    from itsm_core.sla import Applicability, Metric, SlaPolicy
+
+    calendar = BusinessCalendar.always_open("UTC")
+    misspelled = SlaPolicy(name="typo", calendar=calendar,
+                           metrics=(Metric.resolution({"p3": timedelta(hours=8)}),))  # fmt: skip
+    with pytest.raises(InvalidValueError) as caught:
+        Desk(sla_policies=(misspelled,))
+    assert caught.value.field == "sla_policies[0].metrics.resolution.targets"
+    assert caught.value.value == "p3"
+    assert "one of P0, P1, P2, P3, P4, P5" in caught.value.expected
+    covers = SlaPolicy(name="covers", calendar=calendar,
+                       metrics=(Metric.resolution({"P3": timedelta(hours=8)}),),
+                       applies_to=Applicability(priorities=("P1", "p2")))  # fmt: skip
+    with pytest.raises(InvalidValueError, match=r"applies_to\.priorities\[1\]: .*got 'p2'"):
+        Desk(sla_policies=(covers,))

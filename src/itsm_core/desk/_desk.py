@@ -45,7 +45,7 @@ from itsm_core.lifecycle import (
 )
 from itsm_core.metrics import CreditRule
 from itsm_core.permissions import Directory, Policy, PolicyAuthorizer, default_policy
-from itsm_core.priority import PriorityMatrix
+from itsm_core.priority import MAJOR, PriorityMatrix
 from itsm_core.routing import Notification, RoutingConfig, RoutingDecision, RoutingState
 from itsm_core.sla import (
     Cycle,
@@ -153,6 +153,26 @@ class Desk:
         if problem is not None:
             path, group, expected = problem
             raise InvalidValueError(path, group, expected)
+        self._check_policy_priorities()
+
+    def _check_policy_priorities(self) -> None:
+        """Every priority an SLA policy names is one of the matrix's (or the major tier).
+
+        A target keyed to a priority the matrix does not know (``"p3"`` for
+        ``"P3"``) would never match: refused here, as a desk document is.
+        """
+        known = sorted({p.name for p in self.matrix.priorities} | {MAJOR.name})
+        expected = f"a priority of the desk's matrix: one of {', '.join(known)}"
+        for i, policy in enumerate(self.sla_policies):
+            for metric in policy.metrics:
+                for name, _ in metric.targets:
+                    if name not in known:
+                        path = f"sla_policies[{i}].metrics.{metric.name}.targets"
+                        raise InvalidValueError(path, name, expected)
+            for j, name in enumerate(policy.applies_to.priorities):
+                if name not in known:
+                    path = f"sla_policies[{i}].applies_to.priorities[{j}]"
+                    raise InvalidValueError(path, name, expected)
 
     # -- the parts ----------------------------------------------------------
 
