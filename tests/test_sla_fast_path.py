@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import attrs
 import pytest
@@ -69,7 +70,8 @@ _VARIANTS = st.fixed_dictionaries(
 def policies(draw: st.DrawFn) -> SlaPolicy:
     """The standard metrics with random targets, some of them with unusual options."""
     policy = draw(sla_policies(calendars=preset_calendars()))
-    metrics = tuple(attrs.evolve(m, **draw(_VARIANTS)) for m in policy.metrics)
+    options: list[dict[str, Any]] = [draw(_VARIANTS) for _ in policy.metrics]
+    metrics = tuple(attrs.evolve(m, **o) for m, o in zip(policy.metrics, options, strict=True))
     return attrs.evolve(policy, metrics=metrics)
 
 

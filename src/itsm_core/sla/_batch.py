@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from itsm_core._time import to_us
+from itsm_core._time import td_to_us, to_us
 from itsm_core.errors import InvalidValueError, ItsmError
 from itsm_core.lifecycle import History
 from itsm_core.sla._clock import SlaStatus, Stage, event_kind
@@ -280,7 +280,7 @@ class _Calendar:
     def cum(self, t: Ints) -> Ints:
         np = self.np
         if not len(self.starts):
-            return np.zeros_like(t)
+            return np.zeros_like(t)  # type: ignore[no-any-return]
         k = np.searchsorted(self.starts, t, side="right") - 1
         kk = np.maximum(k, 0)
         value = self.before[kk] + np.minimum(np.maximum(t - self.starts[kk], 0), self.lengths[kk])
@@ -383,7 +383,7 @@ def evaluate_batch(columns: SlaColumns, policy: SlaPolicy, now: datetime) -> Sla
             if duration is None:
                 out.append(-1)
             elif isinstance(duration, BusinessDuration):
-                out.append(metric.target_us(priority))
+                out.append(td_to_us(duration.value))
             else:
                 out.append(-2)
         return np.array(out, dtype=np.int64)  # type: ignore[no-any-return]
