@@ -14,7 +14,12 @@ same random starts (whole seconds, 2016-2025) go to every library.
   from the earlier ones (50 years later, and in the year 5000) on a calendar
   that has already answered around its start; peers answer the same first or
   far ``add`` (pandas cannot represent the year 5000).
-* The datetime API against the integer one (``add`` over ``add_us``).
+* The datetime API against the integer one (``add`` over ``add_us``), with its
+  floor: ``add_us`` plus only reading the start's fields and building a
+  ``pendulum.DateTime`` from a fixed pickled state (the cheapest constructor), no
+  conversion at all. The edge conversions against their exact references and
+  against pendulum (``to_us`` / ``to_us_exact``, ``from_us`` / ``from_us_exact`` /
+  ``pendulum.instance(...).in_timezone(...)``).
 
 The slow peers are timed on a subset of the starts (the sizes are in the JSON);
 every answer they give on the subsets is checked against ours.
@@ -22,23 +27,25 @@ every answer they give on the subsets is checked against ours.
 
 from __future__ import annotations
 
+import gc
 import operator
 import random
 import statistics
 import time as clock
 import warnings
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from typing import Any
 
 import pendulum
 
 from bench._runner import BenchReport, Figure, measure
-from itsm_core._time import to_us
+from itsm_core._time import from_us, from_us_exact, to_us, to_us_exact
 from itsm_core.calendar import BusinessCalendar, WeeklySchedule, country_holidays
 
 TZ = "Europe/Moscow"
+_EPOCH = pendulum.datetime(1970, 1, 1)
 HOUR_US = 3_600_000_000
 DAY = timedelta(days=1)
 SPANS = {
@@ -103,12 +110,20 @@ def _time(fn: Callable[[], object], ops: int, rounds: int) -> Figure:
 def _interleaved(
     batches: dict[str, Callable[[], object]], ops: int, rounds: int
 ) -> dict[str, Figure]:
-    """Time several batches round-robin, so a busy machine slows them alike."""
+    """Time several batches round-robin, so a busy machine slows them alike.
+
+    The garbage collector runs before each batch, not during it by chance:
+    every round allocates alike, so a full collection would otherwise land on
+    the same batch round after round (a batch that builds 10,000 DateTimes
+    looked three times slower than its twin). A batch still pays the young
+    collections its own allocations trigger.
+    """
     for fn in batches.values():
         fn()  # warm-up (compiles the timelines)
     per_op: dict[str, list[float]] = {key: [] for key in batches}
     for _ in range(rounds):
         for key, fn in batches.items():
+            gc.collect()
             start = clock.perf_counter_ns()
             fn()
             per_op[key].append((clock.perf_counter_ns() - start) / 1000 / ops)
@@ -156,6 +171,63 @@ def _one_by_one(fns: list[Callable[[], object]]) -> Figure:
         max_us=max(times),
         rounds=len(times),
         ops=1,
+    )
+
+
+def _floor(
+    add_us: Callable[[int, int], int], pairs: list[tuple[datetime, int]], duration_us: int
+) -> Callable[[], object]:
+    """``add_us`` plus what any datetime API must do: read the start, build a DateTime.
+
+    The start's fields are read (and cancel out), the result is a fixed
+    ``pendulum.DateTime`` built from a pickled state; nothing is converted.
+    """
+    tz = pendulum.timezone(TZ)
+    state = datetime(2026, 3, 6, 12, tzinfo=UTC).__reduce__()[1][0]
+    new = pendulum.DateTime
+
+    def batch() -> object:
+        return [
+            new(state, tz)  # type: ignore[call-arg, arg-type]
+            if add_us(
+                us + s.toordinal() + s.hour + s.minute + s.second + s.microsecond, duration_us
+            )
+            else None
+            for s, us in pairs
+        ]
+
+    return batch
+
+
+def _pendulum_show(us: int) -> pendulum.DateTime:
+    """What a user of pendulum would write to show an epoch-microsecond instant."""
+    return pendulum.instance(_EPOCH + timedelta(microseconds=us)).in_timezone(TZ)
+
+
+def _conversions(report: BenchReport, starts: list[pendulum.DateTime], n: int, rounds: int) -> None:
+    """The edge conversions, fast against exact (and pendulum), interleaved."""
+    starts_us = [to_us(s) for s in starts]
+    report.figures.update(
+        _interleaved(
+            {
+                "to_us (remembered midnights)": _each(to_us, starts),
+                "to_us_exact (utcoffset)": _each(to_us_exact, starts),
+                "from_us (pickled state)": _each(from_us, starts_us, TZ),
+                "from_us_exact (fromtimestamp, fields)": _each(from_us_exact, starts_us, TZ),
+                "pendulum instance().in_timezone()": _each(_pendulum_show, starts_us),
+            },
+            n,
+            rounds,
+        )
+    )
+    report.ratio("to_us vs to_us_exact", "to_us_exact (utcoffset)", "to_us (remembered midnights)")
+    report.ratio(
+        "from_us vs from_us_exact",
+        "from_us_exact (fromtimestamp, fields)",
+        "from_us (pickled state)",
+    )
+    report.ratio(
+        "from_us vs pendulum", "pendulum instance().in_timezone()", "from_us (pickled state)"
     )
 
 
@@ -293,6 +365,9 @@ def run(quick: bool) -> BenchReport:
                 {
                     f"{name} ours add_us": _each(cal.add_us, starts_us, d_us),
                     f"{name} ours add (datetime)": _each(cal.add, starts, delta),
+                    f"{name} floor of a datetime API": _floor(
+                        cal.add_us, list(zip(starts, starts_us, strict=True)), d_us
+                    ),
                 },
                 n,
                 rounds,
@@ -339,6 +414,13 @@ def run(quick: bool) -> BenchReport:
             f"{name} ours add (datetime)",
             f"{name} ours add_us",
         )
+        report.ratio(
+            f"{name} floor of a datetime API over add_us (slowdown)",
+            f"{name} floor of a datetime API",
+            f"{name} ours add_us",
+        )
+
+    _conversions(report, starts, n, rounds)
 
     peer_counts = (
         {"1d": 200, "30d": 30, "1y": 4, "10y": 1}
