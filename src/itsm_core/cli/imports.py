@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 import attrs
 
-from itsm_core.cli._common import EXIT_INVALID, EXIT_OK, InputError
+from itsm_core.cli._common import EXIT_INVALID, EXIT_OK, InputError, sorted_by_ticket
 from itsm_core.errors import ConfigurationError
 from itsm_core.imports import (
     PROFILES,
@@ -37,7 +37,7 @@ from itsm_core.imports import (
 from itsm_core.lifecycle import History
 from itsm_core.serialization import encode_event
 
-__all__ = ["add_parser", "read_profile", "read_rows"]
+__all__ = ["add_parser", "read_profile", "read_rows", "sorted_rows"]
 
 
 def read_profile(name: str, timezone: str | None = None) -> Profile:
@@ -100,6 +100,40 @@ def read_rows(path: str, profile: Profile) -> Iterator[Mapping[str, Any]]:
                     yield row
             return
         yield from csv.DictReader(handle)
+
+
+def sorted_rows(
+    rows: Iterable[Mapping[str, Any]], profile: Profile, *, chunk: int = 50_000
+) -> Iterator[dict[str, Any]]:
+    """An export's rows grouped by ticket (stable), in bounded memory, for ``import_stream``.
+
+    The external sort (:func:`~itsm_core.cli._common.sorted_by_ticket`) holds
+    only the values of the columns the profile reads; a row that lacks one of
+    them is held whole, so the import names the missing column among the
+    export's own.
+
+    >>> from itsm_core.imports import PROFILES
+    >>> rows = [{"number": "B", "x": "1"}, {"number": "A", "x": "2"}, {"number": "B"}]
+    >>> [row["number"] for row in sorted_rows(rows, PROFILES["servicenow_snapshot"], chunk=2)]
+    ['A', 'B', 'B']
+    """
+    column = profile.column("ticket_id") or ""
+    wanted = tuple(dict.fromkeys(name for _, name in profile.columns))
+
+    def ticket_of(row: Mapping[str, Any]) -> str:
+        value = row.get(column)
+        return value.strip() if isinstance(value, str) else ""
+
+    def held(row: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        try:
+            return tuple([row[name] for name in wanted])
+        except KeyError:
+            return dict(row)
+
+    def unheld(value: tuple[Any, ...] | dict[str, Any]) -> dict[str, Any]:
+        return value if isinstance(value, dict) else dict(zip(wanted, value, strict=True))
+
+    return sorted_by_ticket(rows, ticket_of, dump=held, load=unheld, chunk=chunk)
 
 
 def _report(refused: Iterable[RefusedTicket], counts: ImportCounts, err: TextIO) -> None:

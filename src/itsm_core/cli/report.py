@@ -31,11 +31,11 @@ from itsm_core.cli._common import (
     parse_instant,
     progress_bar,
     read_desk,
-    read_events,
+    read_event_pairs,
     sorted_by_ticket,
 )
 from itsm_core.cli.html import Analytics, TicketFacts, facts_of, render_html
-from itsm_core.cli.imports import read_profile, read_rows
+from itsm_core.cli.imports import read_profile, read_rows, sorted_rows
 from itsm_core.desk import Desk
 from itsm_core.errors import ItsmError
 from itsm_core.imports import PROFILES, ImportCounts, RefusedTicket, import_stream
@@ -48,7 +48,7 @@ from itsm_core.metrics import (
     Satisfaction,
     Stats,
 )
-from itsm_core.serialization import decode_event, encode_event, format_duration
+from itsm_core.serialization import decode_event, decode_event_row, format_duration
 from itsm_core.sla import SlaStatus
 from itsm_core.ticket import Event
 
@@ -581,7 +581,7 @@ def _histories(args: argparse.Namespace, counts: dict[str, int]) -> Iterator[Any
         size = os.path.getsize(args.events) if os.path.exists(args.events) else 0
         if size >= args.progress_above:
             progress = progress_bar(size, sys.stderr)
-    events = read_events(
+    pairs = read_event_pairs(
         args.events,
         fmt=fmt,
         columns=column_map(args.map),
@@ -589,15 +589,25 @@ def _histories(args: argparse.Namespace, counts: dict[str, int]) -> Iterator[Any
         counts=counts,
         progress=progress,
     )
+    # The sort holds each event's plain data as read (checked by decoding it once)
+    # and decodes it again after the sort: no event is encoded anew.
     ordered = sorted_by_ticket(
-        events,
-        lambda event: event.ticket_id,
-        dump=encode_event,
-        load=decode_event,
+        pairs,
+        _ticket_of_pair,
+        dump=_data_of_pair,
+        load=decode_event_row if fmt == "csv" else decode_event,
         chunk=args.sort_chunk,
     )
     # A ticket's events in time order; events at the same instant keep their input order.
     return (sorted(events, key=_at) for events in group_by_ticket(ordered))
+
+
+def _ticket_of_pair(pair: tuple[Event, dict[str, Any]]) -> str:
+    return pair[0].ticket_id
+
+
+def _data_of_pair(pair: tuple[Event, dict[str, Any]]) -> dict[str, Any]:
+    return pair[1]
 
 
 def _at(event: Event) -> datetime:
@@ -609,16 +619,8 @@ def _imported(args: argparse.Namespace, counts: dict[str, int]) -> Iterator[Any]
     if args.map:
         raise InputError("--map", "a profile names the export's columns; use one or the other")
     profile = read_profile(args.profile, args.timezone)
-    column = profile.column("ticket_id") or ""
     rows = read_rows(args.events, profile)
-
-    def ticket_of(row: Mapping[str, Any]) -> str:
-        value = row.get(column)
-        return value.strip() if isinstance(value, str) else ""
-
-    ordered = sorted_by_ticket(
-        rows, ticket_of, dump=lambda row: row, load=lambda row: row, chunk=args.sort_chunk
-    )
+    ordered = sorted_rows(rows, profile, chunk=args.sort_chunk)
     for item in import_stream(ordered, profile):
         if isinstance(item, ImportCounts):
             counts["bad"] = counts.get("bad", 0) + item.skipped_rows

@@ -39,6 +39,7 @@ from itsm_core.serialization._durations import (
     parse_duration,
     parse_sla_duration,
 )
+from itsm_core.serialization._fast_events import EventDecoder
 from itsm_core.sla import BusinessDays, BusinessDuration, Condition, Metric, SlaPolicy
 from itsm_core.ticket import Event, FieldValue, TicketCommand
 
@@ -977,5 +978,17 @@ def decode_event(data: object, path: str = "") -> Event:
 "2026-03-06T16:00:00+03:00", got "yesterday"
       line 3.watcher: missing
     """
+    fast = _event_decoder()(data)
+    if fast is not None:
+        return fast
     event: Event = structure_checked(shared_converter(), data, Event, path)
     return event
+
+
+@lru_cache(maxsize=1)
+def _event_decoder() -> EventDecoder:
+    """The direct decoder of the usual event forms; anything else takes the cattrs path."""
+    from itsm_core.escalation import Action
+    from itsm_core.ticket import ArticleLink, Attachment, Link
+
+    return EventDecoder(event_types(), EVENT_TAG, nested=(Action, ArticleLink, Attachment, Link))

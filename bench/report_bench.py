@@ -1,0 +1,148 @@
+"""The report path: ``itsm-core report`` on a JSON Lines file of events, against ``json.loads``.
+
+The input is a week of simulated kiosk tickets on the demo desk, repeated under
+fresh ticket ids until the file holds 1,000,000 events (100,000 with
+``--quick``), in the ``encode_event`` form the library writes. Three things
+are timed over the same file, interleaved round by round:
+
+* ``json.loads`` of every line (the floor any JSON Lines reader pays; with
+  ``orjson`` installed its ``loads`` too, which the report then uses);
+* our decoding of every line (``json.loads`` and ``decode_event``): what the
+  report pays per event before evaluating anything;
+* the whole ``itsm-core report --format json`` in a fresh process (reading,
+  the external sort, evaluation, analytics, one JSON row per clock cycle),
+  with its CPU time and its peak resident memory.
+
+Ratios are costs in ``json.loads`` units (the issue's target: the whole report
+at most 3x) and the report's events per second (target: 100,000).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench._runner import BenchReport, Figure
+from itsm_core.cli import simulate_week
+from itsm_core.cli._common import json_loads
+from itsm_core.serialization import decode_event, encode_event
+
+DESK = Path(__file__).resolve().parents[1] / "src" / "itsm_core" / "cli" / "desk.toml"
+
+
+def write_events(path: Path, count: int) -> tuple[int, str]:
+    """At least ``count`` events of repeated simulated weeks; returns (events, the week's end)."""
+    tickets, end = simulate_week(count=60, seed=5)
+    written = 0
+    copy = 0
+    with path.open("w", encoding="utf-8") as out:
+        while written < count:
+            for ticket in tickets:
+                for event in ticket.history:
+                    data = encode_event(event)
+                    data["ticket_id"] = f"{data['ticket_id']}-{copy}"
+                    out.write(json.dumps(data) + "\n")
+                    written += 1
+            copy += 1
+    return written, end.isoformat()
+
+
+def _over_lines(path: Path, per_line: Callable[[str], object]) -> Callable[[], None]:
+    def run() -> None:
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                per_line(line)
+
+    return run
+
+
+def _figure(samples: list[float], ops: int) -> Figure:
+    per_op = [s * 1e6 / ops for s in samples]
+    return Figure(
+        median_us=statistics.median(per_op),
+        min_us=min(per_op),
+        max_us=max(per_op),
+        rounds=len(per_op),
+        ops=ops,
+    )
+
+
+def run(quick: bool) -> BenchReport:
+    report = BenchReport("report")
+    count = 100_000 if quick else 1_000_000
+    rounds = 3 if quick else 2
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "events.jsonl"
+        events, end = write_events(path, count)
+        command = [
+            sys.executable,
+            "-m",
+            "itsm_core",
+            "report",
+            str(path),
+            "--config",
+            str(DESK),
+            "--now",
+            end,
+            "--format",
+            "json",
+            "--no-progress",
+        ]
+        timed: dict[str, Callable[[], None]] = {
+            "json.loads (stdlib), per event": _over_lines(path, json.loads),
+            "decode: json + decode_event, per event": _over_lines(
+                path, lambda line: decode_event(json_loads(line))
+            ),
+        }
+        if json_loads is not json.loads:
+            timed["json loads (orjson, what the report uses), per event"] = _over_lines(
+                path, json_loads
+            )
+        samples: dict[str, list[float]] = {name: [] for name in timed}
+        whole: list[float] = []
+        cpu: list[float] = []
+        for fn in timed.values():
+            fn()  # warm the file cache and the decoders
+        for _ in range(rounds):
+            for name, fn in timed.items():
+                start = time.perf_counter()
+                fn()
+                samples[name].append(time.perf_counter() - start)
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=dict(os.environ))
+            whole.append(time.perf_counter() - start)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+        for name in timed:
+            report.figures[name] = _figure(samples[name], events)
+        report.figures["whole report (wall), per event"] = _figure(whole, events)
+        report.figures["whole report (CPU), per event"] = _figure(cpu, events)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    report.values["events"] = events
+    report.values["report events/s (wall, median)"] = round(
+        1e6 / report.figures["whole report (wall), per event"].median_us
+    )
+    report.values["report events/s (CPU, median)"] = round(
+        1e6 / report.figures["whole report (CPU), per event"].median_us
+    )
+    report.values["report peak RSS MB"] = round(peak, 1)
+    stdlib = "json.loads (stdlib), per event"
+    decode = "decode: json + decode_event, per event"
+    report.ratio("decode cost in json.loads units", decode, stdlib)
+    report.ratio("report cost in json.loads units (wall)", "whole report (wall), per event", stdlib)
+    report.ratio("report cost in json.loads units (CPU)", "whole report (CPU), per event", stdlib)
+    report.notes.append(
+        "ratios here are costs (x the time of stdlib json.loads on the same lines); "
+        "targets: report <= 3x, >= 100,000 events/s, flat memory"
+    )
+    report.notes.append(f"rounds interleaved: {rounds}; load {os.getloadavg()[0]:.1f}")
+    return report
