@@ -33,6 +33,7 @@ from itsm_core.sla import (
     select_policy,
     select_policy_for_history,
 )
+from itsm_core.sla._compiled import compiled_fold
 from itsm_core.testing import event_histories, instants, preset_calendars, sla_policies
 from itsm_core.ticket import (
     Assigned,
@@ -77,7 +78,8 @@ def policies(draw: st.DrawFn) -> SlaPolicy:
 
 @st.composite
 def scenarios(draw: st.DrawFn) -> tuple[list[Event], SlaPolicy, datetime]:
-    policy = draw(policies())
+    # plain policies run the fold compiled per policy; the others the general one
+    policy = draw(st.one_of(sla_policies(calendars=preset_calendars()), policies()))
     history = draw(event_histories(start_us=STARTS, max_events=8))
     if draw(st.booleans()):  # a due instant set by hand, somewhere in the history
         where = draw(st.integers(1, len(history)))
@@ -234,3 +236,15 @@ def test_evaluate_many_with_policies_answers_as_evaluate_with_the_covering_one()
     # as of a moment before the assignment, the vip ticket is not a vip ticket yet
     early = list(evaluate_many([history("I-1", "vip")], [vip, rest], at + timedelta(minutes=1)))
     assert [s.policy for s in early] == ["rest"]
+
+
+def test_a_policy_with_the_plain_rules_is_compiled_once_and_one_with_a_reset_is_not() -> None:
+    calendar = BusinessCalendar.eight_by_five("UTC")
+    plain = SlaPolicy(name="plain", calendar=calendar,
+                      metrics=(Metric.first_response({"P1": timedelta(hours=1)}),
+                               Metric.resolution({"P1": timedelta(hours=8)})))  # fmt: skip
+    fold = compiled_fold(plain)
+    assert fold is not None
+    assert compiled_fold(plain) is fold
+    reset = Metric.resolution({"P1": timedelta(hours=8)}, reset=Condition(event="merged"))
+    assert compiled_fold(attrs.evolve(plain, metrics=(reset,))) is None

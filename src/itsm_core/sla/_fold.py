@@ -34,6 +34,7 @@ from itsm_core.sla._clock import (
     clock_calendar,
     event_kind,
 )
+from itsm_core.sla._compiled import Fallback, compiled_fold
 from itsm_core.sla._durations import BusinessDuration
 from itsm_core.sla._manual import DueDateSet
 from itsm_core.sla._policy import (
@@ -519,6 +520,31 @@ def evaluate(
 
 
 def _evaluate(h: History, policy: SlaPolicy, now_us: int, calendar: CalendarLike) -> SlaStatus:
+    compiled = compiled_fold(policy)
+    if compiled is not None:
+        try:
+            rows, changes, priority, group = compiled(
+                h.events, h.instants_us, h.states, now_us, calendar.elapsed_us, calendar.add_us
+            )
+        except Fallback:
+            pass  # what the compiled fold does not model: the general fold below
+        else:
+            changes.sort(key=_by_instant_and_metric)
+            return SlaStatus(
+                ticket_id=h.ticket_id,
+                policy=policy.name,
+                now_us=now_us,
+                timezone=calendar.timezone,
+                priority=priority,
+                group=group,
+                clock_rows=tuple(rows),
+                stage_changes=tuple(changes),
+            )
+    return _general(h, policy, now_us, calendar)
+
+
+def _general(h: History, policy: SlaPolicy, now_us: int, calendar: CalendarLike) -> SlaStatus:
+    """The fold over the fact table: every rule a policy may use."""
     spec = _spec(policy)
     decisions = spec.decisions
     fold = _Fold(spec, calendar)

@@ -1,0 +1,502 @@
+"""A policy's SLA fold compiled to one Python function: conditions become direct checks.
+
+For a policy whose metrics use the plain rules (no reset, no hidden due
+instants, counting from the start event, targets in business time), the
+fold is generated once per policy as straight-line code, the way attrs
+generates ``__init__``: one branch per event class, and in it, for each
+metric, the start/stop/pause/resume/cancel conditions as ``in``/``is``
+tests on the event's fields, with every check that cannot match for that
+event class removed when the code is written. The generated function keeps
+each metric's clock in local variables and builds the same compact rows and
+stage changes as :func:`~itsm_core.sla.evaluate_reference`.
+
+What the generated code does not model — a start waiting for a priority
+with a target, a priority change to one without a target on a metric that
+stops or refuses, a due instant set by hand, an event class of its own —
+raises :class:`Fallback`, and :func:`~itsm_core.sla.evaluate` answers that
+ticket with the general fold. A Hypothesis property holds both to the
+reference. The source is generated from validated data only (condition
+values become constants of the function's namespace, never source text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import itsm_core.ticket as ticket_module
+from itsm_core.errors import NeverOpenError
+from itsm_core.sla._clock import Stage, event_kind
+from itsm_core.sla._durations import BusinessDuration
+from itsm_core.sla._policy import (
+    Condition,
+    Metric,
+    MissingTarget,
+    OnPriorityChange,
+    SlaPolicy,
+    StartAt,
+)
+from itsm_core.ticket import (
+    Assigned,
+    CommentAdded,
+    Event,
+    GroupAssigned,
+    PriorityChanged,
+    Reassigned,
+    StateChanged,
+    TicketOpened,
+    Unassigned,
+)
+
+__all__ = ["Fallback", "compiled_fold"]
+
+
+class Fallback(Exception):
+    """The compiled fold met what it does not model: the general fold answers instead."""
+
+
+def _plain(metric: Metric) -> bool:
+    return (
+        not metric.reset
+        and not metric.hide_due_in
+        and metric.start_at is StartAt.EVENT
+        and metric.start_offset is None
+        and all(isinstance(d, BusinessDuration) for _, d in metric.targets)
+        and (metric.default_target is None or isinstance(metric.default_target, BusinessDuration))
+    )
+
+
+def _kind_of(cls: type[Event]) -> str:
+    return event_kind(object.__new__(cls))
+
+
+#: The event classes of the ticket module, but the due instant set by hand.
+_CLASSES: tuple[type[Event], ...] = tuple(
+    value
+    for name, value in sorted(vars(ticket_module).items())
+    if isinstance(value, type)
+    and issubclass(value, Event)
+    and value is not Event
+    and name != "DueDateSet"
+)
+# The order of the branches: the frequent classes first.
+_FIRST = (CommentAdded, StateChanged, PriorityChanged, Assigned, TicketOpened)
+
+
+def _breach_instant(
+    segments: list[tuple[int, int]], target: int, elapsed_us: Any, add_us: Any
+) -> int | None:
+    total = 0
+    for start, end in segments:
+        length = elapsed_us(start, end)
+        if total + length >= target:
+            return int(add_us(start, target - total))
+        total += length
+    return None
+
+
+def _retarget(
+    segments: list[tuple[int, int]],
+    running: bool,
+    seg_start: int,
+    at: int,
+    old: int,
+    new: int,
+    breached: int | None,
+    name: str,
+    number: int,
+    index: int,
+    changes: list[tuple[int, str, int, str, str, int | None]],
+    elapsed_us: Any,
+    add_us: Any,
+) -> int | None:
+    """A running or paused cycle's new target: its breach instant, with the stage changes."""
+    segs = list(segments)
+    if running:
+        segs.append((seg_start, at))
+        if breached is None:
+            breached = _breach_instant(segs, old, elapsed_us, add_us)
+            if breached is not None:
+                changes.append((breached, name, number, "breached", "deadline", None))
+    was = breached is not None
+    breached = _breach_instant(segs, new, elapsed_us, add_us)
+    if was and breached is None:
+        stage = "running" if running else "paused"
+        changes.append((at, name, number, stage, "priority_changed", index))
+    elif not was and breached is not None:
+        changes.append((at, name, number, "breached", "priority_changed", index))
+    return breached
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.constants: dict[str, Any] = {}
+
+    def line(self, depth: int, text: str) -> None:
+        self.lines.append("    " * depth + text)
+
+    def constant(self, value: Any) -> str:
+        name = f"_k{len(self.constants)}"
+        self.constants[name] = value
+        return name
+
+
+def _expression(
+    w: _Writer,
+    conditions: tuple[Condition, ...],
+    kind: str | None,
+    *,
+    trigger: bool,
+    flags: bool,
+) -> str:
+    """``conditions`` as a Python expression over the block's locals ("True"/"False" folded).
+
+    ``kind`` is the event's kind (``None``: a kind no condition names); ``trigger`` and
+    ``flags`` say whether the block has a trigger and comment flags (``None`` otherwise).
+    """
+    alternatives: list[str] = []
+    for c in conditions:
+        if c.event and (kind is None or kind not in c.event):
+            continue
+        parts: list[str] = []
+        possible = True
+        for allowed, var in (
+            (c.state, "state"),
+            (c.category, "category"),
+            (c.from_category, "from_category"),
+            (c.hold_reason, "hold"),
+            (c.trigger, "trigger"),
+        ):
+            if not allowed:
+                continue
+            if var == "trigger" and not trigger:
+                possible = False  # no trigger: ``None in allowed`` is false
+                break
+            parts.append(f"{var} in {w.constant(frozenset(allowed))}")
+        for value, var in ((c.public, "public"), (c.by_requester, "by_requester")):
+            if value is None or not possible:
+                continue
+            if not flags:
+                possible = False
+                break
+            parts.append(f"{var} is {value!r}")
+        if not possible:
+            continue
+        if not parts:
+            return "True"
+        alternatives.append("(" + " and ".join(parts) + ")")
+    return " or ".join(alternatives) if alternatives else "False"
+
+
+def _if(w: _Writer, depth: int, expr: str) -> int | None:
+    """Open ``if expr:`` (the depth of its body), or ``None`` when it can never hold."""
+    if expr == "False":
+        return None
+    if expr == "True":
+        w.line(depth, "if True:")
+    else:
+        w.line(depth, f"if {expr}:")
+    return depth + 1
+
+
+def _close_segment(w: _Writer, d: int, i: int) -> None:
+    w.line(d, f"_a = at if at > ss{i} else ss{i}")
+    w.line(d, f"_n = elapsed_us(ss{i}, _a)")
+    w.line(d, f"if br{i} is None and el{i} + _n >= tg{i}:")
+    w.line(d + 1, f"br{i} = add_us(ss{i}, tg{i} - el{i})")
+    w.line(d + 1, f"changes.append((br{i}, NAME{i}, len(cy{i}) + 1, 'breached', 'deadline', None))")
+    w.line(d, f"sg{i}.append((ss{i}, _a))")
+    w.line(d, f"el{i} += _n")
+
+
+def _end(w: _Writer, d: int, i: int, cancelled: bool) -> None:
+    w.line(d, f"if st{i} == 1:")
+    _close_segment(w, d + 1, i)
+    w.line(d, "else:")
+    w.line(d + 1, f"pa{i} += elapsed_us(ps{i}, at if at > ps{i} else ps{i})")
+    if cancelled:
+        w.line(d, f"st{i} = 5")
+    else:
+        w.line(d, f"st{i} = 4 if el{i} >= tg{i} else 3")
+    w.line(
+        d,
+        f"cy{i}.append((len(cy{i}) + 1, STAGES[st{i}], False, cs{i}, at, tg{i}, el{i}, pa{i}, "
+        f"None, br{i}, at if st{i} == 3 else None, tuple(sg{i}), False))",
+    )
+    w.line(d, f"changes.append((at, NAME{i}, len(cy{i}), VALUES[st{i}], kind, index))")
+
+
+def _pause(w: _Writer, d: int, i: int) -> None:
+    _close_segment(w, d, i)
+    w.line(d, f"st{i} = 2")
+    w.line(d, f"ps{i} = at if at > cs{i} else cs{i}")
+    w.line(d, f"changes.append((at, NAME{i}, len(cy{i}) + 1, 'paused', kind, index))")
+
+
+def _metric_block(
+    w: _Writer, depth: int, i: int, metric: Metric, kind: str | None, trigger: bool, flags: bool
+) -> None:
+    def expr(conditions: tuple[Condition, ...]) -> str:
+        return _expression(w, conditions, kind, trigger=trigger, flags=flags)
+
+    start, stop, pause = expr(metric.start), expr(metric.stop), expr(metric.pause)
+    cancel = expr(metric.cancel)
+    resume = expr(metric.resume) if metric.resume else (
+        "True" if pause == "False" else "False" if pause == "True" else f"not ({pause})"
+    )  # fmt: skip
+    priority = (
+        kind == "priority_changed" and metric.on_priority_change is OnPriorityChange.RECOMPUTE
+    )
+    active_moves = cancel != "False" or stop != "False" or priority or pause != "False"
+    paused_moves = cancel != "False" or stop != "False" or priority or resume != "False"
+    idle_moves = start != "False" and stop != "True"
+    if not (active_moves or paused_moves or idle_moves):
+        return
+    d = depth
+    w.line(d, f"if 0 < st{i} < 3:")
+    body = d + 1
+    if not (active_moves or paused_moves):
+        w.line(body, "pass")
+    else:
+        chain = "if"
+        if cancel != "False":
+            w.line(body, f"{chain} {cancel}:")
+            _end(w, body + 1, i, cancelled=True)
+            chain = "elif"
+        if stop != "False":
+            w.line(body, f"{chain} {stop}:")
+            _end(w, body + 1, i, cancelled=False)
+            chain = "elif"
+        inner = body
+        if chain == "elif":
+            w.line(body, "else:")
+            inner = body + 1
+        wrote = False
+        if priority:
+            wrote = True
+            w.line(inner, f"_t = T{i}.get(priority, DEFAULT{i})")
+            w.line(inner, "if _t is None:")
+            if metric.on_missing_target is MissingTarget.KEEP:
+                w.line(inner + 1, "pass")
+            else:
+                w.line(inner + 1, "raise Fallback")
+            w.line(inner, f"elif _t != tg{i}:")
+            r = inner + 1
+            w.line(r, f"if br{i} is None:")
+            w.line(r + 1, f"_c = el{i}")
+            w.line(r + 1, f"if st{i} == 1:")
+            w.line(r + 2, f"_c += elapsed_us(ss{i}, at if at > ss{i} else ss{i})")
+            w.line(r + 1, f"_easy = _c < _t and _c < tg{i}")
+            w.line(r, "else:")
+            w.line(r + 1, "_easy = False")
+            w.line(r, "if not _easy:")
+            w.line(
+                r + 1,
+                f"br{i} = retarget(sg{i}, st{i} == 1, ss{i}, at, tg{i}, _t, br{i}, NAME{i}, "
+                f"len(cy{i}) + 1, index, changes, elapsed_us, add_us)",
+            )
+            w.line(r, f"tg{i} = _t")
+        if pause != "False":
+            wrote = True
+            w.line(inner, f"if st{i} == 1:")
+            p = _if(w, inner + 1, pause)
+            if p is not None:
+                _pause(w, p, i)
+            else:  # pragma: no cover - excluded above
+                w.line(inner + 1, "pass")
+            if resume != "False":
+                w.line(inner, "else:")
+                q = _if(w, inner + 1, resume)
+                if q is not None:
+                    _resume(w, q, i)
+        elif resume != "False":
+            wrote = True
+            w.line(inner, f"if st{i} == 2:")
+            q = _if(w, inner + 1, resume)
+            if q is not None:
+                _resume(w, q, i)
+        if not wrote:
+            w.line(inner, "pass")
+    if idle_moves:
+        w.line(d, "else:")
+        cond = start if stop == "False" else f"({start}) and not ({stop})"
+        s = _if(w, d + 1, cond)
+        if s is not None:
+            w.line(s, f"_t = T{i}.get(priority, DEFAULT{i})")
+            w.line(s, "if _t is None:")
+            w.line(s + 1, "raise Fallback")
+            w.line(s, f"st{i} = 1")
+            w.line(s, f"cs{i} = ss{i} = at")
+            w.line(s, f"el{i} = pa{i} = 0")
+            w.line(s, f"tg{i} = _t")
+            w.line(s, f"br{i} = None")
+            w.line(s, f"sg{i} = []")
+            w.line(s, f"changes.append((at, NAME{i}, len(cy{i}) + 1, 'running', kind, index))")
+            p = _if(w, s, pause)
+            if p is not None:
+                _pause(w, p, i)
+
+
+def _resume(w: _Writer, d: int, i: int) -> None:
+    w.line(d, f"pa{i} += elapsed_us(ps{i}, at if at > ps{i} else ps{i})")
+    w.line(d, f"st{i} = 1")
+    w.line(d, f"ss{i} = at if at > cs{i} else cs{i}")
+    w.line(d, f"changes.append((at, NAME{i}, len(cy{i}) + 1, 'running', kind, index))")
+
+
+def _finish(w: _Writer, d: int, i: int) -> None:
+    w.line(d, f"if 0 < st{i} < 3:")
+    b = d + 1
+    w.line(b, f"_el, _pa, _due, _br = el{i}, pa{i}, None, br{i}")
+    w.line(b, f"_until = now_us if now_us > ss{i} else ss{i}")
+    w.line(b, f"if st{i} == 1:")
+    w.line(b + 1, f"_n = elapsed_us(ss{i}, _until)")
+    w.line(b + 1, f"if _br is None and _el + _n >= tg{i}:")
+    w.line(b + 2, f"_br = add_us(ss{i}, tg{i} - _el)")
+    w.line(b + 2, f"changes.append((_br, NAME{i}, len(cy{i}) + 1, 'breached', 'deadline', None))")
+    w.line(b + 1, "if _br is None:")
+    w.line(b + 2, "try:")
+    w.line(b + 3, f"_due = add_us(ss{i}, tg{i} - _el)")
+    w.line(b + 2, "except NeverOpenError:")
+    w.line(b + 3, "_due = None")
+    w.line(b + 1, "_el += _n")
+    w.line(b + 1, f"_sg = (*sg{i}, (ss{i}, _until))")
+    w.line(b, "else:")
+    w.line(b + 1, f"_pa += elapsed_us(ps{i}, now_us if now_us > ps{i} else ps{i})")
+    w.line(b + 1, f"_sg = tuple(sg{i})")
+    w.line(b, f"_stage = BREACHED if _br is not None else STAGES[st{i}]")
+    w.line(
+        b,
+        f"rows.append((NAME{i}, _stage, (*cy{i}, (len(cy{i}) + 1, _stage, st{i} == 1, cs{i}, "
+        f"None, tg{i}, _el, _pa, _due, _br, None, _sg, False))))",
+    )
+    w.line(d, "else:")
+    w.line(d + 1, f"rows.append((NAME{i}, STAGES[st{i}], tuple(cy{i})))")
+
+
+_Compiled = Callable[..., Any]
+
+
+def _compile(policy: SlaPolicy) -> _Compiled | None:
+    metrics = policy.metrics
+    if not all(_plain(m) for m in metrics):
+        return None
+    w = _Writer()
+    named = {k for m in metrics for c in (*m.start, *m.stop, *m.pause, *m.resume, *m.cancel)
+             for k in c.event}  # fmt: skip
+    w.line(0, "def fold(events, instants, states, now_us, elapsed_us, add_us):")
+    for i in range(len(metrics)):
+        w.line(1, f"st{i} = 0; cs{i} = ss{i} = el{i} = pa{i} = ps{i} = tg{i} = 0")
+        w.line(1, f"br{i} = None; sg{i} = []; cy{i} = []")
+    w.line(1, "changes = []")
+    w.line(1, "category = ''")
+    w.line(1, "priority = None")
+    w.line(1, "group = None")
+    w.line(1, "index = -1")
+    w.line(1, "for event, at, (state, new_category, hold) in zip(events, instants, states):")
+    w.line(2, "index += 1")
+    w.line(2, "if at > now_us:")
+    w.line(3, "break")
+    w.line(2, "from_category = category")
+    w.line(2, "category = new_category")
+    w.line(2, "cls = type(event)")
+    ordered = [*_FIRST, *(c for c in _CLASSES if c not in _FIRST)]
+    chain = "if"
+    shared: list[type[Event]] = []
+    for cls in ordered:
+        kind = _kind_of(cls)
+        reads = cls in (CommentAdded, StateChanged, PriorityChanged, Assigned, Reassigned,
+                        GroupAssigned, Unassigned, TicketOpened)  # fmt: skip
+        if not reads and kind not in named:
+            shared.append(cls)
+            continue
+        w.line(2, f"{chain} cls is {w.constant(cls)}:")
+        chain = "elif"
+        _event_block(w, 3, cls, kind, metrics)
+    if shared:
+        w.line(2, f"{chain} cls in {w.constant(frozenset(shared))}:")
+        chain = "elif"
+        w.line(3, f"kind = {w.constant({c: _kind_of(c) for c in shared})}[cls]")
+        _blocks(w, 3, None, metrics, trigger=False, flags=False)
+    w.line(2, "else:")
+    w.line(3, "raise Fallback")
+    w.line(1, "rows = []")
+    for i in range(len(metrics)):
+        _finish(w, 1, i)
+    w.line(1, "return rows, changes, priority, group")
+    namespace: dict[str, Any] = dict(w.constants)
+    namespace.update(
+        Fallback=Fallback,
+        NeverOpenError=NeverOpenError,
+        STAGES=_STAGES,
+        VALUES=tuple(s.value for s in _STAGES),
+        BREACHED=Stage.BREACHED,
+        retarget=_retarget,
+    )
+    for i, m in enumerate(metrics):
+        namespace[f"NAME{i}"] = m.name
+        namespace[f"T{i}"] = {name: m.target_us(name) for name, _ in m.targets}
+        namespace[f"DEFAULT{i}"] = m.target_us(None) if m.default_target is not None else None
+    source = "\n".join(w.lines) + "\n"
+    exec(compile(source, f"<sla fold of {policy.name!r}>", "exec"), namespace)
+    fold: _Compiled = namespace["fold"]
+    return fold
+
+
+# Stage codes of the generated code: 0 pending, 1 running, 2 paused, 3 met, 4 breached,
+# 5 cancelled.
+_STAGES = (Stage.PENDING, Stage.RUNNING, Stage.PAUSED, Stage.MET, Stage.BREACHED,
+           Stage.CANCELLED)  # fmt: skip
+
+
+def _event_block(
+    w: _Writer, d: int, cls: type[Event], kind: str, metrics: tuple[Metric, ...]
+) -> None:
+    w.line(d, f"kind = {kind!r}")
+    trigger = flags = False
+    if cls is CommentAdded:
+        w.line(d, "public = event.public")
+        w.line(d, "by_requester = event.by_requester")
+        flags = True
+    elif cls is StateChanged:
+        w.line(d, "trigger = event.trigger")
+        trigger = True
+    elif cls is PriorityChanged:
+        w.line(d, "priority = event.effective")
+    elif cls in (Assigned, Reassigned, GroupAssigned):
+        w.line(d, "group = event.group")
+    elif cls is Unassigned:
+        w.line(d, "group = None")
+    elif cls is TicketOpened:
+        w.line(d, "priority = event.effective_priority")
+    _blocks(w, d, kind, metrics, trigger=trigger, flags=flags)
+
+
+def _blocks(
+    w: _Writer, d: int, kind: str | None, metrics: tuple[Metric, ...], *, trigger: bool, flags: bool
+) -> None:
+    before = len(w.lines)
+    for i, metric in enumerate(metrics):
+        _metric_block(w, d, i, metric, kind, trigger, flags)
+    if len(w.lines) == before:
+        w.line(d, "pass")
+
+
+# Compiled folds per policy, by identity (``None``: the policy needs the general fold).
+_FOLDS: dict[int, tuple[SlaPolicy, _Compiled | None]] = {}
+
+
+def compiled_fold(policy: SlaPolicy) -> _Compiled | None:
+    """``policy``'s compiled fold, generated once (``None`` when its rules need the general one).
+
+    The function takes ``(events, instants_us, states, now_us, elapsed_us, add_us)`` of one
+    history and returns ``(clock_rows, stage_changes, priority, group)``, the changes not
+    yet sorted; it raises :class:`Fallback` for what it does not model.
+    """
+    found = _FOLDS.get(id(policy))
+    if found is None or found[0] is not policy:
+        if len(_FOLDS) >= 256:
+            _FOLDS.clear()
+        found = _FOLDS[id(policy)] = (policy, _compile(policy))
+    return found[1]
