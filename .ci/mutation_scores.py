@@ -4,6 +4,11 @@ Run from the repository root after `make mutate`. A mutant is detected when a
 test failed (killed) or ran out of time; the score is detected mutants over
 those that were tested or had no test at all. Surviving mutants are listed by
 name: `mutmut show NAME` prints the change.
+
+When a module was measured on a sample (``mutmut run NAME...`` with a list of
+mutant names, one a line, in a file), ``--names FILE`` scores only those mutants:
+
+    .venv/bin/python .ci/mutation_scores.py --names sample.txt
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ SURVIVED = {0}
 UNTESTED = {5, 33}  # no test reaches the mutated function
 
 
-def main(root: Path = Path("mutants")) -> int:
+def main(root: Path = Path("mutants"), names: frozenset[str] | None = None) -> int:
     metas = sorted(root.rglob("*.py.meta"))
     if not metas:
         print(f"no mutation results under {root}/: run `make mutate` first", file=sys.stderr)
@@ -28,6 +33,8 @@ def main(root: Path = Path("mutants")) -> int:
         counts: Counter[str] = Counter()
         survivors = []
         for name, code in sorted(codes.items()):
+            if names is not None and name not in names:
+                continue
             if code in DETECTED:
                 counts["detected"] += 1
             elif code in SURVIVED:
@@ -52,4 +59,9 @@ def main(root: Path = Path("mutants")) -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--names"] and len(sys.argv) == 3:
+        sys.exit(main(names=frozenset(Path(sys.argv[2]).read_text().split())))
+    if len(sys.argv) > 1:
+        print("usage: mutation_scores.py [--names FILE]", file=sys.stderr)
+        sys.exit(2)
     sys.exit(main())
