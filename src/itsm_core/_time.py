@@ -264,13 +264,14 @@ def from_us(us: int, tz: str | tzinfo = "UTC") -> pendulum.DateTime:
         return shown_in(tz)(us)
     if show is None:
         show = shown_in(tz)
-        if len(_SHOWS) >= 512:
+        if len(_SHOWS) >= _SHOWS_LIMIT:
             _SHOWS.clear()
         _SHOWS[tz] = show
     return show(us)
 
 
-#: The ``tz`` arguments :func:`from_us` has met -> their zone's ``show``.
+#: The ``tz`` arguments :func:`from_us` has met -> their zone's ``show`` (at most this many).
+_SHOWS_LIMIT = 512
 _SHOWS: dict[object, Callable[[int], pendulum.DateTime]] = {}
 
 
