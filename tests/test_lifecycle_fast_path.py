@@ -33,6 +33,7 @@ from itsm_core.ticket import (
     StateChanged,
     Ticket,
     TicketCommand,
+    TicketOpened,
     Transition,
 )
 
@@ -243,3 +244,62 @@ def test_a_refused_command_on_the_hot_path_changes_nothing_and_names_the_problem
             ticket, Assign(assignee="dana"), actor="d", at=START - timedelta(microseconds=1)
         )
     assert ticket.version == 1
+
+
+def test_the_opening_event_and_ticket_are_the_records_the_keyword_constructors_build() -> None:
+    lifecycle = Lifecycle(incident())
+    command = OpenTicket(
+        ticket_id="T-9",
+        type="incident",
+        title="Printer jam",
+        requester="rita",
+        description="tray 2",
+        impact="high",
+        urgency="low",
+        category="hardware",
+        service="printing",
+        customer="acme",
+        channel="phone",
+    )
+    ticket, (opened,) = lifecycle.apply(None, command, actor="rita", at=START)
+    expected = TicketOpened(
+        ticket_id="T-9",
+        actor="rita",
+        at=START,
+        type="incident",
+        state="new",
+        state_category="new",
+        title="Printer jam",
+        requester="rita",
+        description="tray 2",
+        impact="high",
+        urgency="low",
+        derived_priority=opened.derived_priority,
+        effective_priority=opened.derived_priority,
+        category="hardware",
+        service="printing",
+        customer="acme",
+        channel="phone",
+    )
+    assert opened.derived_priority is not None
+    assert (opened, repr(opened)) == (expected, repr(expected))
+    built = Ticket(
+        id="T-9",
+        type="incident",
+        state="new",
+        state_category="new",
+        title="Printer jam",
+        requester="rita",
+        opened_at=START,
+        updated_at=START,
+        description="tray 2",
+        impact="high",
+        urgency="low",
+        derived_priority=opened.derived_priority,
+        effective_priority=opened.derived_priority,
+        category="hardware",
+        service="printing",
+        customer="acme",
+        channel="phone",
+    )
+    assert (ticket, hash(ticket), repr(ticket)) == (built, hash(built), repr(built))

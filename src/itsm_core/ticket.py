@@ -225,11 +225,19 @@ def _freeze(record: object) -> None:
         _TUPLE_FIELDS[cls] = names
     for name in names:
         value = getattr(record, name)
-        if isinstance(value, list | tuple) and (
-            not isinstance(value, tuple) or any(isinstance(v, list) for v in value)
+        if type(value) is tuple:
+            # The usual case, kept cheap: a plain tuple (often empty) with no list inside.
+            for item in value:
+                if isinstance(item, list):
+                    break
+            else:
+                continue
+        elif not isinstance(value, list | tuple) or (
+            isinstance(value, tuple) and not any(isinstance(v, list) for v in value)
         ):
-            items = (tuple(v) if isinstance(v, list) else v for v in value)
-            object.__setattr__(record, name, tuple(items))
+            continue
+        items = (tuple(v) if isinstance(v, list) else v for v in value)
+        object.__setattr__(record, name, tuple(items))
 
 
 @attrs.frozen(kw_only=True)
@@ -346,27 +354,37 @@ _new = object.__new__
 _set = object.__setattr__
 
 
-def _copier(cls: type, names: tuple[str, ...]) -> Callable[[Any], Any]:
-    """A function that copies every slot of a ``cls`` record into a new, uninitialised one.
+def _slot_writer(cls: type, arg: str, values: dict[str, str], constants: dict[str, Any]) -> Any:
+    """A function of ``arg`` that makes a new, uninitialised ``cls`` and writes its slots.
 
-    Straight-line code generated from the field names (as attrs generates its own
-    ``__init__``): one read and one slot write per field, no loop, no introspection
-    and no validation, for values that are already valid records of ``cls``.
+    ``values`` maps each slot to write to a Python expression (of ``arg`` and of
+    ``constants``). Straight-line code generated once (as attrs generates its own
+    ``__init__``): one write per slot through the slot's own descriptor, bound here
+    (about half the cost of ``object.__setattr__``, which looks it up per call); no
+    loop, no introspection and no validation, for values that are already valid.
     """
-    # Each slot is written through its own descriptor's ``__set__``, bound once here:
-    # about half the cost of ``object.__setattr__``, which looks the descriptor up per call.
-    namespace: dict[str, Any] = {"_new": _new, "cls": cls}
+    namespace: dict[str, Any] = {"_new": _new, "cls": cls, **constants}
     lines = []
-    for index, name in enumerate(names):
-        namespace[f"set_{index}"] = cls.__dict__[name].__set__
-        lines.append(f"    set_{index}(new, old.{name})")
-    source = "def copy(old):\n    new = _new(cls)\n" + "\n".join(lines) + "\n    return new\n"
-    exec(compile(source, f"<copy of {cls.__qualname__}>", "exec"), namespace)
-    copy: Callable[[Any], Any] = namespace["copy"]
+    for index, (name, expression) in enumerate(values.items()):
+        namespace[f"set_{index}"] = getattr(cls, name).__set__
+        lines.append(f"    set_{index}(new, {expression})")
+    source = f"def write({arg}):\n    new = _new(cls)\n" + "\n".join(lines) + "\n    return new\n"
+    exec(compile(source, f"<slot writer of {cls.__qualname__}>", "exec"), namespace)
+    return namespace["write"]
+
+
+def _copier(cls: type, names: tuple[str, ...]) -> Callable[[Any], Any]:
+    """A copy of the slots ``names`` of a ``cls`` record into a new one (the others unset)."""
+    copy: Callable[[Any], Any] = _slot_writer(cls, "old", {n: f"old.{n}" for n in names}, {})
     return copy
 
 
 _copy_ticket: Callable[[Ticket], Ticket] = _copier(Ticket, _TICKET_FIELDS)
+#: The slots a state change always writes, and a copy of all the others.
+_STATE_SLOTS = ("state", "state_category", "hold_reason", "updated_at", "version")
+_copy_but_state: Callable[[Ticket], Ticket] = _copier(
+    Ticket, tuple(n for n in _TICKET_FIELDS if n not in _STATE_SLOTS)
+)
 # Slot writers of the fields a state change sets (the hot path of every transition).
 _put_state = Ticket.__dict__["state"].__set__
 _put_state_category = Ticket.__dict__["state_category"].__set__
@@ -474,29 +492,32 @@ class TicketOpened(Event):
             raise InvalidValueError(
                 "event", "TicketOpened", "no TicketOpened event after the first one"
             )
-        return Ticket(
-            id=self.ticket_id,
-            type=self.type,
-            state=self.state,
-            state_category=self.state_category,
-            title=self.title,
-            requester=self.requester,
-            description=self.description,
-            opened_at=self.at,
-            updated_at=self.at,
-            impact=self.impact,
-            urgency=self.urgency,
-            derived_priority=self.derived_priority,
-            effective_priority=self.effective_priority,
-            category=self.category,
-            service=self.service,
-            customer=self.customer,
-            custom_fields=self.custom_fields,
-            links=self.links,
-            channel=self.channel,
-            attachments=self.attachments,
-            version=1,
-        )
+        return _open_ticket(self)
+
+
+def _opening_writer() -> Callable[[TicketOpened], Ticket]:
+    # The ticket an opening describes: its fields by name (``id`` from ``ticket_id``, both
+    # instants from ``at``), version 1, every other field at its default. The event's tuples
+    # are already frozen (its own post-init), so the ticket's would change nothing.
+    carried = {a.name for a in attrs.fields(TicketOpened)}
+    renamed = {"id": "ticket_id", "opened_at": "at", "updated_at": "at"}
+    values: dict[str, str] = {}
+    constants: dict[str, Any] = {}
+    for field in attrs.fields(Ticket):
+        source = renamed.get(field.name, field.name)
+        if field.name == "version":
+            values[field.name] = "1"
+        elif source in carried:
+            values[field.name] = f"event.{source}"
+        else:
+            assert not isinstance(field.default, attrs.Factory)  # type: ignore[arg-type]
+            constants[f"default_{field.name}"] = field.default
+            values[field.name] = f"default_{field.name}"
+    write: Callable[[TicketOpened], Ticket] = _slot_writer(Ticket, "event", values, constants)
+    return write
+
+
+_open_ticket = _opening_writer()
 
 
 @attrs.frozen(kw_only=True)
@@ -674,7 +695,7 @@ class StateChanged(Event):
         """
         if ticket is None or ticket.id != self.ticket_id:
             return Event.apply_to(self, ticket)  # raises, naming what is wrong
-        new = _copy_ticket(ticket)
+        new = _copy_but_state(ticket)  # the five state slots are written below
         to_category = self.to_category
         from_category = self.from_category
         at = self.at

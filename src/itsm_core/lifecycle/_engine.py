@@ -162,6 +162,7 @@ class _Ctx:
 
 _build_state_changed = trusted_builder(StateChanged)
 _build_assigned = trusted_builder(Assigned)
+_build_ticket_opened = trusted_builder(TicketOpened)
 
 
 def _text(value: object, field: str, *, blank: bool = False) -> str:
@@ -408,25 +409,47 @@ allowed here: cancel, hold, merge, resolve, start
         >>> t.version  # the refused command changed nothing
         3
         """
+        # The hot path: the usual commands on a well-formed call, in one straight pass over
+        # the tables prepared when the lifecycle was built. The call checks below imply those
+        # of _check_call (an instant in one fixed offset compares exactly by its fields);
+        # anything else takes the full checks. A command the hot path does not take as it is
+        # (a value to refuse, a guard that fails) returns None and goes to the reference
+        # handlers, which raise the error: both give the same answers (a property test).
+        kind = type(command)
+        if (kind is Transition or kind is Assign) and type(ticket) is Ticket:
+            last = ticket.updated_at
+            if (
+                type(at) is datetime
+                and type(last) is datetime
+                and (tz := at.tzinfo) is last.tzinfo
+                and type(tz) is timezone
+                and at >= last
+                and type(actor) is str
+                and actor.strip()
+                and ticket.type == self.name
+                and (by_trigger := self._steps.get(ticket.state)) is not None
+            ):
+                if authorizer is not None:
+                    authorizer.check(actor, command.action, ticket, command)
+                if kind is Transition:
+                    done = self._fast_transition(ticket, command, actor, at, by_trigger)  # type: ignore[arg-type]
+                else:
+                    done = self._fast_assign(ticket, command, actor, at, by_trigger)  # type: ignore[arg-type]
+                return done if done is not None else self._handle(ticket, command, actor, at)
         self._check_call(ticket, command, actor, at)
         if authorizer is not None:
             authorizer.check(actor, command.action, ticket, command)
         if ticket is None:
             opened = self._open(command, actor, at)  # type: ignore[arg-type]
             return opened.apply_to(None), (opened,)
-        # The hot path: the usual commands, valid and allowed, in one straight pass over
-        # the tables prepared when the lifecycle was built. Anything unusual (a value to
-        # refuse, a guard that fails) returns None and takes the reference path below,
-        # which raises the error; both give the same answers (a property test checks it).
-        kind = type(command)
-        if kind is Transition:
-            done = self._fast_transition(ticket, command, actor, at)  # type: ignore[arg-type]
-        elif kind is Assign:
-            done = self._fast_assign(ticket, command, actor, at)  # type: ignore[arg-type]
-        else:
-            done = None
-        if done is not None:
-            return done
+        if kind is Transition or kind is Assign:
+            by_trigger = self._steps[ticket.state]
+            if kind is Transition:
+                done = self._fast_transition(ticket, command, actor, at, by_trigger)  # type: ignore[arg-type]
+            else:
+                done = self._fast_assign(ticket, command, actor, at, by_trigger)  # type: ignore[arg-type]
+            if done is not None:
+                return done
         return self._handle(ticket, command, actor, at)
 
     def _apply_reference(
@@ -521,7 +544,12 @@ allowed here: cancel, hold, merge, resolve, start
     # -- the hot path ---------------------------------------------------------
 
     def _fast_transition(
-        self, ticket: Ticket, command: Transition, actor: str, at: datetime
+        self,
+        ticket: Ticket,
+        command: Transition,
+        actor: str,
+        at: datetime,
+        by_trigger: dict[str, tuple[Step, ...]],
     ) -> tuple[Ticket, Events] | None:
         trigger = command.trigger
         if (
@@ -530,7 +558,7 @@ allowed here: cancel, hold, merge, resolve, start
             or trigger in COMMAND_TRIGGERS
         ):
             return None
-        steps = self._steps[ticket.state].get(trigger)
+        steps = by_trigger.get(trigger)
         if steps is None:
             return None
         changed = self._fast_fire(
@@ -548,7 +576,12 @@ allowed here: cancel, hold, merge, resolve, start
         return changed.apply_to(ticket), (changed,)
 
     def _fast_assign(
-        self, ticket: Ticket, command: Assign, actor: str, at: datetime
+        self,
+        ticket: Ticket,
+        command: Assign,
+        actor: str,
+        at: datetime,
+        by_trigger: dict[str, tuple[Step, ...]],
     ) -> tuple[Ticket, Events] | None:
         assignee, group, line = command.assignee, command.group, command.support_line
         if (
@@ -560,7 +593,7 @@ allowed here: cancel, hold, merge, resolve, start
             or (line is not None and (type(line) is not int or line < 1))
         ):
             return None
-        steps = self._steps[ticket.state].get("assign")
+        steps = by_trigger.get("assign")
         changed = None
         if steps is not None:
             changed = self._fast_fire(ticket, "assign", steps, actor, at, "", None, None)
@@ -1075,28 +1108,31 @@ allowed here: cancel, hold, merge, resolve, start
                 custom[name] = value
         links = self._check_links(ticket_id, command.links)
         state = self.definition.initial
-        return TicketOpened(
-            ticket_id=ticket_id,
-            actor=actor,
-            at=at,
-            type=self.name,
-            state=state,
-            state_category=self._categories[state],
-            title=_text(command.title, "command.title"),
-            requester=_text(command.requester, "command.requester"),
-            description=_text(command.description, "command.description", blank=True),
-            impact=impact,
-            urgency=urgency,
-            derived_priority=derived,
-            effective_priority=derived,
-            category=_optional_text(command.category, "command.category"),
-            service=_optional_text(command.service, "command.service"),
-            customer=_optional_text(command.customer, "command.customer"),
-            custom_fields=tuple(sorted(custom.items())),
-            links=links,
-            channel=_optional_text(command.channel, "command.channel"),
-            attachments=_attachments(command.attachments),
+        # Every value is checked (tuples of records, no lists): the positional builder gives
+        # the event the keyword constructor would, without its argument matching.
+        opened: TicketOpened = _build_ticket_opened(
+            ticket_id,
+            actor,
+            at,
+            self.name,
+            state,
+            self._categories[state],
+            _text(command.title, "command.title"),
+            _text(command.requester, "command.requester"),
+            _text(command.description, "command.description", blank=True),
+            impact,
+            urgency,
+            derived,
+            derived,
+            _optional_text(command.category, "command.category"),
+            _optional_text(command.service, "command.service"),
+            _optional_text(command.customer, "command.customer"),
+            tuple(sorted(custom.items())),
+            links,
+            _optional_text(command.channel, "command.channel"),
+            _attachments(command.attachments),
         )
+        return opened
 
     def _check_links(self, ticket_id: str, links: object) -> tuple[Link, ...]:
         if not isinstance(links, tuple):
@@ -1134,9 +1170,10 @@ allowed here: cancel, hold, merge, resolve, start
     def _derive(self, impact: str | None, urgency: str | None) -> str | None:
         if impact is None or urgency is None:
             for field, name in (("impact", impact), ("urgency", urgency)):
-                enabled = self.matrix.enabled(field)
-                if name is not None and name not in enabled:
-                    raise InvalidValueError(field, name, f"one of {', '.join(enabled)}")
+                if name is not None:
+                    enabled = self.matrix.enabled(field)
+                    if name not in enabled:
+                        raise InvalidValueError(field, name, f"one of {', '.join(enabled)}")
             return None
         return self.matrix.derive(impact, urgency).name
 
