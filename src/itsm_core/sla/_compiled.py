@@ -385,21 +385,21 @@ def _compile(policy: SlaPolicy) -> _Compiled | None:
     w = _Writer()
     named = {k for m in metrics for c in (*m.start, *m.stop, *m.pause, *m.resume, *m.cancel)
              for k in c.event}  # fmt: skip
-    w.line(0, "def fold(events, instants, states, now_us, elapsed_us, add_us):")
+    w.line(0, "def fold(events, instants, now_us, elapsed_us, add_us):")
     for i in range(len(metrics)):
         w.line(1, f"st{i} = 0; cs{i} = ss{i} = el{i} = pa{i} = ps{i} = tg{i} = 0")
         w.line(1, f"br{i} = None; sg{i} = []; cy{i} = []")
     w.line(1, "changes = []")
-    w.line(1, "category = ''")
+    w.line(1, "state = category = ''")
+    w.line(1, "hold = None")
     w.line(1, "priority = None")
     w.line(1, "group = None")
     w.line(1, "index = -1")
-    w.line(1, "for event, at, (state, new_category, hold) in zip(events, instants, states):")
+    w.line(1, "for event, at in zip(events, instants):")
     w.line(2, "index += 1")
     w.line(2, "if at > now_us:")
     w.line(3, "break")
     w.line(2, "from_category = category")
-    w.line(2, "category = new_category")
     w.line(2, "cls = type(event)")
     ordered = [*_FIRST, *(c for c in _CLASSES if c not in _FIRST)]
     chain = "if"
@@ -461,6 +461,9 @@ def _event_block(
         flags = True
     elif cls is StateChanged:
         w.line(d, "trigger = event.trigger")
+        w.line(d, "state = event.to_state")
+        w.line(d, "category = event.to_category")
+        w.line(d, "hold = event.hold_reason if category == 'on_hold' else None")
         trigger = True
     elif cls is PriorityChanged:
         w.line(d, "priority = event.effective")
@@ -470,6 +473,9 @@ def _event_block(
         w.line(d, "group = None")
     elif cls is TicketOpened:
         w.line(d, "priority = event.effective_priority")
+        w.line(d, "state = event.state")
+        w.line(d, "category = event.state_category")
+        w.line(d, "hold = None")
     _blocks(w, d, kind, metrics, trigger=trigger, flags=flags)
 
 
@@ -490,9 +496,11 @@ _FOLDS: dict[int, tuple[SlaPolicy, _Compiled | None]] = {}
 def compiled_fold(policy: SlaPolicy) -> _Compiled | None:
     """``policy``'s compiled fold, generated once (``None`` when its rules need the general one).
 
-    The function takes ``(events, instants_us, states, now_us, elapsed_us, add_us)`` of one
-    history and returns ``(clock_rows, stage_changes, priority, group)``, the changes not
-    yet sorted; it raises :class:`Fallback` for what it does not model.
+    The function takes ``(events, instants_us, now_us, elapsed_us, add_us)`` of one
+    history (the state after each event is read from the state changes, as
+    :class:`~itsm_core.lifecycle.History` reads it) and returns ``(clock_rows,
+    stage_changes, priority, group)``, the changes not yet sorted; it raises
+    :class:`Fallback` for what it does not model.
     """
     found = _FOLDS.get(id(policy))
     if found is None or found[0] is not policy:

@@ -514,9 +514,22 @@ def evaluate(
     >>> met.stage.value, met.elapsed
     ('met', datetime.timedelta(seconds=5400))
     """
-    now_us = to_us(now, "now")
+    last = _LAST_NOW
+    now_us = last[1] if last[0] is now else _now_us(now)
     h = history if isinstance(history, History) else History.of(history)
     return _evaluate(h, policy, now_us, clock_calendar(policy, customer_calendar))
+
+
+# The last ``now`` converted, and its instant: a host evaluating many tickets at one
+# ``now`` converts it once (datetimes are immutable; the pair is replaced whole).
+_LAST_NOW: tuple[object, int] = (None, 0)
+
+
+def _now_us(now: datetime) -> int:
+    global _LAST_NOW
+    now_us = to_us(now, "now")
+    _LAST_NOW = (now, now_us)
+    return now_us
 
 
 def _evaluate(h: History, policy: SlaPolicy, now_us: int, calendar: CalendarLike) -> SlaStatus:
@@ -524,7 +537,7 @@ def _evaluate(h: History, policy: SlaPolicy, now_us: int, calendar: CalendarLike
     if compiled is not None:
         try:
             rows, changes, priority, group = compiled(
-                h.events, h.instants_us, h.states, now_us, calendar.elapsed_us, calendar.add_us
+                h.events, h.instants_us, now_us, calendar.elapsed_us, calendar.add_us
             )
         except Fallback:
             pass  # what the compiled fold does not model: the general fold below
