@@ -238,6 +238,8 @@ class _Reader:
         # Exports repeat their timestamps (an opening time on every row of a ticket):
         # parsed ones are remembered, up to a bound.
         self.instants: dict[str, datetime] = {}
+        # The matrix's answer per (impact, urgency): asked twice per row, of a few levels.
+        self.derived: dict[tuple[str, str], str | None] = {}
         self.rows = 0
         self.unchanged = 0
         self.skipped: Counter[str] = Counter()
@@ -296,10 +298,16 @@ class _Reader:
     def derive(self, impact: str | None, urgency: str | None) -> str | None:
         if impact is None or urgency is None:
             return None
+        key = (impact, urgency)
+        if key in self.derived:
+            return self.derived[key]
         try:
-            return self.lc.matrix.derive(impact, urgency, allow_disabled=True).name
+            found: str | None = self.lc.matrix.derive(impact, urgency, allow_disabled=True).name
         except (InvalidValueError, ConfigurationError):
-            return None
+            found = None
+        if len(self.derived) < _INSTANT_CACHE:
+            self.derived[key] = found
+        return found
 
     def priority(self, facts: Facts, ticket: Ticket | None) -> tuple[Any, ...]:
         """(impact, urgency, derived, override, effective) of the facts."""
@@ -632,7 +640,8 @@ def _snapshot_ticket(
     previous: tuple[Any, ...] | None = None
     mismatch = False
     for index, row in rows:
-        cells = tuple(row.get(c) for c in columns)
+        get = row.get
+        cells = tuple([get(c) for c in columns])
         if cells == previous:
             # The same facts as the row before: nothing to diff (the fast path).
             unchanged += 1
