@@ -11,9 +11,12 @@ calendar's datetime API answers exactly what its integer API answers.
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
-from zoneinfo import ZoneInfo, available_timezones
+from importlib import resources
+from pathlib import Path
+from zoneinfo import TZPATH, ZoneInfo, available_timezones
 
 import pendulum
 import pytest
@@ -196,6 +199,30 @@ def test_at_and_beyond_the_edges_of_the_range_the_fast_path_answers_like_the_exa
         return
     same_datetime(from_us(us, name), exact)
     assert to_us(from_us(us, name)) == us
+
+
+def zone_file(key: str) -> bytes:
+    """The TZif bytes of a zone, from the system's database or the ``tzdata`` package."""
+    for root in TZPATH:
+        if Path(root, key).is_file():
+            return Path(root, key).read_bytes()
+    return resources.files("tzdata.zoneinfo").joinpath(key).read_bytes()
+
+
+def test_a_zone_first_met_as_an_input_is_remembered_when_it_is_the_shared_object_of_its_key() -> (
+    None
+):
+    shared = ZoneInfo("America/Bahia_Banderas")
+    moment = datetime(2015, 3, 1, 12, tzinfo=shared)
+    assert to_us(moment) == to_us_exact(moment)
+    assert id(shared) in _time._KNOWN
+    # objects that are not the shared one of their key stay on the exact path
+    fresh = ZoneInfo.no_cache("America/Bahia_Banderas")
+    unknown = ZoneInfo.from_file(io.BytesIO(zone_file("America/Bahia_Banderas")), key="Not/A_Zone")
+    for tz in (fresh, unknown):
+        moment = datetime(2015, 3, 1, 12, tzinfo=tz)
+        assert to_us(moment) == to_us_exact(moment)
+        assert id(tz) not in _time._KNOWN
 
 
 def test_bad_inputs_are_refused_by_both_paths() -> None:

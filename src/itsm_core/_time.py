@@ -210,6 +210,8 @@ def to_us(value: datetime, field: str = "at") -> int:
     """
     if isinstance(value, datetime):
         midnights = _KNOWN.get(id(value.tzinfo))
+        if midnights is None:
+            midnights = _learn(value.tzinfo)
         if midnights is not None:
             try:
                 midnight = midnights[value.toordinal()]
@@ -219,6 +221,23 @@ def to_us(value: datetime, field: str = "at") -> int:
                 seconds = (value.hour * 60 + value.minute) * 60 + value.second
                 return midnight + seconds * US_PER_SECOND + value.microsecond
     return to_us_exact(value, field)
+
+
+def _learn(tz: tzinfo | None) -> dict[int, int | None] | None:
+    """A zone's local midnights if ``tz`` is the shared ``ZoneInfo`` (or pendulum) of its key.
+
+    Zones are remembered by the identity of their tzinfo objects, so a zone
+    first met as an input is looked up by its key once; a tzinfo that is not
+    the cached object of its key (``ZoneInfo.no_cache``, ``from_file``) stays exact.
+    """
+    key = getattr(tz, "key", None)
+    if not isinstance(tz, ZoneInfo) or not isinstance(key, str):
+        return None
+    try:
+        _zone_named(key)
+    except (ValueError, KeyError, OSError):  # a key no zone database knows: convert exactly
+        return None
+    return _KNOWN.get(id(tz))
 
 
 def to_us_exact(value: datetime, field: str = "at") -> int:
