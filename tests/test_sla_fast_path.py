@@ -248,3 +248,29 @@ def test_a_policy_with_the_plain_rules_is_compiled_once_and_one_with_a_reset_is_
     assert compiled_fold(plain) is fold
     reset = Metric.resolution({"P1": timedelta(hours=8)}, reset=Condition(event="merged"))
     assert compiled_fold(attrs.evolve(plain, metrics=(reset,))) is None
+
+
+def test_events_of_other_rooms_are_read_by_their_kind_alone_by_the_compiled_fold() -> None:
+    from itsm_core.escalation import Escalated
+
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    policy = SlaPolicy(name="8x5", calendar=BusinessCalendar.eight_by_five("UTC"),
+                       metrics=(Metric.first_response({"P2": timedelta(hours=1)}),
+                                Metric.resolution({"P2": timedelta(hours=4)})))  # fmt: skip
+    history: list[Event] = [
+        TicketOpened(ticket_id="I-1", actor="ann", at=at, type="incident", state="new",
+                     state_category="new", title="t", requester="ann",
+                     effective_priority="P2"),
+        Escalated(ticket_id="I-1", actor="escalation", at=at + timedelta(hours=2),
+                  rule="unanswered", level=1, cycle=1, due_at=at + timedelta(hours=1),
+                  reason="no reply"),
+    ]  # fmt: skip
+    fold = compiled_fold(policy)
+    assert fold is not None
+    now = to_us(at + timedelta(hours=3))
+    rows, *_ = fold(History(history).events, History(history).instants_us, now,
+                    policy.calendar.elapsed_us, policy.calendar.add_us)  # fmt: skip
+    assert [stage.value for _, stage, _ in rows] == ["breached", "running"]
+    assert evaluate(history, policy, at + timedelta(hours=3)) == evaluate_reference(
+        history, policy, at + timedelta(hours=3)
+    )

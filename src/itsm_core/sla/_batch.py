@@ -92,18 +92,6 @@ def _fact_of(
             by_requester)  # fmt: skip
 
 
-_PLAIN = (
-    TicketOpened,
-    CommentAdded,
-    StateChanged,
-    PriorityChanged,
-    Assigned,
-    Reassigned,
-    GroupAssigned,
-    Unassigned,
-)
-
-
 @attrs.frozen(kw_only=True, eq=False)
 class SlaColumns:
     """The events of many tickets as columns: what :func:`evaluate_batch` reads.
@@ -115,8 +103,8 @@ class SlaColumns:
     see of the event), ``priority`` and ``group`` (codes into
     :attr:`priorities` and :attr:`groups`, the ticket's values right after
     the event). ``plain`` is false for a ticket with an event the columns do
-    not describe (a due instant set by hand, an event kind of your own):
-    the scalar fold answers for it, from :attr:`histories`.
+    not describe (a due instant set by hand): the scalar fold answers for it,
+    from :attr:`histories`.
 
     >>> from datetime import datetime, timezone
     >>> from itsm_core.ticket import TicketOpened
@@ -175,7 +163,7 @@ class SlaColumns:
                     group = event.group
                 elif isinstance(event, Unassigned):
                     group = None
-                if type(event) not in _PLAIN and not _neutral(event):
+                if isinstance(event, DueDateSet):
                     simple = False
                 fact = _fact_of(event, state, category)
                 category = state[1]
@@ -198,11 +186,6 @@ class SlaColumns:
             groups=tuple(groups),
             plain=np.array(plain, dtype=np.bool_),
         )
-
-
-def _neutral(event: Event) -> bool:
-    """Whether an event of another class is only its kind to the SLA fold (no fields read)."""
-    return type(event).__module__ == "itsm_core.ticket" and not isinstance(event, DueDateSet)
 
 
 _SEGMENTS = 8  # running stretches a cycle keeps for a retarget; more go to the scalar fold

@@ -28,6 +28,7 @@ import itsm_core.ticket as ticket_module
 from itsm_core.errors import NeverOpenError
 from itsm_core.sla._clock import Stage, event_kind
 from itsm_core.sla._durations import BusinessDuration
+from itsm_core.sla._manual import DueDateSet
 from itsm_core.sla._policy import (
     Condition,
     Metric,
@@ -126,6 +127,25 @@ def _retarget(
     elif not was and breached is not None:
         changes.append((at, name, number, "breached", "priority_changed", index))
     return breached
+
+
+_READ = (CommentAdded, StateChanged, PriorityChanged, Assigned, Reassigned, GroupAssigned,
+         Unassigned, TicketOpened, DueDateSet)  # fmt: skip
+
+
+def _neutral_kind(cls: type[Event], named: set[str], kinds: dict[type, str]) -> str:
+    """The kind of an event class the generated branches do not list, if it is neutral.
+
+    An event the fold reads fields of (a subclass of one of those classes, a due instant
+    set by hand) or whose kind a condition names needs the general fold.
+    """
+    if issubclass(cls, _READ):
+        raise Fallback
+    kind = _kind_of(cls)
+    if kind in named:
+        raise Fallback
+    kinds[cls] = kind  # remembered by the policy's fold (one entry per class)
+    return kind
 
 
 class _Writer:
@@ -414,13 +434,13 @@ def _compile(policy: SlaPolicy) -> _Compiled | None:
         w.line(2, f"{chain} cls is {w.constant(cls)}:")
         chain = "elif"
         _event_block(w, 3, cls, kind, metrics)
-    if shared:
-        w.line(2, f"{chain} cls in {w.constant(frozenset(shared))}:")
-        chain = "elif"
-        w.line(3, f"kind = {w.constant({c: _kind_of(c) for c in shared})}[cls]")
-        _blocks(w, 3, None, metrics, trigger=False, flags=False)
+    # Every other class, of the ticket module or not, that no condition names and whose
+    # fields the fold does not read: one shared block (its kind only goes to the timeline).
+    kinds = {c: _kind_of(c) for c in shared}
     w.line(2, "else:")
-    w.line(3, "raise Fallback")
+    known = w.constant(kinds)
+    w.line(3, f"kind = {known}.get(cls) or neutral_kind(cls, {w.constant(named)}, {known})")
+    _blocks(w, 3, None, metrics, trigger=False, flags=False)
     w.line(1, "rows = []")
     for i in range(len(metrics)):
         _finish(w, 1, i)
@@ -433,6 +453,7 @@ def _compile(policy: SlaPolicy) -> _Compiled | None:
         VALUES=tuple(s.value for s in _STAGES),
         BREACHED=Stage.BREACHED,
         retarget=_retarget,
+        neutral_kind=_neutral_kind,
     )
     for i, m in enumerate(metrics):
         namespace[f"NAME{i}"] = m.name

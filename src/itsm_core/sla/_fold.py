@@ -708,6 +708,39 @@ def select_policy_for_history(
     'fallback'
     """
     h = history if isinstance(history, History) else History.of(history)
+    return _select(_Plan(tuple(policies)), h, until_us)
+
+
+# The event classes of the ticket module (a stale class object of a slotted attrs class
+# may linger in ``__subclasses__``; that is harmless here).
+_KNOWN = frozenset(Event.__subclasses__())
+# What each Applicability field needs to follow after the opening.
+_FOLLOW: dict[str, frozenset[type]] = {
+    "priorities": frozenset({PriorityChanged, FieldChanged}),
+    "groups": frozenset({Assigned, Reassigned, GroupAssigned, Unassigned, FieldChanged}),
+    "types": frozenset({FieldChanged}),
+    "categories": frozenset({FieldChanged}),
+    "services": frozenset({FieldChanged}),
+    "customers": frozenset({FieldChanged}),
+}
+
+
+class _Plan:
+    """Policy selection for one list of policies: which event classes can change the answer."""
+
+    __slots__ = ("follow", "policies")
+
+    def __init__(self, policies: tuple[SlaPolicy, ...]) -> None:
+        self.policies = policies
+        follow: set[type] = set()
+        for policy in policies:
+            for field, classes in _FOLLOW.items():
+                if getattr(policy.applies_to, field):
+                    follow |= classes
+        self.follow = frozenset(follow)
+
+
+def _select(plan: _Plan, h: History, until_us: int | None) -> SlaPolicy | None:
     events = h.events
     count = len(events)
     if until_us is not None:
@@ -727,7 +760,31 @@ def select_policy_for_history(
         "customer": opened.customer,
         "group": None,
     }
-    for event in events[1:count]:
+    later = events[1:count]
+    classes = set(map(type, later))
+    if not classes.isdisjoint(plan.follow) or not classes <= _KNOWN:
+        _follow(h, later, count, fields, plan)
+        if "ticket" in fields:  # an event kind of its own: the folded ticket decided
+            return fields["ticket"]  # type: ignore[return-value]
+    for policy in plan.policies:
+        if policy.applies_to.covers(
+            type=fields["type"],  # type: ignore[arg-type]
+            priority=fields["effective_priority"],  # type: ignore[arg-type]
+            category=fields["category"],  # type: ignore[arg-type]
+            service=fields["service"],  # type: ignore[arg-type]
+            customer=fields["customer"],  # type: ignore[arg-type]
+            group=fields["group"],  # type: ignore[arg-type]
+        ):
+            return policy
+    return None
+
+
+def _follow(
+    h: History, later: tuple[Event, ...], count: int, fields: dict[str, object], plan: _Plan
+) -> None:
+    """Apply the events after the opening to ``fields``; for an event kind defined
+    elsewhere, fold the ticket the plain way and put the answer in ``fields["ticket"]``."""
+    for event in later:
         cls = type(event)
         if cls in _INERT:
             continue
@@ -741,20 +798,12 @@ def select_policy_for_history(
             name = event.field  # type: ignore[attr-defined]
             if not event.custom and name in _SELECTION_FIELDS:  # type: ignore[attr-defined]
                 fields[name] = event.new  # type: ignore[attr-defined]
-        else:  # an event kind defined elsewhere: fold the ticket, the plain way
+        else:
             ticket = h.ticket_after(count - 1)
-            return next((p for p in policies if p.applies_to.matches(ticket)), None)
-    for policy in policies:
-        if policy.applies_to.covers(
-            type=fields["type"],  # type: ignore[arg-type]
-            priority=fields["effective_priority"],  # type: ignore[arg-type]
-            category=fields["category"],  # type: ignore[arg-type]
-            service=fields["service"],  # type: ignore[arg-type]
-            customer=fields["customer"],  # type: ignore[arg-type]
-            group=fields["group"],  # type: ignore[arg-type]
-        ):
-            return policy
-    return None
+            fields["ticket"] = next(
+                (p for p in plan.policies if p.applies_to.matches(ticket)), None
+            )
+            return
 
 
 def evaluate_many(
@@ -790,14 +839,13 @@ def evaluate_many(
     [('I-1', 'incidents', 25.0)]
     """
     now_us = to_us(now, "now")
+    single = policies if isinstance(policies, SlaPolicy) else None
+    plan = None if single is not None else _Plan(tuple(policies))  # type: ignore[arg-type]
     for history in histories:
         h = history if isinstance(history, History) else History.of(history)
         if h.instants_us[0] > now_us:
             continue  # opened after ``now``: as of ``now`` the ticket does not exist yet
-        if isinstance(policies, SlaPolicy):
-            policy: SlaPolicy | None = policies
-        else:
-            policy = select_policy_for_history(policies, h, until_us=now_us)
+        policy = single if plan is None else _select(plan, h, now_us)
         if policy is not None:
             yield _evaluate(h, policy, now_us, policy.calendar)
 
