@@ -357,7 +357,7 @@ def sorted_by_ticket(
 
 
 #: Entries written to a temporary file per block (one ``marshal`` record each).
-_SPILL_BLOCK = 2048
+_SPILL_BLOCK = 512
 
 
 def _spill(buffer: list[tuple[str, int, bytes]]) -> Any:
