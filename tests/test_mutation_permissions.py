@@ -6,6 +6,9 @@ relations, scopes, role inclusion and the checks of a policy.
 
 from __future__ import annotations
 
+import pytest
+
+from itsm_core.errors import ConfigurationError
 from itsm_core.permissions import Grant, Permission, Policy, Role
 from itsm_core.testing import example_ticket
 
@@ -20,3 +23,36 @@ def test_a_requester_may_view_their_own_ticket_and_a_stranger_may_not() -> None:
     ticket = example_ticket(requester="ann")
     assert policy.authorize("ann", "view", ticket).allowed
     assert not policy.authorize("bob", "view", ticket).allowed
+
+
+def test_a_cycle_below_the_first_role_is_named_from_where_it_closes() -> None:
+    # a -> b -> c -> b: the cycle does not pass through a, where the walk starts.
+    with pytest.raises(ConfigurationError) as caught:
+        Policy(
+            roles=(
+                Role(name="a", includes=("b",)),
+                Role(name="b", includes=("c",)),
+                Role(name="c", includes=("b",)),
+            )
+        )
+    assert [str(p) for p in caught.value.problems] == [
+        "roles[2].includes[0]: role inclusion cycle: b -> c -> b"
+    ]
+
+
+def test_a_role_that_includes_a_role_with_several_includes_is_no_cycle() -> None:
+    # e includes a, which includes b and c (defined before e): no cycle anywhere, and
+    # a grant of e gives the permissions of all four.
+    policy = Policy(
+        roles=(
+            Role(name="a", includes=("b", "c")),
+            Role(name="b", permissions=(Permission(action="view"),)),
+            Role(name="c", permissions=(Permission(action="comment"),)),
+            Role(name="e", includes=("a",)),
+        ),
+        grants=(Grant(role="e", principal="ann"),),
+    )
+    ticket = example_ticket(requester="bob")
+    assert policy.authorize("ann", "view", ticket).allowed
+    assert policy.authorize("ann", "comment", ticket).allowed
+    assert not policy.authorize("ann", "assign", ticket).allowed
