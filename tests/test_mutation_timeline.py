@@ -15,6 +15,7 @@ from itsm_core.calendar import BusinessCalendar
 from itsm_core.calendar._timeline import (
     MAX_INSTANT_US,
     MAX_YEAR,
+    MIN_INSTANT_US,
     MIN_YEAR,
     Chunk,
     Limits,
@@ -23,7 +24,7 @@ from itsm_core.calendar._timeline import (
     period_start_us,
     year_start_us,
 )
-from itsm_core.errors import NeverOpenError
+from itsm_core.errors import InvalidValueError, NeverOpenError
 
 H = timedelta(hours=1)
 
@@ -48,9 +49,15 @@ def test_two_hours_from_friday_afternoon_end_on_monday_morning() -> None:
 DAY = 86_400_000_000
 #: A period in 2026, far from the ends of the supported range.
 P = period_of(year_start_us(2026))
-#: The limits of a union of two calendars that may open in any year: searches
-#: past the horizon (1448 and 2502) are bounded relative to the query instant.
-UNION = Limits.always(2026).union(Limits.always(2026))
+
+
+def union_limits() -> Limits:
+    """The limits of a union of two calendars that may open in any year.
+
+    Searches past its horizon (1448 and 2502) are bounded relative to the query
+    instant. Built inside each test, so that the test exercises the code it runs.
+    """
+    return Limits.always(2026).union(Limits.always(2026))
 
 
 def days(*spans: tuple[int, int]) -> Callable[[int], Chunk]:
@@ -98,8 +105,10 @@ def test_a_union_looks_back_to_the_previous_period_for_an_opening_and_a_closing(
     # Open on the second day of every period; just after a period starts, the
     # latest opening and closing are those of the period before.
     t = period_start_us(P) + 1
-    assert Timeline(days((1, 2)), UNION).previous_open(t) == period_start_us(P - 1) + DAY
-    assert Timeline(days((1, 2)), UNION).previous_close(t) == period_start_us(P - 1) + 2 * DAY
+    assert Timeline(days((1, 2)), union_limits()).previous_open(t) == period_start_us(P - 1) + DAY
+    assert (
+        Timeline(days((1, 2)), union_limits()).previous_close(t) == period_start_us(P - 1) + 2 * DAY
+    )
 
 
 def test_a_union_follows_an_open_stretch_across_the_boundary_of_two_periods() -> None:
@@ -107,13 +116,18 @@ def test_a_union_follows_an_open_stretch_across_the_boundary_of_two_periods() ->
     # of a period to day 1 of the next.
     chunk = days((0, 1), (6, 7))
     stretch_start = period_start_us(P) + 6 * DAY
-    assert Timeline(chunk, UNION).next_close(stretch_start + 1) == period_start_us(P + 1) + DAY
-    assert Timeline(chunk, UNION).previous_open(period_start_us(P + 1) + 1) == stretch_start
+    assert (
+        Timeline(chunk, union_limits()).next_close(stretch_start + 1)
+        == period_start_us(P + 1) + DAY
+    )
+    assert (
+        Timeline(chunk, union_limits()).previous_open(period_start_us(P + 1) + 1) == stretch_start
+    )
 
 
 def test_a_union_searches_later_and_earlier_periods_for_open_time() -> None:
     # Open on the second day of every period only.
-    timeline = Timeline(days((1, 2)), UNION)
+    timeline = Timeline(days((1, 2)), union_limits())
     assert timeline.next_open(period_start_us(P) + 3 * DAY) == period_start_us(P + 1) + DAY
     assert timeline.add(period_start_us(P) + 1, 2 * DAY) == period_start_us(P + 1) + 2 * DAY
     assert timeline.subtract(period_start_us(P) + 1, DAY) == period_start_us(P - 1) + DAY
@@ -228,22 +242,32 @@ def test_an_intersection_is_closed_as_long_as_either_and_open_within_both_and_ho
 
 def test_the_horizon_of_calendars_dated_near_today_spans_1850_to_2100_and_402_years_more() -> None:
     # Zone rules are tabulated up to 2100 and from 1850: the horizon is never nearer.
-    assert (UNION.horizon_lo, UNION.horizon_hi) == (1448, 2502)
+    union = union_limits()
+    assert (union.horizon_lo, union.horizon_hi) == (1448, 2502)
     # ...and never past the supported years.
     far = Limits.always(100).union(Limits.always(9800))
     assert (far.horizon_lo, far.horizon_hi) == (MIN_YEAR, MAX_YEAR)
 
 
 def test_a_search_past_the_horizon_runs_402_years_from_where_it_starts() -> None:
+    union = union_limits()
     # Inside the horizon a limit is taken as it is.
-    assert UNION.ahead(2501, year_start_us(3000)) == 2501
-    assert UNION.behind(1449, year_start_us(1000)) == 1449
+    assert union.ahead(2501, year_start_us(3000)) == 2501
+    assert union.behind(1449, year_start_us(1000)) == 1449
     # At the horizon it is relative to the instant: 3000 + 402, 1000 - 402...
-    assert UNION.ahead(2502, year_start_us(3000)) == 3402
-    assert UNION.behind(1448, year_start_us(1000)) == 598
+    assert union.ahead(2502, year_start_us(3000)) == 3402
+    assert union.behind(1448, year_start_us(1000)) == 598
     # ...never nearer than the horizon itself...
-    assert UNION.ahead(2502, year_start_us(2026)) == 2502
-    assert UNION.behind(1448, year_start_us(2026)) == 1448
+    assert union.ahead(2502, year_start_us(2026)) == 2502
+    assert union.behind(1448, year_start_us(2026)) == 1448
     # ...and never past the supported years.
-    assert UNION.ahead(2502, year_start_us(9900)) == MAX_YEAR
-    assert UNION.behind(1448, year_start_us(100)) == MIN_YEAR
+    assert union.ahead(2502, year_start_us(9900)) == MAX_YEAR
+    assert union.behind(1448, year_start_us(100)) == MIN_YEAR
+
+
+def test_an_instant_outside_the_supported_years_is_refused_naming_the_instant() -> None:
+    timeline = Timeline(always_open, Limits.always(2026))
+    for t in (MAX_INSTANT_US, MIN_INSTANT_US - 1):
+        with pytest.raises(InvalidValueError) as caught:
+            timeline.is_open(t)
+        assert (caught.value.field, caught.value.value) == ("at", t)
