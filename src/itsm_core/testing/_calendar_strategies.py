@@ -42,6 +42,7 @@ from itsm_core.calendar import (
 )
 from itsm_core.calendar._records import parse_time
 from itsm_core.errors import InvalidValueError
+from itsm_core.testing._memo import memoized
 
 __all__ = [
     "DST_TEST_ZONES",
@@ -151,6 +152,7 @@ def windows(*, resolution: Resolution = "minute") -> st.SearchStrategy[Window]:
     return _windows(resolution)
 
 
+@memoized
 def business_calendars(
     *,
     zones: Sequence[str] = DST_TEST_ZONES,
@@ -206,6 +208,7 @@ def business_calendars(
     )
 
 
+@memoized
 def calendars(
     *,
     zones: Sequence[str] = DST_TEST_ZONES,
@@ -250,6 +253,7 @@ def _transitions(zone_name: str, first: date, last: date) -> tuple[int, ...]:
     return tuple(found)
 
 
+@memoized
 def instants(
     *,
     zones: Sequence[str] = DST_TEST_ZONES,
