@@ -31,9 +31,11 @@ def memoized(factory: Callable[P, R]) -> Callable[P, R]:
     >>> @memoized
     ... def doubled(values):
     ...     calls.append(values)
-    ...     return [v * 2 for v in values]
+    ...     return [v for v in values]
     >>> doubled([1, 2]) is doubled((1, 2)), calls
     (True, [(1, 2)])
+    >>> doubled([[]]) is doubled([[]])  # lists inside are compared by value too
+    True
     >>> doubled([{}]) is doubled([{}])  # unhashable arguments: built each time
     False
     """
