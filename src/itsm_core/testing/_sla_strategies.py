@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from itsm_core.calendar import BusinessCalendar, CompositeCalendar
 from itsm_core.sla import Metric, OnPriorityChange, SlaPolicy, SlaStatus, evaluate
 from itsm_core.testing._calendar_strategies import instants
+from itsm_core.testing._memo import memoized
 from itsm_core.ticket import (
     CATEGORIES,
     CommentAdded,
@@ -53,6 +54,7 @@ PRESET_CALENDARS: tuple[BusinessCalendar, ...] = (
 )
 
 
+@memoized
 def preset_calendars() -> st.SearchStrategy[BusinessCalendar]:
     """One of :data:`PRESET_CALENDARS`; shrinks towards the 24x7 UTC calendar.
 
@@ -79,6 +81,7 @@ _HOLD = st.sampled_from(_HOLD_REASONS)
 _BOOL = st.booleans()
 
 
+@memoized
 def sla_policies(
     *, calendars: st.SearchStrategy[BusinessCalendar | CompositeCalendar]
 ) -> st.SearchStrategy[SlaPolicy]:
@@ -109,6 +112,7 @@ def _policy(
     return SlaPolicy(name="policy", calendar=calendar, metrics=metrics)
 
 
+@memoized
 def event_histories(
     *,
     start_us: st.SearchStrategy[int],
@@ -205,6 +209,7 @@ def _histories(
     return events
 
 
+@memoized
 def sla_statuses(
     *,
     calendars: st.SearchStrategy[BusinessCalendar | CompositeCalendar] | None = None,
