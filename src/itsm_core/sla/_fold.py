@@ -725,19 +725,32 @@ _FOLLOW: dict[str, frozenset[type]] = {
 }
 
 
-class _Plan:
-    """Policy selection for one list of policies: which event classes can change the answer."""
+# The ticket fields an Applicability looks at, in the order of _Plan's value lists.
+_FIELDS = ("type", "effective_priority", "category", "service", "customer", "group")
+_COVERS = ("types", "priorities", "categories", "services", "customers", "groups")
 
-    __slots__ = ("follow", "policies")
+
+class _Plan:
+    """Policy selection for one list of policies: which event classes can change the answer,
+    and each policy's checks as ``(field index, allowed values)`` for its non-empty fields."""
+
+    __slots__ = ("checks", "policies", "quiet")
 
     def __init__(self, policies: tuple[SlaPolicy, ...]) -> None:
         self.policies = policies
         follow: set[type] = set()
+        checks = []
         for policy in policies:
-            for field, classes in _FOLLOW.items():
-                if getattr(policy.applies_to, field):
-                    follow |= classes
-        self.follow = frozenset(follow)
+            mine = []
+            for index, field in enumerate(_COVERS):
+                allowed = getattr(policy.applies_to, field)
+                if allowed:
+                    follow |= _FOLLOW[field]
+                    mine.append((index, frozenset(allowed)))
+            checks.append((policy, tuple(mine)))
+        # the event classes that never change the choice
+        self.quiet = _KNOWN - follow
+        self.checks = tuple(checks)
 
 
 def _select(plan: _Plan, h: History, until_us: int | None) -> SlaPolicy | None:
@@ -752,29 +765,22 @@ def _select(plan: _Plan, h: History, until_us: int | None) -> SlaPolicy | None:
     opened = events[0]
     if not isinstance(opened, TicketOpened):  # pragma: no cover - a History opens first
         raise InvalidValueError("events[0]", opened, "a TicketOpened event first")
-    fields: dict[str, object] = {
-        "type": opened.type,
-        "effective_priority": opened.effective_priority,
-        "category": opened.category,
-        "service": opened.service,
-        "customer": opened.customer,
-        "group": None,
-    }
-    later = events[1:count]
-    classes = set(map(type, later))
-    if not classes.isdisjoint(plan.follow) or not classes <= _KNOWN:
-        _follow(h, later, count, fields, plan)
-        if "ticket" in fields:  # an event kind of its own: the folded ticket decided
-            return fields["ticket"]  # type: ignore[return-value]
-    for policy in plan.policies:
-        if policy.applies_to.covers(
-            type=fields["type"],  # type: ignore[arg-type]
-            priority=fields["effective_priority"],  # type: ignore[arg-type]
-            category=fields["category"],  # type: ignore[arg-type]
-            service=fields["service"],  # type: ignore[arg-type]
-            customer=fields["customer"],  # type: ignore[arg-type]
-            group=fields["group"],  # type: ignore[arg-type]
-        ):
+    values: list[object] = [opened.type, opened.effective_priority, opened.category,
+                            opened.service, opened.customer, None]  # fmt: skip
+    # only events of the classes some policy follows (or of unknown classes) can matter
+    if count > 1 and not set(map(type, events)) <= plan.quiet:
+        later = events[1:count]
+        if not set(map(type, later)) <= plan.quiet:
+            fields = dict(zip(_FIELDS, values, strict=True))
+            _follow(h, later, count, fields, plan)
+            if "ticket" in fields:  # an event kind of its own: the folded ticket decided
+                return fields["ticket"]  # type: ignore[return-value]
+            values = [fields[name] for name in _FIELDS]
+    for policy, checks in plan.checks:
+        for index, allowed in checks:
+            if values[index] not in allowed:
+                break
+        else:
             return policy
     return None
 
