@@ -138,7 +138,10 @@ def test_the_hot_path_and_the_reference_path_agree_on_every_command(
 ) -> None:
     lifecycle, steps = session
     opening = OpenTicket(ticket_id="T-1", type=lifecycle.name, title="t", requester="requester")
-    ticket, _ = lifecycle.apply(None, opening, actor="requester", at=START)
+    ticket, opened = lifecycle.apply(None, opening, actor="requester", at=START)
+    assert (ticket, opened) == lifecycle._apply_reference(
+        None, opening, actor="requester", at=START
+    )
     at = START
     for command, actor, minutes, zone in steps:
         when = (at + timedelta(minutes=minutes)).astimezone(zone)
