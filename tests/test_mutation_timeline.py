@@ -271,3 +271,14 @@ def test_an_instant_outside_the_supported_years_is_refused_naming_the_instant() 
         with pytest.raises(InvalidValueError) as caught:
             timeline.is_open(t)
         assert (caught.value.field, caught.value.value) == ("at", t)
+
+
+def test_runs_compiled_for_neighbouring_periods_merge_into_one() -> None:
+    timeline = Timeline(days((0, 1)), Limits.always(2026))
+    timeline.is_open(period_start_us(P) + 1)
+    timeline.is_open(period_start_us(P + 1) + 1)  # the period after: merged on the left
+    timeline.is_open(period_start_us(P - 1) + 1)  # the period before: merged on the right
+    [run] = timeline._runs.runs
+    assert (run.first, run.last) == (P - 1, P + 1)
+    assert run.starts == [period_start_us(p) for p in (P - 1, P, P + 1)]
+    assert timeline.elapsed(period_start_us(P - 1), period_start_us(P + 2)) == 3 * DAY
