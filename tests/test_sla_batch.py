@@ -176,3 +176,26 @@ def test_the_batch_path_without_numpy_says_which_extra_to_install(
         SlaColumns.from_histories([_ticket("A")])
     assert isinstance(caught.value, ItsmError)
     assert isinstance(caught.value, ImportError)
+
+
+def test_a_calendar_that_never_opens_gives_the_same_answers_in_a_batch() -> None:
+    from itsm_core.calendar import WeeklySchedule
+
+    never = BusinessCalendar(name="never", timezone="UTC", weekly=WeeklySchedule.same([]))
+    policy = SlaPolicy(name="never", calendar=never,
+                       metrics=(Metric.first_response({"P3": timedelta(hours=1)}),
+                                Metric.resolution({"P3": timedelta(hours=4)})))  # fmt: skip
+    histories = [_ticket("A"), _ticket("B", (30, _reply()))]
+    assert_same_answers(histories, policy, AT + timedelta(days=2))
+
+
+def test_a_cycle_paused_more_often_than_the_columns_keep_is_answered_by_the_scalar_fold() -> None:
+    policy = SlaPolicy(name="24x7", calendar=BusinessCalendar.always_open("UTC"),
+                       metrics=(Metric.resolution({"P3": timedelta(hours=40),
+                                                   "P1": timedelta(hours=1)}),))  # fmt: skip
+    hold = _move("hold", "on_hold", "active", "on_hold", "awaiting_requester")
+    back = _move("resume", "active", "on_hold", "active")
+    steps = [(10 * k + d, e) for k in range(1, 11) for d, e in ((0, hold), (5, back))]
+    histories = [_ticket("A", *steps, (200, _priority("P1"))), _ticket("B", *steps[:4])]
+    batch = assert_same_answers(histories, policy, AT + timedelta(hours=5))
+    assert batch.scalar.tolist() == [True, False]

@@ -37,10 +37,12 @@ from itsm_core.sla._compiled import compiled_fold
 from itsm_core.testing import event_histories, instants, preset_calendars, sla_policies
 from itsm_core.ticket import (
     Assigned,
+    CommentAdded,
     Event,
     FieldChanged,
     GroupAssigned,
     PriorityChanged,
+    StateChanged,
     TicketOpened,
     Unassigned,
 )
@@ -274,3 +276,89 @@ def test_events_of_other_rooms_are_read_by_their_kind_alone_by_the_compiled_fold
     assert evaluate(history, policy, at + timedelta(hours=3)) == evaluate_reference(
         history, policy, at + timedelta(hours=3)
     )
+
+
+# ------------------------------------------------------------- named rules, both folds
+
+AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
+
+
+def _opened(priority: str) -> Event:
+    return TicketOpened(ticket_id="T", actor="ann", at=AT, type="incident", state="new",
+                        state_category="new", title="t", requester="ann",
+                        effective_priority=priority)  # fmt: skip
+
+
+def _at(minutes: int, event: Event) -> Event:
+    return attrs.evolve(event, at=AT + timedelta(minutes=minutes))
+
+
+def _comment(by_requester: bool) -> Event:
+    return CommentAdded(ticket_id="T", actor="x", at=AT, body="b", public=True,
+                        by_requester=by_requester)  # fmt: skip
+
+
+def _state(to: str, frm: str, hold: str | None = None) -> Event:
+    return StateChanged(ticket_id="T", actor="x", at=AT, trigger="t", from_state=frm,
+                        to_state=to, from_category=frm, to_category=to,
+                        hold_reason=hold)  # fmt: skip
+
+
+def _to(priority: str) -> Event:
+    return PriorityChanged(ticket_id="T", actor="x", at=AT, impact=None, urgency=None,
+                           derived=priority, override=None, effective=priority)  # fmt: skip
+
+
+def _due(metric: str, minutes: int | None) -> Event:
+    due = None if minutes is None else AT + timedelta(minutes=minutes)
+    return DueDateSet(ticket_id="T", actor="lead", at=AT, metric=metric, due=due, reason="r")
+
+
+HOUR = timedelta(hours=1)
+HOLD = _state("on_hold", "active", "awaiting_requester")
+NAMED: dict[str, tuple[dict[str, Any], list[Event]]] = {
+    "a due set by hand before the cycle starts": (
+        {}, [_opened("P3"), _at(5, _due("next_response", 300)), _at(10, _comment(True))]),
+    "a priority change while paused": (
+        {}, [_opened("P3"), _at(10, _state("active", "new")), _at(20, HOLD),
+             _at(30, _to("P1")), _at(400, _state("active", "on_hold"))]),
+    "a priority change that lifts a breach": (
+        {}, [_opened("P1"), _at(300, _to("P4"))]),
+    "a start waiting for a target, then dropped": (
+        {}, [_opened("P9"), _at(30, _state("resolved", "new"))]),
+    "a start waiting for a target, then classified": (
+        {"classified_start": "opening"}, [_opened("P9"), _at(30, _to("P2"))]),
+    "a reset to a priority without a target": (
+        {"reset": Condition(event="priority_changed")}, [_opened("P3"), _at(30, _to("P9"))]),
+    "a change to a priority without a target that stops the clock": (
+        {"on_missing_target": "stop"}, [_opened("P3"), _at(30, _to("P9"))]),
+}  # fmt: skip
+
+
+def _named_policy(options: dict[str, Any], calendar: BusinessCalendar) -> SlaPolicy:
+    targets = {"P1": HOUR, "P2": 2 * HOUR, "P3": 4 * HOUR, "P4": 40 * HOUR}
+    return SlaPolicy(name="named", calendar=calendar, metrics=(
+        Metric.first_response(targets, **options),
+        Metric.next_response(targets, **options),
+        Metric.resolution(targets, **options)))  # fmt: skip
+
+
+def test_both_folds_agree_on_each_named_rule() -> None:
+    from itsm_core.calendar import WeeklySchedule
+
+    never = BusinessCalendar(name="never", timezone="UTC", weekly=WeeklySchedule.same([]))
+    for calendar in (BusinessCalendar.eight_by_five("UTC"), never):
+        for name, (options, history) in NAMED.items():
+            policy = _named_policy(options, calendar)
+            now = AT + timedelta(days=2)
+            assert evaluate(history, policy, now) == evaluate_reference(history, policy, now), name
+
+
+def test_both_folds_refuse_a_change_to_a_priority_the_metric_has_no_target_for() -> None:
+    policy = _named_policy({"on_missing_target": "refuse"}, BusinessCalendar.always_open("UTC"))
+    history = [_opened("P3"), _at(30, _to("P9"))]
+    with pytest.raises(InvalidValueError) as fast:
+        evaluate(history, policy, AT + HOUR)
+    with pytest.raises(InvalidValueError) as plain:
+        evaluate_reference(history, policy, AT + HOUR)
+    assert str(fast.value) == str(plain.value)
