@@ -9,7 +9,6 @@ import io
 import json
 import marshal
 import os
-import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -55,24 +54,36 @@ try:  # the ``fast`` extra: orjson parses a line several times faster than the s
 except ImportError:  # pragma: no cover - the dev and CI environments install the extra
     _orjson_loads = None
 
-#: A run of 19 digits: a number orjson may read differently (it reads integers beyond
-#: 64 bits as floats, where the standard library keeps them whole).
-_LONG_NUMBER = re.compile(r"[0-9]{19}")
+
+def _floatless(value: Any) -> bool:
+    """Whether a parsed JSON value holds no float (orjson reads big integers as floats)."""
+    kind = type(value)
+    if kind is float:
+        return False
+    if kind is dict:
+        value = value.values()
+    elif kind is not list:
+        return True
+    for item in value:
+        kind = type(item)
+        if kind is float or ((kind is dict or kind is list) and not _floatless(item)):
+            return False
+    return True
 
 
 def _fast_json_loads(text: str) -> Any:
     """``json.loads``'s answer, through orjson where both parse the same.
 
-    A line with a run of 19 digits, and every line orjson refuses (NaN,
-    lone surrogates, deep nesting, malformed JSON), are read by the standard
-    library, so values and error messages are exactly its own.
+    orjson reads integers beyond 64 bits as floats and refuses NaN, lone
+    surrogates and deep nesting: a line whose value holds a float, and every
+    line orjson refuses, is read again by the standard library, so values and
+    error messages are exactly its own.
     """
-    if _LONG_NUMBER.search(text) is None:
-        try:
-            return _orjson_loads(text)  # type: ignore[misc]
-        except ValueError:
-            pass
-    return json.loads(text)
+    try:
+        value = _orjson_loads(text)  # type: ignore[misc]
+    except ValueError:
+        return json.loads(text)
+    return value if _floatless(value) else json.loads(text)
 
 
 #: How the commands read a JSON line: ``json.loads``, through orjson when installed.
