@@ -82,14 +82,28 @@ def _numpy() -> Any:
     return numpy
 
 
-def _fact_of(
-    event: Event, state: tuple[str, str, str | None], from_category: str
-) -> tuple[str, str, str, str, str | None, str | None, bool | None, bool | None]:
-    trigger = event.trigger if isinstance(event, StateChanged) else None
-    public = event.public if isinstance(event, CommentAdded) else None
-    by_requester = event.by_requester if isinstance(event, CommentAdded) else None
-    return (event_kind(event), state[0], state[1], from_category, state[2], trigger, public,
-            by_requester)  # fmt: skip
+# What an event tells the columns, by its class: 0 its kind only, 1 a comment, 2 a state
+# change, 3 a priority change, 4 an assignment to a group, 5 an unassignment, 6 the
+# opening, 7 a due instant set by hand (the scalar fold answers for the ticket).
+_BASES: tuple[tuple[type, int], ...] = (
+    (CommentAdded, 1),
+    (StateChanged, 2),
+    (PriorityChanged, 3),
+    (Assigned, 4),
+    (Reassigned, 4),
+    (GroupAssigned, 4),
+    (Unassigned, 5),
+    (TicketOpened, 6),
+    (DueDateSet, 7),
+)
+_INFO: dict[type, tuple[int, str]] = {}
+
+
+def _info(event: Event) -> tuple[int, str]:
+    cls = type(event)
+    code = next((c for base, c in _BASES if issubclass(cls, base)), 0)
+    found = _INFO[cls] = (code, event_kind(event))
+    return found
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -154,22 +168,42 @@ class SlaColumns:
             priority: str | None = None
             group: str | None = None
             simple = True
-            for event, state in zip(h.events, h.states, strict=True):
-                if isinstance(event, TicketOpened):
-                    priority = event.effective_priority
-                elif isinstance(event, PriorityChanged):
-                    priority = event.effective
-                elif isinstance(event, Assigned | Reassigned | GroupAssigned):
-                    group = event.group
-                elif isinstance(event, Unassigned):
+            for event, (state, new_category, hold) in zip(h.events, h.states, strict=True):
+                info = _INFO.get(type(event))
+                if info is None:
+                    info = _info(event)
+                code, kind = info
+                trigger: str | None = None
+                public: bool | None = None
+                by_requester: bool | None = None
+                if code == 1:
+                    public, by_requester = event.public, event.by_requester  # type: ignore[attr-defined]
+                elif code == 2:
+                    trigger = event.trigger  # type: ignore[attr-defined]
+                elif code == 3:
+                    priority = event.effective  # type: ignore[attr-defined]
+                elif code == 4:
+                    group = event.group  # type: ignore[attr-defined]
+                elif code == 5:
                     group = None
-                if isinstance(event, DueDateSet):
+                elif code == 6:
+                    priority = event.effective_priority  # type: ignore[attr-defined]
+                elif code == 7:
                     simple = False
-                fact = _fact_of(event, state, category)
-                category = state[1]
-                fact_codes.append(facts.setdefault(fact, len(facts)))
-                priority_codes.append(priorities.setdefault(priority, len(priorities)))
-                group_codes.append(groups.setdefault(group, len(groups)))
+                fact = (kind, state, new_category, category, hold, trigger, public, by_requester)
+                category = new_category
+                found = facts.get(fact)
+                if found is None:
+                    found = facts[fact] = len(facts)
+                fact_codes.append(found)
+                found = priorities.get(priority)
+                if found is None:
+                    found = priorities[priority] = len(priorities)
+                priority_codes.append(found)
+                found = groups.get(group)
+                if found is None:
+                    found = groups[group] = len(groups)
+                group_codes.append(found)
             at_us.extend(h.instants_us)
             offsets.append(len(at_us))
             plain.append(simple)
