@@ -265,6 +265,7 @@ def test_the_opening_event_and_ticket_are_the_records_the_keyword_constructors_b
         channel="phone",
     )
     ticket, (opened,) = lifecycle.apply(None, command, actor="rita", at=START)
+    assert isinstance(opened, TicketOpened)
     expected = TicketOpened(
         ticket_id="T-9",
         actor="rita",
