@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from itsm_core.errors import ConfigurationError
+from itsm_core.lifecycle import default_lifecycles
 from itsm_core.permissions import Grant, Permission, Policy, Role
 from itsm_core.testing import example_ticket
 
@@ -56,3 +57,32 @@ def test_a_role_that_includes_a_role_with_several_includes_is_no_cycle() -> None
     assert policy.authorize("ann", "view", ticket).allowed
     assert policy.authorize("ann", "comment", ticket).allowed
     assert not policy.authorize("ann", "assign", ticket).allowed
+
+
+def test_a_refused_transition_names_every_state_it_could_reach_or_nothing() -> None:
+    # May only move a ticket to 'resolved'; a hold reaches one of four waiting states.
+    policy = Policy(
+        roles=(
+            Role(
+                name="resolver",
+                permissions=(Permission(action="transition:*", to_states=("resolved",)),),
+            ),
+        ),
+        grants=(Grant(role="resolver", principal="ann"),),
+    )
+    lifecycles = default_lifecycles()
+    working = example_ticket(state="in_progress", state_category="active")
+    assert policy.authorize("ann", "transition:resolve", working, lifecycles=lifecycles).allowed
+    held = policy.authorize("ann", "transition:hold", working, lifecycles=lifecycles)
+    assert not held.allowed
+    [reason] = held.reasons
+    assert reason.startswith("grant #0 (allow role 'resolver' to principal ann) does not apply")
+    assert reason.endswith(
+        ": the transition reaches on_hold.awaiting_requester, on_hold.awaiting_vendor, "
+        "on_hold.awaiting_change, on_hold.awaiting_problem, not one of its to-states"
+    )
+    # A new ticket cannot be resolved at all: the trigger reaches nothing.
+    fresh = example_ticket(state="new", state_category="new")
+    nowhere = policy.authorize("ann", "transition:resolve", fresh, lifecycles=lifecycles)
+    assert not nowhere.allowed
+    assert nowhere.reasons[0].endswith("the transition reaches nothing, not one of its to-states")
