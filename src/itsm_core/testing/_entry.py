@@ -78,6 +78,7 @@ from itsm_core.sla import (
     SlaStatus,
     TimelineEntry,
 )
+from itsm_core.testing._memo import sampled
 from itsm_core.ticket import (
     ArticleLink,
     Attachment,
@@ -362,7 +363,7 @@ def desks() -> st.SearchStrategy[Any]:
             st.lists(st.sampled_from(("support", "vendor", "night")), max_size=3, unique=True)
         )
         calendars = {
-            name: draw(business_calendars()).with_name(draw(st.sampled_from((name, "", "Office"))))
+            name: draw(business_calendars()).with_name(draw(sampled((name, "", "Office"))))
             for name in names
         }
         choices = list(calendars.values())
@@ -381,7 +382,7 @@ def desks() -> st.SearchStrategy[Any]:
             else []
         )
         return Desk(
-            name=draw(st.sampled_from(("", "Kiosk support"))),
+            name=draw(sampled(("", "Kiosk support"))),
             calendars=calendars,
             calendar=names[0] if names else None,
             matrix=draw(
@@ -419,12 +420,12 @@ def _routing(structure: SupportStructure | None) -> st.SearchStrategy[RoutingCon
                 GroupRouting(
                     group=g.name,
                     members=g.members,
-                    strategy=draw(st.sampled_from(("round_robin", "least_loaded"))),
+                    strategy=draw(sampled(("round_robin", "least_loaded"))),
                     support_line=g.line,
                 )
                 for g in chosen
             ),
-            channels=draw(st.sampled_from((DEFAULT_CHANNELS, ("phone", "portal")))),
+            channels=draw(sampled((DEFAULT_CHANNELS, ("phone", "portal")))),
         )
 
     return st.one_of(st.none(), build())

@@ -31,6 +31,7 @@ from itsm_core.escalation import (
     Trigger,
     TriggerKind,
 )
+from itsm_core.testing._memo import sampled
 from itsm_core.ticket import (
     Assigned,
     CommentAdded,
@@ -158,23 +159,23 @@ def escalation_rules(
 
     SLA triggers name one of ``metrics`` (empty: no SLA triggers).
     """
-    kinds = list(TriggerKind)
+    kinds = tuple(TriggerKind)
     if not metrics:
-        kinds = [k for k in kinds if k not in (TriggerKind.SLA_PERCENT, TriggerKind.SLA_DUE)]
-    kind = draw(st.sampled_from(kinds))
+        kinds = tuple(k for k in kinds if k not in (TriggerKind.SLA_PERCENT, TriggerKind.SLA_DUE))
+    kind = draw(sampled(kinds))
     business = draw(st.booleans())
     if kind is TriggerKind.SLA_PERCENT:
-        trigger = Trigger.sla_percent(draw(st.sampled_from(list(metrics))))
+        trigger = Trigger.sla_percent(draw(sampled(tuple(metrics))))
     elif kind is TriggerKind.SLA_DUE:
-        trigger = Trigger.sla_due(draw(st.sampled_from(list(metrics))))
+        trigger = Trigger.sla_due(draw(sampled(tuple(metrics))))
     elif kind is TriggerKind.NO_REPLY:
         trigger = Trigger.no_reply(business=business)
     elif kind is TriggerKind.TIME_IN_STATE:
         trigger = Trigger.time_in_state(
-            categories=draw(st.sampled_from(("new", "active", "on_hold"))), business=business
+            categories=draw(sampled(("new", "active", "on_hold"))), business=business
         )
     elif kind is TriggerKind.REQUEST:
-        trigger = Trigger.request(*draw(st.sampled_from(((), ("manager",)))), business=business)
+        trigger = Trigger.request(*draw(sampled(((), ("manager",)))), business=business)
     else:
         trigger = Trigger.reassignments(bounces_only=draw(st.booleans()))
     conditions = draw(
@@ -220,7 +221,7 @@ def escalation_histories(
             title="t",
             requester="requester",
             effective_priority=priority,
-            category=draw(st.sampled_from(_CATEGORIES)),
+            category=draw(sampled(_CATEGORIES)),
         ),
         Assigned(
             ticket_id="T-1",
@@ -235,7 +236,7 @@ def escalation_histories(
     assignee, group, line = "help-desk-1", "help-desk", 1
     for _ in range(draw(st.integers(0, max_events))):
         at = at + timedelta(microseconds=draw(gap_us))
-        kind = draw(st.sampled_from(("comment", "comment", "state", "reassign", "request")))
+        kind = draw(sampled(("comment", "comment", "state", "reassign", "request")))
         if kind == "comment":
             public = draw(st.booleans())
             events.append(
@@ -250,7 +251,7 @@ def escalation_histories(
             )
         elif kind == "reassign":
             new_line = draw(st.integers(1, len(SUPPORT_GROUP_NAMES)))
-            new_group = draw(st.sampled_from(SUPPORT_GROUP_NAMES[new_line - 1]))
+            new_group = draw(sampled(SUPPORT_GROUP_NAMES[new_line - 1]))
             if new_group == group:
                 continue
             new_assignee = f"{new_group}-1"
@@ -275,14 +276,14 @@ def escalation_histories(
                     ticket_id="T-1",
                     actor="requester" if by_requester else "agent",
                     at=at,
-                    kind=draw(st.sampled_from(REQUEST_KINDS)),
+                    kind=draw(sampled(REQUEST_KINDS)),
                     by_requester=by_requester,
                 )
             )
         else:
             close = category == "resolved" and draw(st.booleans())
             to_state, to_category, hold = (
-                ("closed", "closed", None) if close else draw(st.sampled_from(_WALK))
+                ("closed", "closed", None) if close else draw(sampled(_WALK))
             )
             if to_state == state:
                 continue

@@ -11,11 +11,24 @@ are compared by identity, as Hypothesis compares them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache, wraps
+from functools import cache, lru_cache, wraps
 from typing import Any, ParamSpec, TypeVar
+
+from hypothesis import strategies as st
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
+
+
+@cache
+def sampled(values: tuple[T, ...]) -> st.SearchStrategy[T]:
+    """``st.sampled_from(values)``, built once per tuple (Hypothesis builds one per call).
+
+    >>> sampled(("a", "b")) is sampled(("a", "b"))
+    True
+    """
+    return st.sampled_from(values)
 
 
 def _frozen(value: Any) -> Any:

@@ -22,6 +22,7 @@ from itsm_core.lifecycle import (
     Lifecycles,
     default_lifecycles,
 )
+from itsm_core.testing._memo import sampled
 from itsm_core.ticket import (
     AddComment,
     AddLink,
@@ -191,7 +192,7 @@ def ticket_histories(
     >>> test()
     """
     desk = lifecycles if lifecycles is not None else _DEFAULT_DESK
-    lifecycle = desk[draw(st.sampled_from(sorted(desk)))]
+    lifecycle = desk[draw(sampled(tuple(sorted(desk))))]
     matrix = lifecycle.matrix
     at = _START
     ticket, events = lifecycle.open(
@@ -200,8 +201,8 @@ def ticket_histories(
             type=lifecycle.name,
             title="generated",
             requester=TICKET_ACTORS[0],
-            impact=draw(st.sampled_from((None, *matrix.impact.names))),
-            urgency=draw(st.sampled_from((None, *matrix.urgency.names))),
+            impact=draw(sampled((None, *matrix.impact.names))),
+            urgency=draw(sampled((None, *matrix.urgency.names))),
         ),
         actor=TICKET_ACTORS[0],
         at=at,
@@ -212,7 +213,7 @@ def ticket_histories(
         if ticket.is_final:
             break
         command = draw(ticket_commands(lifecycle))
-        actor = draw(st.sampled_from(TICKET_ACTORS))
+        actor = draw(sampled(TICKET_ACTORS))
         at = at + timedelta(minutes=draw(st.integers(min_value=0, max_value=3 * 24 * 60)))
         try:
             ticket, events = lifecycle.apply(ticket, command, actor=actor, at=at)
