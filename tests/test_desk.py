@@ -31,6 +31,7 @@ from itsm_core.lifecycle import History
 from itsm_core.permissions import Grant
 from itsm_core.serialization import dump_desk, load_desk
 from itsm_core.sla import Stage, evaluate
+from itsm_core.testing._memo import sampled
 from itsm_core.ticket import (
     AddComment,
     Assign,
@@ -391,7 +392,7 @@ STEPS: tuple[tuple[str, TicketCommand], ...] = (
 @st.composite
 def scripts(draw: st.DrawFn) -> tuple[Outcome, list[tuple[datetime, str, TicketCommand]]]:
     """An opened ticket of the example desk and a script of later commands."""
-    kind = draw(st.sampled_from(["incident", "incident", "service_request"]))
+    kind = draw(sampled(("incident", "incident", "service_request")))
     level = st.sampled_from(["low", "medium", "high"])
     opened_at = TUESDAY.add(minutes=draw(st.integers(0, 7 * 24 * 60)))
     opened = open_ticket(kind, at=opened_at, impact=draw(level), urgency=draw(level))

@@ -48,6 +48,7 @@ from itsm_core.testing._escalation_strategies import (
     escalation_rules,
     support_structures,
 )
+from itsm_core.testing._memo import sampled
 from itsm_core.ticket import (
     AddComment,
     Assigned,
@@ -1070,7 +1071,7 @@ def policies(draw: st.DrawFn) -> SlaPolicy:
 
     return SlaPolicy(
         name="p",
-        calendar=draw(st.sampled_from(CALENDARS)),
+        calendar=draw(sampled(tuple(CALENDARS))),
         metrics=(
             Metric.first_response({"P3": target()}),
             Metric.next_response({"P3": target()}),

@@ -35,6 +35,7 @@ from itsm_core.testing import (
     support_structures,
     ticket_histories,
 )
+from itsm_core.testing._memo import sampled
 from itsm_core.ticket import (
     Assigned,
     Event,
@@ -66,7 +67,7 @@ def policies(draw: st.DrawFn) -> SlaPolicy:
 
     return SlaPolicy(
         name="p",
-        calendar=draw(st.sampled_from(CALENDARS)),
+        calendar=draw(sampled(tuple(CALENDARS))),
         metrics=(
             Metric.first_response({"P3": target()}),
             Metric.next_response({"P3": target()}),
@@ -179,7 +180,7 @@ def desks(draw: st.DrawFn) -> tuple[Desk, list[Event]]:
 
         policy = SlaPolicy(
             name="p",
-            calendar=draw(st.sampled_from(CALENDARS)),
+            calendar=draw(sampled(tuple(CALENDARS))),
             metrics=(
                 Metric.first_response(target()),
                 Metric.next_response(target()),

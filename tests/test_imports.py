@@ -38,6 +38,7 @@ from itsm_core.imports import (
 )
 from itsm_core.lifecycle import History, Lifecycle, validate_definition
 from itsm_core.serialization import decode_event, encode_event
+from itsm_core.testing._memo import sampled
 from itsm_core.ticket import (
     Assign,
     Classify,
@@ -375,8 +376,8 @@ def _command(data: st.DataObject, ticket: Ticket) -> TicketCommand | Event:
     kind = data.draw(
         st.sampled_from(("assign", "reassign", "group", "unassign", "move", "classify", "category"))
     )
-    person = data.draw(st.sampled_from(_PEOPLE))
-    group = data.draw(st.sampled_from(_GROUPS))
+    person = data.draw(sampled(tuple(_PEOPLE)))
+    group = data.draw(sampled(tuple(_GROUPS)))
     if kind == "assign":
         return Assign(assignee=person, group=ticket.group or group)
     if kind == "reassign":
@@ -394,12 +395,12 @@ def _command(data: st.DataObject, ticket: Ticket) -> TicketCommand | Event:
         return Unassigned(**base, from_group=ticket.group, from_assignee=ticket.assignee)
     if kind == "classify":
         return Classify(
-            impact=data.draw(st.sampled_from(_LEVELS)), urgency=data.draw(st.sampled_from(_LEVELS))
+            impact=data.draw(sampled(tuple(_LEVELS))), urgency=data.draw(sampled(tuple(_LEVELS)))
         )
     if kind == "category":
         return UpdateField(
-            field=data.draw(st.sampled_from(("category", "service"))),
-            value=data.draw(st.sampled_from(("Network", "Mail", None))),
+            field=data.draw(sampled(("category", "service"))),
+            value=data.draw(sampled(("Network", "Mail", None))),
         )
     trigger = data.draw(
         st.sampled_from(
@@ -418,10 +419,8 @@ def _command(data: st.DataObject, ticket: Ticket) -> TicketCommand | Event:
     )
     return Transition(
         trigger="start" if trigger == "resume" else trigger,
-        hold_reason=data.draw(st.sampled_from(_HOLDS)) if trigger == "hold" else None,
-        resolution_code=data.draw(st.sampled_from(("code 5", None)))
-        if trigger == "resolve"
-        else None,
+        hold_reason=data.draw(sampled(tuple(_HOLDS))) if trigger == "hold" else None,
+        resolution_code=data.draw(sampled(("code 5", None))) if trigger == "resolve" else None,
     )
 
 
@@ -429,29 +428,29 @@ def _command(data: st.DataObject, ticket: Ticket) -> TicketCommand | Event:
 def _histories(draw: st.DrawFn) -> tuple[Event, ...]:
     data = draw(st.data())
     at = datetime(2016, 1, 1, tzinfo=UTC) + timedelta(minutes=draw(st.integers(0, 10**6)))
-    impact, urgency = draw(st.sampled_from(_LEVELS)), draw(st.sampled_from(_LEVELS))
+    impact, urgency = draw(sampled(tuple(_LEVELS))), draw(sampled(tuple(_LEVELS)))
     derived = SNOW.matrix.derive(impact, urgency).name  # type: ignore[union-attr]
     opened = TicketOpened(
         ticket_id=f"INC{draw(st.integers(1, 99))}",
-        actor=draw(st.sampled_from(_PEOPLE)),
+        actor=draw(sampled(tuple(_PEOPLE))),
         at=at,
         type="servicenow_incident",
         state="new",
         state_category="new",
         title="",
-        requester=draw(st.sampled_from(_PEOPLE)),
+        requester=draw(sampled(tuple(_PEOPLE))),
         impact=impact,
         urgency=urgency,
         derived_priority=derived,
         effective_priority=derived,
-        category=draw(st.sampled_from(("Network", None))),
+        category=draw(sampled(("Network", None))),
     )
     events: list[Event] = [opened]
     ticket = opened.apply_to(None)
     for _ in range(draw(st.integers(0, 10))):
         at = at + timedelta(minutes=draw(st.integers(0, 3000)))
         step = _command(data, ticket)
-        actor = draw(st.sampled_from(_PEOPLE))
+        actor = draw(sampled(tuple(_PEOPLE)))
         try:
             if isinstance(step, Event):
                 if (

@@ -25,6 +25,7 @@ from itsm_core.lifecycle import (
 )
 from itsm_core.lifecycle._engine import _Ctx, evaluate_guards
 from itsm_core.testing import MachineProbe
+from itsm_core.testing._memo import sampled
 from itsm_core.ticket import (
     AddComment,
     Assign,
@@ -464,7 +465,7 @@ def definitions(draw: st.DrawFn) -> LifecycleDef:
     )
     names = [f"s{i}" for i in range(count)]
     states: list[StateDef] = [s(n, c) for n, c in zip(names, categories, strict=True)]
-    states.append(s("end", draw(st.sampled_from(("closed", "cancelled")))))
+    states.append(s("end", draw(sampled(("closed", "cancelled")))))
     guards = st.lists(
         st.sampled_from(
             (
@@ -482,9 +483,9 @@ def definitions(draw: st.DrawFn) -> LifecycleDef:
     for _ in range(draw(st.integers(min_value=0, max_value=6))):
         transitions.append(
             TransitionDef(
-                trigger=draw(st.sampled_from(("go", "back", "next0"))),
-                source=(draw(st.sampled_from(names)),),
-                dest=draw(st.sampled_from([*names, "end"])),
+                trigger=draw(sampled(("go", "back", "next0"))),
+                source=(draw(sampled(tuple(names))),),
+                dest=draw(sampled((*names, "end"))),
                 guards=draw(guards),
             )
         )
@@ -539,7 +540,7 @@ def test_generated_valid_definitions_build_and_the_table_agrees_with_the_machine
 def test_a_generated_definition_with_a_final_exit_or_an_orphan_is_refused(
     definition: LifecycleDef, data: st.DataObject
 ) -> None:
-    source = data.draw(st.sampled_from(["s0", "end"]))
+    source = data.draw(sampled(("s0", "end")))
     broken = attrs.evolve(
         definition,
         states=(*definition.states, s("orphan", "active")),

@@ -16,6 +16,7 @@ from itsm_core.errors import InvalidValueError
 from itsm_core.metrics import Compliance, ComplianceKey, CreditRule, service_credit
 from itsm_core.sla import Metric, SlaPolicy, SlaStatus, evaluate
 from itsm_core.testing import business_calendars, instants
+from itsm_core.testing._memo import sampled
 from itsm_core.testing._sla_strategies import event_histories, sla_policies
 from itsm_core.ticket import Assigned, Event, StateChanged, TicketOpened
 
@@ -210,7 +211,7 @@ def test_merging_compliance_of_any_split_equals_the_whole(
     items: list[SlaStatus], data: st.DataObject
 ) -> None:
     cut = data.draw(st.integers(0, len(items)))
-    period = data.draw(st.sampled_from(["month", "week", "day", "year"]))
+    period = data.draw(sampled(("month", "week", "day", "year")))
     left = Compliance.of(items[:cut], period=period)
     right = Compliance.of(items[cut:], period=period)
     whole = Compliance.of(items, period=period)

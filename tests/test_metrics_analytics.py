@@ -39,6 +39,7 @@ from itsm_core.metrics import (
 from itsm_core.metrics._compliance import period_namer
 from itsm_core.permissions import Grant, PolicyAuthorizer, default_policy
 from itsm_core.serialization import decode_event, encode_event, make_converter
+from itsm_core.testing._memo import sampled
 from itsm_core.ticket import (
     AnswerSurvey,
     Assigned,
@@ -605,19 +606,19 @@ def histories(draw: st.DrawFn, n: int) -> list[list[Event]]:
             opened(
                 tid,
                 at,
-                type=draw(st.sampled_from(["incident", "service_request"])),
-                service=draw(st.sampled_from([None, "mail", "vpn"])),
-                category=draw(st.sampled_from([None, "hardware"])),
-                effective_priority=draw(st.sampled_from([None, "P2", "P3"])),
+                type=draw(sampled(("incident", "service_request"))),
+                service=draw(sampled((None, "mail", "vpn"))),
+                category=draw(sampled((None, "hardware"))),
+                effective_priority=draw(sampled((None, "P2", "P3"))),
             )
         ]
         category = "new"
         person: tuple[str, str, int] | None = None
         for _ in range(draw(st.integers(0, 8))):
             at = at + timedelta(minutes=draw(st.integers(0, 60 * 30)))
-            kind = draw(st.sampled_from(["assign", "reply", "move", "move", "survey", "call"]))
+            kind = draw(sampled(("assign", "reply", "move", "move", "survey", "call")))
             if kind == "assign":
-                name, group, line = draw(st.sampled_from(AGENTS))
+                name, group, line = draw(sampled(tuple(AGENTS)))
                 if person is None:
                     events.append(
                         Assigned(
@@ -656,7 +657,7 @@ def histories(draw: st.DrawFn, n: int) -> list[list[Event]]:
                     )
                 )
             elif kind == "move":
-                to = draw(st.sampled_from(["new", "active", "on_hold", "resolved", "closed"]))
+                to = draw(sampled(("new", "active", "on_hold", "resolved", "closed")))
                 events.append(moved(tid, at, category, to))
                 category = to
             elif kind == "survey":
@@ -675,7 +676,7 @@ def histories(draw: st.DrawFn, n: int) -> list[list[Event]]:
                         actor="qc",
                         at=at,
                         reached=draw(st.booleans()),
-                        confirmed=draw(st.sampled_from([None, True, False])),
+                        confirmed=draw(sampled((None, True, False))),
                     )
                 )
             if category == "closed":

@@ -29,6 +29,7 @@ from itsm_core.testing import (
     requester_masks,
     scales,
 )
+from itsm_core.testing._memo import sampled
 
 PRESETS = [PriorityMatrix.itil_3x3, PriorityMatrix.four_by_four, PriorityMatrix.glpi_5x5]
 
@@ -264,9 +265,9 @@ def broken_matrix_dicts(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
     """A valid matrix dict with one cell broken, and the kind of breakage."""
     matrix = draw(priority_matrices(disabled=False))
     data = matrix.to_dict()
-    kind = draw(st.sampled_from(["missing", "unknown", "non-monotonic"]))
-    impact = draw(st.sampled_from(matrix.impact.names))
-    urgency = draw(st.sampled_from(matrix.urgency.names))
+    kind = draw(sampled(("missing", "unknown", "non-monotonic")))
+    impact = draw(sampled(tuple(matrix.impact.names)))
+    urgency = draw(sampled(tuple(matrix.urgency.names)))
     if kind == "missing":
         del data["cells"][impact][urgency]
     elif kind == "unknown":
@@ -294,7 +295,7 @@ def broken_matrix_dicts(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
             if (lower and p.rank > min(lower)) or (upper and p.rank < max(upper))
         ]
         assume(breaking)
-        data["cells"][impact][urgency] = draw(st.sampled_from(breaking))
+        data["cells"][impact][urgency] = draw(sampled(tuple(breaking)))
     return data, kind
 
 
@@ -911,11 +912,11 @@ def test_the_effective_priority_follows_major_then_override_then_derived(
     matrix: PriorityMatrix, data: st.DataObject
 ) -> None:
     derived = matrix.derive(
-        data.draw(st.sampled_from(matrix.enabled("impact"))),
-        data.draw(st.sampled_from(matrix.enabled("urgency"))),
+        data.draw(sampled(tuple(matrix.enabled("impact")))),
+        data.draw(sampled(tuple(matrix.enabled("urgency")))),
     )
     override = data.draw(st.none() | st.sampled_from(matrix.priorities))
-    major = data.draw(st.sampled_from([None, False, True, MAJOR]))
+    major = data.draw(sampled((None, False, True, MAJOR)))
     effective = effective_priority(derived, override, major)
     if major is True or major == MAJOR:
         assert effective == MAJOR

@@ -32,6 +32,7 @@ from itsm_core.routing import (
     event_kind,
     notifications_for,
 )
+from itsm_core.testing._memo import sampled
 from itsm_core.ticket import (
     AddComment,
     Assign,
@@ -88,7 +89,7 @@ def agents(draw: st.DrawFn, name: str) -> Agent:
         absences = (Absence(kind="vacation", first=first, last=last),)
     return Agent(
         name=name,
-        calendar=draw(st.sampled_from(CALENDARS)),
+        calendar=draw(sampled(tuple(CALENDARS))),
         absences=absences,
         capacity=draw(st.none() | st.integers(1, 3)),
         skills=tuple(draw(st.lists(st.sampled_from(("kiosk", "printer", "jam")), unique=True))),
@@ -106,7 +107,7 @@ def situations(draw: st.DrawFn, strategy: str | None = None) -> Case:
         group="desk",
         strategy=chosen_strategy,
         members=members,
-        fixed=draw(st.sampled_from(members)) if chosen_strategy == "fixed" else None,
+        fixed=draw(sampled(tuple(members))) if chosen_strategy == "fixed" else None,
     )
     loads = {name: draw(st.integers(0, 4)) for name in members}
     at = AT + timedelta(minutes=draw(st.integers(0, 7 * 24 * 4)) * 15)
