@@ -32,7 +32,7 @@ def cases(draw: st.DrawFn) -> tuple[SlaPolicy, list[object], datetime, datetime]
     name = draw(sampled(tuple(sorted(CALENDARS))))
     calendar = CALENDARS[name]
     # Around the DST changes of 2026 (March and November) and ordinary weeks.
-    day = draw(sampled(((3, 6), (3, 26), (10, 23), (10, 30), (6, 1))))
+    day: tuple[int, int] = draw(sampled(((3, 6), (3, 26), (10, 23), (10, 30), (6, 1))))
     opened = pendulum.datetime(2026, *day, tz=calendar.timezone).add(
         minutes=draw(sampled((9 * 60, 9 * 60 + 1, 12 * 60))) + draw(st.integers(0, 3)) * 60
     )
