@@ -86,3 +86,10 @@ def test_a_refused_transition_names_every_state_it_could_reach_or_nothing() -> N
     nowhere = policy.authorize("ann", "transition:resolve", fresh, lifecycles=lifecycles)
     assert not nowhere.allowed
     assert nowhere.reasons[0].endswith("the transition reaches nothing, not one of its to-states")
+
+
+def test_a_unit_above_a_hierarchy_cycle_is_not_named_in_it() -> None:
+    # a's parent is b, and b and c are each other's parent: the cycle is b -> c -> b.
+    with pytest.raises(ConfigurationError) as caught:
+        Policy(hierarchy={"a": "b", "b": "c", "c": "b"})
+    assert [str(p) for p in caught.value.problems] == ["hierarchy: cycle: b -> c -> b"]
