@@ -6,18 +6,21 @@ breaches and the due instants they imply on a business calendar.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import attrs
+import pytest
 
 from itsm_core._time import td_to_us as to_us_td
 from itsm_core._time import to_us
 from itsm_core.calendar import BusinessCalendar
-from itsm_core.sla import Metric, SlaPolicy, Stage, evaluate
+from itsm_core.sla import Metric, SlaPolicy, SlaStatus, Stage, evaluate, evaluate_reference
 from itsm_core.sla._clock import Cycle, reach_us
-from itsm_core.ticket import TicketOpened
+from itsm_core.ticket import CommentAdded, Event, PriorityChanged, StateChanged, TicketOpened
 
 H = timedelta(hours=1)
+Fold = Callable[[Sequence[Event], SlaPolicy, datetime], SlaStatus]
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -126,3 +129,199 @@ def test_a_cycle_reports_its_share_of_the_target_and_projects_only_while_running
     stopped = attrs.evolve(running, running=False, stage=Stage.MET, ended_us=35, met_us=35)
     assert stopped.reaches_us(always, 30) is None
     assert stopped.reaches_us(always, 20) == 30
+
+
+# ---------------------------------------------------------------------------
+# Both folds on short histories: evaluate (compiled) and evaluate_reference (plain)
+# ---------------------------------------------------------------------------
+
+FOLDS = pytest.mark.parametrize(
+    "fold", [evaluate, evaluate_reference], ids=["evaluate", "evaluate_reference"]
+)
+MONDAY_9 = utc(2026, 3, 2, 9)
+
+
+def desk_policy() -> SlaPolicy:
+    """A first response in 30 minutes, a next response in 4 hours, resolution in 8 (P1: 4)."""
+    return SlaPolicy(
+        name="desk 8x5",
+        calendar=BusinessCalendar.eight_by_five("UTC"),
+        metrics=(
+            Metric.first_response({"P3": timedelta(minutes=30)}),
+            Metric.next_response({"P3": 4 * H}),
+            Metric.resolution({"P3": 8 * H, "P1": 4 * H}),
+        ),
+    )
+
+
+def moved(
+    at: datetime, to: str, category: str, hold: str | None = None, trigger: str | None = None
+) -> StateChanged:
+    return StateChanged(
+        ticket_id="INC-1",
+        actor="dispatcher",
+        at=at,
+        trigger=trigger or f"to_{to}",
+        from_state="x",
+        to_state=to,
+        from_category="active",
+        to_category=category,
+        hold_reason=hold,
+    )
+
+
+def reprioritised(at: datetime, priority: str) -> PriorityChanged:
+    return PriorityChanged(
+        ticket_id="INC-1",
+        actor="dispatcher",
+        at=at,
+        impact=None,
+        urgency=None,
+        derived=priority,
+        override=None,
+        effective=priority,
+        reason="re-triage",
+    )
+
+
+def comment(at: datetime, *, by_requester: bool, public: bool = True) -> CommentAdded:
+    return CommentAdded(
+        ticket_id="INC-1",
+        actor="kiosk-17" if by_requester else "dispatcher",
+        at=at,
+        body="...",
+        public=public,
+        by_requester=by_requester,
+    )
+
+
+@FOLDS
+def test_an_unanswered_ticket_breaches_at_its_due_instant_and_keeps_counting(fold: Fold) -> None:
+    # Friday 16:00: one business hour on Friday, seven on Monday: due Monday 16:00.
+    status = fold([opened(utc(2026, 3, 6, 16))], desk_policy(), utc(2026, 3, 10, 10))
+    clock = status.clock("resolution")
+    assert clock.stage is Stage.BREACHED
+    assert clock.running
+    assert clock.breached_at == utc(2026, 3, 9, 16)
+    # Friday 1 h + Monday 8 h + Tuesday 1 h.
+    assert clock.elapsed == 10 * H
+    assert clock.remaining == -2 * H
+    assert clock.percent == 125.0
+    assert [(e.stage, e.cause) for e in status.timeline if e.metric == "resolution"] == [
+        (Stage.RUNNING, "ticket_opened"),
+        (Stage.BREACHED, "deadline"),
+    ]
+
+
+@FOLDS
+def test_resolving_within_the_target_meets_the_clock_where_it_stopped(fold: Fold) -> None:
+    history = [opened(MONDAY_9), moved(utc(2026, 3, 2, 15, 30), "resolved", "resolved")]
+    clock = fold(history, desk_policy(), utc(2026, 3, 3, 9)).clock("resolution")
+    assert clock.stage is Stage.MET
+    assert not clock.running
+    assert clock.met_at == utc(2026, 3, 2, 15, 30)
+    assert clock.elapsed == timedelta(hours=6, minutes=30)
+    assert clock.remaining == timedelta(hours=1, minutes=30)
+    assert clock.percent == 81.25
+    assert clock.breached_at is None
+
+
+@FOLDS
+def test_waiting_for_the_requester_pauses_resolution_and_pushes_the_deadline(fold: Fold) -> None:
+    history = [
+        opened(MONDAY_9),
+        moved(utc(2026, 3, 2, 11), "awaiting", "on_hold", "awaiting_requester"),
+        moved(utc(2026, 3, 2, 14), "work", "active"),
+    ]
+    clock = fold(history, desk_policy(), utc(2026, 3, 2, 15)).clock("resolution")
+    assert clock.stage is Stage.RUNNING
+    assert clock.elapsed == 3 * H  # 09-11 and 14-15
+    assert clock.paused == 3 * H  # 11-14
+    # Five hours left at 15:00: two on Monday, three on Tuesday.
+    assert clock.due_at == utc(2026, 3, 3, 12)
+    paused = fold(history[:2], desk_policy(), utc(2026, 3, 2, 13)).clock("resolution")
+    assert paused.stage is Stage.PAUSED
+    assert not paused.running
+    assert paused.elapsed == 2 * H
+    assert paused.paused == 2 * H
+    assert paused.due_at is None
+
+
+@FOLDS
+def test_only_a_public_agent_reply_answers_the_first_response(fold: Fold) -> None:
+    history = [
+        opened(MONDAY_9),
+        comment(utc(2026, 3, 2, 9, 5), by_requester=True),
+        comment(utc(2026, 3, 2, 9, 10), by_requester=False, public=False),
+        comment(utc(2026, 3, 2, 9, 20), by_requester=False),
+    ]
+    clock = fold(history, desk_policy(), utc(2026, 3, 2, 10)).clock("first_response")
+    assert clock.stage is Stage.MET
+    assert clock.met_at == utc(2026, 3, 2, 9, 20)
+    assert clock.elapsed == timedelta(minutes=20)
+
+
+@FOLDS
+def test_a_reopening_starts_a_second_resolution_cycle(fold: Fold) -> None:
+    history = [
+        opened(MONDAY_9),
+        moved(utc(2026, 3, 2, 11), "resolved", "resolved"),
+        StateChanged(
+            ticket_id="INC-1",
+            actor="kiosk-17",
+            at=utc(2026, 3, 2, 12),
+            trigger="reopen",
+            from_state="resolved",
+            to_state="work",
+            from_category="resolved",
+            to_category="active",
+        ),
+    ]
+    clock = fold(history, desk_policy(), utc(2026, 3, 2, 13)).clock("resolution")
+    assert [c.stage for c in clock.cycles] == [Stage.MET, Stage.RUNNING]
+    assert [c.number for c in clock.cycles] == [1, 2]
+    assert clock.cycles[0].elapsed == 2 * H
+    assert clock.started_at == utc(2026, 3, 2, 12)
+    assert clock.elapsed == H
+
+
+@FOLDS
+def test_cancelling_cancels_the_running_clocks_and_leaves_the_others_pending(fold: Fold) -> None:
+    history = [opened(MONDAY_9), moved(utc(2026, 3, 2, 10), "cancelled", "cancelled")]
+    status = fold(history, desk_policy(), utc(2026, 3, 2, 11))
+    assert {c.metric: c.stage for c in status.clocks} == {
+        "first_response": Stage.CANCELLED,
+        "next_response": Stage.PENDING,
+        "resolution": Stage.CANCELLED,
+    }
+    resolution = status.clock("resolution")
+    assert resolution.current is not None
+    assert resolution.current.ended_at == utc(2026, 3, 2, 10)
+    assert resolution.elapsed == H
+
+
+@FOLDS
+def test_a_priority_raise_breaches_from_the_start_and_a_drop_lifts_it(fold: Fold) -> None:
+    raised = fold(
+        [opened(MONDAY_9), reprioritised(utc(2026, 3, 2, 14), "P1")],
+        desk_policy(),
+        utc(2026, 3, 2, 15),
+    ).clock("resolution")
+    assert raised.current is not None
+    assert raised.current.target == 4 * H
+    assert raised.stage is Stage.BREACHED
+    assert raised.breached_at == utc(2026, 3, 2, 13)
+    dropped = fold(
+        [opened(MONDAY_9, "P1"), reprioritised(utc(2026, 3, 2, 14), "P3")],
+        desk_policy(),
+        utc(2026, 3, 2, 15),
+    )
+    clock = dropped.clock("resolution")
+    assert clock.stage is Stage.RUNNING
+    assert clock.breached_at is None
+    assert clock.due_at == utc(2026, 3, 2, 17)
+    assert [(e.stage, e.cause) for e in dropped.timeline if e.metric == "resolution"] == [
+        (Stage.RUNNING, "ticket_opened"),
+        (Stage.BREACHED, "deadline"),
+        (Stage.RUNNING, "priority_changed"),
+    ]
