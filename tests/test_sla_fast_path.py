@@ -33,7 +33,7 @@ from itsm_core.sla import (
     select_policy,
     select_policy_for_history,
 )
-from itsm_core.sla._compiled import compiled_fold
+from itsm_core.sla._compiled import COMPILE_AFTER, compiled_fold
 from itsm_core.testing import event_histories, instants, preset_calendars, sla_policies
 from itsm_core.ticket import (
     Assigned,
@@ -118,6 +118,7 @@ def test_the_specialised_fold_gives_the_plain_folds_answers(
             evaluate(history, policy, now)
         assert str(caught.value) == refused
         return
+    compiled_fold(policy, eager=True)  # the generated fold, not the general one
     found = evaluate(history, policy, now)
     assert found == expected
     assert found.clocks == expected.clocks
@@ -245,11 +246,25 @@ def test_a_policy_with_the_plain_rules_is_compiled_once_and_one_with_a_reset_is_
     plain = SlaPolicy(name="plain", calendar=calendar,
                       metrics=(Metric.first_response({"P1": timedelta(hours=1)}),
                                Metric.resolution({"P1": timedelta(hours=8)})))  # fmt: skip
-    fold = compiled_fold(plain)
+    fold = compiled_fold(plain, eager=True)
     assert fold is not None
     assert compiled_fold(plain) is fold
     reset = Metric.resolution({"P1": timedelta(hours=8)}, reset=Condition(event="merged"))
-    assert compiled_fold(attrs.evolve(plain, metrics=(reset,))) is None
+    assert compiled_fold(attrs.evolve(plain, metrics=(reset,)), eager=True) is None
+
+
+def test_a_policy_gets_its_own_fold_on_its_compile_after_th_evaluation() -> None:
+    calendar = BusinessCalendar.eight_by_five("UTC")
+    policy = SlaPolicy(name="often", calendar=calendar,
+                       metrics=(Metric.first_response({"P1": timedelta(hours=1)}),))  # fmt: skip
+    history = [_opened("P1")]
+    answers = set()
+    for _ in range(COMPILE_AFTER - 1):
+        answers.add(evaluate(history, policy, AT + HOUR))
+    assert compiled_fold(attrs.evolve(policy, name="other")) is None  # counted apart
+    assert compiled_fold(policy) is not None  # this is its COMPILE_AFTER-th use
+    answers.add(evaluate(history, policy, AT + HOUR))
+    assert len(answers) == 1
 
 
 def test_events_of_other_rooms_are_read_by_their_kind_alone_by_the_compiled_fold() -> None:
@@ -267,7 +282,7 @@ def test_events_of_other_rooms_are_read_by_their_kind_alone_by_the_compiled_fold
                   rule="unanswered", level=1, cycle=1, due_at=at + timedelta(hours=1),
                   reason="no reply"),
     ]  # fmt: skip
-    fold = compiled_fold(policy)
+    fold = compiled_fold(policy, eager=True)
     assert fold is not None
     now = to_us(at + timedelta(hours=3))
     rows, *_ = fold(History(history).events, History(history).instants_us, now,
@@ -351,12 +366,16 @@ def test_both_folds_agree_on_each_named_rule() -> None:
         for name, (options, history) in NAMED.items():
             policy = _named_policy(options, calendar)
             now = AT + timedelta(days=2)
-            assert evaluate(history, policy, now) == evaluate_reference(history, policy, now), name
+            expected = evaluate_reference(history, policy, now)
+            assert evaluate(history, policy, now) == expected, name  # the general fold
+            compiled_fold(policy, eager=True)
+            assert evaluate(history, policy, now) == expected, name  # generated, where it applies
 
 
 def test_both_folds_refuse_a_change_to_a_priority_the_metric_has_no_target_for() -> None:
     policy = _named_policy({"on_missing_target": "refuse"}, BusinessCalendar.always_open("UTC"))
     history = [_opened("P3"), _at(30, _to("P9"))]
+    compiled_fold(policy, eager=True)
     with pytest.raises(InvalidValueError) as fast:
         evaluate(history, policy, AT + HOUR)
     with pytest.raises(InvalidValueError) as plain:
