@@ -282,3 +282,38 @@ def test_runs_compiled_for_neighbouring_periods_merge_into_one() -> None:
     assert (run.first, run.last) == (P - 1, P + 1)
     assert run.starts == [period_start_us(p) for p in (P - 1, P, P + 1)]
     assert timeline.elapsed(period_start_us(P - 1), period_start_us(P + 2)) == 3 * DAY
+
+
+def test_a_run_joined_from_three_pieces_counts_on_correctly_when_it_grows_again() -> None:
+    # One open day per period. Periods P and P+2 are compiled first, then joined
+    # (with P+1 compiled between them), then the joined run grows to P+3.
+    timeline = Timeline(days((0, 1)), Limits.always(2026))
+    timeline.is_open(period_start_us(P) + 1)
+    timeline.is_open(period_start_us(P + 2) + 1)
+    assert timeline.elapsed(period_start_us(P), period_start_us(P + 2) + DAY) == 3 * DAY
+    assert timeline.elapsed(period_start_us(P), period_start_us(P + 3) + DAY) == 4 * DAY
+
+
+def test_growing_backwards_over_a_compiled_period_keeps_every_day_counted() -> None:
+    # P-3 is compiled first; then counting three open days back from the end of P's
+    # day grows the run to P-1 and then to P-3, joining P-3 with P-2 compiled between.
+    timeline = Timeline(days((0, 1)), Limits.always(2026))
+    timeline.is_open(period_start_us(P - 3) + 1)
+    assert timeline.subtract(period_start_us(P) + DAY, 3 * DAY) == period_start_us(P - 2)
+
+
+def test_growing_forwards_up_to_a_compiled_period_keeps_the_periods_in_order() -> None:
+    # P+2 is compiled first; adding a day from the middle of P's open day grows P's
+    # run forwards, joining it with P+1 and the run of P+2 after it.
+    timeline = Timeline(days((0, 1)), Limits.always(2026))
+    timeline.is_open(period_start_us(P + 2) + 1)
+    start = period_start_us(P) + DAY // 2
+    assert timeline.add(start, DAY) == period_start_us(P + 1) + DAY // 2
+    assert timeline.elapsed(start, period_start_us(P + 3)) == 2 * DAY + DAY // 2
+
+
+def test_the_open_intervals_up_to_the_end_of_time_end_there() -> None:
+    timeline = Timeline(always_open, Limits.always(2026))
+    assert timeline.intervals(MAX_INSTANT_US - DAY, MAX_INSTANT_US) == [
+        (MAX_INSTANT_US - DAY, MAX_INSTANT_US)
+    ]
