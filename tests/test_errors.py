@@ -20,7 +20,15 @@ from itsm_core.errors import (
     Problem,
 )
 
-BUILTIN_BASES = (ValueError, TypeError, LookupError, PermissionError, RuntimeError, ArithmeticError)
+BUILTIN_BASES = (
+    ValueError,
+    TypeError,
+    LookupError,
+    PermissionError,
+    RuntimeError,
+    ArithmeticError,
+    ImportError,  # a missing optional extra
+)
 
 
 def public_exceptions() -> list[type[BaseException]]:

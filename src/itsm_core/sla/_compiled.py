@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 import itsm_core.ticket as ticket_module
-from itsm_core.errors import NeverOpenError
+from itsm_core.errors import ItsmError, NeverOpenError
 from itsm_core.sla._clock import Stage, event_kind
 from itsm_core.sla._durations import BusinessDuration
 from itsm_core.sla._manual import DueDateSet
@@ -52,8 +52,12 @@ from itsm_core.ticket import (
 __all__ = ["Fallback", "compiled_fold"]
 
 
-class Fallback(Exception):
-    """The compiled fold met what it does not model: the general fold answers instead."""
+class Fallback(ItsmError, RuntimeError):
+    """The compiled fold met what it does not model: the general fold answers instead.
+
+    Raised and caught inside the SLA room; were it ever to escape, it would still be an
+    :class:`~itsm_core.errors.ItsmError`.
+    """
 
 
 def _plain(metric: Metric) -> bool:
