@@ -27,21 +27,12 @@ import attrs
 from itsm_core._time import td_to_us, to_us
 from itsm_core.errors import InvalidValueError, ItsmError
 from itsm_core.lifecycle import History
-from itsm_core.sla._clock import SlaStatus, Stage, event_kind
+from itsm_core.sla._clock import EVENT_CODES, SlaStatus, Stage, event_code
 from itsm_core.sla._durations import BusinessDuration
 from itsm_core.sla._fold import decisions_of, evaluate
-from itsm_core.sla._manual import DueDateSet
 from itsm_core.sla._policy import MissingTarget, OnPriorityChange, SlaPolicy, StartAt
 from itsm_core.ticket import (
-    Assigned,
-    CommentAdded,
     Event,
-    GroupAssigned,
-    PriorityChanged,
-    Reassigned,
-    StateChanged,
-    TicketOpened,
-    Unassigned,
 )
 
 if TYPE_CHECKING:
@@ -80,30 +71,6 @@ def _numpy() -> Any:
     except ImportError as exc:  # pragma: no cover - numpy is part of the dev install
         raise MissingExtraError("numpy", "the SLA batch path") from exc
     return numpy
-
-
-# What an event tells the columns, by its class: 0 its kind only, 1 a comment, 2 a state
-# change, 3 a priority change, 4 an assignment to a group, 5 an unassignment, 6 the
-# opening, 7 a due instant set by hand (the scalar fold answers for the ticket).
-_BASES: tuple[tuple[type, int], ...] = (
-    (CommentAdded, 1),
-    (StateChanged, 2),
-    (PriorityChanged, 3),
-    (Assigned, 4),
-    (Reassigned, 4),
-    (GroupAssigned, 4),
-    (Unassigned, 5),
-    (TicketOpened, 6),
-    (DueDateSet, 7),
-)
-_INFO: dict[type, tuple[int, str]] = {}
-
-
-def _info(event: Event) -> tuple[int, str]:
-    cls = type(event)
-    code = next((c for base, c in _BASES if issubclass(cls, base)), 0)
-    found = _INFO[cls] = (code, event_kind(event))
-    return found
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -169,9 +136,9 @@ class SlaColumns:
             group: str | None = None
             simple = True
             for event, (state, new_category, hold) in zip(h.events, h.states, strict=True):
-                info = _INFO.get(type(event))
+                info = EVENT_CODES.get(type(event))
                 if info is None:
-                    info = _info(event)
+                    info = event_code(event)
                 code, kind = info
                 trigger: str | None = None
                 public: bool | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from operator import itemgetter
 
@@ -39,15 +39,23 @@ from itsm_core.ticket import (
 )
 
 __all__ = [
+    "EVENT_BASES",
+    "EVENT_CODES",
     "ClockRow",
+    "ClockRunner",
     "Cycle",
     "CycleRow",
+    "Decision",
     "MetricClock",
+    "MetricRun",
     "SlaStatus",
     "Stage",
+    "StageChange",
     "TimelineEntry",
     "clock_calendar",
+    "decision",
     "evaluate_reference",
+    "event_code",
     "event_kind",
     "reach_us",
 ]
@@ -89,6 +97,33 @@ def event_kind(event: Event) -> str:
     if kind is None:
         kind = _KINDS[cls] = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
     return kind
+
+
+#: What an event tells a fold, by its class: 0 nothing more than its kind, 1 a comment,
+#: 2 a state change, 3 a priority change, 4 an assignment to a group, 5 an unassignment,
+#: 6 the opening, 7 a due instant set by hand.
+EVENT_BASES: tuple[tuple[type, int], ...] = (
+    (CommentAdded, 1),
+    (StateChanged, 2),
+    (PriorityChanged, 3),
+    (Assigned, 4),
+    (Reassigned, 4),
+    (GroupAssigned, 4),
+    (Unassigned, 5),
+    (TicketOpened, 6),
+    (DueDateSet, 7),
+)
+#: By event class: (what it tells, its kind), filled by :func:`event_code`.
+EVENT_CODES: dict[type, tuple[int, str]] = {}
+
+
+def event_code(event: Event) -> tuple[int, str]:
+    """What ``event`` tells a fold (a code of :data:`EVENT_BASES`) and its kind; kept."""
+    # subclasses and event kinds defined outside the ticket module are found by their bases
+    cls = type(event)
+    code = next((c for base, c in EVENT_BASES if issubclass(cls, base)), 0)
+    found = EVENT_CODES[cls] = (code, event_kind(event))
+    return found
 
 
 # A fact is what conditions see of one event:
@@ -584,64 +619,83 @@ class SlaStatus:
 
 # ---------------------------------------------------------------------------------- fold
 
-_RUNNING, _PAUSED = Stage.RUNNING, Stage.PAUSED
+_PENDING, _RUNNING, _PAUSED = Stage.PENDING, Stage.RUNNING, Stage.PAUSED
+_CANCELLED, _MET, _BREACHED = Stage.CANCELLED, Stage.MET, Stage.BREACHED
+
+#: What one event does to one metric's clock, as :class:`ClockRunner` reads it:
+#: ``(moves running, moves paused, moves idle, start, stop, pause, resume, cancel, reset,
+#: ends or retargets an active cycle)``; see :func:`decision`.
+Decision = tuple[bool, bool, bool, bool, bool, bool, bool, bool, bool, bool]
+#: One stage change in compact form: ``(at_us, metric, cycle, stage, cause, event_index)``.
+StageChange = tuple[int, str, int, str, str, int | None]
 
 
-class _Run:
-    """The mutable state of one metric while folding (private, never escapes)."""
+def decision(
+    start: bool, stop: bool, pause: bool, resume: bool, cancel: bool, reset: bool, priority: bool
+) -> Decision:
+    """What an event does to a metric, from its conditions' verdicts on the event.
 
-    __slots__ = (
-        "breached",
-        "cycle_start",
-        "cycles",
-        "deferred",
-        "elapsed",
-        "hidden",
-        "hide",
-        "manual",
-        "metric",
-        "name",
-        "paused",
-        "paused_since",
-        "recompute",
-        "seg_start",
-        "segments",
-        "stage",
-        "table",
-        "target",
-    )
+    ``resume`` is the resume conditions' verdict (or "no pause matches" when
+    the metric names none); ``priority`` says the event changes the priority.
+    The first three flags say whether the event can move a running, a paused
+    or an idle clock at all; the last whether it ends or retargets a cycle.
 
-    def __init__(self, metric: Metric, table: _Table) -> None:
+    >>> decision(True, False, False, True, False, False, False)[:3]
+    (False, True, True)
+    """
+    ending = cancel or stop or reset or priority
+    return (ending or pause, ending or resume, start and not stop, start, stop, pause, resume,
+            cancel, reset, ending)  # fmt: skip
+
+
+class MetricRun:
+    """One metric's mutable state while folding; class attributes are the initial values.
+
+    ``targets`` maps a priority to its target in business time, for the
+    priorities whose target needs no calendar (empty: always ask the metric).
+    """
+
+    stage = _PENDING  # PENDING, RUNNING, PAUSED or an end stage
+    cycle_start = 0
+    seg_start = 0
+    elapsed = 0
+    paused = 0
+    paused_since = 0
+    target = 0
+    breached: int | None = None
+    deferred: int | None = None  # a start event that found no target
+    hidden = False
+    manual: int | None = None  # a due instant set by hand (DueDateSet)
+    segments: tuple[tuple[int, int], ...] = ()
+
+    def __init__(self, metric: Metric, targets: Mapping[str, int]) -> None:
         self.metric = metric
         self.name = metric.name
-        self.recompute = metric.on_priority_change is OnPriorityChange.RECOMPUTE
-        self.table = table
-        self.stage = Stage.PENDING  # PENDING, RUNNING, PAUSED or an end stage
-        self.cycles: list[Cycle] = []
-        self.cycle_start = 0
-        self.seg_start = 0
-        self.elapsed = 0
-        self.paused = 0
-        self.paused_since = 0
-        self.target = 0
-        self.breached: int | None = None
-        self.segments: list[tuple[int, int]] = []
-        self.deferred: int | None = None  # a start event that found no target
-        self.hide = frozenset(metric.hide_due_in)
-        self.hidden = False
-        self.manual: int | None = None  # a due instant set by hand (DueDateSet)
+        self.targets = targets
+        self.cycles: list[CycleRow] = []
 
 
-class _Fold:
-    def __init__(self, policy: SlaPolicy, calendar: CalendarLike) -> None:
+class ClockRunner:
+    """The clock mechanics every SLA fold shares, in integers (epoch microseconds).
+
+    What happens to a metric's clock when a segment closes, a target is
+    reached, a due instant is set by hand, a cycle starts or ends or its
+    target changes, and what a :data:`Decision` does to it (:meth:`move`).
+    A fold finds each event's decisions its own way and records the cycles
+    as :data:`CycleRow` tuples and the stage changes in :attr:`changes`.
+    """
+
+    def __init__(
+        self,
+        metrics: Sequence[Metric],
+        targets: Sequence[Mapping[str, int]],
+        calendar: CalendarLike,
+    ) -> None:
         self.calendar = calendar
         self.elapsed_us = calendar.elapsed_us
-        self.tz = calendar.timezone
-        self.runs = [_Run(m, t) for m, t in zip(policy.metrics, _tables(policy), strict=True)]
-        self.changes: list[tuple[int, str, int, str, str, int | None]] = []
-
-    def note(self, run: _Run, at: int, stage: Stage, cause: str, index: int | None) -> None:
-        self.changes.append((at, run.name, len(run.cycles) + 1, stage.value, cause, index))
+        self.runs = [MetricRun(m, t) for m, t in zip(metrics, targets, strict=True)]
+        self.deferring = False  # a run waits for a target: every event may move it
+        self.changes: list[StageChange] = []
 
     def due(self, start: int, remaining: int) -> int | None:
         """When ``remaining`` business time will have passed after ``start`` (None: never)."""
@@ -650,7 +704,7 @@ class _Fold:
         except NeverOpenError:
             return None
 
-    def breach_instant(self, segments: list[tuple[int, int]], target: int) -> int | None:
+    def breach_instant(self, segments: Sequence[tuple[int, int]], target: int) -> int | None:
         """When running ``segments`` first reached ``target`` (None: never)."""
         total = 0
         for start, end in segments:
@@ -660,9 +714,11 @@ class _Fold:
             total += length
         return None
 
-    def begin(self, run: _Run, at: int) -> int:
+    def begin(self, run: MetricRun, at: int) -> int:
         """When a cycle started by an event at ``at`` begins to count (its start rule)."""
         metric = run.metric
+        if metric.start_at is StartAt.EVENT and metric.start_offset is None:
+            return at
         try:
             if metric.start_at is StartAt.NEXT_OPENING and not self.calendar.is_open_us(at):
                 at = self.calendar.next_open_us(at)
@@ -672,21 +728,33 @@ class _Fold:
             pass
         return at
 
-    def target(self, run: _Run, priority: str | None, start: int) -> int | None:
+    def target(self, run: MetricRun, priority: str | None, start: int) -> int | None:
         """The business time of ``priority``'s target for a cycle starting at ``start``."""
+        found = run.targets.get(priority) if priority is not None else None
+        if found is not None:
+            return found
         return run.metric.target_us(priority, self.calendar, start)
 
-    def close_segment(self, run: _Run, at: int) -> None:
+    def defer(self, run: MetricRun, at: int) -> None:
+        """A start event at ``at`` found no target: the cycle waits for one."""
+        run.deferred = at
+        self.deferring = True
+
+    def close_segment(self, run: MetricRun, at: int) -> None:
         """Count the running segment up to ``at``; record a breach inside it."""
-        at = max(at, run.seg_start)  # a delayed start not reached yet counts nothing
-        length = self.elapsed_us(run.seg_start, at)
+        seg_start = run.seg_start
+        if at < seg_start:  # a delayed start not reached yet counts nothing
+            at = seg_start
+        length = self.elapsed_us(seg_start, at)
         if run.breached is None and run.elapsed + length >= run.target:
-            run.breached = self.calendar.add_us(run.seg_start, run.target - run.elapsed)
-            self.note(run, run.breached, Stage.BREACHED, "deadline", None)
-        run.segments.append((run.seg_start, at))
+            run.breached = self.calendar.add_us(seg_start, run.target - run.elapsed)
+            self.changes.append(
+                (run.breached, run.name, len(run.cycles) + 1, "breached", "deadline", None)
+            )
+        run.segments = (*run.segments, (seg_start, at))
         run.elapsed += length
 
-    def manual_target(self, run: _Run, start: int) -> int:
+    def manual_target(self, run: MetricRun, start: int) -> int:
         """The business time from ``start`` to the due instant set by hand (at least 1 µs)."""
         due = run.manual if run.manual is not None else start
         return max(1, self.elapsed_us(start, due) if due > start else 0)
@@ -708,7 +776,8 @@ class _Fold:
                 if target is not None and target != run.target:
                     self.retarget(run, at, target, index)
 
-    def start(self, run: _Run, at: int, target: int, cause: str, index: int) -> None:
+    def start(self, run: MetricRun, at: int, target: int, cause: str, index: int) -> None:
+        """A new cycle starts counting at ``at``."""
         if run.manual is not None:
             target = self.manual_target(run, at)
         run.deferred = None
@@ -717,64 +786,210 @@ class _Fold:
         run.elapsed = run.paused = 0
         run.target = target
         run.breached = None
-        run.segments = []
-        self.note(run, at, _RUNNING, cause, index)
+        run.segments = ()
+        self.changes.append((at, run.name, len(run.cycles) + 1, "running", cause, index))
 
-    def end(self, run: _Run, at: int, stage: Stage, cause: str, index: int | None) -> None:
+    def end(self, run: MetricRun, at: int, stage: Stage, cause: str, index: int | None) -> None:
+        """The active cycle ends at ``at``: cancelled, or met or breached by its time."""
         if run.stage is _RUNNING:
             self.close_segment(run, at)
         elif run.stage is _PAUSED:
-            run.paused += self.elapsed_us(run.paused_since, max(at, run.paused_since))
+            since = run.paused_since
+            run.paused += self.elapsed_us(since, at if at > since else since)
         run.manual = None  # a due instant set by hand lasts for its cycle
-        if stage is not Stage.CANCELLED:
-            stage = Stage.BREACHED if run.elapsed >= run.target else Stage.MET
-        run.cycles.append(
-            Cycle(
-                number=len(run.cycles) + 1,
-                stage=stage,
-                running=False,
-                started_us=run.cycle_start,
-                ended_us=at,
-                target_us=run.target,
-                elapsed_us=run.elapsed,
-                paused_us=run.paused,
-                due_us=None,
-                breached_us=run.breached,
-                met_us=at if stage is Stage.MET else None,
-                timezone=self.tz,
-                segments_us=tuple(run.segments),
-            )
-        )
-        self.changes.append((at, run.name, len(run.cycles), stage.value, cause, index))
+        if stage is not _CANCELLED:
+            stage = _BREACHED if run.elapsed >= run.target else _MET
+        cycles = run.cycles
+        cycles.append(
+            (len(cycles) + 1, stage, False, run.cycle_start, at, run.target, run.elapsed,
+             run.paused, None, run.breached, at if stage is _MET else None, run.segments,
+             False)
+        )  # fmt: skip
+        self.changes.append((at, run.name, len(cycles), stage.value, cause, index))
         run.stage = stage
 
-    def retarget(self, run: _Run, at: int, target: int, index: int) -> None:
+    def retarget(self, run: MetricRun, at: int, target: int, index: int) -> None:
+        """The active cycle's target becomes ``target``: its breach moves with it."""
+        if run.breached is None:
+            # Neither target reached yet: nothing to find over the segments.
+            counted = run.elapsed
+            if run.stage is _RUNNING:
+                seg_start = run.seg_start
+                counted += self.elapsed_us(seg_start, at if at > seg_start else seg_start)
+            if counted < target and counted < run.target:
+                run.target = target
+                return
         # The running segment stays open: splitting it here would move a breach that
         # lands exactly on its boundary (breach instants are computed per segment).
         segments = run.segments
         if run.stage is _RUNNING:
-            segments = [*segments, (run.seg_start, at)]
+            segments = (*segments, (run.seg_start, at))
             if run.breached is None:  # a breach of the old target since the segment began
                 run.breached = self.breach_instant(segments, run.target)
                 if run.breached is not None:
-                    self.note(run, run.breached, Stage.BREACHED, "deadline", None)
+                    self.changes.append(
+                        (run.breached, run.name, len(run.cycles) + 1, "breached", "deadline", None)
+                    )
         was_breached = run.breached is not None
         run.target = target
         run.breached = self.breach_instant(segments, target)
+        number = len(run.cycles) + 1
         if was_breached and run.breached is None:
-            self.note(run, at, run.stage, "priority_changed", index)
+            self.changes.append((at, run.name, number, run.stage.value, "priority_changed", index))
         elif not was_breached and run.breached is not None:
-            self.note(run, at, Stage.BREACHED, "priority_changed", index)
+            self.changes.append((at, run.name, number, "breached", "priority_changed", index))
+
+    def active(
+        self, run: MetricRun, d: Decision, kind: str, at: int, priority: str | None, index: int
+    ) -> bool:
+        """A running or paused cycle meets an event; whether the metric is done with it."""
+        if d[7]:  # cancel
+            self.end(run, at, _CANCELLED, kind, index)
+            return True
+        if d[4]:  # stop
+            self.end(run, at, _MET, kind, index)
+            return True
+        if d[8]:  # reset
+            self.end(run, at, _CANCELLED, kind, index)
+            begin = self.begin(run, at)
+            target = self.target(run, priority, begin)
+            if target is not None:
+                self.start(run, begin, target, kind, index)
+            else:
+                self.defer(run, at)
+            return True
+        if (
+            kind == "priority_changed"
+            and run.metric.on_priority_change is OnPriorityChange.RECOMPUTE
+            and run.manual is None
+        ):
+            target = self.target(run, priority, run.cycle_start)
+            if target is None:
+                missing = run.metric.on_missing_target
+                if missing is MissingTarget.STOP:
+                    self.end(run, at, _CANCELLED, kind, index)
+                    return True
+                if missing is MissingTarget.REFUSE:
+                    raise InvalidValueError(
+                        f"events[{index}].effective",
+                        priority,
+                        f"a priority with a {run.name} target (the metric refuses "
+                        "a change to a priority without one)",
+                    )
+            elif target != run.target:
+                self.retarget(run, at, target, index)
+        return False
+
+    def idle(
+        self, run: MetricRun, d: Decision, kind: str, at: int, priority: str | None, index: int
+    ) -> bool:
+        """No cycle is active; whether the metric is done with the event (nothing started)."""
+        if run.deferred is not None and not d[3]:
+            if d[4] or d[7]:  # stop or cancel: the deferred start is dropped
+                run.deferred = None
+                return True
+            if kind != "priority_changed":
+                return True
+            since = run.deferred
+            if run.metric.classified_start is ClassifiedStart.CLASSIFICATION:
+                since = at
+            begin = self.begin(run, since)
+            target = self.target(run, priority, begin)
+            if target is None:
+                return True
+            self.start(run, begin, target, kind, index)
+            return False
+        if not d[3] or d[4]:
+            return True
+        begin = self.begin(run, at)
+        target = self.target(run, priority, begin)
+        if target is None:
+            if run.deferred is None:
+                self.defer(run, at)
+            return True
+        self.start(run, begin, target, kind, index)
+        return False
+
+    def move(
+        self, run: MetricRun, d: Decision, kind: str, at: int, priority: str | None, index: int
+    ) -> None:
+        """What the decision ``d`` of an event at ``at`` does to ``run``'s clock."""
+        stage = run.stage
+        if stage is _RUNNING:
+            if not d[0] or (d[9] and self.active(run, d, kind, at, priority, index)):
+                return
+        elif stage is _PAUSED:
+            if not d[1] or (d[9] and self.active(run, d, kind, at, priority, index)):
+                return
+        elif (run.deferred is None and not d[2]) or self.idle(run, d, kind, at, priority, index):
+            return
+        if run.stage is _RUNNING:
+            if d[5]:  # pause
+                self.close_segment(run, at)
+                run.stage = _PAUSED
+                run.paused_since = at if at > run.cycle_start else run.cycle_start
+                self.changes.append((at, run.name, len(run.cycles) + 1, "paused", kind, index))
+        elif d[6]:  # resume
+            since = run.paused_since
+            run.paused += self.elapsed_us(since, at if at > since else since)
+            run.stage = _RUNNING
+            run.seg_start = at if at > run.cycle_start else run.cycle_start
+            self.changes.append((at, run.name, len(run.cycles) + 1, "running", kind, index))
+
+    def finish(self, now: int) -> tuple[ClockRow, ...]:
+        """Every clock as of ``now``, the active cycles counted up to it."""
+        clocks: list[ClockRow] = []
+        for run in self.runs:
+            stage = run.stage
+            cycles: tuple[CycleRow, ...] = tuple(run.cycles)
+            if stage is _RUNNING or stage is _PAUSED:
+                elapsed, paused, due = run.elapsed, run.paused, None
+                breached = run.breached
+                seg_start = run.seg_start
+                until = now if now > seg_start else seg_start  # a delayed start not reached yet
+                if stage is _RUNNING:
+                    length = self.elapsed_us(seg_start, until)
+                    if breached is None and elapsed + length >= run.target:
+                        breached = self.calendar.add_us(seg_start, run.target - elapsed)
+                        self.changes.append(
+                            (breached, run.name, len(cycles) + 1, "breached", "deadline", None)
+                        )
+                    if breached is None and not run.hidden:
+                        due = self.due(seg_start, run.target - elapsed)
+                    elapsed += length
+                    segments = (*run.segments, (seg_start, until))
+                else:
+                    since = run.paused_since
+                    paused += self.elapsed_us(since, now if now > since else since)
+                    segments = run.segments
+                if breached is not None:
+                    stage = _BREACHED
+                cycles = (
+                    *cycles,
+                    (len(cycles) + 1, stage, run.stage is _RUNNING, run.cycle_start, None,
+                     run.target, elapsed, paused, due, breached, None, segments, run.hidden),
+                )  # fmt: skip
+            clocks.append((run.name, stage, cycles))
+        return tuple(clocks)
+
+
+class _Fold(ClockRunner):
+    """The plain fold: each metric's condition lists compiled to matchers per event kind."""
+
+    def __init__(self, policy: SlaPolicy, calendar: CalendarLike) -> None:
+        super().__init__(policy.metrics, [{} for _ in policy.metrics], calendar)
+        self.tables = _tables(policy)
 
     def step(self, fact: _Fact, at: int, priority: str | None, index: int) -> None:
         kind = fact[0]
         state = fact[1]
-        for run in self.runs:
-            if run.hide:
-                run.hidden = state in run.hide
-            entry = run.table.get(kind)
+        for run, table in zip(self.runs, self.tables, strict=True):
+            hide = run.metric.hide_due_in
+            if hide:
+                run.hidden = state in hide
+            entry = table.get(kind)
             if entry is None:  # an event kind defined outside the ticket module
-                entry = run.table[kind] = _entry(run.metric, kind)
+                entry = table[kind] = _entry(run.metric, kind)
             start, stop, pause, resume, cancel, reset, moves_running, moves_paused = entry
             stage = run.stage
             if stage is _RUNNING:
@@ -785,117 +1000,23 @@ class _Fold:
                     continue
             elif start is False and run.deferred is None:
                 continue
-            if stage is _RUNNING or stage is _PAUSED:
-                if cancel is not False and _hit(cancel, fact):
-                    self.end(run, at, Stage.CANCELLED, kind, index)
-                    continue
-                if stop is not False and _hit(stop, fact):
-                    self.end(run, at, Stage.MET, kind, index)
-                    continue
-                if reset is not False and _hit(reset, fact):
-                    self.end(run, at, Stage.CANCELLED, kind, index)
-                    begin = self.begin(run, at)
-                    target = self.target(run, priority, begin)
-                    if target is not None:
-                        self.start(run, begin, target, kind, index)
-                    else:
-                        run.deferred = at
-                    continue
-                if kind == "priority_changed" and run.recompute and run.manual is None:
-                    target = self.target(run, priority, run.cycle_start)
-                    if target is None:
-                        missing = run.metric.on_missing_target
-                        if missing is MissingTarget.STOP:
-                            self.end(run, at, Stage.CANCELLED, kind, index)
-                            continue
-                        if missing is MissingTarget.REFUSE:
-                            raise InvalidValueError(
-                                f"events[{index}].effective",
-                                priority,
-                                f"a priority with a {run.name} target (the metric refuses "
-                                "a change to a priority without one)",
-                            )
-                    elif target != run.target:
-                        self.retarget(run, at, target, index)
-            elif run.deferred is not None and not _hit(start, fact):
-                if _hit(stop, fact) or _hit(cancel, fact):
-                    run.deferred = None
-                    continue
-                if kind != "priority_changed":
-                    continue
-                since = run.deferred
-                if run.metric.classified_start is ClassifiedStart.CLASSIFICATION:
-                    since = at
-                begin = self.begin(run, since)
-                target = self.target(run, priority, begin)
-                if target is None:
-                    continue
-                self.start(run, begin, target, kind, index)
-            else:
-                if not _hit(start, fact) or _hit(stop, fact):
-                    continue
-                begin = self.begin(run, at)
-                target = self.target(run, priority, begin)
-                if target is None:
-                    if run.deferred is None:
-                        run.deferred = at
-                    continue
-                self.start(run, begin, target, kind, index)
-            if run.stage is _RUNNING:
-                if pause is not False and _hit(pause, fact):
-                    self.close_segment(run, at)
-                    run.stage = _PAUSED
-                    run.paused_since = max(at, run.cycle_start)
-                    self.note(run, at, _PAUSED, kind, index)
-            elif _hit(resume, fact) if resume is not None else not _hit(pause, fact):
-                run.paused += self.elapsed_us(run.paused_since, max(at, run.paused_since))
-                run.stage = _RUNNING
-                run.seg_start = max(at, run.cycle_start)
-                self.note(run, at, _RUNNING, kind, index)
-
-    def finish(self, now: int) -> tuple[MetricClock, ...]:
-        clocks = []
-        for run in self.runs:
-            cycles = run.cycles
-            stage = run.stage
-            if stage is _RUNNING or stage is _PAUSED:
-                elapsed, paused, due = run.elapsed, run.paused, None
-                breached = run.breached
-                until = max(now, run.seg_start)  # a delayed start not reached yet
-                if stage is _RUNNING:
-                    length = self.elapsed_us(run.seg_start, until)
-                    if breached is None and elapsed + length >= run.target:
-                        breached = self.calendar.add_us(run.seg_start, run.target - elapsed)
-                        self.note(run, breached, Stage.BREACHED, "deadline", None)
-                    if breached is None and not run.hidden:
-                        due = self.due(run.seg_start, run.target - elapsed)
-                    elapsed += length
-                else:
-                    paused += self.elapsed_us(run.paused_since, max(now, run.paused_since))
-                current = Cycle(
-                    number=len(cycles) + 1,
-                    stage=Stage.BREACHED if breached is not None else stage,
-                    running=stage is _RUNNING,
-                    started_us=run.cycle_start,
-                    ended_us=None,
-                    target_us=run.target,
-                    elapsed_us=elapsed,
-                    paused_us=paused,
-                    due_us=due,
-                    breached_us=breached,
-                    met_us=None,
-                    timezone=self.tz,
-                    segments_us=(
-                        (*run.segments, (run.seg_start, until))
-                        if stage is _RUNNING
-                        else tuple(run.segments)
-                    ),
-                    hidden=run.hidden,
-                )
-                cycles = [*cycles, current]
-                stage = current.stage
-            clocks.append(MetricClock(metric=run.name, stage=stage, cycles=tuple(cycles)))
-        return tuple(clocks)
+            pausing = _hit(pause, fact)
+            self.move(
+                run,
+                decision(
+                    _hit(start, fact),
+                    _hit(stop, fact),
+                    pausing,
+                    _hit(resume, fact) if resume is not None else not pausing,
+                    _hit(cancel, fact),
+                    _hit(reset, fact),
+                    kind == "priority_changed",
+                ),
+                kind,
+                at,
+                priority,
+                index,
+            )
 
 
 _by_instant_and_metric = itemgetter(0, 1)
@@ -964,22 +1085,28 @@ def evaluate_reference(
         trigger: str | None = None
         public: bool | None = None
         by_requester: bool | None = None
-        if isinstance(event, CommentAdded):
-            public, by_requester = event.public, event.by_requester
-        elif isinstance(event, StateChanged):
-            trigger = event.trigger
-        elif isinstance(event, PriorityChanged):
-            priority = event.effective
-        elif isinstance(event, (Assigned, Reassigned, GroupAssigned)):
-            group = event.group
-        elif isinstance(event, Unassigned):
+        code, kind = EVENT_CODES.get(type(event)) or event_code(event)
+        if code == 1:
+            public, by_requester = event.public, event.by_requester  # type: ignore[attr-defined]
+        elif code == 2:
+            trigger = event.trigger  # type: ignore[attr-defined]
+        elif code == 3:
+            priority = event.effective  # type: ignore[attr-defined]
+        elif code == 4:
+            group = event.group  # type: ignore[attr-defined]
+        elif code == 5:
             group = None
-        elif isinstance(event, TicketOpened):
-            priority = event.effective_priority
-        elif isinstance(event, DueDateSet):
-            due = None if event.due is None else to_us(event.due, "due")
-            fold.set_due(event.metric, due, at, priority, index)
-        kind = _KINDS.get(type(event)) or event_kind(event)
+        elif code == 6:
+            priority = event.effective_priority  # type: ignore[attr-defined]
+        elif code == 7:
+            due = event.due  # type: ignore[attr-defined]
+            fold.set_due(
+                event.metric,  # type: ignore[attr-defined]
+                None if due is None else to_us(due, "due"),
+                at,
+                priority,
+                index,
+            )
         step(
             (kind, state, category, from_category, hold, trigger, public, by_requester),
             at,
@@ -988,13 +1115,13 @@ def evaluate_reference(
         )
     clocks = fold.finish(now_us)
     fold.changes.sort(key=_by_instant_and_metric)
-    return SlaStatus.of_clocks(
+    return SlaStatus(
         ticket_id=h.ticket_id,
         policy=policy.name,
         now_us=now_us,
         timezone=calendar.timezone,
         priority=priority,
         group=group,
-        clocks=clocks,
+        clock_rows=clocks,
         stage_changes=tuple(fold.changes),
     )

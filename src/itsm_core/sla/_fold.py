@@ -27,34 +27,28 @@ from itsm_core.calendar import CalendarLike
 from itsm_core.errors import InvalidValueError, NeverOpenError
 from itsm_core.lifecycle import History
 from itsm_core.sla._clock import (
-    ClockRow,
-    CycleRow,
+    EVENT_CODES,
+    ClockRunner,
+    Decision,
     SlaStatus,
-    Stage,
     clock_calendar,
-    event_kind,
+    decision,
+    event_code,
 )
 from itsm_core.sla._compiled import Fallback, compiled_fold
 from itsm_core.sla._durations import BusinessDuration
-from itsm_core.sla._manual import DueDateSet
 from itsm_core.sla._policy import (
-    ClassifiedStart,
     Condition,
     Metric,
-    MissingTarget,
-    OnPriorityChange,
     SlaPolicy,
-    StartAt,
 )
 from itsm_core.ticket import (
     Assigned,
-    CommentAdded,
     Event,
     FieldChanged,
     GroupAssigned,
     PriorityChanged,
     Reassigned,
-    StateChanged,
     TicketOpened,
     Unassigned,
 )
@@ -69,12 +63,9 @@ __all__ = [
 
 # (kind, state, category, from_category, hold_reason, trigger, public, by_requester)
 _Fact = tuple[str, str, str, str, str | None, str | None, bool | None, bool | None]
-# What one fact does to one metric: (moves running, moves paused, moves idle, start, stop,
-# pause, resume, cancel, reset, ends or retargets an active cycle)
-_Decision = tuple[bool, bool, bool, bool, bool, bool, bool, bool, bool, bool]
 # Per fact: every metric's decision, and (metric index, decision) for the metrics it can
 # move at all when none waits for a target (most facts move one metric or none).
-_Decisions = tuple[tuple[_Decision, ...], tuple[tuple[int, _Decision], ...]]
+Decisions = tuple[tuple[Decision, ...], tuple[tuple[int, Decision], ...]]
 
 
 def _matches(c: Condition, fact: _Fact) -> bool:
@@ -95,17 +86,17 @@ def _any(conditions: tuple[Condition, ...], fact: _Fact) -> bool:
     return any(_matches(c, fact) for c in conditions)
 
 
-def _decide(metric: Metric, fact: _Fact) -> _Decision:
-    start = _any(metric.start, fact)
-    stop = _any(metric.stop, fact)
+def _decide(metric: Metric, fact: _Fact) -> Decision:
     pause = _any(metric.pause, fact)
-    resume = _any(metric.resume, fact) if metric.resume else not pause
-    cancel = _any(metric.cancel, fact)
-    reset = _any(metric.reset, fact)
-    priority = fact[0] == "priority_changed"
-    ending = cancel or stop or reset or priority
-    return (ending or pause, ending or resume, start and not stop, start, stop, pause, resume,
-            cancel, reset, ending)  # fmt: skip
+    return decision(
+        _any(metric.start, fact),
+        _any(metric.stop, fact),
+        pause,
+        _any(metric.resume, fact) if metric.resume else not pause,
+        _any(metric.cancel, fact),
+        _any(metric.reset, fact),
+        fact[0] == "priority_changed",
+    )
 
 
 class _Spec:
@@ -116,7 +107,7 @@ class _Spec:
     def __init__(self, policy: SlaPolicy) -> None:
         self.policy = policy
         self.metrics = policy.metrics
-        self.decisions: dict[_Fact, _Decisions] = {}
+        self.decisions: dict[_Fact, Decisions] = {}
         # Per metric, the business time of each priority's target, when it needs no
         # calendar (a plain business duration); other priorities ask the metric.
         self.targets = tuple(
@@ -128,7 +119,7 @@ class _Spec:
             for m in policy.metrics
         )
 
-    def decide(self, fact: _Fact) -> _Decisions:
+    def decide(self, fact: _Fact) -> Decisions:
         every = tuple(_decide(m, fact) for m in self.metrics)
         found = (every, tuple((i, d) for i, d in enumerate(every) if d[0] or d[1] or d[2]))
         if len(self.decisions) >= 4096:  # facts carry free-text states and triggers
@@ -169,305 +160,6 @@ def decisions_of(policy: SlaPolicy, facts: Sequence[_Fact]) -> list[dict[str, tu
         }
         for i in range(len(policy.metrics))
     ]
-
-
-_PENDING, _RUNNING, _PAUSED = Stage.PENDING, Stage.RUNNING, Stage.PAUSED
-_CANCELLED, _MET, _BREACHED = Stage.CANCELLED, Stage.MET, Stage.BREACHED
-
-
-class _Run:
-    """One metric's mutable state while folding; class attributes are the initial values."""
-
-    stage = _PENDING
-    cycle_start = 0
-    seg_start = 0
-    elapsed = 0
-    paused = 0
-    paused_since = 0
-    target = 0
-    breached: int | None = None
-    deferred: int | None = None
-    hidden = False
-    manual: int | None = None
-    segments: tuple[tuple[int, int], ...] = ()
-
-    def __init__(self, metric: Metric, targets: dict[str, int]) -> None:
-        self.metric = metric
-        self.name = metric.name
-        self.targets = targets
-        self.cycles: list[CycleRow] = []
-
-
-class _Fold:
-    """One evaluation: the runs of every metric and the stage changes, in integers."""
-
-    def __init__(self, spec: _Spec, calendar: CalendarLike) -> None:
-        self.calendar = calendar
-        self.elapsed_us = calendar.elapsed_us
-        self.runs = [_Run(m, t) for m, t in zip(spec.metrics, spec.targets, strict=True)]
-        self.deferring = False  # a run waits for a target: every fact may move it
-        self.changes: list[tuple[int, str, int, str, str, int | None]] = []
-
-    def due(self, start: int, remaining: int) -> int | None:
-        try:
-            return self.calendar.add_us(start, remaining)
-        except NeverOpenError:
-            return None
-
-    def breach_instant(self, segments: Sequence[tuple[int, int]], target: int) -> int | None:
-        total = 0
-        for start, end in segments:
-            length = self.elapsed_us(start, end)
-            if total + length >= target:
-                return self.calendar.add_us(start, target - total)
-            total += length
-        return None
-
-    def begin(self, run: _Run, at: int) -> int:
-        metric = run.metric
-        if metric.start_at is StartAt.EVENT and metric.start_offset is None:
-            return at
-        try:
-            if metric.start_at is StartAt.NEXT_OPENING and not self.calendar.is_open_us(at):
-                at = self.calendar.next_open_us(at)
-            if metric.start_offset is not None:
-                at = self.calendar.add_us(at, td_to_us(metric.start_offset.value))
-        except NeverOpenError:
-            pass
-        return at
-
-    def target(self, run: _Run, priority: str | None, start: int) -> int | None:
-        found = run.targets.get(priority) if priority is not None else None
-        if found is not None:
-            return found
-        return run.metric.target_us(priority, self.calendar, start)
-
-    def defer(self, run: _Run, at: int) -> None:
-        run.deferred = at
-        self.deferring = True
-
-    def close_segment(self, run: _Run, at: int) -> None:
-        seg_start = run.seg_start
-        if at < seg_start:
-            at = seg_start
-        length = self.elapsed_us(seg_start, at)
-        if run.breached is None and run.elapsed + length >= run.target:
-            run.breached = self.calendar.add_us(seg_start, run.target - run.elapsed)
-            self.changes.append(
-                (run.breached, run.name, len(run.cycles) + 1, "breached", "deadline", None)
-            )
-        run.segments = (*run.segments, (seg_start, at))
-        run.elapsed += length
-
-    def manual_target(self, run: _Run, start: int) -> int:
-        due = run.manual if run.manual is not None else start
-        return max(1, self.elapsed_us(start, due) if due > start else 0)
-
-    def set_due(
-        self, name: str, due: int | None, at: int, priority: str | None, index: int
-    ) -> None:
-        for run in self.runs:
-            if run.name != name:
-                continue
-            run.manual = due
-            if run.stage is _RUNNING or run.stage is _PAUSED:
-                target = (
-                    self.manual_target(run, run.cycle_start)
-                    if due is not None
-                    else self.target(run, priority, run.cycle_start)
-                )
-                if target is not None and target != run.target:
-                    self.retarget(run, at, target, index)
-
-    def start(self, run: _Run, at: int, target: int, cause: str, index: int) -> None:
-        if run.manual is not None:
-            target = self.manual_target(run, at)
-        run.deferred = None
-        run.stage = _RUNNING
-        run.cycle_start = run.seg_start = at
-        run.elapsed = run.paused = 0
-        run.target = target
-        run.breached = None
-        run.segments = ()
-        self.changes.append((at, run.name, len(run.cycles) + 1, "running", cause, index))
-
-    def end(self, run: _Run, at: int, stage: Stage, cause: str, index: int | None) -> None:
-        if run.stage is _RUNNING:
-            self.close_segment(run, at)
-        elif run.stage is _PAUSED:
-            since = run.paused_since
-            run.paused += self.elapsed_us(since, at if at > since else since)
-        run.manual = None
-        if stage is not _CANCELLED:
-            stage = _BREACHED if run.elapsed >= run.target else _MET
-        cycles = run.cycles
-        cycles.append(
-            (len(cycles) + 1, stage, False, run.cycle_start, at, run.target, run.elapsed,
-             run.paused, None, run.breached, at if stage is _MET else None, run.segments,
-             False)
-        )  # fmt: skip
-        self.changes.append((at, run.name, len(cycles), stage.value, cause, index))
-        run.stage = stage
-
-    def retarget(self, run: _Run, at: int, target: int, index: int) -> None:
-        if run.breached is None:
-            # Neither target reached yet: nothing to find over the segments.
-            counted = run.elapsed
-            if run.stage is _RUNNING:
-                seg_start = run.seg_start
-                counted += self.elapsed_us(seg_start, at if at > seg_start else seg_start)
-            if counted < target and counted < run.target:
-                run.target = target
-                return
-        segments = run.segments
-        if run.stage is _RUNNING:
-            segments = (*segments, (run.seg_start, at))
-            if run.breached is None:
-                run.breached = self.breach_instant(segments, run.target)
-                if run.breached is not None:
-                    self.changes.append(
-                        (run.breached, run.name, len(run.cycles) + 1, "breached", "deadline", None)
-                    )
-        was_breached = run.breached is not None
-        run.target = target
-        run.breached = self.breach_instant(segments, target)
-        number = len(run.cycles) + 1
-        if was_breached and run.breached is None:
-            self.changes.append((at, run.name, number, run.stage.value, "priority_changed", index))
-        elif not was_breached and run.breached is not None:
-            self.changes.append((at, run.name, number, "breached", "priority_changed", index))
-
-    def active(
-        self, run: _Run, d: _Decision, kind: str, at: int, priority: str | None, index: int
-    ) -> bool:
-        """A running or paused cycle meets a fact; whether the metric is done with it."""
-        if d[7]:  # cancel
-            self.end(run, at, _CANCELLED, kind, index)
-            return True
-        if d[4]:  # stop
-            self.end(run, at, _MET, kind, index)
-            return True
-        if d[8]:  # reset
-            self.end(run, at, _CANCELLED, kind, index)
-            begin = self.begin(run, at)
-            target = self.target(run, priority, begin)
-            if target is not None:
-                self.start(run, begin, target, kind, index)
-            else:
-                self.defer(run, at)
-            return True
-        if (
-            kind == "priority_changed"
-            and run.metric.on_priority_change is OnPriorityChange.RECOMPUTE
-            and run.manual is None
-        ):
-            target = self.target(run, priority, run.cycle_start)
-            if target is None:
-                missing = run.metric.on_missing_target
-                if missing is MissingTarget.STOP:
-                    self.end(run, at, _CANCELLED, kind, index)
-                    return True
-                if missing is MissingTarget.REFUSE:
-                    raise InvalidValueError(
-                        f"events[{index}].effective",
-                        priority,
-                        f"a priority with a {run.name} target (the metric refuses "
-                        "a change to a priority without one)",
-                    )
-            elif target != run.target:
-                self.retarget(run, at, target, index)
-        return False
-
-    def idle(
-        self, run: _Run, d: _Decision, kind: str, at: int, priority: str | None, index: int
-    ) -> bool:
-        """No cycle is active; whether the metric is done with the fact (nothing started)."""
-        if run.deferred is not None and not d[3]:
-            if d[4] or d[7]:  # stop or cancel: the deferred start is dropped
-                run.deferred = None
-                return True
-            if kind != "priority_changed":
-                return True
-            since = run.deferred
-            if run.metric.classified_start is ClassifiedStart.CLASSIFICATION:
-                since = at
-            begin = self.begin(run, since)
-            target = self.target(run, priority, begin)
-            if target is None:
-                return True
-            self.start(run, begin, target, kind, index)
-            return False
-        if not d[3] or d[4]:
-            return True
-        begin = self.begin(run, at)
-        target = self.target(run, priority, begin)
-        if target is None:
-            if run.deferred is None:
-                self.defer(run, at)
-            return True
-        self.start(run, begin, target, kind, index)
-        return False
-
-    def finish(self, now: int) -> tuple[ClockRow, ...]:
-        clocks: list[ClockRow] = []
-        for run in self.runs:
-            stage = run.stage
-            cycles: tuple[CycleRow, ...] = tuple(run.cycles)
-            if stage is _RUNNING or stage is _PAUSED:
-                elapsed, paused, due = run.elapsed, run.paused, None
-                breached = run.breached
-                seg_start = run.seg_start
-                until = now if now > seg_start else seg_start
-                if stage is _RUNNING:
-                    length = self.elapsed_us(seg_start, until)
-                    if breached is None and elapsed + length >= run.target:
-                        breached = self.calendar.add_us(seg_start, run.target - elapsed)
-                        self.changes.append(
-                            (breached, run.name, len(cycles) + 1, "breached", "deadline", None)
-                        )
-                    if breached is None and not run.hidden:
-                        due = self.due(seg_start, run.target - elapsed)
-                    elapsed += length
-                    segments = (*run.segments, (seg_start, until))
-                else:
-                    since = run.paused_since
-                    paused += self.elapsed_us(since, now if now > since else since)
-                    segments = run.segments
-                if breached is not None:
-                    stage = _BREACHED
-                cycles = (
-                    *cycles,
-                    (len(cycles) + 1, stage, run.stage is _RUNNING, run.cycle_start, None,
-                     run.target, elapsed, paused, due, breached, None, segments, run.hidden),
-                )  # fmt: skip
-            clocks.append((run.name, stage, cycles))
-        return tuple(clocks)
-
-
-# What an event tells the fold, by its class: 0 nothing more than its kind, 1 a comment,
-# 2 a state change, 3 a priority change, 4 an assignment to a group, 5 an unassignment,
-# 6 the opening, 7 a due instant set by hand.
-_BASES: tuple[tuple[type, int], ...] = (
-    (CommentAdded, 1),
-    (StateChanged, 2),
-    (PriorityChanged, 3),
-    (Assigned, 4),
-    (Reassigned, 4),
-    (GroupAssigned, 4),
-    (Unassigned, 5),
-    (TicketOpened, 6),
-    (DueDateSet, 7),
-)
-# By event class: (what it tells, its kind), found at its first event.
-_CODES: dict[type, tuple[int, str]] = {}
-
-
-def _code(event: Event) -> tuple[int, str]:
-    # subclasses and event kinds defined outside the ticket module are found by their bases
-    cls = type(event)
-    code = next((c for base, c in _BASES if issubclass(cls, base)), 0)
-    found = _CODES[cls] = (code, event_kind(event))
-    return found
 
 
 _by_instant_and_metric = itemgetter(0, 1)
@@ -560,10 +252,11 @@ def _general(h: History, policy: SlaPolicy, now_us: int, calendar: CalendarLike)
     """The fold over the fact table: every rule a policy may use."""
     spec = _spec(policy)
     decisions = spec.decisions
-    fold = _Fold(spec, calendar)
+    fold = ClockRunner(spec.metrics, spec.targets, calendar)
     runs = fold.runs
+    move = fold.move
     hiding = any(m.hide_due_in for m in policy.metrics)
-    codes = _CODES
+    codes = EVENT_CODES
     category = ""
     priority: str | None = None
     group: str | None = None
@@ -580,7 +273,7 @@ def _general(h: History, policy: SlaPolicy, now_us: int, calendar: CalendarLike)
         by_requester: bool | None = None
         info = codes.get(type(event))
         if info is None:
-            info = _code(event)
+            info = event_code(event)
         code, kind = info
         if code == 1:
             public, by_requester = event.public, event.by_requester  # type: ignore[attr-defined]
@@ -607,7 +300,7 @@ def _general(h: History, policy: SlaPolicy, now_us: int, calendar: CalendarLike)
         found = decisions.get(fact)
         if found is None:
             found = spec.decide(fact)
-        moves: Iterable[tuple[int, _Decision]]
+        moves: Iterable[tuple[int, Decision]]
         if hiding or fold.deferring:
             for run in runs:
                 if run.metric.hide_due_in:
@@ -616,30 +309,7 @@ def _general(h: History, policy: SlaPolicy, now_us: int, calendar: CalendarLike)
         else:
             moves = found[1]
         for i, d in moves:
-            run = runs[i]
-            stage = run.stage
-            if stage is _RUNNING:
-                if not d[0] or (d[9] and fold.active(run, d, kind, at, priority, index)):
-                    continue
-            elif stage is _PAUSED:
-                if not d[1] or (d[9] and fold.active(run, d, kind, at, priority, index)):
-                    continue
-            elif (run.deferred is None and not d[2]) or fold.idle(
-                run, d, kind, at, priority, index
-            ):
-                continue
-            if run.stage is _RUNNING:
-                if d[5]:  # pause
-                    fold.close_segment(run, at)
-                    run.stage = _PAUSED
-                    run.paused_since = at if at > run.cycle_start else run.cycle_start
-                    fold.changes.append((at, run.name, len(run.cycles) + 1, "paused", kind, index))
-            elif d[6]:  # resume
-                since = run.paused_since
-                run.paused += fold.elapsed_us(since, at if at > since else since)
-                run.stage = _RUNNING
-                run.seg_start = at if at > run.cycle_start else run.cycle_start
-                fold.changes.append((at, run.name, len(run.cycles) + 1, "running", kind, index))
+            move(runs[i], d, kind, at, priority, index)
     clocks = fold.finish(now_us)
     changes = fold.changes
     changes.sort(key=_by_instant_and_metric)
