@@ -17,7 +17,14 @@ from itsm_core._time import to_us
 from itsm_core.calendar import BusinessCalendar
 from itsm_core.sla import Metric, SlaPolicy, SlaStatus, Stage, evaluate, evaluate_reference
 from itsm_core.sla._clock import Cycle, reach_us
-from itsm_core.ticket import CommentAdded, Event, PriorityChanged, StateChanged, TicketOpened
+from itsm_core.ticket import (
+    CommentAdded,
+    DueDateSet,
+    Event,
+    PriorityChanged,
+    StateChanged,
+    TicketOpened,
+)
 
 H = timedelta(hours=1)
 Fold = Callable[[Sequence[Event], SlaPolicy, datetime], SlaStatus]
@@ -324,4 +331,61 @@ def test_a_priority_raise_breaches_from_the_start_and_a_drop_lifts_it(fold: Fold
         (Stage.RUNNING, "ticket_opened"),
         (Stage.BREACHED, "deadline"),
         (Stage.RUNNING, "priority_changed"),
+    ]
+
+
+def due_set(at: datetime, due: datetime | None, metric: str = "resolution") -> DueDateSet:
+    return DueDateSet(
+        ticket_id="INC-1", actor="lena", at=at, metric=metric, due=due, reason="agreed by phone"
+    )
+
+
+@FOLDS
+def test_a_due_instant_set_by_hand_becomes_the_target_of_the_running_cycle(fold: Fold) -> None:
+    # Opened at 09:00, due by hand at 12:00: three business hours instead of eight.
+    history = [opened(MONDAY_9), due_set(utc(2026, 3, 2, 10), utc(2026, 3, 2, 12))]
+    running = fold(history, desk_policy(), utc(2026, 3, 2, 11)).clock("resolution")
+    assert running.stage is Stage.RUNNING
+    assert running.current is not None
+    assert running.current.target == 3 * H
+    assert running.due_at == utc(2026, 3, 2, 12)
+    assert running.remaining == H
+    late = fold(history, desk_policy(), utc(2026, 3, 2, 13)).clock("resolution")
+    assert late.stage is Stage.BREACHED
+    assert late.breached_at == utc(2026, 3, 2, 12)
+    assert late.remaining == -H
+
+
+@FOLDS
+def test_clearing_a_due_instant_set_by_hand_restores_the_policy_target(fold: Fold) -> None:
+    history = [
+        opened(MONDAY_9),
+        due_set(utc(2026, 3, 2, 10), utc(2026, 3, 2, 12)),
+        due_set(utc(2026, 3, 2, 11), None),
+    ]
+    clock = fold(history, desk_policy(), utc(2026, 3, 2, 13)).clock("resolution")
+    assert clock.stage is Stage.RUNNING
+    assert clock.current is not None
+    assert clock.current.target == 8 * H
+    assert clock.due_at == utc(2026, 3, 2, 17)
+    assert clock.breached_at is None
+
+
+@FOLDS
+def test_a_due_instant_set_after_the_clock_stopped_changes_nothing(fold: Fold) -> None:
+    history = [
+        opened(MONDAY_9),
+        moved(utc(2026, 3, 2, 11), "resolved", "resolved"),
+        due_set(utc(2026, 3, 2, 12), utc(2026, 3, 2, 12, 30)),
+    ]
+    status = fold(history, desk_policy(), utc(2026, 3, 2, 13))
+    clock = status.clock("resolution")
+    assert clock.stage is Stage.MET
+    assert clock.current is not None
+    assert clock.current.target == 8 * H
+    assert clock.elapsed == 2 * H
+    assert clock.met_at == utc(2026, 3, 2, 11)
+    assert [e.stage for e in status.timeline if e.metric == "resolution"] == [
+        Stage.RUNNING,
+        Stage.MET,
     ]
