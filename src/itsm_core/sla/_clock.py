@@ -680,7 +680,7 @@ class ClockRunner:
 
     What happens to a metric's clock when a segment closes, a target is
     reached, a due instant is set by hand, a cycle starts or ends or its
-    target changes, and what a :data:`Decision` does to it (:meth:`move`).
+    target changes, and what a :data:`Decision` does to it (:meth:`apply`).
     A fold finds each event's decisions its own way and records the cycles
     as :data:`CycleRow` tuples and the stage changes in :attr:`changes`.
     """
@@ -910,31 +910,41 @@ class ClockRunner:
         self.start(run, begin, target, kind, index)
         return False
 
-    def move(
-        self, run: MetricRun, d: Decision, kind: str, at: int, priority: str | None, index: int
+    def apply(
+        self,
+        moves: Iterable[tuple[int, Decision]],
+        kind: str,
+        at: int,
+        priority: str | None,
+        index: int,
     ) -> None:
-        """What the decision ``d`` of an event at ``at`` does to ``run``'s clock."""
-        stage = run.stage
-        if stage is _RUNNING:
-            if not d[0] or (d[9] and self.active(run, d, kind, at, priority, index)):
-                return
-        elif stage is _PAUSED:
-            if not d[1] or (d[9] and self.active(run, d, kind, at, priority, index)):
-                return
-        elif (run.deferred is None and not d[2]) or self.idle(run, d, kind, at, priority, index):
-            return
-        if run.stage is _RUNNING:
-            if d[5]:  # pause
-                self.close_segment(run, at)
-                run.stage = _PAUSED
-                run.paused_since = at if at > run.cycle_start else run.cycle_start
-                self.changes.append((at, run.name, len(run.cycles) + 1, "paused", kind, index))
-        elif d[6]:  # resume
-            since = run.paused_since
-            run.paused += self.elapsed_us(since, at if at > since else since)
-            run.stage = _RUNNING
-            run.seg_start = at if at > run.cycle_start else run.cycle_start
-            self.changes.append((at, run.name, len(run.cycles) + 1, "running", kind, index))
+        """What an event at ``at`` does to the clocks: ``(run index, decision)`` pairs."""
+        runs = self.runs
+        for i, d in moves:
+            run = runs[i]
+            stage = run.stage
+            if stage is _RUNNING:
+                if not d[0] or (d[9] and self.active(run, d, kind, at, priority, index)):
+                    continue
+            elif stage is _PAUSED:
+                if not d[1] or (d[9] and self.active(run, d, kind, at, priority, index)):
+                    continue
+            elif (run.deferred is None and not d[2]) or self.idle(
+                run, d, kind, at, priority, index
+            ):
+                continue
+            if run.stage is _RUNNING:
+                if d[5]:  # pause
+                    self.close_segment(run, at)
+                    run.stage = _PAUSED
+                    run.paused_since = at if at > run.cycle_start else run.cycle_start
+                    self.changes.append((at, run.name, len(run.cycles) + 1, "paused", kind, index))
+            elif d[6]:  # resume
+                since = run.paused_since
+                run.paused += self.elapsed_us(since, at if at > since else since)
+                run.stage = _RUNNING
+                run.seg_start = at if at > run.cycle_start else run.cycle_start
+                self.changes.append((at, run.name, len(run.cycles) + 1, "running", kind, index))
 
     def finish(self, now: int) -> tuple[ClockRow, ...]:
         """Every clock as of ``now``, the active cycles counted up to it."""
@@ -983,7 +993,8 @@ class _Fold(ClockRunner):
     def step(self, fact: _Fact, at: int, priority: str | None, index: int) -> None:
         kind = fact[0]
         state = fact[1]
-        for run, table in zip(self.runs, self.tables, strict=True):
+        moves: list[tuple[int, Decision]] = []
+        for i, (run, table) in enumerate(zip(self.runs, self.tables, strict=True)):
             hide = run.metric.hide_due_in
             if hide:
                 run.hidden = state in hide
@@ -1001,22 +1012,17 @@ class _Fold(ClockRunner):
             elif start is False and run.deferred is None:
                 continue
             pausing = _hit(pause, fact)
-            self.move(
-                run,
-                decision(
-                    _hit(start, fact),
-                    _hit(stop, fact),
-                    pausing,
-                    _hit(resume, fact) if resume is not None else not pausing,
-                    _hit(cancel, fact),
-                    _hit(reset, fact),
-                    kind == "priority_changed",
-                ),
-                kind,
-                at,
-                priority,
-                index,
+            found = decision(
+                _hit(start, fact),
+                _hit(stop, fact),
+                pausing,
+                _hit(resume, fact) if resume is not None else not pausing,
+                _hit(cancel, fact),
+                _hit(reset, fact),
+                kind == "priority_changed",
             )
+            moves.append((i, found))
+        self.apply(moves, kind, at, priority, index)
 
 
 _by_instant_and_metric = itemgetter(0, 1)

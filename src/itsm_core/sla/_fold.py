@@ -254,7 +254,7 @@ def _general(h: History, policy: SlaPolicy, now_us: int, calendar: CalendarLike)
     decisions = spec.decisions
     fold = ClockRunner(spec.metrics, spec.targets, calendar)
     runs = fold.runs
-    move = fold.move
+    apply = fold.apply
     hiding = any(m.hide_due_in for m in policy.metrics)
     codes = EVENT_CODES
     category = ""
@@ -308,8 +308,7 @@ def _general(h: History, policy: SlaPolicy, now_us: int, calendar: CalendarLike)
             moves = enumerate(found[0])
         else:
             moves = found[1]
-        for i, d in moves:
-            move(runs[i], d, kind, at, priority, index)
+        apply(moves, kind, at, priority, index)
     clocks = fold.finish(now_us)
     changes = fold.changes
     changes.sort(key=_by_instant_and_metric)
