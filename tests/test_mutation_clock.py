@@ -373,10 +373,12 @@ def test_clearing_a_due_instant_set_by_hand_restores_the_policy_target(fold: Fol
 
 @FOLDS
 def test_a_due_instant_set_after_the_clock_stopped_changes_nothing(fold: Fold) -> None:
+    # Resolved at 11:00; at 12:00 someone sets the due instant to 10:00, which the
+    # stopped cycle would have missed: it stays met, with no breach in its timeline.
     history = [
         opened(MONDAY_9),
         moved(utc(2026, 3, 2, 11), "resolved", "resolved"),
-        due_set(utc(2026, 3, 2, 12), utc(2026, 3, 2, 12, 30)),
+        due_set(utc(2026, 3, 2, 12), utc(2026, 3, 2, 10)),
     ]
     status = fold(history, desk_policy(), utc(2026, 3, 2, 13))
     clock = status.clock("resolution")
