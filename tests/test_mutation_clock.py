@@ -391,3 +391,74 @@ def test_a_due_instant_set_after_the_clock_stopped_changes_nothing(fold: Fold) -
         Stage.RUNNING,
         Stage.MET,
     ]
+
+
+def resolution_changes(status: SlaStatus) -> list[tuple[Stage, str, datetime, int | None]]:
+    return [
+        (e.stage, e.cause, e.at, e.event_index) for e in status.timeline if e.metric == "resolution"
+    ]
+
+
+@FOLDS
+def test_a_raise_past_the_new_target_is_a_breach_caused_by_the_priority_change(
+    fold: Fold,
+) -> None:
+    # Five business hours by 14:00; P1 allows four: breached since 13:00, noted at 14:00.
+    history = [opened(MONDAY_9), reprioritised(utc(2026, 3, 2, 14), "P1")]
+    status = fold(history, desk_policy(), utc(2026, 3, 2, 15))
+    assert status.clock("resolution").breached_at == utc(2026, 3, 2, 13)
+    assert resolution_changes(status) == [
+        (Stage.RUNNING, "ticket_opened", MONDAY_9, 0),
+        (Stage.BREACHED, "priority_changed", utc(2026, 3, 2, 14), 1),
+    ]
+
+
+@FOLDS
+def test_a_raise_to_a_target_reached_that_very_instant_is_a_breach_at_once(fold: Fold) -> None:
+    # Four business hours by 13:00, and P1 allows four: breached at 13:00.
+    history = [opened(MONDAY_9), reprioritised(utc(2026, 3, 2, 13), "P1")]
+    status = fold(history, desk_policy(), utc(2026, 3, 2, 15))
+    assert status.clock("resolution").breached_at == utc(2026, 3, 2, 13)
+    assert resolution_changes(status)[1:] == [
+        (Stage.BREACHED, "priority_changed", utc(2026, 3, 2, 13), 1),
+    ]
+
+
+@FOLDS
+def test_resolving_after_the_target_ends_the_cycle_breached(fold: Fold) -> None:
+    # P1, four hours: one before the hold (09-10), three after it (11-14): due at 14:00.
+    history = [
+        opened(MONDAY_9, "P1"),
+        moved(utc(2026, 3, 2, 10), "awaiting", "on_hold", "awaiting_requester"),
+        moved(utc(2026, 3, 2, 11), "work", "active"),
+        moved(utc(2026, 3, 2, 15), "resolved", "resolved"),
+    ]
+    clock = fold(history, desk_policy(), utc(2026, 3, 2, 16)).clock("resolution")
+    assert clock.stage is Stage.BREACHED
+    assert not clock.running
+    assert clock.breached_at == utc(2026, 3, 2, 14)
+    assert clock.elapsed == 5 * H
+    assert clock.paused == H
+
+
+@FOLDS
+def test_resolving_exactly_at_the_target_is_a_breach(fold: Fold) -> None:
+    history = [opened(MONDAY_9, "P1"), moved(utc(2026, 3, 2, 13), "resolved", "resolved")]
+    clock = fold(history, desk_policy(), utc(2026, 3, 2, 16)).clock("resolution")
+    assert clock.stage is Stage.BREACHED
+    assert clock.breached_at == utc(2026, 3, 2, 13)
+    assert clock.elapsed == 4 * H
+
+
+@FOLDS
+def test_resolving_while_on_hold_counts_the_hold_as_paused_time(fold: Fold) -> None:
+    history = [
+        opened(MONDAY_9),
+        moved(utc(2026, 3, 2, 10), "awaiting", "on_hold", "awaiting_requester"),
+        moved(utc(2026, 3, 2, 12), "resolved", "resolved"),
+    ]
+    clock = fold(history, desk_policy(), utc(2026, 3, 2, 16)).clock("resolution")
+    assert clock.stage is Stage.MET
+    assert clock.elapsed == H
+    assert clock.paused == 2 * H
+    assert clock.met_at == utc(2026, 3, 2, 12)
