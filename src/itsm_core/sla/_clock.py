@@ -52,12 +52,14 @@ __all__ = [
     "Stage",
     "StageChange",
     "TimelineEntry",
+    "breach_instant_us",
     "clock_calendar",
     "decision",
     "evaluate_reference",
     "event_code",
     "event_kind",
     "reach_us",
+    "retarget_us",
 ]
 
 
@@ -648,6 +650,83 @@ def decision(
             cancel, reset, ending)  # fmt: skip
 
 
+def breach_instant_us(
+    segments: Sequence[tuple[int, int]],
+    target_us: int,
+    elapsed_us: Callable[[int, int], int],
+    add_us: Callable[[int, int], int],
+) -> int | None:
+    """When running ``segments`` first reached ``target_us`` of business time (None: never).
+
+    ``elapsed_us`` and ``add_us`` are the clock calendar's; every fold finds a
+    breach after a retarget this way.
+
+    >>> from itsm_core.calendar import BusinessCalendar
+    >>> always = BusinessCalendar.always_open("UTC")
+    >>> breach_instant_us([(0, 10), (20, 30)], 15, always.elapsed_us, always.add_us)
+    25
+    >>> breach_instant_us([(0, 10)], 15, always.elapsed_us, always.add_us) is None
+    True
+    """
+    total = 0
+    for start, end in segments:
+        length = elapsed_us(start, end)
+        if total + length >= target_us:
+            return add_us(start, target_us - total)
+        total += length
+    return None
+
+
+def retarget_us(
+    segments: Sequence[tuple[int, int]],
+    running: bool,
+    seg_start: int,
+    at: int,
+    old: int,
+    new: int,
+    breached: int | None,
+    name: str,
+    number: int,
+    index: int,
+    changes: list[StageChange],
+    elapsed_us: Callable[[int, int], int],
+    add_us: Callable[[int, int], int],
+) -> int | None:
+    """An active cycle's target moves from ``old`` to ``new`` at ``at``: its breach instant.
+
+    ``segments`` are the cycle's closed running stretches; a ``running``
+    cycle's open one, from ``seg_start``, stays open up to ``at`` (splitting
+    it would move a breach that lands exactly on its boundary: breach
+    instants are computed per segment). A breach of the old target not yet
+    recorded is; a breach that appears or disappears is recorded as a
+    ``priority_changed`` stage change of cycle ``number`` (event ``index``).
+
+    >>> from itsm_core.calendar import BusinessCalendar
+    >>> always = BusinessCalendar.always_open("UTC")
+    >>> changes = []
+    >>> retarget_us([(0, 10)], True, 20, 30, 100, 15, None, "resolution", 1, 3, changes,
+    ...             always.elapsed_us, always.add_us)
+    25
+    >>> changes
+    [(30, 'resolution', 1, 'breached', 'priority_changed', 3)]
+    """
+    segs = list(segments)
+    if running:
+        segs.append((seg_start, at))
+        if breached is None:  # a breach of the old target since the segment began
+            breached = breach_instant_us(segs, old, elapsed_us, add_us)
+            if breached is not None:
+                changes.append((breached, name, number, "breached", "deadline", None))
+    was = breached is not None
+    breached = breach_instant_us(segs, new, elapsed_us, add_us)
+    if was and breached is None:
+        stage = "running" if running else "paused"
+        changes.append((at, name, number, stage, "priority_changed", index))
+    elif not was and breached is not None:
+        changes.append((at, name, number, "breached", "priority_changed", index))
+    return breached
+
+
 class MetricRun:
     """One metric's mutable state while folding; class attributes are the initial values.
 
@@ -703,16 +782,6 @@ class ClockRunner:
             return self.calendar.add_us(start, remaining)
         except NeverOpenError:
             return None
-
-    def breach_instant(self, segments: Sequence[tuple[int, int]], target: int) -> int | None:
-        """When running ``segments`` first reached ``target`` (None: never)."""
-        total = 0
-        for start, end in segments:
-            length = self.elapsed_us(start, end)
-            if total + length >= target:
-                return self.calendar.add_us(start, target - total)
-            total += length
-        return None
 
     def begin(self, run: MetricRun, at: int) -> int:
         """When a cycle started by an event at ``at`` begins to count (its start rule)."""
@@ -819,25 +888,22 @@ class ClockRunner:
             if counted < target and counted < run.target:
                 run.target = target
                 return
-        # The running segment stays open: splitting it here would move a breach that
-        # lands exactly on its boundary (breach instants are computed per segment).
-        segments = run.segments
-        if run.stage is _RUNNING:
-            segments = (*segments, (run.seg_start, at))
-            if run.breached is None:  # a breach of the old target since the segment began
-                run.breached = self.breach_instant(segments, run.target)
-                if run.breached is not None:
-                    self.changes.append(
-                        (run.breached, run.name, len(run.cycles) + 1, "breached", "deadline", None)
-                    )
-        was_breached = run.breached is not None
+        run.breached = retarget_us(
+            run.segments,
+            run.stage is _RUNNING,
+            run.seg_start,
+            at,
+            run.target,
+            target,
+            run.breached,
+            run.name,
+            len(run.cycles) + 1,
+            index,
+            self.changes,
+            self.elapsed_us,
+            self.calendar.add_us,
+        )
         run.target = target
-        run.breached = self.breach_instant(segments, target)
-        number = len(run.cycles) + 1
-        if was_breached and run.breached is None:
-            self.changes.append((at, run.name, number, run.stage.value, "priority_changed", index))
-        elif not was_breached and run.breached is not None:
-            self.changes.append((at, run.name, number, "breached", "priority_changed", index))
 
     def active(
         self, run: MetricRun, d: Decision, kind: str, at: int, priority: str | None, index: int

@@ -26,7 +26,7 @@ from typing import Any
 
 import itsm_core.ticket as ticket_module
 from itsm_core.errors import ItsmError, NeverOpenError
-from itsm_core.sla._clock import Stage, event_kind
+from itsm_core.sla._clock import Stage, event_kind, retarget_us
 from itsm_core.sla._durations import BusinessDuration
 from itsm_core.sla._manual import DueDateSet
 from itsm_core.sla._policy import (
@@ -86,51 +86,6 @@ _CLASSES: tuple[type[Event], ...] = tuple(
 )
 # The order of the branches: the frequent classes first.
 _FIRST = (CommentAdded, StateChanged, PriorityChanged, Assigned, TicketOpened)
-
-
-def _breach_instant(
-    segments: list[tuple[int, int]], target: int, elapsed_us: Any, add_us: Any
-) -> int | None:
-    total = 0
-    for start, end in segments:
-        length = elapsed_us(start, end)
-        if total + length >= target:
-            return int(add_us(start, target - total))
-        total += length
-    return None
-
-
-def _retarget(
-    segments: list[tuple[int, int]],
-    running: bool,
-    seg_start: int,
-    at: int,
-    old: int,
-    new: int,
-    breached: int | None,
-    name: str,
-    number: int,
-    index: int,
-    changes: list[tuple[int, str, int, str, str, int | None]],
-    elapsed_us: Any,
-    add_us: Any,
-) -> int | None:
-    """A running or paused cycle's new target: its breach instant, with the stage changes."""
-    segs = list(segments)
-    if running:
-        segs.append((seg_start, at))
-        if breached is None:
-            breached = _breach_instant(segs, old, elapsed_us, add_us)
-            if breached is not None:
-                changes.append((breached, name, number, "breached", "deadline", None))
-    was = breached is not None
-    breached = _breach_instant(segs, new, elapsed_us, add_us)
-    if was and breached is None:
-        stage = "running" if running else "paused"
-        changes.append((at, name, number, stage, "priority_changed", index))
-    elif not was and breached is not None:
-        changes.append((at, name, number, "breached", "priority_changed", index))
-    return breached
 
 
 _READ = (CommentAdded, StateChanged, PriorityChanged, Assigned, Reassigned, GroupAssigned,
@@ -456,7 +411,7 @@ def _compile(policy: SlaPolicy) -> _Compiled | None:
         STAGES=_STAGES,
         VALUES=tuple(s.value for s in _STAGES),
         BREACHED=Stage.BREACHED,
-        retarget=_retarget,
+        retarget=retarget_us,
         neutral_kind=_neutral_kind,
     )
     for i, m in enumerate(metrics):
