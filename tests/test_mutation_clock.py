@@ -15,7 +15,15 @@ import pytest
 from itsm_core._time import td_to_us as to_us_td
 from itsm_core._time import to_us
 from itsm_core.calendar import BusinessCalendar
-from itsm_core.sla import Metric, SlaPolicy, SlaStatus, Stage, evaluate, evaluate_reference
+from itsm_core.sla import (
+    Condition,
+    Metric,
+    SlaPolicy,
+    SlaStatus,
+    Stage,
+    evaluate,
+    evaluate_reference,
+)
 from itsm_core.sla._clock import Cycle, reach_us
 from itsm_core.ticket import (
     CommentAdded,
@@ -462,3 +470,64 @@ def test_resolving_while_on_hold_counts_the_hold_as_paused_time(fold: Fold) -> N
     assert clock.elapsed == H
     assert clock.paused == 2 * H
     assert clock.met_at == utc(2026, 3, 2, 12)
+
+
+def custom_policy() -> SlaPolicy:
+    """Stops on the state 'closed_ok' or a private agent note; parks and unparks by trigger."""
+    metric = Metric(
+        name="custom",
+        targets={"P3": 8 * H},
+        start=Condition(event="ticket_opened"),
+        stop=(
+            Condition(event="state_changed", state=("closed_ok",)),
+            Condition(event="comment_added", public=False, by_requester=False),
+        ),
+        pause=Condition(event="state_changed", trigger=("park",)),
+        resume=Condition(event="state_changed", trigger=("unpark",), category=("active",)),
+    )
+    return SlaPolicy(
+        name="custom", calendar=BusinessCalendar.eight_by_five("UTC"), metrics=(metric,)
+    )
+
+
+@FOLDS
+def test_each_condition_of_a_list_reads_its_own_field_of_the_event(fold: Fold) -> None:
+    # Parked 10-11 by trigger; a public reply does not stop it, a private note does.
+    history = [
+        opened(MONDAY_9),
+        moved(utc(2026, 3, 2, 10), "parked", "on_hold", trigger="park"),
+        moved(utc(2026, 3, 2, 11), "work", "active", trigger="unpark"),
+        comment(utc(2026, 3, 2, 12), by_requester=False),
+        comment(utc(2026, 3, 2, 13), by_requester=False, public=False),
+    ]
+    clock = fold(history, custom_policy(), utc(2026, 3, 2, 16)).clock("custom")
+    assert clock.stage is Stage.MET
+    assert clock.met_at == utc(2026, 3, 2, 13)
+    assert clock.elapsed == 3 * H
+    assert clock.paused == H
+    # The first condition of the stop list: the state, not the category, is 'closed_ok'.
+    closed = [opened(MONDAY_9), moved(utc(2026, 3, 2, 12), "closed_ok", "resolved")]
+    clock = fold(closed, custom_policy(), utc(2026, 3, 2, 16)).clock("custom")
+    assert clock.stage is Stage.MET
+    assert clock.met_at == utc(2026, 3, 2, 12)
+
+
+@FOLDS
+def test_a_running_clock_that_reaches_its_target_exactly_now_is_breached(fold: Fold) -> None:
+    clock = fold([opened(MONDAY_9, "P1")], desk_policy(), utc(2026, 3, 2, 13)).clock("resolution")
+    assert clock.stage is Stage.BREACHED
+    assert clock.breached_at == utc(2026, 3, 2, 13)
+
+
+@FOLDS
+def test_every_hold_adds_to_the_paused_time(fold: Fold) -> None:
+    history = [
+        opened(MONDAY_9),
+        moved(utc(2026, 3, 2, 10), "awaiting", "on_hold", "awaiting_requester"),
+        moved(utc(2026, 3, 2, 11), "work", "active"),
+        moved(utc(2026, 3, 2, 12), "awaiting", "on_hold", "awaiting_requester"),
+    ]
+    clock = fold(history, desk_policy(), utc(2026, 3, 2, 13)).clock("resolution")
+    assert clock.stage is Stage.PAUSED
+    assert clock.elapsed == 2 * H
+    assert clock.paused == 2 * H
