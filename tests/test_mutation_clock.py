@@ -473,14 +473,18 @@ def test_resolving_while_on_hold_counts_the_hold_as_paused_time(fold: Fold) -> N
 
 
 def custom_policy() -> SlaPolicy:
-    """Stops on the state 'closed_ok' or a private agent note; parks and unparks by trigger."""
+    """Stops on the state 'closed_ok', a cancelled category or a private agent note while
+    active; parks and unparks by trigger."""
     metric = Metric(
         name="custom",
         targets={"P3": 8 * H},
         start=Condition(event="ticket_opened"),
         stop=(
             Condition(event="state_changed", state=("closed_ok",)),
-            Condition(event="comment_added", public=False, by_requester=False),
+            Condition(event="state_changed", category=("cancelled",)),
+            Condition(
+                event="comment_added", category=("active",), public=False, by_requester=False
+            ),
         ),
         pause=Condition(event="state_changed", trigger=("park",)),
         resume=Condition(event="state_changed", trigger=("unpark",), category=("active",)),
@@ -510,6 +514,11 @@ def test_each_condition_of_a_list_reads_its_own_field_of_the_event(fold: Fold) -
     clock = fold(closed, custom_policy(), utc(2026, 3, 2, 16)).clock("custom")
     assert clock.stage is Stage.MET
     assert clock.met_at == utc(2026, 3, 2, 12)
+    # The second condition: any state of the cancelled category.
+    scrapped = [opened(MONDAY_9), moved(utc(2026, 3, 2, 14), "scrapped", "cancelled")]
+    clock = fold(scrapped, custom_policy(), utc(2026, 3, 2, 16)).clock("custom")
+    assert clock.stage is Stage.MET
+    assert clock.met_at == utc(2026, 3, 2, 14)
 
 
 @FOLDS
