@@ -549,6 +549,19 @@ def test_any_event_survives_a_csv_row_exactly(event: Event) -> None:
     assert decode_event_row(through_csv(row)) == event
 
 
+@pytest.mark.parametrize("name", ["{", "[x", " {a}", "{}"])
+def test_a_list_of_names_starting_like_json_survives_a_csv_row(name: str) -> None:
+    from itsm_core.escalation import NotificationRequested
+
+    event = NotificationRequested(
+        ticket_id="T-1", actor="escalation", at=datetime(2026, 1, 1, tzinfo=UTC), rule="r",
+        level=1, recipients=(), reason="", roles=(), groups=(), unresolved=(name,), message="",
+    )  # fmt: skip
+    row = encode_event_row(event)
+    assert json.loads(row["unresolved"]) == [name]
+    assert decode_event_row(through_csv(row)) == event
+
+
 @given(ticket_histories(max_steps=8))
 def test_a_csv_history_replays_to_the_same_ticket(history: Any) -> None:
     rows = [through_csv(encode_event_row(e)) for e in history.events]

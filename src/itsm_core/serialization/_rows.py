@@ -104,7 +104,8 @@ def _cell(value: Any, how: str) -> str:
     if how == "str?" and (value == "" or value.startswith('"')):
         return json.dumps(value, ensure_ascii=False)
     if how == "names":
-        if value and not any(";" in v or not v for v in value) and not value[0].startswith("["):
+        plain = not value[0].lstrip().startswith(("[", "{")) if value else False
+        if plain and not any(";" in v or not v for v in value):  # else JSON, as _read expects
             return ";".join(value)
         return json.dumps(list(value), ensure_ascii=False) if value else ""
     if how == "json":
