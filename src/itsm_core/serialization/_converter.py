@@ -39,7 +39,12 @@ from itsm_core.serialization._durations import (
     parse_duration,
     parse_sla_duration,
 )
-from itsm_core.serialization._fast_events import EventDecoder
+from itsm_core.serialization._fast_events import (
+    ZONE_SUFFIX,
+    EventDecoder,
+    attach_zone,
+    instant_fields,
+)
 from itsm_core.sla import BusinessDays, BusinessDuration, Condition, Metric, SlaPolicy
 from itsm_core.ticket import Event, FieldValue, TicketCommand
 
@@ -277,7 +282,8 @@ def _bool(value: object, _: object = None) -> bool:
 
 
 _DATETIME_EXPECTED = 'an ISO 8601 date and time with an offset, such as "2026-03-06T16:00:00+03:00"'
-_ZONED = re.compile(r"^([^\[\]]+)(?:\[([^\[\]]{1,64})\])?$")
+# The older form of a zoned instant, still read: the zone's name in brackets after the offset.
+_BRACKETED = re.compile(r"^([^\[\]]+)(?:\[([^\[\]]{1,64})\])?$")
 
 
 def _datetime(value: object, _: object = None) -> datetime:
@@ -285,7 +291,7 @@ def _datetime(value: object, _: object = None) -> datetime:
         if value.tzinfo is None or value.utcoffset() is None:
             raise InvalidValueError("", value, _DATETIME_EXPECTED, "the offset is missing")
         return value
-    match = _ZONED.match(value) if isinstance(value, str) and len(value) < 100 else None
+    match = _BRACKETED.match(value) if isinstance(value, str) and len(value) < 100 else None
     moment: datetime | None = None
     if match is not None and len(match[1]) > 10:
         try:
@@ -299,23 +305,130 @@ def _datetime(value: object, _: object = None) -> datetime:
         raise InvalidValueError("", value, _DATETIME_EXPECTED, "the offset is missing")
     if match is None or match[2] is None:
         return moment
-    tz = zone(match[2], "")
-    wall = moment.replace(tzinfo=None)
-    for fold in (0, 1):
-        # The offset tells the two instants of a repeated (or skipped) wall time apart.
-        candidate = wall.replace(tzinfo=tz, fold=fold)
-        if candidate.utcoffset() == offset:
-            return candidate
-    raise InvalidValueError(
-        "", value, _DATETIME_EXPECTED, f"the offset is not one {match[2]} has at that time"
-    )
+    found = attach_zone(moment, zone(match[2], ""))
+    if found is None:
+        raise InvalidValueError(
+            "", value, _DATETIME_EXPECTED, f"the offset is not one {match[2]} has at that time"
+        )
+    return found
+
+
+#: Zones an offset implies, so no ``<field>_zone`` is written for them: UTC by its names.
+IMPLIED_ZONES = frozenset(
+    {"UTC", "Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "UCT", "Universal", "Zulu"}
+)
+_ZONE_EXPECTED = "an IANA timezone name such as 'Europe/Moscow'"
 
 
 def _unstructure_datetime(value: datetime) -> str:
-    text = value.isoformat()
-    if isinstance(value.tzinfo, ZoneInfo):
-        return f"{text}[{value.tzinfo.key}]"
-    return text
+    """RFC 3339 with the offset (UTC as ``+00:00``); a record writes the zone's name beside it."""
+    return value.isoformat()
+
+
+def zone_name(value: datetime) -> str | None:
+    """The IANA zone name written beside an instant, or ``None`` when its offset says all.
+
+    Written for an instant in a named zone (``zoneinfo`` or pendulum), except
+    UTC (:data:`IMPLIED_ZONES`); a fixed offset has no name.
+
+    >>> import pendulum
+    >>> zone_name(pendulum.datetime(2026, 1, 5, 9, tz="Europe/Moscow"))
+    'Europe/Moscow'
+    >>> zone_name(pendulum.datetime(2026, 1, 5, 9)) is None  # UTC: +00:00 says it
+    True
+    """
+    tz = value.tzinfo
+    if isinstance(tz, ZoneInfo) and tz.key and tz.key not in IMPLIED_ZONES:
+        return tz.key
+    return None
+
+
+def _with_zones(value: Any, data: dict[str, Any], instants: tuple[str, ...]) -> dict[str, Any]:
+    """``data`` with ``<field>_zone`` right after each instant field that needs its zone named."""
+    zones: dict[str, str] = {}
+    for name in instants:
+        moment = getattr(value, name)
+        if name in data and isinstance(moment, datetime):
+            found = zone_name(moment)
+            if found is not None:
+                zones[name] = found
+    if not zones:
+        return data
+    out: dict[str, Any] = {}
+    for key, item in data.items():
+        out[key] = item
+        if key in zones:
+            out[key + ZONE_SUFFIX] = zones[key]
+    return out
+
+
+def _in_named_zone(at: object, name: object, field: str) -> object:
+    """The instant ``at`` (plain form or datetime) in the zone its ``<field>_zone`` names.
+
+    A value that is not an instant is returned unchanged, for its own field to
+    explain. Raises InvalidValueError naming ``<field>_zone`` when the name is
+    not a zone, when there is no instant (``null``), when the zone does not
+    have the instant's offset at that time, or when the instant also names
+    another zone (the older bracketed form).
+    """
+    key = field + ZONE_SUFFIX
+    if not isinstance(name, str):
+        raise InvalidValueError(key, name, _ZONE_EXPECTED)
+    tz = zone(name, key)
+    if at is None:
+        raise InvalidValueError(key, name, f"nothing, since {field} is null")
+    try:
+        moment = _datetime(at)
+    except ItsmError:
+        return at
+    current = moment.tzinfo
+    if isinstance(current, ZoneInfo) and current.key != name:
+        raise InvalidValueError(key, name, f"the zone {field} names, {current.key}")
+    found = attach_zone(moment, tz)
+    if found is None:
+        wall = moment.replace(tzinfo=None)
+        raise InvalidValueError(
+            key,
+            name,
+            f"a zone that has the offset of {field}, {_offset_text(moment.utcoffset())}, "
+            f"at {wall.isoformat()}",
+            f"{name} has {_offset_text(tz.utcoffset(wall))} then",
+        )
+    return found
+
+
+def _offset_text(offset: timedelta | None) -> str:
+    """An offset as RFC 3339 writes it: ``+03:00``, ``-04:30`` (seconds only when there are)."""
+    seconds = int((offset or timedelta(0)).total_seconds())
+    sign = "-" if seconds < 0 else "+"
+    seconds = abs(seconds)
+    text = f"{sign}{seconds // 3600:02d}:{seconds // 60 % 60:02d}"
+    return f"{text}:{seconds % 60:02d}" if seconds % 60 else text
+
+
+def _zoned_fields(
+    value: Mapping[str, Any], instants: tuple[str, ...]
+) -> tuple[Mapping[str, Any], list[Problem]]:
+    """``value`` with each ``<field>_zone`` taken into its instant; the problems found."""
+    if not any(name + ZONE_SUFFIX in value for name in instants):
+        return value, []
+    data = dict(value)
+    problems: list[Problem] = []
+    for name in instants:
+        key = name + ZONE_SUFFIX
+        if key not in data:
+            continue
+        tz_name = data.pop(key)
+        try:
+            if name in data:
+                data[name] = _in_named_zone(data[name], tz_name, name)
+            elif not isinstance(tz_name, str):
+                raise InvalidValueError(key, tz_name, _ZONE_EXPECTED)
+            else:
+                zone(tz_name, key)  # the missing instant is reported as missing
+        except InvalidValueError as exc:
+            problems.append(Problem(exc.field, _message(exc)))
+    return data, problems
 
 
 def _date(value: object, _: object = None) -> date:
@@ -720,6 +833,7 @@ def _structure_attrs_factory(conv: cattrs.Converter) -> Callable[[type], Any]:
         names = [a.name for a in attrs.fields(cls) if a.init]
         tag = tag_of(cls)
         expected = f"a table of {cls.__name__} fields ({', '.join(names)})"
+        instants = instant_fields(cls)
 
         def structure(value: Any, _: Any) -> Any:
             if isinstance(value, cls):
@@ -730,14 +844,26 @@ def _structure_attrs_factory(conv: cattrs.Converter) -> Callable[[type], Any]:
                 if value[tag[0]] != tag[1]:
                     raise InvalidValueError(tag[0], value[tag[0]], repr(tag[1]))
                 value = {k: v for k, v in value.items() if k != tag[0]}
+            zoned: list[Problem] = []
+            if instants:
+                value, zoned = _zoned_fields(value, instants)
             try:
-                return fn(value, cls)
-            except BaseValidationError:
+                result = fn(value, cls)
+            except BaseValidationError as exc:
+                if zoned:
+                    raise ConfigurationError([*problems_of(exc), *zoned]) from None
                 raise
             except ItsmError as exc:
+                if zoned:
+                    raise ConfigurationError([*_relative(exc, cls).problems, *zoned]) from None
                 raise _relative(exc, cls) from None
             except (TypeError, ValueError, ArithmeticError) as exc:
-                raise ConfigurationError([Problem("", f"invalid {cls.__name__}: {exc}")]) from None
+                raise ConfigurationError(
+                    [Problem("", f"invalid {cls.__name__}: {exc}"), *zoned]
+                ) from None
+            if zoned:
+                raise ConfigurationError(zoned)
+            return result
 
         return structure
 
@@ -750,13 +876,16 @@ def _unstructure_attrs_factory(conv: cattrs.Converter) -> Callable[[type], Any]:
             cls, conv, _cattrs_omit_if_default=True, **_field_overrides(conv, cls)
         )
         tag = tag_of(cls)
-        if tag is None:
+        instants = instant_fields(cls)
+        if tag is None and not instants:
             return fn
-        name, kind = tag
+        name, kind = tag if tag is not None else ("", "")
 
         def unstructure(value: Any) -> dict[str, Any]:
             data: dict[str, Any] = fn(value)
-            return {name: kind} | data
+            if instants:
+                data = _with_zones(value, data, instants)
+            return {name: kind} | data if tag is not None else data
 
         return unstructure
 

@@ -5,8 +5,9 @@ exact and explains every problem, but costs several times ``json.loads`` per
 event (generic dispatch per field, a regular expression per instant). An
 :class:`EventDecoder` builds, once per event class, a function that checks
 each field of the common shapes directly (text, whole numbers, booleans,
-instants with an offset and an optional ``[Zone/Name]``, enums, lists of
-text or of records) and calls the class. Whenever anything is unusual (a
+instants with an offset and their zone's name in ``<field>_zone`` or, in the
+older form, a trailing ``[Zone/Name]``, enums, lists of text or of records)
+and calls the class. Whenever anything is unusual (a
 missing or extra key, a value of another type, a field of a shape it does not
 know, a record whose own checks refuse it) it answers ``None`` and the
 caller takes the cattrs path, which gives the answer or the error: the fast
@@ -30,7 +31,11 @@ from itsm_core._time import zone
 from itsm_core.errors import ItsmError
 from itsm_core.ticket import Event, FieldValue
 
-__all__ = ["EventDecoder"]
+__all__ = ["ZONE_SUFFIX", "EventDecoder", "attach_zone", "instant_fields"]
+
+#: The zone of an instant field is named in the field of that name plus this suffix:
+#: ``at`` holds ``"2026-01-05T09:00:00+03:00"`` and ``at_zone`` holds ``"Europe/Moscow"``.
+ZONE_SUFFIX = "_zone"
 
 
 class _Slow(Exception):
@@ -120,11 +125,15 @@ def _instant(value: Any) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise _SLOW from None
-    offset = moment.utcoffset()
-    if offset is None:
+    if moment.utcoffset() is None:
         raise _SLOW
     if not name:
         return moment
+    return _in_zone(moment, name)
+
+
+def _in_zone(moment: datetime, name: str) -> datetime:
+    """``moment`` (with an offset) in the zone ``name``, if that zone has its offset then."""
     tz = _ZONES.get(name)
     if tz is None:
         try:
@@ -133,6 +142,27 @@ def _instant(value: Any) -> datetime:
             raise _SLOW from None
         if len(_ZONES) < 1024:
             _ZONES[name] = tz
+    found = attach_zone(moment, tz)
+    if found is None:
+        raise _SLOW
+    return found
+
+
+def attach_zone(moment: datetime, tz: ZoneInfo) -> datetime | None:
+    """The same instant as ``moment`` in ``tz``, or ``None`` if ``tz`` never shows its offset there.
+
+    The offset tells the two instants of a repeated wall time apart (``fold``);
+    a wall time the zone skips has no instant with that offset in it. Both
+    decoding paths read a zone's name this way.
+
+    >>> from datetime import datetime
+    >>> moment = datetime.fromisoformat("2026-10-25T01:30:00+00:00")
+    >>> attach_zone(moment, ZoneInfo("Europe/London")).fold
+    1
+    >>> attach_zone(moment, ZoneInfo("Europe/Moscow")) is None
+    True
+    """
+    offset = moment.utcoffset()
     wall = moment.replace(tzinfo=None)
     candidate = wall.replace(tzinfo=tz)
     if candidate.utcoffset() == offset:
@@ -140,7 +170,28 @@ def _instant(value: Any) -> datetime:
     candidate = wall.replace(tzinfo=tz, fold=1)
     if candidate.utcoffset() == offset:
         return candidate
-    raise _SLOW
+    return None
+
+
+#: Instants read with a zone's name from its own field, by (text, name).
+_ZONED: dict[tuple[str, str], datetime] = {}
+
+
+def _zoned(value: Any, name: Any) -> datetime:
+    """An instant whose zone's name came in its ``<field>_zone`` (the RFC 3339 form)."""
+    if type(value) is not str or type(name) is not str:
+        raise _SLOW  # no instant (null) beside a zone, or not text: cattrs explains
+    key = (value, name)
+    found = _ZONED.get(key)
+    if found is not None:
+        return found
+    if value[-1:] == "]":
+        raise _SLOW  # the older bracketed form as well: cattrs checks that both agree
+    moment = _in_zone(_instant(value), name)
+    if len(_ZONED) >= _INSTANTS_HELD:
+        _ZONED.clear()
+    _ZONED[key] = moment
+    return moment
 
 
 def _optional(check: Check) -> Check:
@@ -222,6 +273,28 @@ def _check_of(t: Any, records: dict[type, Any]) -> Check | None:
     return None
 
 
+def instant_fields(cls: type, hints: Mapping[str, Any] | None = None) -> tuple[str, ...]:
+    """The fields of an attrs class holding an instant (or ``None``), whose zone has a field.
+
+    A field ``x`` typed ``datetime`` (or ``datetime | None``) gets ``x_zone``
+    for its zone's name, unless the class has a field of that name itself.
+
+    >>> from itsm_core.ticket import DueDateSet
+    >>> instant_fields(DueDateSet)
+    ('at', 'due')
+    """
+    if hints is None:
+        hints = typing.get_type_hints(cls)
+    names = {a.name for a in attrs.fields(cls)}
+    return tuple(
+        a.name
+        for a in attrs.fields(cls)
+        if a.init
+        and (hints.get(a.name) is datetime or hints.get(a.name) == datetime | None)
+        and a.name + ZONE_SUFFIX not in names
+    )
+
+
 #: States of a record class while the checks are built: allowed but not built yet,
 #: being built (a record that contains itself is left to cattrs), left to cattrs.
 _PENDING: Any = object()
@@ -238,6 +311,7 @@ def _record(cls: type, tag: tuple[str, str] | None, records: dict[type, Any]) ->
         return found  # type: ignore[no-any-return]
     records[cls] = _BUILDING
     hints = typing.get_type_hints(cls)
+    instants = instant_fields(cls, hints)
     fields: list[tuple[str, Check, bool]] = []
     for a in attrs.fields(cls):
         check = _check_of(hints[a.name], records) if a.init and a.alias == a.name else None
@@ -245,24 +319,31 @@ def _record(cls: type, tag: tuple[str, str] | None, records: dict[type, Any]) ->
             records[cls] = _CATTRS
             return None
         fields.append((a.name, check, a.default is attrs.NOTHING))
-    names = frozenset(name for name, _, _ in fields)
+    names = frozenset(name for name, _, _ in fields) | {n + ZONE_SUFFIX for n in instants}
     if tag is not None:
         names |= {tag[0]}
-    build: Check = _generate(cls, fields, names)
+    build: Check = _generate(cls, fields, names, frozenset(instants))
     records[cls] = build
     return build
 
 
-def _generate(cls: type, fields: list[tuple[str, Check, bool]], names: frozenset[str]) -> Check:
+def _generate(
+    cls: type,
+    fields: list[tuple[str, Check, bool]],
+    names: frozenset[str],
+    instants: frozenset[str] = frozenset(),
+) -> Check:
     """The builder of one record class as straight-line code (as cattrs generates its own).
 
     Required fields are read at once (a missing one is for cattrs to explain);
     text is checked inline, other types by their check; optional fields only
-    when present, so the class's defaults apply.
+    when present, so the class's defaults apply. An instant field (in
+    ``instants``) is read in the zone its ``<field>_zone`` names, when present.
     """
     scope: dict[str, Any] = {
         "cls": cls,
         "names": names,
+        "zoned": _zoned,
         "SLOW": _SLOW,
         "str": str,
         "type": type,
@@ -284,16 +365,30 @@ def _generate(cls: type, fields: list[tuple[str, Check, bool]], names: frozenset
         lines.append("    try:")
         lines += [f"        v{i} = value[{name!r}]" for i, name, _ in required]
         lines += ["    except KeyError:", "        raise SLOW from None"]
-    for i, _, check in required:
+    for i, name, check in required:
         if check is _str:
             lines.append(f"    if type(v{i}) is not str:\n        raise SLOW")
+        elif name in instants:
+            scope[f"c{i}"] = check
+            zone = name + ZONE_SUFFIX
+            lines.append(f"    if {zone!r} in value:\n        v{i} = zoned(v{i}, value[{zone!r}])")
+            lines.append(f"    else:\n        v{i} = c{i}(v{i})")
         else:
             scope[f"c{i}"] = check
             lines.append(f"    v{i} = c{i}(v{i})")
     lines.append("    kw = {" + ", ".join(f"{name!r}: v{i}" for i, name, _ in required) + "}")
     for i, name, check in optional:
         scope[f"c{i}"] = check
-        lines.append(f"    if {name!r} in value:\n        kw[{name!r}] = c{i}(value[{name!r}])")
+        if name in instants:
+            zone = name + ZONE_SUFFIX
+            lines += [
+                f"    if {zone!r} in value:",
+                f"        kw[{name!r}] = zoned(value.get({name!r}), value[{zone!r}])",
+                f"    elif {name!r} in value:",
+                f"        kw[{name!r}] = c{i}(value[{name!r}])",
+            ]
+        else:
+            lines.append(f"    if {name!r} in value:\n        kw[{name!r}] = c{i}(value[{name!r}])")
     lines += [
         "    try:",
         "        return cls(**kw)",
@@ -322,9 +417,14 @@ class EventDecoder:
     >>> decoder.fast_kinds() > 20
     True
     >>> event = decoder({"event": "watched", "ticket_id": "T-1", "actor": "ann",
-    ...                  "at": "2026-01-05T09:00:00+03:00[Europe/Moscow]", "watcher": "bob"})
+    ...                  "at": "2026-01-05T09:00:00+03:00", "at_zone": "Europe/Moscow",
+    ...                  "watcher": "bob"})
     >>> event.watcher, event.at.tzinfo.key, event.at.hour
     ('bob', 'Europe/Moscow', 9)
+    >>> older = decoder({"event": "watched", "ticket_id": "T-1", "actor": "ann",
+    ...                  "at": "2026-01-05T09:00:00+03:00[Europe/Moscow]", "watcher": "bob"})
+    >>> older == event, older.at.tzinfo is event.at.tzinfo
+    (True, True)
     >>> decoder({"event": "watched", "ticket_id": "T-1", "at": "yesterday"}) is None
     True
     """

@@ -19,7 +19,9 @@ from itsm_core.serialization._converter import (
     event_types,
     key_path,
     shared_converter,
+    zone_name,
 )
+from itsm_core.serialization._fast_events import ZONE_SUFFIX, instant_fields
 from itsm_core.ticket import Event, FieldValue
 
 __all__ = ["decode_event_row", "encode_event_row", "event_columns"]
@@ -76,19 +78,36 @@ def _hints(cls: type) -> dict[str, Any]:
     return found
 
 
+_INSTANTS: dict[type, frozenset[str]] = {}
+
+
+def _instants(cls: type) -> frozenset[str]:
+    """The instant fields of an event class, each followed by its ``<field>_zone`` column."""
+    found = _INSTANTS.get(cls)
+    if found is None:
+        found = _INSTANTS[cls] = frozenset(instant_fields(cls, _hints(cls)))
+    return found
+
+
 def event_columns(kind: str | None = None) -> tuple[str, ...]:
     """The columns of event rows: ``event`` then the fields of one kind, or of every kind.
 
+    Each instant column is followed by the column of its zone's name.
+
     >>> event_columns("watched")
-    ('event', 'ticket_id', 'actor', 'at', 'watcher')
-    >>> event_columns()[:4]
-    ('event', 'ticket_id', 'actor', 'at')
+    ('event', 'ticket_id', 'actor', 'at', 'at_zone', 'watcher')
+    >>> event_columns()[:5]
+    ('event', 'ticket_id', 'actor', 'at', 'at_zone')
     """
     kinds = event_types()
     classes = [kinds[kind]] if kind is not None else list(kinds.values())
     columns: dict[str, None] = {EVENT_TAG: None}
     for cls in classes:
-        columns.update((name, None) for name, _, _ in _fields(cls))
+        instants = _instants(cls)
+        for name, _, _ in _fields(cls):
+            columns[name] = None
+            if name in instants:
+                columns[name + ZONE_SUFFIX] = None
     return tuple(columns)
 
 
@@ -125,23 +144,30 @@ def encode_event_row(event: Event) -> dict[str, str]:
     """An event as a row of text cells (``None`` is an empty cell), for a CSV file.
 
     Lists of names are ``;``-separated; custom fields, links and other nested
-    values are JSON text. :func:`decode_event_row` reads the row back exactly.
+    values are JSON text. An instant is RFC 3339 with its offset, and the
+    column after it names its IANA zone (empty for UTC and fixed offsets, as
+    in JSON events). :func:`decode_event_row` reads the row back exactly.
 
-    >>> from datetime import datetime, timezone
+    >>> import pendulum
     >>> from itsm_core.ticket import Assigned
     >>> encode_event_row(Assigned(ticket_id="INC-1", actor="dana", assignee="pavel",
-    ...                           at=datetime(2026, 3, 2, 9, tzinfo=timezone.utc)))
+    ...                           at=pendulum.datetime(2026, 3, 2, 9, tz="Europe/Moscow")))
     {'event': 'assigned', 'ticket_id': 'INC-1', 'actor': 'dana', \
-'at': '2026-03-02T09:00:00+00:00', 'assignee': 'pavel', 'group': '', 'support_line': ''}
+'at': '2026-03-02T09:00:00+03:00', 'at_zone': 'Europe/Moscow', 'assignee': 'pavel', \
+'group': '', 'support_line': ''}
     """
     if not isinstance(event, Event):
         raise InvalidValueError("event", event, "an Event")
     cls = type(event)
     hints = _hints(cls)
+    instants = _instants(cls)
     conv = shared_converter()
     row = {EVENT_TAG: class_kind(cls)}
     for name, how, _ in _fields(cls):
-        row[name] = _cell(conv.unstructure(getattr(event, name), hints[name]), how)
+        value = getattr(event, name)
+        row[name] = _cell(conv.unstructure(value, hints[name]), how)
+        if name in instants:
+            row[name + ZONE_SUFFIX] = (zone_name(value) or "") if value is not None else ""
     return row
 
 
@@ -188,6 +214,10 @@ def decode_event_row(row: Mapping[str, Any], path: str = "") -> Event:
     (``yes``/``no``, ``1``/``0``) are booleans; other cells are read as the
     field's type says. Every problem raises one
     :class:`~itsm_core.errors.ConfigurationError` naming ``path`` and the column.
+
+    An instant's zone column may be empty or missing (the offset then says
+    all); an instant in the older form, with the zone in brackets after the
+    offset (``2026-03-02T09:00:00+03:00[Europe/Moscow]``), is read too.
 
     >>> decode_event_row({"event": "assigned", "ticket_id": "INC-1", "actor": "dana",
     ...                   "at": "2026-03-02T09:00:00+00:00", "assignee": "pavel",

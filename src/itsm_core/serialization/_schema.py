@@ -30,6 +30,7 @@ from itsm_core.serialization._durations import (
     SLA_DURATION_EXPECTED,
     SLA_DURATION_PATTERN,
 )
+from itsm_core.serialization._fast_events import ZONE_SUFFIX, instant_fields
 from itsm_core.sla import Metric, SlaPolicy
 from itsm_core.ticket import Event, FieldValue
 
@@ -85,10 +86,17 @@ class _Builder:
         tag = tag_of(cls)
         if tag is not None:
             properties[tag[0]] = {"const": tag[1]}
+        instants = instant_fields(cls, hints)
         for field in attrs.fields(cls):
             if not field.init:
                 continue
             properties[field.name] = self.field(cls, field.name, hints[field.name])
+            if field.name in instants:
+                properties[field.name + ZONE_SUFFIX] = {
+                    "type": "string",
+                    "description": f"the IANA zone of {field.name} (such as Europe/Moscow), "
+                    "which has its offset at that instant; absent for UTC and fixed offsets",
+                }
             if field.default is attrs.NOTHING:
                 required.append(field.name)
         schema: dict[str, Any] = {"type": "object"}
@@ -202,7 +210,8 @@ _SIMPLE: dict[Any, dict[str, Any]] = {
     datetime: {
         "type": "string",
         "pattern": r"^\d{4}-\d{2}-\d{2}T[^\[\]]+(\[[^\[\]]+\])?$",
-        "description": "ISO 8601 with an offset, optionally followed by the [zone name]",
+        "description": "RFC 3339 with an offset (UTC as +00:00), as written; the zone's name "
+        "goes in the <field>_zone beside it (an older [zone name] suffix is still read)",
     },
     date: {"type": "string", "format": "date"},
     timedelta: _DURATION,
