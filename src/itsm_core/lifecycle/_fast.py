@@ -99,6 +99,33 @@ class Step:
         self.requires_custom = tuple(n for n in candidate.requires if n not in COMMAND_VALUES)
 
 
+def _draft_class(cls: type) -> type | None:
+    """A mutable class with the layout of ``cls`` whose instances can be finished into ``cls``.
+
+    A slot of a draft is written by a plain attribute store (where a frozen record takes a
+    call per slot); assigning ``__class__`` then makes the draft a ``cls`` record, which the
+    interpreter allows, and checks, between classes of one layout. ``None`` where it refuses.
+    """
+    slots = cls.__dict__.get("__slots__")
+    if not isinstance(slots, tuple) or "__weakref__" in slots or "__dict__" in slots:
+        return None
+    namespace = {
+        "__slots__": slots,
+        # Both share the interpreter's attribute-setting slot: the frozen ones of a base
+        # would route every store through Python code.
+        "__setattr__": object.__setattr__,
+        "__delattr__": object.__delattr__,
+        "__module__": __name__,
+    }
+    draft = type(f"_{cls.__name__}Draft", cls.__bases__, namespace)
+    try:
+        probe = object.__new__(draft)
+        probe.__class__ = cls
+    except TypeError:  # pragma: no cover - an interpreter without layout-compatible classes
+        return None
+    return draft
+
+
 def trusted_builder(cls: type) -> Callable[..., Any]:
     """A positional constructor of the attrs record ``cls`` for values already checked.
 
@@ -106,6 +133,8 @@ def trusted_builder(cls: type) -> Callable[..., Any]:
     directly: no keyword matching, no validators or converters, no post-init
     pass. Give it only values the keyword constructor would keep as they are
     (tuples, never lists); the record it returns is equal to the keyword-built one.
+    The slots are written on a draft of the same layout, then the draft becomes
+    the record (or, where the interpreter refuses that, through each slot's descriptor).
 
     >>> from itsm_core.ticket import Link
     >>> build = trusted_builder(Link)
@@ -114,15 +143,19 @@ def trusted_builder(cls: type) -> Callable[..., Any]:
     """
     names = [a.name for a in attrs.fields(cls)]
     namespace: dict[str, Any] = {"_new": object.__new__, "cls": cls}
+    draft = _draft_class(cls)
     lines = []
-    for index, name in enumerate(names):
-        namespace[f"put_{index}"] = getattr(cls, name).__set__
-        lines.append(f"    put_{index}(record, {name})")
-    source = (
-        f"def build({', '.join(names)}):\n    record = _new(cls)\n"
-        + "\n".join(lines)
-        + "\n    return record\n"
-    )
+    if draft is None:
+        lines.append("    record = _new(cls)")
+        for index, name in enumerate(names):
+            namespace[f"put_{index}"] = getattr(cls, name).__set__
+            lines.append(f"    put_{index}(record, {name})")
+    else:
+        namespace["draft"] = draft
+        lines.append("    record = _new(draft)")
+        lines += [f"    record.{name} = {name}" for name in names]
+        lines.append("    record.__class__ = cls")
+    source = f"def build({', '.join(names)}):\n" + "\n".join(lines) + "\n    return record\n"
     exec(compile(source, f"<trusted builder of {cls.__qualname__}>", "exec"), namespace)
     build: Callable[..., Any] = namespace["build"]
     return build
