@@ -41,7 +41,7 @@ from typing import Any
 import pendulum
 
 from bench._runner import BenchReport, Figure, measure
-from itsm_core._time import from_us, from_us_exact, to_us, to_us_exact
+from itsm_core._time import datetime_op_exact, from_us, from_us_exact, to_us, to_us_exact
 from itsm_core.calendar import BusinessCalendar, WeeklySchedule, country_holidays
 
 TZ = "Europe/Moscow"
@@ -108,32 +108,42 @@ def _time(fn: Callable[[], object], ops: int, rounds: int) -> Figure:
 
 
 def _interleaved(
-    batches: dict[str, Callable[[], object]], ops: int, rounds: int
+    batches: dict[str, Callable[[], object]],
+    ops: int,
+    rounds: int,
+    ops_of: dict[str, int] | None = None,
 ) -> dict[str, Figure]:
     """Time several batches round-robin, so a busy machine slows them alike.
 
-    The garbage collector runs before each batch, not during it by chance:
-    every round allocates alike, so a full collection would otherwise land on
-    the same batch round after round (a batch that builds 10,000 DateTimes
-    looked three times slower than its twin). A batch still pays the young
-    collections its own allocations trigger.
+    Each batch is timed in CPU time of this thread (``time.thread_time_ns``),
+    not wall time: on a shared machine a batch is descheduled now and then,
+    and the longer batch is more often the one descheduled (a batch of 2 ms
+    read 6.5 ms in a third of the rounds while one of 1 ms read 1 ms), which
+    wall time charges to it. The garbage collector runs before each batch, not
+    during it by chance: every round allocates alike, so a full collection
+    would otherwise land on the same batch round after round (a batch that
+    builds 10,000 DateTimes looked three times slower than its twin). A batch
+    still pays the young collections its own allocations trigger. ``ops_of``
+    gives the operations of batches that do not perform ``ops`` (peers timed
+    on a subset).
     """
+    sizes = {key: (ops_of or {}).get(key, ops) for key in batches}
     for fn in batches.values():
         fn()  # warm-up (compiles the timelines)
     per_op: dict[str, list[float]] = {key: [] for key in batches}
     for _ in range(rounds):
         for key, fn in batches.items():
             gc.collect()
-            start = clock.perf_counter_ns()
+            start = clock.thread_time_ns()
             fn()
-            per_op[key].append((clock.perf_counter_ns() - start) / 1000 / ops)
+            per_op[key].append((clock.thread_time_ns() - start) / 1000 / sizes[key])
     return {
         key: Figure(
             median_us=statistics.median(values),
             min_us=min(values),
             max_us=max(values),
             rounds=rounds,
-            ops=ops,
+            ops=sizes[key],
         )
         for key, values in per_op.items()
     }
@@ -204,9 +214,75 @@ def _pendulum_show(us: int) -> pendulum.DateTime:
     return pendulum.instance(_EPOCH + timedelta(microseconds=us)).in_timezone(TZ)
 
 
-def _conversions(report: BenchReport, starts: list[pendulum.DateTime], n: int, rounds: int) -> None:
-    """The edge conversions, fast against exact (and pendulum), interleaved."""
+def _from_state(state_tz: tuple[bytes, Any]) -> pendulum.DateTime:
+    state, tz = state_tz
+    return pendulum.DateTime(state, tz)  # type: ignore[call-arg, arg-type]
+
+
+def _from_fields(s: datetime) -> pendulum.DateTime:
+    return pendulum.DateTime(
+        s.year, s.month, s.day, s.hour, s.minute, s.second, s.microsecond, s.tzinfo
+    )
+
+
+def _fromtimestamp_instance(seconds_tz: tuple[int, Any]) -> pendulum.DateTime:
+    seconds, tz = seconds_tz
+    return pendulum.instance(datetime.fromtimestamp(seconds, tz))
+
+
+def _pendulum_fromtimestamp(seconds_tz: tuple[int, Any]) -> pendulum.DateTime:
+    seconds, tz = seconds_tz
+    return pendulum.DateTime.fromtimestamp(seconds, tz)
+
+
+def _conversions(
+    report: BenchReport,
+    cal: BusinessCalendar,
+    starts: list[pendulum.DateTime],
+    n: int,
+    rounds: int,
+) -> None:
+    """The edge conversions, fast against exact (and pendulum), interleaved.
+
+    Also the ways to build a ``pendulum.DateTime`` of known local fields (the
+    cheapest is what ``from_us`` uses), and ``add`` against the same operation
+    through the exact conversions (``datetime_op_exact``).
+    """
     starts_us = [to_us(s) for s in starts]
+    tz = pendulum.timezone(TZ)
+    states = [(datetime.__reduce__(s)[1][0], tz) for s in starts]
+    seconds = [(s.int_timestamp, tz) for s in starts]
+    exact_add = datetime_op_exact(cal.add_us, TZ)
+    eight = timedelta(hours=8)
+    report.figures.update(
+        _interleaved(
+            {
+                "add 8h ours add (datetime)": _each(cal.add, starts, eight),
+                "add 8h through the exact conversions (datetime_op_exact)": _each(
+                    exact_add, starts, eight
+                ),
+                "DateTime(pickled state, tz)": _each(_from_state, states),
+                "DateTime(year, ..., microsecond, tz)": _each(_from_fields, starts),
+                "pendulum.instance(datetime.fromtimestamp(s, tz))": _each(
+                    _fromtimestamp_instance, seconds
+                ),
+                "pendulum.DateTime.fromtimestamp(s, tz)": _each(_pendulum_fromtimestamp, seconds),
+            },
+            n,
+            rounds,
+        )
+    )
+    report.ratio(
+        "add (datetime) vs add through the exact conversions",
+        "add 8h through the exact conversions (datetime_op_exact)",
+        "add 8h ours add (datetime)",
+    )
+    for other in (
+        "DateTime(year, ..., microsecond, tz)",
+        "pendulum.instance(datetime.fromtimestamp(s, tz))",
+        "pendulum.DateTime.fromtimestamp(s, tz)",
+    ):
+        report.ratio(f"DateTime(pickled state) vs {other}", other, "DateTime(pickled state, tz)")
     report.figures.update(
         _interleaved(
             {
@@ -332,7 +408,6 @@ def run(quick: bool) -> BenchReport:
     n = 1_000 if quick else 10_000
     peer_n = 100 if quick else 1_000
     rounds = 3 if quick else 7
-    peer_rounds = 1 if quick else 3
     holidays = country_holidays("RU", range(2015, 2037))
     cal = _ours(holidays)
     btd, rules, pandas_offset = _peers(holidays)
@@ -356,34 +431,46 @@ def run(quick: bool) -> BenchReport:
 
     mismatches: dict[str, int] = {}
     pandas_at_close = 0
+    peer_pendulum = starts[:peer_n]
+    peer_us = starts_us[:peer_n]
     for hours in (8, 40):
         d_us = hours * HOUR_US
         delta = timedelta(hours=hours)
         name = f"add {hours}h"
-        report.figures.update(
-            _interleaved(
-                {
-                    f"{name} ours add_us": _each(cal.add_us, starts_us, d_us),
-                    f"{name} ours add (datetime)": _each(cal.add, starts, delta),
-                    f"{name} floor of a datetime API": _floor(
-                        cal.add_us, list(zip(starts, starts_us, strict=True)), d_us
-                    ),
-                },
-                n,
-                rounds,
-            )
-        )
         btd_delta = btd.BusinessTimeDelta(rules, hours=hours)
         btd_results: list[Any] = []
-        report.figures[f"{name} businesstimedelta"] = _time(
-            _each(operator.add, btd_starts, btd_delta, out=btd_results), peer_n, peer_rounds
-        )
         offset = pandas_offset(hours)
         pd_results: list[Any] = []
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            report.figures[f"{name} pandas"] = _time(
-                _each(operator.add, pd_starts, offset, out=pd_results), peer_n, peer_rounds
+            # One run, round by round: ours on every start and on the peers' subset (the
+            # same instants the peers get), and the peers, so load moves every ratio alike.
+            report.figures.update(
+                _interleaved(
+                    {
+                        f"{name} ours add_us": _each(cal.add_us, starts_us, d_us),
+                        f"{name} ours add (datetime)": _each(cal.add, starts, delta),
+                        f"{name} floor of a datetime API": _floor(
+                            cal.add_us, list(zip(starts, starts_us, strict=True)), d_us
+                        ),
+                        f"{name} ours add_us (peer starts)": _each(cal.add_us, peer_us, d_us),
+                        f"{name} ours add (datetime, peer starts)": _each(
+                            cal.add, peer_pendulum, delta
+                        ),
+                        f"{name} businesstimedelta": _each(
+                            operator.add, btd_starts, btd_delta, out=btd_results
+                        ),
+                        f"{name} pandas": _each(operator.add, pd_starts, offset, out=pd_results),
+                    },
+                    n,
+                    rounds,
+                    ops_of={
+                        f"{name} ours add_us (peer starts)": peer_n,
+                        f"{name} ours add (datetime, peer starts)": peer_n,
+                        f"{name} businesstimedelta": peer_n,
+                        f"{name} pandas": peer_n,
+                    },
+                )
             )
         ours = [cal.add_us(to_us(s), d_us) for s in btd_starts]
         mismatches[f"{name} businesstimedelta"] = sum(
@@ -397,17 +484,17 @@ def run(quick: bool) -> BenchReport:
         mismatches[f"{name} pandas, other than close vs next open"] = (
             len(differ) - same_business_instant
         )
-        report.ratio(
-            f"{name} vs businesstimedelta", f"{name} businesstimedelta", f"{name} ours add_us"
+        ours_us, ours_dt = (
+            f"{name} ours add_us (peer starts)",
+            f"{name} ours add (datetime, peer starts)",
         )
-        report.ratio(f"{name} vs pandas", f"{name} pandas", f"{name} ours add_us")
+        report.ratio(f"{name} vs businesstimedelta", f"{name} businesstimedelta", ours_us)
+        report.ratio(f"{name} vs pandas", f"{name} pandas", ours_us)
+        report.ratio(f"{name} (datetime API) vs pandas", f"{name} pandas", ours_dt)
         report.ratio(
-            f"{name} (datetime API) vs pandas", f"{name} pandas", f"{name} ours add (datetime)"
-        )
-        report.ratio(
-            f"{name} (datetime API) vs businesstimedelta",
+            f"{name} (datetime API) vs businesstimedelta (target >= 150 at 8h)",
             f"{name} businesstimedelta",
-            f"{name} ours add (datetime)",
+            ours_dt,
         )
         report.ratio(
             f"{name} datetime API cost over add_us (slowdown, target <= 1.5)",
@@ -420,7 +507,7 @@ def run(quick: bool) -> BenchReport:
             f"{name} ours add_us",
         )
 
-    _conversions(report, starts, n, rounds)
+    _conversions(report, cal, starts, n, rounds)
 
     peer_counts = (
         {"1d": 200, "30d": 30, "1y": 4, "10y": 1}

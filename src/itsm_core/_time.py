@@ -31,6 +31,8 @@ _add = datetime.__add__
 _fromtimestamp = datetime.fromtimestamp
 _CACHE_LIMIT = 1 << 16  # local dates remembered per zone
 _DAY_BUT_ONE = timedelta(microseconds=US_PER_DAY - 1)
+_ONE_US = timedelta(microseconds=1)
+_td_floordiv = timedelta.__floordiv__
 
 
 class _Zone:
@@ -317,15 +319,106 @@ def shown_in(tz: str | tzinfo = "UTC") -> Callable[[int], pendulum.DateTime]:
     return _shown_zone(tz).show
 
 
+def datetime_op(
+    op: Callable[[int, int], int], tz: str, field: str = "start"
+) -> Callable[[datetime, timedelta], pendulum.DateTime]:
+    """An integer operation ``(instant µs, duration µs) -> instant µs`` over datetimes (hot paths).
+
+    ``datetime_op(op, tz, field)(at, duration)`` answers
+    ``from_us(op(to_us(at, field), td_to_us(duration)), tz)`` (its reference is
+    :func:`datetime_op_exact`) with the three conversions inlined around one
+    call of ``op``: ``at``'s local midnight is looked up in its zone's table, a
+    duration met before in a table of durations, and the result's offset and
+    date in the shown zone's table of UTC days (built from its pickled state).
+    Whatever a table does not hold (a DST-change day, a zone or duration not met
+    yet, a bad argument) takes the plain functions, which fill the tables or
+    raise naming ``field`` (or ``duration``).
+
+    >>> later = datetime_op(lambda at, d: at + 2 * d, "Europe/Moscow")
+    >>> print(later(datetime(2026, 3, 6, 9, tzinfo=UTC), timedelta(hours=1)))
+    2026-03-06 14:00:00+03:00
+    """
+    zone = _shown_zone(tz)
+    show, utc_days, shown_tz = zone.show, zone.utc_days, zone.pendulum
+    known, durations, minute_states, new = _KNOWN, _DURATIONS, _MINUTE_STATES, _DateTime
+
+    def run(at: datetime, duration: timedelta) -> pendulum.DateTime:
+        if isinstance(at, datetime):
+            try:
+                at_us: int = known[id(at.tzinfo)][at.toordinal()] + (  # type: ignore[operator]
+                    ((at.hour * 60 + at.minute) * 60 + at.second) * US_PER_SECOND + at.microsecond
+                )
+            except (KeyError, TypeError):  # a zone or date not met yet, or a DST-change day
+                at_us = to_us(at, field)
+        else:
+            at_us = to_us(at, field)  # raises, naming the field
+        if type(duration) is timedelta:
+            try:
+                duration_us = durations[duration]
+            except KeyError:
+                duration_us = _duration_us(duration)
+        else:  # a subclass such as pendulum.Duration, or no timedelta at all (it raises)
+            duration_us = td_to_us(duration, "duration")
+        us = op(at_us, duration_us)
+        try:
+            split, micros, state, later = utc_days[us // US_PER_DAY]  # type: ignore[misc]
+        except (KeyError, TypeError):  # a day not met yet, or near a change: see _Zone.show
+            return show(us)
+        if us < split:
+            micros = us - micros
+        else:
+            micros = us - split
+            state = later
+        minute, micros = divmod(micros, US_PER_MINUTE)
+        state += minute_states[minute] + micros + micros // US_PER_SECOND * _SECOND_SHIFT
+        return new(state.to_bytes(10, "big"), shown_tz)  # type: ignore[call-arg, arg-type]
+
+    return run
+
+
+def datetime_op_exact(
+    op: Callable[[int, int], int], tz: str, field: str = "start"
+) -> Callable[[datetime, timedelta], pendulum.DateTime]:
+    """:func:`datetime_op` the straightforward way (its reference): the exact conversions.
+
+    >>> later = datetime_op_exact(lambda at, d: at + 2 * d, "Europe/Moscow")
+    >>> print(later(datetime(2026, 3, 6, 9, tzinfo=UTC), timedelta(hours=1)))
+    2026-03-06 14:00:00+03:00
+    """
+
+    def run(at: datetime, duration: timedelta) -> pendulum.DateTime:
+        return from_us_exact(op(to_us_exact(at, field), td_to_us(duration)), tz)
+
+    return run
+
+
+#: Plain ``timedelta`` durations :func:`datetime_op` has met -> their microseconds.
+_DURATIONS: dict[timedelta, int] = {}
+_DURATIONS_LIMIT = 4096
+
+
+def _duration_us(duration: timedelta) -> int:
+    """:func:`td_to_us` of a plain ``timedelta``, remembered in :data:`_DURATIONS`."""
+    us = td_to_us(duration, "duration")
+    if len(_DURATIONS) >= _DURATIONS_LIMIT:
+        _DURATIONS.clear()
+    _DURATIONS[duration] = us
+    return us
+
+
 def td_to_us(value: timedelta, field: str = "duration") -> int:
     """Exact microseconds of a ``timedelta`` (or ``pendulum.Duration``).
 
     >>> td_to_us(timedelta(hours=1, microseconds=5))
     3600000005
     """
+    if type(value) is timedelta:
+        return (value.days * 86_400 + value.seconds) * US_PER_SECOND + value.microseconds
     if not isinstance(value, timedelta):
         raise InvalidValueError(field, value, "a datetime.timedelta")
-    return (value.days * 86_400 + value.seconds) * US_PER_SECOND + value.microseconds
+    # A subclass may redefine the parts: ``pendulum.Duration`` gives signed ``seconds`` and
+    # ``microseconds`` (-5 h is days=-1, seconds=-18000), so ask timedelta itself.
+    return _td_floordiv(value, _ONE_US)
 
 
 def us_to_td(us: int) -> timedelta:

@@ -12,7 +12,7 @@ from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 import attrs
 import pendulum
 
-from itsm_core._time import shown_in, td_to_us, to_us, us_to_td, zone
+from itsm_core._time import datetime_op, shown_in, to_us, us_to_td, zone
 from itsm_core.calendar._compile import Plan, calendar_limits
 from itsm_core.calendar._records import (
     WEEKDAYS,
@@ -130,17 +130,20 @@ class CalendarLike(Protocol):
 
 
 class _Cell:
-    """Holds the compile plan, the compiled timeline and the function that shows results.
+    """Holds the compile plan, the compiled timeline and the functions that show results.
 
+    ``add`` and ``subtract`` are the timeline's, over datetimes (``datetime_op``).
     Never compared, hashed or pickled.
     """
 
-    __slots__ = ("plan", "show", "timeline")
+    __slots__ = ("add", "plan", "show", "subtract", "timeline")
 
     def __init__(self) -> None:
         self.plan: tuple[Plan, Limits] | None = None
         self.timeline: Timeline | None = None
         self.show: Callable[[int], pendulum.DateTime] | None = None
+        self.add: Callable[[datetime, timedelta], pendulum.DateTime] | None = None
+        self.subtract: Callable[[datetime, timedelta], pendulum.DateTime] | None = None
 
     def __reduce__(self) -> tuple[type[_Cell], tuple[()]]:
         return (_Cell, ())
@@ -320,6 +323,18 @@ class _Queries:
     def _show(self, us: int) -> pendulum.DateTime:
         return self._shows()(us)
 
+    def _adds(self) -> Callable[[datetime, timedelta], pendulum.DateTime]:
+        """:meth:`add` over datetimes, built once (``datetime_op`` of the timeline's)."""
+        add = self._cache.add = datetime_op(self._timeline().add, self.timezone, "start")
+        return add
+
+    def _subtracts(self) -> Callable[[datetime, timedelta], pendulum.DateTime]:
+        """:meth:`subtract` over datetimes, built once."""
+        subtract = self._cache.subtract = datetime_op(
+            self._timeline().subtract, self.timezone, "end"
+        )
+        return subtract
+
     @_edges(
         "at",
     )
@@ -416,10 +431,7 @@ class _Queries:
         """
         # What ``@_edges("start")`` does, inline: the hot path saves a call.
         try:
-            cache = self._cache
-            timeline = cache.timeline or self._timeline()
-            us = timeline.add(to_us(start, "start"), td_to_us(duration, "duration"))
-            return (cache.show or self._shows())(us)
+            return (self._cache.add or self._adds())(start, duration)
         except (InvalidValueError, NeverOpenError) as exc:
             raise _at_the_edge(self, exc, {"start": start}) from None
 
@@ -436,10 +448,7 @@ class _Queries:
         2026-03-06 15:00:00+03:00
         """
         try:  # ``@_edges("end")``, inline
-            cache = self._cache
-            timeline = cache.timeline or self._timeline()
-            us = timeline.subtract(to_us(end, "end"), td_to_us(duration, "duration"))
-            return (cache.show or self._shows())(us)
+            return (self._cache.subtract or self._subtracts())(end, duration)
         except (InvalidValueError, NeverOpenError) as exc:
             raise _at_the_edge(self, exc, {"end": end}) from None
 
