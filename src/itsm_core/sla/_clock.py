@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from operator import itemgetter
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pendulum
@@ -60,6 +61,7 @@ __all__ = [
     "event_kind",
     "reach_us",
     "retarget_us",
+    "status_of",
 ]
 
 
@@ -533,6 +535,10 @@ class SlaStatus:
     ``stage_changes`` is the timeline in compact form, tuples of
     ``(at_us, metric, cycle, stage, cause, event_index)`` in time order;
     :attr:`timeline` gives the same as :class:`TimelineEntry` records.
+    :func:`~itsm_core.sla.evaluate` may leave the timeline to be found on
+    first use (by folding the ticket's events again, with their stage
+    changes): reading ``stage_changes``, comparing, hashing, printing or
+    pickling a status finds it, so every status answers alike.
     """
 
     ticket_id: str
@@ -546,6 +552,20 @@ class SlaStatus:
     _clocks: tuple[MetricClock, ...] | None = attrs.field(
         default=None, init=False, eq=False, repr=False
     )
+    # How to find ``stage_changes`` when a fold left it unset: ``(find, *arguments)``,
+    # called as ``find(self, *arguments)`` once.
+    _later: tuple[Any, ...] | None = attrs.field(default=None, init=False, eq=False, repr=False)
+
+    if not TYPE_CHECKING:  # only ``stage_changes`` is ever missing; typing sees the field
+
+        def __getattr__(self, name: str) -> Any:
+            later = object.__getattribute__(self, "_later")
+            if name != "stage_changes" or later is None:
+                raise AttributeError(name)
+            found = later[0](self, *later[1:])
+            object.__setattr__(self, "stage_changes", found)  # published whole
+            object.__setattr__(self, "_later", None)
+            return found
 
     @classmethod
     def of_clocks(
@@ -617,6 +637,50 @@ class SlaStatus:
     def now(self) -> pendulum.DateTime:
         """The evaluation instant, in the calendar's timezone."""
         return from_us(self.now_us, self.timezone)
+
+
+# The slots of SlaStatus, written directly: a fold builds one status per ticket, and the
+# keyword call of the attrs ``__init__`` costs more than the rest of the wrapping.
+_STATUS_SLOTS = tuple(
+    getattr(SlaStatus, name).__set__
+    for name in ("ticket_id", "policy", "now_us", "timezone", "priority", "group",
+                 "clock_rows", "stage_changes", "_clocks", "_later")
+)  # fmt: skip
+_new = object.__new__
+
+
+def status_of(
+    ticket_id: str,
+    policy: str,
+    now_us: int,
+    timezone: str,
+    priority: str | None,
+    group: str | None,
+    clock_rows: tuple[ClockRow, ...],
+    stage_changes: tuple[StageChange, ...] | None,
+    later: tuple[Any, ...] | None = None,
+) -> SlaStatus:
+    """``SlaStatus(ticket_id=..., ...)`` for the folds: the same record, built faster.
+
+    With ``stage_changes=None``, ``later`` is ``(find, *arguments)``: the timeline is
+    ``find(status, *arguments)``, asked on first use. SlaStatus has no validators,
+    converters or post-init hook (a test holds the two ways of building it to the same
+    record).
+    """
+    a, b, c, d, e, f, g, h, i, j = _STATUS_SLOTS
+    status: SlaStatus = _new(SlaStatus)
+    a(status, ticket_id)
+    b(status, policy)
+    c(status, now_us)
+    d(status, timezone)
+    e(status, priority)
+    f(status, group)
+    g(status, clock_rows)
+    if stage_changes is not None:
+        h(status, stage_changes)
+    i(status, None)
+    j(status, later)
+    return status
 
 
 # ---------------------------------------------------------------------------------- fold

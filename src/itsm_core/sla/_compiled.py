@@ -21,7 +21,9 @@ values become constants of the function's namespace, never source text).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 import itsm_core.ticket as ticket_module
@@ -49,7 +51,7 @@ from itsm_core.ticket import (
     Unassigned,
 )
 
-__all__ = ["Fallback", "compiled_fold"]
+__all__ = ["COMPILE_AFTER", "Fallback", "clocks_fold", "compiled_fold"]
 
 
 class Fallback(ItsmError, RuntimeError):
@@ -108,9 +110,12 @@ def _neutral_kind(cls: type[Event], named: set[str], kinds: dict[type, str]) -> 
 
 
 class _Writer:
-    def __init__(self) -> None:
+    def __init__(self, *, timeline: bool) -> None:
         self.lines: list[str] = []
         self.constants: dict[str, Any] = {}
+        # whether the fold records the stage changes (otherwise the clocks alone, the
+        # breach after a priority change found at the cycle's end)
+        self.timeline = timeline
 
     def line(self, depth: int, text: str) -> None:
         self.lines.append("    " * depth + text)
@@ -128,11 +133,14 @@ def _expression(
     *,
     trigger: bool,
     flags: bool,
+    moved: bool,
 ) -> str:
     """``conditions`` as a Python expression over the block's locals ("True"/"False" folded).
 
     ``kind`` is the event's kind (``None``: a kind no condition names); ``trigger`` and
-    ``flags`` say whether the block has a trigger and comment flags (``None`` otherwise).
+    ``flags`` say whether the block has a trigger and comment flags (``None`` otherwise);
+    ``moved`` whether its event may change the category (otherwise the category before it
+    is the category).
     """
     alternatives: list[str] = []
     for c in conditions:
@@ -143,7 +151,7 @@ def _expression(
         for allowed, var in (
             (c.state, "state"),
             (c.category, "category"),
-            (c.from_category, "from_category"),
+            (c.from_category, "from_category" if moved else "category"),
             (c.hold_reason, "hold"),
             (c.trigger, "trigger"),
         ):
@@ -179,45 +187,135 @@ def _if(w: _Writer, depth: int, expr: str) -> int | None:
     return depth + 1
 
 
-def _close_segment(w: _Writer, d: int, i: int) -> None:
+class _Block:
+    """What the code of one event-class block knows: the event's kind as an expression
+    (a literal, or ``kind`` in the shared block) and the metrics' ranks by name."""
+
+    __slots__ = ("kind", "ranks", "top")
+
+    def __init__(self, kind: str, ranks: tuple[int, ...]) -> None:
+        self.kind = kind
+        self.ranks = ranks
+        self.top = max(ranks)
+
+
+def _note(w: _Writer, d: int, b: _Block, i: int, instant: str, rest: str) -> None:
+    """Append the stage change ``(instant, NAME{i}, *rest)``, noting when it breaks the
+    timeline's order (by instant, then metric name): the fold sorts only then.
+
+    ``instant`` is ``at`` (never before an earlier change: every change so far is at or
+    before the event) or a breach instant (anywhere at or before it).
+    """
+    if not w.timeline:
+        return
+    rank = b.ranks[i]
+    if instant != "at":
+        w.line(d, f"if {instant} < la or ({instant} == la and {rank} < lr):")
+        w.line(d + 1, "dis = True")
+    elif rank < b.top:
+        w.line(d, f"if at == la and {rank} < lr:")
+        w.line(d + 1, "dis = True")
+    w.line(d, f"la = {instant}; lr = {rank}")
+    w.line(d, f"changes.append(({instant}, NAME{i}, {rest}))")
+
+
+def _close_segment(w: _Writer, d: int, b: _Block, i: int) -> None:
     w.line(d, f"_a = at if at > ss{i} else ss{i}")
     w.line(d, f"_n = elapsed_us(ss{i}, _a)")
     w.line(d, f"if br{i} is None and el{i} + _n >= tg{i}:")
     w.line(d + 1, f"br{i} = add_us(ss{i}, tg{i} - el{i})")
-    w.line(d + 1, f"changes.append((br{i}, NAME{i}, len(cy{i}) + 1, 'breached', 'deadline', None))")
+    _note(w, d + 1, b, i, f"br{i}", f"nb{i}, 'breached', 'deadline', None")
     w.line(d, f"sg{i}.append((ss{i}, _a))")
+    if not w.timeline:
+        w.line(d, f"cu{i}.append(el{i})")
     w.line(d, f"el{i} += _n")
 
 
-def _end(w: _Writer, d: int, i: int, cancelled: bool) -> None:
+def _end(w: _Writer, d: int, b: _Block, i: int, cancelled: bool) -> None:
     w.line(d, f"if st{i} == 1:")
-    _close_segment(w, d + 1, i)
+    _close_segment(w, d + 1, b, i)
     w.line(d, "else:")
     w.line(d + 1, f"pa{i} += elapsed_us(ps{i}, at if at > ps{i} else ps{i})")
+    if not w.timeline:
+        w.line(d, f"if br{i} is STALE:")
+        w.line(d + 1, f"br{i} = breach_over(sg{i}, cu{i}, el{i}, tg{i}, add_us) "
+                      f"if el{i} >= tg{i} else None")  # fmt: skip
     if cancelled:
         w.line(d, f"st{i} = 5")
     else:
         w.line(d, f"st{i} = 4 if el{i} >= tg{i} else 3")
     w.line(
         d,
-        f"cy{i}.append((len(cy{i}) + 1, STAGES[st{i}], False, cs{i}, at, tg{i}, el{i}, pa{i}, "
+        f"cy{i}.append((nb{i}, STAGES[st{i}], False, cs{i}, at, tg{i}, el{i}, pa{i}, "
         f"None, br{i}, at if st{i} == 3 else None, tuple(sg{i}), False))",
     )
-    w.line(d, f"changes.append((at, NAME{i}, len(cy{i}), VALUES[st{i}], kind, index))")
+    _note(w, d, b, i, "at", f"nb{i}, VALUES[st{i}], {b.kind}, index")
+    w.line(d, f"nb{i} += 1")
 
 
-def _pause(w: _Writer, d: int, i: int) -> None:
-    _close_segment(w, d, i)
+def _pause(w: _Writer, d: int, b: _Block, i: int) -> None:
+    _close_segment(w, d, b, i)
     w.line(d, f"st{i} = 2")
     w.line(d, f"ps{i} = at if at > cs{i} else cs{i}")
-    w.line(d, f"changes.append((at, NAME{i}, len(cy{i}) + 1, 'paused', kind, index))")
+    _note(w, d, b, i, "at", f"nb{i}, 'paused', {b.kind}, index")
+
+
+def _resume(w: _Writer, d: int, b: _Block, i: int) -> None:
+    w.line(d, f"pa{i} += elapsed_us(ps{i}, at if at > ps{i} else ps{i})")
+    w.line(d, f"st{i} = 1")
+    w.line(d, f"ss{i} = at if at > cs{i} else cs{i}")
+    _note(w, d, b, i, "at", f"nb{i}, 'running', {b.kind}, index")
+
+
+def _retarget(w: _Writer, d: int, b: _Block, i: int, metric: Metric) -> None:
+    """A priority change moves an active cycle's target (a calendar call only when the
+    wall-clock time since the segment began could have reached a target)."""
+    w.line(d, f"_t = T{i}.get(priority, DEFAULT{i})")
+    w.line(d, "if _t is None:")
+    if metric.on_missing_target is MissingTarget.KEEP:
+        w.line(d + 1, "pass")
+    else:
+        w.line(d + 1, "raise Fallback")
+    w.line(d, f"elif _t != tg{i}:")
+    r = d + 1
+    if not w.timeline:  # the breach is found over the segments when the cycle ends
+        w.line(r, f"tg{i} = _t")
+        w.line(r, f"br{i} = STALE")
+        return
+    w.line(r, f"if br{i} is None:")
+    w.line(r + 1, f"_c = el{i}")
+    w.line(r + 1, f"if st{i} == 1 and at > ss{i}:")
+    # business time never exceeds wall-clock time: below both targets by the wall clock,
+    # it is below both by the calendar
+    w.line(r + 2, f"_c += at - ss{i}")
+    w.line(r + 2, f"if _c >= _t or _c >= tg{i}:")
+    w.line(r + 3, f"_c = el{i} + elapsed_us(ss{i}, at)")
+    w.line(r + 1, f"_easy = _c < _t and _c < tg{i}")
+    w.line(r, "else:")
+    w.line(r + 1, "_easy = False")
+    w.line(r, "if not _easy:")
+    w.line(
+        r + 1,
+        f"br{i} = retarget(sg{i}, st{i} == 1, ss{i}, at, tg{i}, _t, br{i}, NAME{i}, "
+        f"nb{i}, index, changes, elapsed_us, add_us)",
+    )
+    w.line(r + 1, "dis = True")
+    w.line(r, f"tg{i} = _t")
 
 
 def _metric_block(
-    w: _Writer, depth: int, i: int, metric: Metric, kind: str | None, trigger: bool, flags: bool
+    w: _Writer,
+    depth: int,
+    b: _Block,
+    i: int,
+    metric: Metric,
+    kind: str | None,
+    trigger: bool,
+    flags: bool,
+    moved: bool,
 ) -> None:
     def expr(conditions: tuple[Condition, ...]) -> str:
-        return _expression(w, conditions, kind, trigger=trigger, flags=flags)
+        return _expression(w, conditions, kind, trigger=trigger, flags=flags, moved=moved)
 
     start, stop, pause = expr(metric.start), expr(metric.stop), expr(metric.pause)
     cancel = expr(metric.cancel)
@@ -241,11 +339,11 @@ def _metric_block(
         chain = "if"
         if cancel != "False":
             w.line(body, f"{chain} {cancel}:")
-            _end(w, body + 1, i, cancelled=True)
+            _end(w, body + 1, b, i, cancelled=True)
             chain = "elif"
         if stop != "False":
             w.line(body, f"{chain} {stop}:")
-            _end(w, body + 1, i, cancelled=False)
+            _end(w, body + 1, b, i, cancelled=False)
             chain = "elif"
         inner = body
         if chain == "elif":
@@ -254,47 +352,26 @@ def _metric_block(
         wrote = False
         if priority:
             wrote = True
-            w.line(inner, f"_t = T{i}.get(priority, DEFAULT{i})")
-            w.line(inner, "if _t is None:")
-            if metric.on_missing_target is MissingTarget.KEEP:
-                w.line(inner + 1, "pass")
-            else:
-                w.line(inner + 1, "raise Fallback")
-            w.line(inner, f"elif _t != tg{i}:")
-            r = inner + 1
-            w.line(r, f"if br{i} is None:")
-            w.line(r + 1, f"_c = el{i}")
-            w.line(r + 1, f"if st{i} == 1:")
-            w.line(r + 2, f"_c += elapsed_us(ss{i}, at if at > ss{i} else ss{i})")
-            w.line(r + 1, f"_easy = _c < _t and _c < tg{i}")
-            w.line(r, "else:")
-            w.line(r + 1, "_easy = False")
-            w.line(r, "if not _easy:")
-            w.line(
-                r + 1,
-                f"br{i} = retarget(sg{i}, st{i} == 1, ss{i}, at, tg{i}, _t, br{i}, NAME{i}, "
-                f"len(cy{i}) + 1, index, changes, elapsed_us, add_us)",
-            )
-            w.line(r, f"tg{i} = _t")
+            _retarget(w, inner, b, i, metric)
         if pause != "False":
             wrote = True
             w.line(inner, f"if st{i} == 1:")
             p = _if(w, inner + 1, pause)
             if p is not None:
-                _pause(w, p, i)
+                _pause(w, p, b, i)
             else:  # pragma: no cover - excluded above
                 w.line(inner + 1, "pass")
             if resume != "False":
                 w.line(inner, "else:")
                 q = _if(w, inner + 1, resume)
                 if q is not None:
-                    _resume(w, q, i)
+                    _resume(w, q, b, i)
         elif resume != "False":
             wrote = True
             w.line(inner, f"if st{i} == 2:")
             q = _if(w, inner + 1, resume)
             if q is not None:
-                _resume(w, q, i)
+                _resume(w, q, b, i)
         if not wrote:
             w.line(inner, "pass")
     if idle_moves:
@@ -311,99 +388,111 @@ def _metric_block(
             w.line(s, f"tg{i} = _t")
             w.line(s, f"br{i} = None")
             w.line(s, f"sg{i} = []")
-            w.line(s, f"changes.append((at, NAME{i}, len(cy{i}) + 1, 'running', kind, index))")
+            if not w.timeline:
+                w.line(s, f"cu{i} = []")
+            _note(w, s, b, i, "at", f"nb{i}, 'running', {b.kind}, index")
             p = _if(w, s, pause)
             if p is not None:
-                _pause(w, p, i)
+                _pause(w, p, b, i)
 
 
-def _resume(w: _Writer, d: int, i: int) -> None:
-    w.line(d, f"pa{i} += elapsed_us(ps{i}, at if at > ps{i} else ps{i})")
-    w.line(d, f"st{i} = 1")
-    w.line(d, f"ss{i} = at if at > cs{i} else cs{i}")
-    w.line(d, f"changes.append((at, NAME{i}, len(cy{i}) + 1, 'running', kind, index))")
-
-
-def _finish(w: _Writer, d: int, i: int) -> None:
+def _finish(w: _Writer, d: int, b: _Block, i: int) -> None:
     w.line(d, f"if 0 < st{i} < 3:")
-    b = d + 1
-    w.line(b, f"_el, _pa, _due, _br = el{i}, pa{i}, None, br{i}")
-    w.line(b, f"_until = now_us if now_us > ss{i} else ss{i}")
-    w.line(b, f"if st{i} == 1:")
-    w.line(b + 1, f"_n = elapsed_us(ss{i}, _until)")
-    w.line(b + 1, f"if _br is None and _el + _n >= tg{i}:")
-    w.line(b + 2, f"_br = add_us(ss{i}, tg{i} - _el)")
-    w.line(b + 2, f"changes.append((_br, NAME{i}, len(cy{i}) + 1, 'breached', 'deadline', None))")
-    w.line(b + 1, "if _br is None:")
-    w.line(b + 2, "try:")
-    w.line(b + 3, f"_due = add_us(ss{i}, tg{i} - _el)")
-    w.line(b + 2, "except NeverOpenError:")
-    w.line(b + 3, "_due = None")
-    w.line(b + 1, "_el += _n")
-    w.line(b + 1, f"_sg = (*sg{i}, (ss{i}, _until))")
-    w.line(b, "else:")
-    w.line(b + 1, f"_pa += elapsed_us(ps{i}, now_us if now_us > ps{i} else ps{i})")
-    w.line(b + 1, f"_sg = tuple(sg{i})")
-    w.line(b, f"_stage = BREACHED if _br is not None else STAGES[st{i}]")
+    f = d + 1
+    w.line(f, f"_el, _pa, _due, _br = el{i}, pa{i}, None, br{i}")
+    w.line(f, f"_until = now_us if now_us > ss{i} else ss{i}")
+    w.line(f, f"if st{i} == 1:")
+    w.line(f + 1, f"_n = elapsed_us(ss{i}, _until)")
+    if not w.timeline:
+        w.line(f + 1, "if _br is STALE:")
+        w.line(f + 2, f"_br = breach_over((*sg{i}, (ss{i}, _until)), (*cu{i}, _el), _el + _n, "
+                      f"tg{i}, add_us) if _el + _n >= tg{i} else None")  # fmt: skip
+        w.line(f + 1, f"elif _br is None and _el + _n >= tg{i}:")
+    else:
+        w.line(f + 1, f"if _br is None and _el + _n >= tg{i}:")
+    w.line(f + 2, f"_br = add_us(ss{i}, tg{i} - _el)")
+    _note(w, f + 2, b, i, "_br", f"nb{i}, 'breached', 'deadline', None")
+    w.line(f + 1, "if _br is None:")
+    w.line(f + 2, "try:")
+    w.line(f + 3, f"_due = add_us(ss{i}, tg{i} - _el)")
+    w.line(f + 2, "except NeverOpenError:")
+    w.line(f + 3, "_due = None")
+    w.line(f + 1, "_el += _n")
+    w.line(f + 1, f"_sg = (*sg{i}, (ss{i}, _until))")
+    w.line(f, "else:")
+    w.line(f + 1, f"_pa += elapsed_us(ps{i}, now_us if now_us > ps{i} else ps{i})")
+    w.line(f + 1, f"_sg = tuple(sg{i})")
+    if not w.timeline:
+        w.line(f + 1, "if _br is STALE:")
+        w.line(f + 2, f"_br = breach_over(sg{i}, cu{i}, _el, tg{i}, add_us) "
+                      f"if _el >= tg{i} else None")  # fmt: skip
+    w.line(f, f"_stage = BREACHED if _br is not None else STAGES[st{i}]")
     w.line(
-        b,
-        f"rows.append((NAME{i}, _stage, (*cy{i}, (len(cy{i}) + 1, _stage, st{i} == 1, cs{i}, "
-        f"None, tg{i}, _el, _pa, _due, _br, None, _sg, False))))",
+        f,
+        f"_r{i} = (NAME{i}, _stage, (*cy{i}, (nb{i}, _stage, st{i} == 1, cs{i}, "
+        f"None, tg{i}, _el, _pa, _due, _br, None, _sg, False)))",
     )
     w.line(d, "else:")
-    w.line(d + 1, f"rows.append((NAME{i}, STAGES[st{i}], tuple(cy{i})))")
+    w.line(d + 1, f"_r{i} = (NAME{i}, STAGES[st{i}], tuple(cy{i}))")
 
 
 _Compiled = Callable[..., Any]
 
 
-def _compile(policy: SlaPolicy) -> _Compiled | None:
+def _compile(policy: SlaPolicy, *, timeline: bool) -> _Compiled | None:
     metrics = policy.metrics
     if not all(_plain(m) for m in metrics):
         return None
-    w = _Writer()
-    named = {k for m in metrics for c in (*m.start, *m.stop, *m.pause, *m.resume, *m.cancel)
-             for k in c.event}  # fmt: skip
+    w = _Writer(timeline=timeline)
+    conditions = [c for m in metrics for c in (*m.start, *m.stop, *m.pause, *m.resume,
+                                                 *m.cancel)]  # fmt: skip
+    named = {k for c in conditions for k in c.event}
+    moved = any(c.from_category for c in conditions)  # a condition reads the category before
+    order = sorted(range(len(metrics)), key=lambda i: metrics[i].name)
+    ranks = tuple(order.index(i) for i in range(len(metrics)))
     w.line(0, "def fold(events, instants, now_us, elapsed_us, add_us):")
     for i in range(len(metrics)):
         w.line(1, f"st{i} = 0; cs{i} = ss{i} = el{i} = pa{i} = ps{i} = tg{i} = 0")
-        w.line(1, f"br{i} = None; sg{i} = []; cy{i} = []")
-    w.line(1, "changes = []")
+        w.line(1, f"br{i} = None; sg{i} = []; cy{i} = []; nb{i} = 1")
+        if not timeline:
+            w.line(1, f"cu{i} = []")
+    # la, lr: instant and metric rank of the latest stage change; dis: out of order
+    w.line(1, "changes = []; la = FIRST; lr = 0; dis = False")
     w.line(1, "state = category = ''")
     w.line(1, "hold = None")
     w.line(1, "priority = None")
     w.line(1, "group = None")
     w.line(1, "index = -1")
+    w.line(1, "if instants and instants[-1] > now_us:  # events after now are ignored")
+    w.line(2, "events = events[:bisect_right(instants, now_us)]")
     w.line(1, "for event, at in zip(events, instants):")
     w.line(2, "index += 1")
-    w.line(2, "if at > now_us:")
-    w.line(3, "break")
-    w.line(2, "from_category = category")
     w.line(2, "cls = type(event)")
     ordered = [*_FIRST, *(c for c in _CLASSES if c not in _FIRST)]
     chain = "if"
     shared: list[type[Event]] = []
     for cls in ordered:
         kind = _kind_of(cls)
-        reads = cls in (CommentAdded, StateChanged, PriorityChanged, Assigned, Reassigned,
-                        GroupAssigned, Unassigned, TicketOpened)  # fmt: skip
-        if not reads and kind not in named:
+        if cls not in _READ and kind not in named:
             shared.append(cls)
             continue
         w.line(2, f"{chain} cls is {w.constant(cls)}:")
         chain = "elif"
-        _event_block(w, 3, cls, kind, metrics)
+        _event_block(w, 3, cls, kind, metrics, _Block(repr(kind), ranks), moved=moved)
     # Every other class, of the ticket module or not, that no condition names and whose
     # fields the fold does not read: one shared block (its kind only goes to the timeline).
     kinds = {c: _kind_of(c) for c in shared}
     w.line(2, "else:")
     known = w.constant(kinds)
     w.line(3, f"kind = {known}.get(cls) or neutral_kind(cls, {w.constant(named)}, {known})")
-    _blocks(w, 3, None, metrics, trigger=False, flags=False)
-    w.line(1, "rows = []")
+    _blocks(w, 3, None, metrics, _Block("kind", ranks), trigger=False, flags=False, moved=False)
     for i in range(len(metrics)):
-        _finish(w, 1, i)
-    w.line(1, "return rows, changes, priority, group")
+        _finish(w, 1, _Block("None", ranks), i)
+    if timeline:
+        w.line(1, "if dis:")
+        w.line(2, "changes.sort(key=BY_INSTANT_AND_METRIC)")
+    rows = "".join(f"_r{i}, " for i in range(len(metrics)))
+    w.line(1, f"return ({rows}), changes, priority, group")
     namespace: dict[str, Any] = dict(w.constants)
     namespace.update(
         Fallback=Fallback,
@@ -411,17 +500,46 @@ def _compile(policy: SlaPolicy) -> _Compiled | None:
         STAGES=_STAGES,
         VALUES=tuple(s.value for s in _STAGES),
         BREACHED=Stage.BREACHED,
+        FIRST=-(2**63),
+        BY_INSTANT_AND_METRIC=itemgetter(0, 1),
+        bisect_right=bisect_right,
         retarget=retarget_us,
         neutral_kind=_neutral_kind,
+        STALE=_STALE,
+        breach_over=_breach_over,
     )
     for i, m in enumerate(metrics):
         namespace[f"NAME{i}"] = m.name
         namespace[f"T{i}"] = {name: m.target_us(name) for name, _ in m.targets}
         namespace[f"DEFAULT{i}"] = m.target_us(None) if m.default_target is not None else None
     source = "\n".join(w.lines) + "\n"
-    exec(compile(source, f"<sla fold of {policy.name!r}>", "exec"), namespace)
+    what = "timeline" if timeline else "clocks"
+    exec(compile(source, f"<sla {what} fold of {policy.name!r}>", "exec"), namespace)
     fold: _Compiled = namespace["fold"]
     return fold
+
+
+#: A breach instant to find again when the cycle ends (its target changed).
+_STALE = object()
+
+
+def _breach_over(
+    segments: Sequence[tuple[int, int]],
+    counted: Sequence[int],
+    total: int,
+    target: int,
+    add_us: Callable[[int, int], int],
+) -> int | None:
+    """When the time counted over ``segments`` first reached ``target`` (``None``: never).
+
+    ``counted[k]`` is the time counted before segment ``k``, ``total`` over all of them:
+    :func:`~itsm_core.sla._clock.breach_instant_us` without measuring the segments again.
+    """
+    last = len(segments) - 1
+    for k, (start, _) in enumerate(segments):
+        if (counted[k + 1] if k < last else total) >= target:
+            return add_us(start, target - counted[k])
+    return None
 
 
 # Stage codes of the generated code: 0 pending, 1 running, 2 paused, 3 met, 4 breached,
@@ -431,10 +549,19 @@ _STAGES = (Stage.PENDING, Stage.RUNNING, Stage.PAUSED, Stage.MET, Stage.BREACHED
 
 
 def _event_block(
-    w: _Writer, d: int, cls: type[Event], kind: str, metrics: tuple[Metric, ...]
+    w: _Writer,
+    d: int,
+    cls: type[Event],
+    kind: str,
+    metrics: tuple[Metric, ...],
+    b: _Block,
+    *,
+    moved: bool,
 ) -> None:
-    w.line(d, f"kind = {kind!r}")
     trigger = flags = False
+    changes_category = cls is StateChanged or cls is TicketOpened
+    if changes_category and moved:
+        w.line(d, "from_category = category")
     if cls is CommentAdded:
         w.line(d, "public = event.public")
         w.line(d, "by_requester = event.by_requester")
@@ -456,21 +583,41 @@ def _event_block(
         w.line(d, "state = event.state")
         w.line(d, "category = event.state_category")
         w.line(d, "hold = None")
-    _blocks(w, d, kind, metrics, trigger=trigger, flags=flags)
+    _blocks(w, d, kind, metrics, b, trigger=trigger, flags=flags, moved=changes_category)
 
 
 def _blocks(
-    w: _Writer, d: int, kind: str | None, metrics: tuple[Metric, ...], *, trigger: bool, flags: bool
+    w: _Writer,
+    d: int,
+    kind: str | None,
+    metrics: tuple[Metric, ...],
+    b: _Block,
+    *,
+    trigger: bool,
+    flags: bool,
+    moved: bool,
 ) -> None:
     before = len(w.lines)
     for i, metric in enumerate(metrics):
-        _metric_block(w, d, i, metric, kind, trigger, flags)
+        _metric_block(w, d, b, i, metric, kind, trigger, flags, moved)
     if len(w.lines) == before:
         w.line(d, "pass")
 
 
-# Compiled folds per policy, by identity (``None``: the policy needs the general fold).
-_FOLDS: dict[int, tuple[SlaPolicy, _Compiled | None]] = {}
+class _Folds:
+    """A policy's generated folds: the clocks alone, and (made on first need) the clocks
+    with their stage changes. ``None`` when the policy needs the general fold."""
+
+    __slots__ = ("clocks", "policy", "timeline")
+
+    def __init__(self, policy: SlaPolicy) -> None:
+        self.policy = policy
+        self.clocks = _compile(policy, timeline=False)
+        self.timeline: _Compiled | None = None
+
+
+# Generated folds per policy, by identity.
+_FOLDS: dict[int, _Folds] = {}
 # Evaluations of a policy seen so far by the general fold, by identity.
 _USES: dict[int, tuple[SlaPolicy, int]] = {}
 
@@ -481,20 +628,10 @@ _USES: dict[int, tuple[SlaPolicy, int]] = {}
 COMPILE_AFTER = 32
 
 
-def compiled_fold(policy: SlaPolicy, *, eager: bool = False) -> _Compiled | None:
-    """``policy``'s compiled fold (``None``: use the general fold, for now or for good).
-
-    The fold is generated on the policy's ``COMPILE_AFTER``-th evaluation (at once with
-    ``eager=True``) and kept; a policy whose rules need the general fold gets ``None``
-    forever. The function takes ``(events, instants_us, now_us, elapsed_us, add_us)``
-    of one history (the state after each event is read from the state changes, as
-    :class:`~itsm_core.lifecycle.History` reads it) and returns ``(clock_rows,
-    stage_changes, priority, group)``, the changes not yet sorted; it raises
-    :class:`Fallback` for what it does not model.
-    """
+def _folds(policy: SlaPolicy, eager: bool) -> _Folds | None:
     found = _FOLDS.get(id(policy))
-    if found is not None and found[0] is policy:
-        return found[1]
+    if found is not None and found.policy is policy:
+        return found
     if not eager:
         seen = _USES.get(id(policy))
         uses = seen[1] + 1 if seen is not None and seen[0] is policy else 1
@@ -506,6 +643,39 @@ def compiled_fold(policy: SlaPolicy, *, eager: bool = False) -> _Compiled | None
         _USES.pop(id(policy), None)
     if len(_FOLDS) >= 256:
         _FOLDS.clear()
-    fold = _compile(policy)
-    _FOLDS[id(policy)] = (policy, fold)
+    found = _FOLDS[id(policy)] = _Folds(policy)
+    return found
+
+
+def clocks_fold(policy: SlaPolicy, *, eager: bool = False) -> _Compiled | None:
+    """``policy``'s generated fold of the clocks alone (``None``: the general fold).
+
+    What :func:`~itsm_core.sla.evaluate` runs: :func:`compiled_fold` without the stage
+    changes (it returns an empty list for them); the breach of a cycle whose target a
+    priority change moved is found over its segments when the cycle ends, not at the
+    change. Generated when :func:`compiled_fold` would be, and counted alike.
+    """
+    found = _folds(policy, eager)
+    return None if found is None else found.clocks
+
+
+def compiled_fold(policy: SlaPolicy, *, eager: bool = False) -> _Compiled | None:
+    """``policy``'s compiled fold (``None``: use the general fold, for now or for good).
+
+    The fold is generated on the policy's ``COMPILE_AFTER``-th evaluation (at once with
+    ``eager=True``) and kept; a policy whose rules need the general fold gets ``None``
+    forever. The function takes ``(events, instants_us, now_us, elapsed_us, add_us)``
+    of one history (the state after each event is read from the state changes, as
+    :class:`~itsm_core.lifecycle.History` reads it) and returns ``(clock_rows,
+    stage_changes, priority, group)``, the changes in time order (then by metric name,
+    as :func:`~itsm_core.sla.evaluate_reference` orders them); it raises
+    :class:`Fallback` for what it does not model. :func:`clocks_fold` is the same
+    fold without the stage changes.
+    """
+    found = _folds(policy, eager)
+    if found is None or found.clocks is None:
+        return None
+    fold = found.timeline
+    if fold is None:
+        fold = found.timeline = _compile(policy, timeline=True)
     return fold

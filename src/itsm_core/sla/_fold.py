@@ -16,9 +16,10 @@ can change what an :class:`~itsm_core.sla.Applicability` looks at.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from operator import itemgetter
+from typing import Any
 
 import pendulum
 
@@ -31,11 +32,13 @@ from itsm_core.sla._clock import (
     ClockRunner,
     Decision,
     SlaStatus,
+    StageChange,
     clock_calendar,
     decision,
     event_code,
+    status_of,
 )
-from itsm_core.sla._compiled import Fallback, compiled_fold
+from itsm_core.sla._compiled import Fallback, clocks_fold, compiled_fold
 from itsm_core.sla._durations import BusinessDuration
 from itsm_core.sla._policy import (
     Condition,
@@ -209,6 +212,8 @@ def evaluate(
     last = _LAST_NOW
     now_us = last[1] if last[0] is now else _now_us(now)
     h = history if isinstance(history, History) else History.of(history)
+    if customer_calendar is None:
+        return _evaluate(h, policy, now_us, policy.calendar)
     return _evaluate(h, policy, now_us, clock_calendar(policy, customer_calendar))
 
 
@@ -224,28 +229,58 @@ def _now_us(now: datetime) -> int:
     return now_us
 
 
+# Per policy (by identity) whose own fold is compiled, what a call needs at hand:
+# ``(policy, calendar, fold, elapsed_us, add_us, timezone, name)`` for its own calendar.
+_Ready = tuple[SlaPolicy, CalendarLike, Callable[..., Any], Callable[[int, int], int],
+               Callable[[int, int], int], str, str]  # fmt: skip
+_READY: dict[int, _Ready] = {}
+
+
+def _ready(policy: SlaPolicy, calendar: CalendarLike) -> _Ready | None:
+    """``policy``'s generated fold of the clocks with ``calendar``'s integer API bound,
+    kept for the policy's own calendar (``None``: the general fold answers)."""
+    compiled = clocks_fold(policy)
+    if compiled is None:
+        return None
+    ready = (policy, calendar, compiled, calendar.elapsed_us, calendar.add_us,
+             calendar.timezone, policy.name)  # fmt: skip
+    if calendar is policy.calendar:
+        if len(_READY) >= 256:
+            _READY.clear()
+        _READY[id(policy)] = ready
+    return ready
+
+
 def _evaluate(h: History, policy: SlaPolicy, now_us: int, calendar: CalendarLike) -> SlaStatus:
-    compiled = compiled_fold(policy)
-    if compiled is not None:
+    ready = _READY.get(id(policy))
+    if ready is None or ready[0] is not policy or ready[1] is not calendar:
+        ready = _ready(policy, calendar)
+        if ready is None:
+            return _general(h, policy, now_us, calendar)
+    events = h.events
+    try:
+        rows, _, priority, group = ready[2](events, h.instants_us, now_us, ready[3], ready[4])
+    except Fallback:  # what the compiled fold does not model: the general fold
+        return _general(h, policy, now_us, calendar)
+    # the timeline on first use: most callers read the clocks alone
+    return status_of(events[0].ticket_id, ready[6], now_us, ready[5], priority, group, rows,
+                     None, (_timeline_of, h, policy, calendar))  # fmt: skip
+
+
+def _timeline_of(
+    status: SlaStatus, h: History, policy: SlaPolicy, calendar: CalendarLike
+) -> tuple[StageChange, ...]:
+    """The stage changes :func:`evaluate` left for first use: the fold again, with them."""
+    fold = compiled_fold(policy, eager=True)
+    if fold is not None:
         try:
-            rows, changes, priority, group = compiled(
-                h.events, h.instants_us, now_us, calendar.elapsed_us, calendar.add_us
-            )
-        except Fallback:
-            pass  # what the compiled fold does not model: the general fold below
+            _, changes, _, _ = fold(h.events, h.instants_us, status.now_us, calendar.elapsed_us,
+                                    calendar.add_us)  # fmt: skip
+        except Fallback:  # pragma: no cover - the clocks fold fell back first
+            pass
         else:
-            changes.sort(key=_by_instant_and_metric)
-            return SlaStatus(
-                ticket_id=h.ticket_id,
-                policy=policy.name,
-                now_us=now_us,
-                timezone=calendar.timezone,
-                priority=priority,
-                group=group,
-                clock_rows=tuple(rows),
-                stage_changes=tuple(changes),
-            )
-    return _general(h, policy, now_us, calendar)
+            return tuple(changes)
+    return _general(h, policy, status.now_us, calendar).stage_changes  # pragma: no cover
 
 
 def _general(h: History, policy: SlaPolicy, now_us: int, calendar: CalendarLike) -> SlaStatus:
