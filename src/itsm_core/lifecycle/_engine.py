@@ -440,7 +440,13 @@ allowed here: cancel, hold, merge, resolve, start
         if authorizer is not None:
             authorizer.check(actor, command.action, ticket, command)
         if ticket is None:
-            opened = self._open(command, actor, at)  # type: ignore[arg-type]
+            opened = (
+                self._fast_open(command, actor, at)  # type: ignore[arg-type]
+                if kind is OpenTicket
+                else None
+            )
+            if opened is None:
+                opened = self._open(command, actor, at)  # type: ignore[arg-type]
             return opened.apply_to(None), (opened,)
         if kind is Transition or kind is Assign:
             by_trigger = self._steps[ticket.state]
@@ -672,6 +678,69 @@ allowed here: cancel, hold, merge, resolve, start
             resolution_code,
         )
         return changed
+
+    def _fast_open(self, command: OpenTicket, actor: str, at: datetime) -> TicketOpened | None:
+        """The opening :meth:`_open` builds for a plain command (text fields, no custom
+        fields, links or attachments), or ``None``: the reference then checks, and raises."""
+        ticket_id = command.ticket_id
+        title = command.title
+        requester = command.requester
+        description = command.description
+        custom = command.custom_fields
+        links = command.links
+        attachments = command.attachments
+        if (
+            type(ticket_id) is not str
+            or not ticket_id.strip()
+            or command.type != self.name
+            or type(title) is not str
+            or not title.strip()
+            or type(requester) is not str
+            or not requester.strip()
+            or type(description) is not str
+            or type(custom) is not tuple
+            or custom
+            or type(links) is not tuple
+            or links
+            or type(attachments) is not tuple
+            or attachments
+        ):
+            return None
+        impact = command.impact
+        urgency = command.urgency
+        category = command.category
+        service = command.service
+        customer = command.customer
+        channel = command.channel
+        for value in (impact, urgency, category, service, customer, channel):
+            if value is not None and (type(value) is not str or not value.strip()):
+                return None
+        # Every check before the derivation passed: it raises what the reference would.
+        derived = self._derive(impact, urgency)
+        state = self.definition.initial
+        opened: TicketOpened = _build_ticket_opened(
+            ticket_id,
+            actor,
+            at,
+            self.name,
+            state,
+            self._categories[state],
+            title,
+            requester,
+            description,
+            impact,
+            urgency,
+            derived,
+            derived,
+            category,
+            service,
+            customer,
+            (),
+            (),
+            channel,
+            (),
+        )
+        return opened
 
     def open(
         self,
