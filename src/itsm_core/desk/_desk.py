@@ -55,6 +55,7 @@ from itsm_core.sla import (
     clock_calendar,
     evaluate,
     select_policy,
+    select_policy_for_history,
 )
 from itsm_core.ticket import (
     Event,
@@ -420,10 +421,14 @@ class Desk:
         same policy rule and calendar rule as every verb; one evaluation.
         """
         h = self.history(history).until(now)
-        policy, _ = self.choose_policy(h.ticket)
+        # the policy read from the events that can change it (no fold of the whole ticket),
+        # the same answer as choose_policy(h.ticket)
+        policy = select_policy_for_history(self.sla_policies, h)
         if policy is None:
             return None
-        return evaluate(h, policy, now, customer_calendar=self._customer_calendar(h.ticket))
+        # the customer's calendar counts only for a policy that says so
+        customer = self._customer_calendar(h.ticket) if policy.use_customer_calendar else None
+        return evaluate(h, policy, now, customer_calendar=customer)
 
     def due(self, history: History | Iterable[Event], now: datetime) -> tuple[Due, ...]:
         """Everything due at ``now``, in the order it became due: ``status(...).due``."""

@@ -15,6 +15,8 @@ runs per partition on a distributed engine.
   :class:`FcrDefinition`.
 - :class:`Stats` — handled, resolved, reopened, reassigned away, and exact
   multisets of first-response, resolution and hold business times.
+- :class:`ServiceFigures` — satisfaction, first contact and statistics of the
+  same tickets from one walk per history (what a report wants).
 - :class:`Arrivals` and :class:`Backlog` — volume by month, weekday and
   hour; the open tickets and their ages at an instant.
 
@@ -43,6 +45,7 @@ from itsm_core.metrics._credits import (
     kpi_report,
     service_credit,
 )
+from itsm_core.metrics._figures import ServiceFigures
 from itsm_core.metrics._first_contact import FcrDefinition, FirstContact, FirstContactKey
 from itsm_core.metrics._satisfaction import (
     RatingScale,
@@ -76,6 +79,7 @@ __all__ = [
     "SatisfactionKey",
     "SatisfactionTally",
     "ServiceCredit",
+    "ServiceFigures",
     "Stats",
     "StatsKey",
     "Tally",
