@@ -155,7 +155,8 @@ def test_a_ticket_and_its_events_from_the_hot_path_behave_as_ordinary_frozen_rec
     ticket, events = lifecycle.apply(
         ticket, Transition(trigger="cancel", reason="duplicate"), actor="rita", at=START
     )
-    for record in (ticket, *opened, *events):
+    records: tuple[Any, ...] = (ticket, *opened, *events)
+    for record in records:
         assert type(record) in (Ticket, TicketOpened, StateChanged)
         assert weakref.ref(record)() is record
         assert pickle.loads(pickle.dumps(record)) == record

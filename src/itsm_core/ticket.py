@@ -387,7 +387,7 @@ def _draft_class(cls: type) -> type | None:
     }
     draft = type(f"_{cls.__name__}Draft", cls.__bases__, namespace)
     try:
-        probe = _new(draft)
+        probe: Any = _new(draft)
         probe.__class__ = cls
     except TypeError:  # pragma: no cover - an interpreter without layout-compatible classes
         return None

@@ -119,7 +119,7 @@ def _draft_class(cls: type) -> type | None:
     }
     draft = type(f"_{cls.__name__}Draft", cls.__bases__, namespace)
     try:
-        probe = object.__new__(draft)
+        probe: Any = object.__new__(draft)
         probe.__class__ = cls
     except TypeError:  # pragma: no cover - an interpreter without layout-compatible classes
         return None
