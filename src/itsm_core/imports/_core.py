@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -54,6 +55,10 @@ DIFFED_FACTS: tuple[str, ...] = (
     "hold_reason",
 )
 _FIELD_FACTS = ("title", "requester", "category", "service")
+#: Events the import rules have nothing to say about (they check openings and state changes).
+_NOT_CHECKED = frozenset(
+    {Assigned, FieldChanged, GroupAssigned, PriorityChanged, Reassigned, Unassigned}
+)
 _ROW_FACTS = ("opened_at", "opened_by", "sequence")
 _INSTANT_CACHE = 100_000
 
@@ -156,8 +161,28 @@ class _Rules:
 
     def __init__(self, lifecycle: Lifecycle) -> None:
         self.lifecycle = lifecycle
+        # Every (state, trigger, destination, its category) the lifecycle allows: one set
+        # lookup per state change instead of a walk over the trigger's candidates.
+        self.allowed = frozenset(
+            (state, trigger, c.dest, c.dest_category)
+            for state in lifecycle.states
+            for trigger in lifecycle.triggers_from(state)
+            for c in lifecycle.transitions_from(state, trigger)
+        )
 
     def check_event(self, index: int, state: str | None, event: Event) -> None:
+        kind = type(event)
+        if kind is StateChanged:
+            changed = cast(StateChanged, event)
+            key = (state, changed.trigger, changed.to_state, changed.to_category)
+            if state is None or (changed.from_state == state and key in self.allowed):
+                return
+        elif kind in _NOT_CHECKED:
+            return
+        self.check_event_reference(index, state, event)  # raises, or checks an opening
+
+    def check_event_reference(self, index: int, state: str | None, event: Event) -> None:
+        """:meth:`check_event` the straightforward way (it raises what this raises)."""
         lc = self.lifecycle
         if isinstance(event, TicketOpened):
             if event.type != lc.name or event.state_category != lc.category_of(event.state):
@@ -356,6 +381,9 @@ class _Reader:
     #: Snapshot facts read from a row: (fact, column or None, constant, value map).
     plan: list[tuple[str, str | None, str | None, dict[str, str] | None]]
     plan_columns: tuple[str, ...]
+    #: The fast path's reading of a snapshot row, and its caches.
+    projection: _Projection
+    fast: _Fast
 
     def opening(self, ticket_id: str, facts: Facts, at: datetime, actor: str) -> TicketOpened:
         impact, urgency, derived, _, effective = self.priority(facts, None)
@@ -485,12 +513,18 @@ class _Reader:
         return events
 
     def check_policy(self, trigger: str, ticket: Ticket, actor: str, row: int) -> None:
+        self.check_policy_of(trigger, ticket.requester, ticket.assignee, actor, row)
+
+    def check_policy_of(
+        self, trigger: str, requester: str, assignee: str | None, actor: str, row: int
+    ) -> None:
+        """Refuse a reopening or closure by an actor the lifecycle's policies do not allow."""
         policies = self.lc.definition.policies
         if trigger.startswith("reopen"):
             relations = {
                 "anyone",
-                *(("requester",) if actor == ticket.requester else ()),
-                *(("assignee",) if actor == ticket.assignee else ()),
+                *(("requester",) if actor == requester else ()),
+                *(("assignee",) if actor == assignee else ()),
             }
             if not relations & set(policies.reopen_by):
                 raise _Refusal(
@@ -502,7 +536,7 @@ class _Reader:
         if (
             trigger.startswith("close")
             and policies.closure_confirmed_by_requester
-            and actor != ticket.requester
+            and actor != requester
         ):
             raise _Refusal(
                 f"{actor!r} may not close: lifecycle {self.lc.name!r} lets only the requester "
@@ -543,6 +577,15 @@ def _check_columns(first: Mapping[str, Any], profile: Profile, facts: Sequence[s
         raise ConfigurationError(problems)
 
 
+def _whole(raw: str, column: str, row: int) -> int:
+    """The whole number a sequence cell holds (digits, an optional leading minus)."""
+    text = raw.strip()
+    digits = text[1:] if text[:1] == "-" else text
+    if digits.isdecimal():
+        return int(text)
+    raise _Refusal(f"sequence {text!r} in column {column!r} is not a whole number", row)
+
+
 def _sort_key(reader: _Reader, ticket_rows: list[tuple[int, Mapping[str, Any]]]) -> Any:
     """Rows of a ticket in order: by the sequence column, else by their instant (stable)."""
     seq_col = reader.columns.get("sequence")
@@ -550,10 +593,7 @@ def _sort_key(reader: _Reader, ticket_rows: list[tuple[int, Mapping[str, Any]]])
     def key(item: tuple[int, Mapping[str, Any]]) -> tuple[Any, int]:
         index, row = item
         if seq_col is not None:
-            text = str(row.get(seq_col) or "").strip()
-            if text.lstrip("-").isdigit():
-                return (int(text), index)
-            raise _Refusal(f"sequence {text!r} in column {seq_col!r} is not a whole number", index)
+            return (_whole(str(row.get(seq_col) or ""), seq_col, index), index)
         return (reader.instant(_raw(reader, row, "at"), "at", index), index)
 
     return key
@@ -673,6 +713,546 @@ def _snapshot_ticket(
     return tuple(events), unchanged
 
 
+# ---------------------------------------------------------------------------- the fast path
+#
+# Snapshot rows the way ``_snapshot_ticket`` reads them, written for speed: each row is read
+# once as one tuple of the cells the profile maps (``_Projection``), rows equal in the diffed
+# cells are skipped by comparing tuples, each distinct cell is converted once (value maps,
+# missing values), and the diff follows the ticket's facts in local variables instead of
+# folding a Ticket after every event. It builds the same events, refuses the same tickets
+# with the same reasons and counts the same rows (tests/test_imports_fast_path.py).
+
+_NOTHING: Any = object()
+#: How many distinct cells of one column are remembered (per import).
+_CELL_CACHE = 4096
+
+
+class _Projection:
+    """The cells the fast path reads from a snapshot row, and where each one is.
+
+    ``cells`` of a row are the plan's columns (as ``_snapshot_ticket`` compares
+    them, ``""`` for a fact given by a constant), then the columns of ``at``,
+    ``actor``, ``opened_at``, ``opened_by`` and ``sequence``, then the
+    constants of the facts without a column.
+    """
+
+    def __init__(self, reader: _Reader) -> None:
+        columns, constants = reader.columns, reader.constants
+        plan_columns = list(reader.plan_columns)
+        self.width = len(plan_columns)
+        self.names: list[str] = plan_columns + [
+            columns[fact] for fact in ("at", "actor", *_ROW_FACTS) if fact in columns
+        ]
+        consts: list[str | None] = []
+
+        def place(fact: str) -> int:
+            if fact in columns:
+                return self.names.index(columns[fact], self.width)
+            consts.append(constants.get(fact))
+            return len(self.names) + len(consts) - 1
+
+        self.at = place("at")
+        self.actor = place("actor")
+        self.opened_at = place("opened_at")
+        self.opened_by = place("opened_by")
+        self.sequence = place("sequence") if "sequence" in columns else None
+        # The raw value of each planned fact: its column's cell, else its constant.
+        self.raw: list[int] = []
+        for index, (fact, column, _, _) in enumerate(reader.plan):
+            self.raw.append(index if column is not None else place(fact))
+        self.plain = self.raw == list(range(self.width))
+        self.consts = tuple(consts)
+        self.get = operator.itemgetter(*self.names)
+
+    def of_mapping(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        try:
+            cells: tuple[Any, ...] = self.get(row)
+        except KeyError:
+            cells = tuple([row.get(name) for name in self.names])
+        return cells + self.consts if self.consts else cells
+
+
+def _sequence_rows(
+    rows: Iterable[Sequence[Any]], columns: Sequence[str]
+) -> Iterator[Mapping[str, Any]]:
+    """Sequence rows with their header as the dicts ``csv.DictReader`` would make of them."""
+    names = list(columns)
+    width = len(names)
+    for row in rows:
+        if not row:
+            continue  # a blank line, as csv.DictReader skips it
+        found = dict(zip(names, row, strict=False))
+        if len(row) < width:
+            for name in names[len(row) :]:
+                found[name] = None
+        yield found
+
+
+def _check_header(columns: object) -> list[str]:
+    names = (
+        list(columns)
+        if isinstance(columns, Iterable) and not isinstance(columns, str | bytes)
+        else None
+    )
+    if names is None or not all(isinstance(name, str) for name in names):
+        raise InvalidValueError("columns", columns, "the export's column names (strings)")
+    return names
+
+
+def _snapshot_rows(
+    reader: _Reader, rows: Iterable[Any], columns: Sequence[str] | None
+) -> Iterator[tuple[int, str, tuple[Any, ...]]]:
+    """(row number, ticket id, cells) of every row that names a ticket; the others are counted."""
+    projection = reader.projection
+    id_col = reader.columns.get("ticket_id", "")
+    missing = reader.missing
+    skipped = f"no ticket id in column {id_col!r}"
+    index = 0
+    if columns is None:
+        get, consts = projection.get, projection.consts
+        names = projection.names
+        for index, row in enumerate(rows, 1):
+            reader.rows = index
+            if index == 1:
+                _check_columns(row, reader.profile, SNAPSHOT_FACTS_FOR_CHECK)
+            raw = row.get(id_col)
+            ticket_id = raw.strip() if isinstance(raw, str) else None
+            if not ticket_id or ticket_id in missing:
+                reader.skipped[skipped] += 1
+                continue
+            try:
+                cells = get(row)
+            except KeyError:
+                cells = tuple([row.get(name) for name in names])
+            yield index, ticket_id, cells + consts if consts else cells
+        return
+    header = {name: i for i, name in enumerate(columns)}  # the last of a repeated name
+    where = [header.get(name) for name in projection.names]
+    id_at = header.get(id_col)
+    full = None not in where
+    getter = operator.itemgetter(*[i for i in where if i is not None]) if full else None
+    need = max([i for i in where if i is not None], default=-1) + 1
+    consts = projection.consts
+    for row in rows:
+        if not row:
+            continue  # a blank line, as csv.DictReader skips it
+        index += 1
+        reader.rows = index
+        if index == 1:
+            _check_columns(dict.fromkeys(columns), reader.profile, SNAPSHOT_FACTS_FOR_CHECK)
+        size = len(row)
+        raw = row[id_at] if id_at is not None and id_at < size else None
+        ticket_id = raw.strip() if isinstance(raw, str) else None
+        if not ticket_id or ticket_id in missing:
+            reader.skipped[skipped] += 1
+            continue
+        if getter is not None and size >= need:
+            cells = getter(row)
+        else:
+            cells = tuple([row[i] if i is not None and i < size else None for i in where])
+        yield index, ticket_id, cells + consts if consts else cells
+
+
+FastBlock = tuple[str, list[tuple[int, tuple[Any, ...]]], str]
+
+
+def _snapshot_blocks(
+    reader: _Reader, rows: Iterable[Any], columns: Sequence[str] | None, *, together: bool
+) -> Iterator[FastBlock]:
+    """Each ticket's rows as cells: all rows held (``together=False``) or as they come."""
+    if not together:
+        groups: dict[str, list[tuple[int, tuple[Any, ...]]]] = {}
+        for index, ticket_id, cells in _snapshot_rows(reader, rows, columns):
+            found = groups.get(ticket_id)
+            if found is None:
+                groups[ticket_id] = [(index, cells)]
+            else:
+                found.append((index, cells))
+        for ticket_id in list(groups):
+            yield ticket_id, groups.pop(ticket_id), ""
+        return
+    seen: dict[str, int] = {}
+    current: str | None = None
+    block: list[tuple[int, tuple[Any, ...]]] = []
+    problem = ""
+    for index, ticket_id, cells in _snapshot_rows(reader, rows, columns):
+        if ticket_id != current:
+            if current is not None:
+                yield current, block, problem
+            current, block = ticket_id, []
+            problem = (
+                f"the rows of ticket {ticket_id!r} are not together (it was seen at row "
+                f"{seen[ticket_id]}); sort the export by ticket, or import it whole"
+                if ticket_id in seen
+                else ""
+            )
+            seen.setdefault(ticket_id, index)
+        block.append((index, cells))
+    if current is not None:
+        yield current, block, problem
+
+
+class _Fast:
+    """What the fast path derives once per import: caches and the positions of the facts."""
+
+    def __init__(self, reader: _Reader) -> None:
+        self.reader = reader
+        plan = reader.plan
+        self.caches: list[dict[Any, str | None]] = [{} for _ in plan]
+        where = {fact: index for index, (fact, _, _, _) in enumerate(plan)}
+        self.where = where
+        self.actors: dict[Any, str] = {}
+        self.sequences: dict[Any, int] = {}
+        self.leaves: dict[tuple[str, str | None], str] = {}
+        self.categories: dict[str, str] = {}
+        self.checked = frozenset(
+            trigger
+            for state in reader.lc.states
+            for trigger in reader.lc.triggers_from(state)
+            if trigger.startswith(("reopen", "close"))
+        )
+        self.matrix = reader.has["priority"] and reader.profile.matrix is not None
+
+    def convert(self, index: int, raw: Any, row: int) -> str | None:
+        """The fact of planned cell ``index`` (``_Reader.facts`` for one cell), remembered."""
+        reader = self.reader
+        fact, _, _, table = reader.plan[index]
+        value: str | None
+        if raw is None:
+            value = None
+        else:
+            text = _text(raw).strip()
+            if text in reader.missing:
+                value = None
+            elif table:
+                if text not in table:
+                    reader.value(fact, text, row)  # raises, naming the profile key
+                value = table[text] or None
+            else:
+                value = text
+        cache = self.caches[index]
+        if len(cache) < _CELL_CACHE:
+            cache[raw] = value
+        return value
+
+    def actor(self, raw: Any, row: int) -> str:
+        found = self.reader.value("actor", _text(raw), row) or "unknown"
+        if len(self.actors) < _CELL_CACHE:
+            self.actors[raw] = found
+        return found
+
+    def sequence(self, raw: Any, row: int) -> int:
+        column = self.reader.columns["sequence"]
+        found = _whole(_text(raw) or "", column, row)
+        if len(self.sequences) < _CELL_CACHE:
+            self.sequences[raw] = found
+        return found
+
+    def leaf(self, state: str, hold: str | None, row: int) -> str:
+        found = self.reader.state({"state": state, "hold_reason": hold}, row)
+        assert found is not None
+        self.leaves[state, hold] = found
+        return found
+
+    def category(self, state: str) -> str:
+        found = self.reader.lc.category_of(state)
+        self.categories[state] = found
+        return found
+
+
+class _NotText(Exception):
+    """A cell the fast path reads is not text (a JSON number...): the ticket takes the reference."""
+
+
+def _snapshot_fast(
+    reader: _Reader,
+    ticket_id: str,
+    rows: list[tuple[int, tuple[Any, ...]]],
+    events: list[Event],
+) -> tuple[tuple[Event, ...], int]:
+    """``_snapshot_ticket`` over projected cells (see the fast path above).
+
+    A cell that is not text, met where the fast path first reads it, hands the
+    whole ticket to ``_snapshot_ticket`` (which reads it with ``str``), as if
+    the fast path had never seen it.
+    """
+    mismatches = reader.mismatches
+    try:
+        return _snapshot_cells(reader, ticket_id, rows, events)
+    except (_NotText, TypeError):  # TypeError: an unhashable cell (a JSON list...)
+        reader.mismatches = mismatches
+        del events[:]
+        names = reader.projection.names
+        rows_read: list[tuple[int, Mapping[str, Any]]] = [
+            (i, dict(zip(names, c, strict=False))) for i, c in rows
+        ]
+        return _snapshot_ticket(reader, ticket_id, rows_read, events)
+
+
+def _text(raw: Any) -> Any:
+    if raw is None or isinstance(raw, str):
+        return raw
+    raise _NotText
+
+
+def _snapshot_cells(
+    reader: _Reader,
+    ticket_id: str,
+    rows: list[tuple[int, tuple[Any, ...]]],
+    events: list[Event],
+) -> tuple[tuple[Event, ...], int]:
+    projection = reader.projection
+    fast = reader.fast
+    # -- order: by the sequence column, else by the instant; ties in input order
+    keyed: list[tuple[Any, int, tuple[Any, ...]]]
+    if projection.sequence is not None:
+        at_seq, sequences = projection.sequence, fast.sequences
+        keyed = []
+        for index, cells in rows:
+            raw = cells[at_seq]
+            number = sequences.get(raw)
+            if number is None:
+                number = fast.sequence(raw, index)
+            keyed.append((number, index, cells))
+    else:
+        at_pos, instants = projection.at, reader.instants
+        keyed = []
+        for index, cells in rows:
+            text = cells[at_pos]
+            found = instants.get(text)
+            if found is None:
+                found = reader.instant(_text(text), "at", index)
+            keyed.append((found, index, cells))
+    keyed.sort()  # the row numbers are unique: cells are never compared
+    # -- the facts this diff reads, and the ticket's as it goes
+    width, raw_at, plain = projection.width, projection.raw, projection.plain
+    caches, where, convert = fast.caches, fast.where, fast.convert
+    at_pos, actor_pos = projection.at, projection.actor
+    instants, actors, instant = reader.instants, fast.actors, reader.instant
+    jg, ja = where.get("group", -1), where.get("assignee", -1)
+    ji, ju, jp = where.get("impact", -1), where.get("urgency", -1), where.get("priority", -1)
+    jt, jr = where.get("title", -1), where.get("requester", -1)
+    jc, js = where.get("category", -1), where.get("service", -1)
+    jst, jh = where.get("state", -1), where.get("hold_reason", -1)
+    jrc = where.get("resolution_code", -1)
+    priced = ji >= 0 or ju >= 0 or jp >= 0
+    matrix, derive, count_any = fast.matrix, reader.derive, reader.count_any
+    leaves, categories, moves, checked = fast.leaves, fast.categories, reader.moves, fast.checked
+    lc = reader.lc
+    unchanged = 0
+    mismatch = False
+    previous: Any = _NOTHING
+    first = True
+    # The ticket's facts (set by the opening).
+    g0: str | None = None
+    p0: str | None = None
+    imp = urg = eff = cat = svc = code0 = None
+    title = requester = state0 = cat0 = ""
+    updated: datetime | None = None
+    for _, index, cells in keyed:
+        compared = cells[:width]
+        if compared == previous:
+            unchanged += 1
+            reader.mismatches += mismatch
+            continue
+        previous = compared
+        raws = compared if plain else tuple([cells[i] for i in raw_at])
+        f = [cache.get(raw, _NOTHING) for cache, raw in zip(caches, raws, strict=True)]
+        if _NOTHING in f:
+            for j, value in enumerate(f):
+                if value is _NOTHING:
+                    f[j] = convert(j, raws[j], index)
+        if matrix:
+            derived = derive(f[ji] if ji >= 0 else None, f[ju] if ju >= 0 else None)
+            mismatch = derived != f[jp]
+            reader.mismatches += mismatch
+        else:
+            mismatch = False
+        text = cells[at_pos]
+        at = instants.get(text)
+        if at is None:
+            at = instant(_text(text), "at", index)
+        raw = cells[actor_pos]
+        actor = actors.get(raw)
+        if actor is None:
+            actor = fast.actor(raw, index)
+        if first:
+            opened_text = _text(cells[projection.opened_at])
+            opened_at = (
+                instant(opened_text, "opened_at", index)
+                if reader.value("opened_at", opened_text, index) is not None
+                else at
+            )
+            opener = reader.value("opened_by", _text(cells[projection.opened_by]), index) or actor
+            facts = {fact: value for (fact, _, _, _), value in zip(reader.plan, f, strict=True)}
+            opened = reader.opening(ticket_id, facts, opened_at, opener)
+            events.append(opened)
+            imp, urg, eff = opened.impact, opened.urgency, opened.effective_priority
+            title, requester = opened.title, opened.requester
+            cat, svc = opened.category, opened.service
+            state0, cat0 = opened.state, opened.state_category
+            updated = opened.at
+        new: list[Event] = []
+        requester_before, assignee_before = requester, p0
+        # -- assignment
+        group = f[jg] if jg >= 0 else g0
+        person = f[ja] if ja >= 0 else p0
+        if group != g0 or person != p0:
+            moved = g0 is not None and g0 != group
+            if group is None and person is None:
+                new.append(
+                    Unassigned(
+                        ticket_id=ticket_id,
+                        actor=actor,
+                        at=at,
+                        from_assignee=p0,
+                        from_group=g0,
+                        from_support_line=None,
+                    )
+                )
+            elif person is None:
+                new.append(
+                    GroupAssigned(
+                        ticket_id=ticket_id,
+                        actor=actor,
+                        at=at,
+                        group=group or "",
+                        from_group=g0,
+                        from_assignee=p0,
+                        from_support_line=None,
+                        counted=moved,
+                    )
+                )
+                group = group or ""
+            elif p0 is None and not moved:
+                new.append(
+                    Assigned(ticket_id=ticket_id, actor=actor, at=at, assignee=person, group=group)
+                )
+            else:
+                new.append(
+                    Reassigned(
+                        ticket_id=ticket_id,
+                        actor=actor,
+                        at=at,
+                        assignee=person,
+                        group=group,
+                        support_line=None,
+                        from_assignee=p0,
+                        from_group=g0,
+                        from_support_line=None,
+                        counted=moved or (count_any and p0 is not None),
+                    )
+                )
+            g0, p0 = group, person
+        # -- priority
+        if priced:
+            impact = f[ji] if ji >= 0 else imp
+            urgency = f[ju] if ju >= 0 else urg
+            derived = derive(impact, urgency)
+            if jp >= 0:
+                effective = f[jp]
+                override = effective if effective != derived else None
+            else:
+                effective, override = derived, None
+            if impact != imp or urgency != urg or effective != eff:
+                new.append(
+                    PriorityChanged(
+                        ticket_id=ticket_id,
+                        actor=actor,
+                        at=at,
+                        impact=impact,
+                        urgency=urgency,
+                        derived=derived,
+                        override=override,
+                        effective=effective,
+                    )
+                )
+                imp, urg, eff = impact, urgency, effective
+        # -- descriptive fields
+        if jt >= 0:
+            value = f[jt] or ""
+            if value != title:
+                new.append(_field(ticket_id, actor, at, "title", title, value))
+                title = value
+        if jr >= 0:
+            value = f[jr] or requester
+            if value != requester:
+                new.append(_field(ticket_id, actor, at, "requester", requester, value))
+                requester = value
+        if jc >= 0 and f[jc] != cat:
+            new.append(_field(ticket_id, actor, at, "category", cat, f[jc]))
+            cat = f[jc]
+        if js >= 0 and f[js] != svc:
+            new.append(_field(ticket_id, actor, at, "service", svc, f[js]))
+            svc = f[js]
+        # -- state and resolution
+        state: str | None = None
+        if jst >= 0:
+            named = f[jst]
+            if named is not None:
+                hold = f[jh] if jh >= 0 else None
+                state = leaves.get((named, hold))
+                if state is None:
+                    state = fast.leaf(named, hold, index)
+        code = f[jrc] if jrc >= 0 else None
+        if state is not None and state != state0:
+            to_category = categories.get(state) or fast.category(state)
+            trigger = moves.get((state0, state))
+            if trigger is None:
+                raise _Refusal(
+                    f"lifecycle {lc.name!r} has no move from {state0!r} to "
+                    f"{state!r} (from {state0!r}: "
+                    f"{', '.join(lc.triggers_from(state0)) or 'none, final'})",
+                    index,
+                    "StateChanged",
+                )
+            if trigger in checked:
+                reader.check_policy_of(trigger, requester_before, assignee_before, actor, index)
+            resolving = to_category == "resolved" and cat0 != "resolved"
+            new.append(
+                StateChanged(
+                    ticket_id=ticket_id,
+                    actor=actor,
+                    at=at,
+                    trigger=trigger,
+                    from_state=state0,
+                    to_state=state,
+                    from_category=cat0,
+                    to_category=to_category,
+                    hold_reason=state.rsplit(".", 1)[-1] if to_category == "on_hold" else None,
+                    resolution_code=code if resolving else None,
+                )
+            )
+            if resolving:
+                code0 = code
+            elif cat0 == "resolved" and to_category in ("new", "active", "on_hold"):
+                code0 = None
+            state0, cat0 = state, to_category
+        elif jrc >= 0 and cat0 == "resolved" and code != code0:
+            new.append(_field(ticket_id, actor, at, "resolution_code", code0, code))
+            code0 = code
+        # -- the row's events, in time
+        if new:
+            assert updated is not None
+            if at < updated:
+                raise _Refusal(
+                    f"at {at.isoformat()} is before the ticket's previous change "
+                    f"{updated.isoformat()}; the export's order and times disagree",
+                    index,
+                    type(new[0]).__name__,
+                )
+            events += new
+            updated = at
+        elif not first:
+            unchanged += 1
+        first = False
+    return tuple(events), unchanged
+
+
+def _field(ticket_id: str, actor: str, at: datetime, field: str, old: Any, new: Any) -> Event:
+    return FieldChanged(ticket_id=ticket_id, actor=actor, at=at, field=field, old=old, new=new)
+
+
 def _reader(profile: Profile, lifecycle: Lifecycle | None, shape: str) -> _Reader:
     if not isinstance(profile, Profile):
         raise InvalidValueError("profile", profile, "a Profile (see profile_from_dict)")
@@ -690,6 +1270,8 @@ def _reader(profile: Profile, lifecycle: Lifecycle | None, shape: str) -> _Reade
             if reader.has[fact]
         ]
         reader.plan_columns = tuple(column or "" for _, column, _, _ in reader.plan)
+        reader.projection = _Projection(reader)
+        reader.fast = _Fast(reader)
     else:
         mapped = {fact for _, fact in profile.fields}
         reader.has = {fact: fact in mapped for fact in DIFFED_FACTS}
@@ -697,7 +1279,11 @@ def _reader(profile: Profile, lifecycle: Lifecycle | None, shape: str) -> _Reade
 
 
 def import_snapshot(
-    rows: Iterable[Mapping[str, Any]], profile: Profile, *, lifecycle: Lifecycle | None = None
+    rows: Iterable[Mapping[str, Any]] | Iterable[Sequence[Any]],
+    profile: Profile,
+    *,
+    lifecycle: Lifecycle | None = None,
+    columns: Sequence[str] | None = None,
 ) -> ImportResult:
     """Histories from a snapshot export: one full row per update of a ticket.
 
@@ -706,6 +1292,11 @@ def import_snapshot(
     opens the ticket (at ``opened_at`` when the export has it). A ticket whose
     rows cannot be read or whose history breaks the lifecycle is refused with
     its reason; a row without a ticket id is skipped and counted.
+
+    With ``columns`` (the export's header), each row is a sequence of cells in
+    that order, as ``csv.reader`` gives them, read as ``csv.DictReader`` would
+    read it (a short row's missing cells are ``None``, a blank row is skipped);
+    it saves building a dict per row.
 
     >>> from itsm_core.imports import PROFILE_DATA, profile_from_dict
     >>> data = dict(PROFILE_DATA["servicenow_snapshot"])
@@ -727,7 +1318,9 @@ def import_snapshot(
     1
     """
     reader = _reader(profile, lifecycle, "snapshot")
-    return _collect(reader, _tickets(reader, _grouped(reader, rows)))
+    header = None if columns is None else _check_header(columns)
+    blocks = _snapshot_blocks(reader, rows, header, together=False)
+    return _collect(reader, _tickets(reader, blocks, _snapshot_fast))
 
 
 def _audit_ticket(
@@ -805,7 +1398,11 @@ def _audit_ticket(
 
 
 def import_audit(
-    rows: Iterable[Mapping[str, Any]], profile: Profile, *, lifecycle: Lifecycle | None = None
+    rows: Iterable[Mapping[str, Any]] | Iterable[Sequence[Any]],
+    profile: Profile,
+    *,
+    lifecycle: Lifecycle | None = None,
+    columns: Sequence[str] | None = None,
 ) -> ImportResult:
     """Histories from an audit (changelog) export: one row per changed field.
 
@@ -833,19 +1430,23 @@ def import_audit(
     (['resolved'], (("field 'work_notes' is not in the profile's fields", 1),))
     """
     reader = _reader(profile, lifecycle, "audit")
-    return _collect(reader, _tickets(reader, _grouped(reader, rows)))
+    return _collect(reader, _tickets(reader, _grouped(reader, _mappings(rows, columns))))
 
 
-def _tickets(reader: _Reader, blocks: Iterable[Block]) -> Iterator[History | RefusedTicket]:
+def _tickets(
+    reader: _Reader, blocks: Iterable[Block] | Iterable[FastBlock], build: Any = None
+) -> Iterator[History | RefusedTicket]:
     """Each ticket's history, or its refusal, as its rows are read."""
-    build = _snapshot_ticket if reader.profile.shape == "snapshot" else _audit_ticket
+    if build is None:
+        build = _snapshot_ticket if reader.profile.shape == "snapshot" else _audit_ticket
+    rules = _Rules(reader.lc)
     for ticket_id, rows, problem in blocks:
         events: list[Event] = []
         try:
             if problem:
                 raise _Refusal(problem, rows[0][0])
             built, same = build(reader, ticket_id, rows, events)
-            history = History(built, lifecycle=_Rules(reader.lc))
+            history = History(built, lifecycle=rules)
         except _Refusal as exc:
             yield RefusedTicket(
                 ticket_id=ticket_id,
@@ -896,7 +1497,11 @@ def _collect(reader: _Reader, items: Iterable[History | RefusedTicket]) -> Impor
 
 
 def import_stream(
-    rows: Iterable[Mapping[str, Any]], profile: Profile, *, lifecycle: Lifecycle | None = None
+    rows: Iterable[Mapping[str, Any]] | Iterable[Sequence[Any]],
+    profile: Profile,
+    *,
+    lifecycle: Lifecycle | None = None,
+    columns: Sequence[str] | None = None,
 ) -> Iterator[History | RefusedTicket | ImportCounts]:
     """Histories as the rows are read, in bounded memory, then the counts.
 
@@ -906,8 +1511,22 @@ def import_stream(
     :class:`RefusedTicket` is yielded when its rows end, and the last item is
     an :class:`ImportCounts`. A ticket whose rows come back after another
     ticket's is refused for that second block, with the reason (the history
-    yielded for its first block is then incomplete: sort first).
+    yielded for its first block is then incomplete: sort first). Rows may be
+    sequences of cells with their header as ``columns``, as for
+    :func:`import_snapshot`.
 
+    >>> from itsm_core.imports import PROFILES
+    >>> header = ["number", "incident_state", "sys_updated_at", "sys_updated_by",
+    ...           "sys_mod_count", "opened_at", "opened_by", "caller_id", "assignment_group",
+    ...           "assigned_to", "impact", "urgency", "priority", "category", "cmdb_ci",
+    ...           "closed_code"]
+    >>> same = ["1/3/2016 08:55", "ann", "carl", "?", "?", "2 - Medium", "2 - Medium",
+    ...         "3 - Moderate", "Network", "?"]
+    >>> lines = [["INC1", "New", "1/3/2016 09:00", "ann", "0", *same, "?"],
+    ...          ["INC1", "Resolved", "1/3/2016 10:00", "dan", "1", *same, "code 1"]]
+    >>> history, counts = import_stream(lines, PROFILES["servicenow_snapshot"], columns=header)
+    >>> [type(e).__name__ for e in history], history[-1].resolution_code, counts.rows
+    (['TicketOpened', 'StateChanged'], 'code 1', 2)
     >>> from itsm_core.imports import PROFILES
     >>> rows = [
     ...     {"documentkey": "A", "fieldname": "incident_state", "oldvalue": "",
@@ -924,12 +1543,21 @@ def import_stream(
     ['History', 'History', 'RefusedTicket', 'ImportCounts']
     """
     reader = _reader(profile, lifecycle, profile.shape if isinstance(profile, Profile) else "")
-    yield from _tickets(reader, _consecutive(reader, rows))
+    if reader.profile.shape == "snapshot":
+        header = None if columns is None else _check_header(columns)
+        blocks = _snapshot_blocks(reader, rows, header, together=True)
+        yield from _tickets(reader, blocks, _snapshot_fast)
+    else:
+        yield from _tickets(reader, _consecutive(reader, _mappings(rows, columns)))
     yield _counts(reader)
 
 
 def import_rows(
-    rows: Iterable[Mapping[str, Any]], profile: Profile, *, lifecycle: Lifecycle | None = None
+    rows: Iterable[Mapping[str, Any]] | Iterable[Sequence[Any]],
+    profile: Profile,
+    *,
+    lifecycle: Lifecycle | None = None,
+    columns: Sequence[str] | None = None,
 ) -> ImportResult:
     """:func:`import_snapshot` or :func:`import_audit`, as the profile's ``shape`` says.
 
@@ -938,5 +1566,41 @@ def import_rows(
     0
     """
     if isinstance(profile, Profile) and profile.shape == "audit":
-        return import_audit(rows, profile, lifecycle=lifecycle)
-    return import_snapshot(rows, profile, lifecycle=lifecycle)
+        return import_audit(rows, profile, lifecycle=lifecycle, columns=columns)
+    return import_snapshot(rows, profile, lifecycle=lifecycle, columns=columns)
+
+
+def _mappings(
+    rows: Iterable[Mapping[str, Any]] | Iterable[Sequence[Any]], columns: Sequence[str] | None
+) -> Iterable[Mapping[str, Any]]:
+    if columns is None:
+        return rows  # type: ignore[return-value]
+    return _sequence_rows(rows, _check_header(columns))  # type: ignore[arg-type]
+
+
+def _import_snapshot_reference(
+    rows: Iterable[Mapping[str, Any]] | Iterable[Sequence[Any]],
+    profile: Profile,
+    *,
+    lifecycle: Lifecycle | None = None,
+    columns: Sequence[str] | None = None,
+) -> ImportResult:
+    """:func:`import_snapshot` the general way: rows as dicts, a ticket folded event by event.
+
+    The reference of the fast path (``tests/test_imports_fast_path.py``).
+    """
+    reader = _reader(profile, lifecycle, "snapshot")
+    return _collect(reader, _tickets(reader, _grouped(reader, _mappings(rows, columns))))
+
+
+def _import_stream_reference(
+    rows: Iterable[Mapping[str, Any]] | Iterable[Sequence[Any]],
+    profile: Profile,
+    *,
+    lifecycle: Lifecycle | None = None,
+    columns: Sequence[str] | None = None,
+) -> Iterator[History | RefusedTicket | ImportCounts]:
+    """:func:`import_stream` the general way (the reference of its fast path)."""
+    reader = _reader(profile, lifecycle, profile.shape if isinstance(profile, Profile) else "")
+    yield from _tickets(reader, _consecutive(reader, _mappings(rows, columns)))
+    yield _counts(reader)
