@@ -6,12 +6,15 @@ full ticket per event). A report wants all three over the same tickets:
 :meth:`ServiceFigures.of` walks each history once and fills the three
 accumulators from that one walk. Over a validated
 :class:`~itsm_core.lifecycle.History` whose events are all of the ticket
-module's own kinds (except ``FieldChanged``, which may set any field), the walk
-follows only the handful of ticket fields the accumulators read (assignee,
-group, support line, priority, category, first response) instead of folding
-whole tickets, and reads the instants the history already holds. Anything
-else (raw event lists, other kinds of events) goes through :func:`walk`. The
-answers are exactly the three separate ones (a property test compares them).
+module's own kinds (except ``FieldChanged``, which may set any field) or of
+kinds of other rooms that change no ticket field, the walk follows only the
+handful of ticket fields the accumulators read (assignee, group, support line,
+priority, state category, first response) instead of folding whole tickets,
+and reads the instants the history already holds. Kinds of other rooms that
+do change fields are read from the history's own fold (kept by the history,
+so shared with whoever else folded it); raw event lists and a
+``FieldChanged`` go through :func:`walk`. The answers are exactly the three
+separate ones (a property test compares them).
 """
 
 from __future__ import annotations
@@ -230,7 +233,9 @@ class _Sums:
         if isinstance(events, History):
             modes = {_MODES.get(cls) or _mode(cls) for cls in set(map(type, events.events))}
             if _PLAIN not in modes:
-                if _FROM_FOLD not in modes:
+                if _FROM_FOLD not in modes or all(
+                    _changes_nothing(e) for e in events.events if _MODES[type(e)] == _FROM_FOLD
+                ):
                     self._followed(events, index, None)
                     return
                 try:
@@ -253,7 +258,7 @@ class _Sums:
 
         Events of the kinds in ``_FOLLOWED`` are read directly; for the others
         (kinds of other rooms) the fields come from the history's own fold,
-        ``ticket_after`` (``None``: there are none).
+        ``ticket_after`` (``None``: every one of them changes nothing).
         """
         events = h.events
         instants = h.instants_us
@@ -358,7 +363,8 @@ class _Sums:
                 agent = None if cls is GroupAssigned else event.assignee  # type: ignore[attr-defined]
                 group, line = event.group, event.support_line  # type: ignore[attr-defined]
             else:  # a kind of another room: what it changed is in the history's fold
-                assert ticket_after is not None
+                if ticket_after is None:  # it changes no field (_changes_nothing)
+                    continue
                 ticket = ticket_after(j)
                 agent, group, line = ticket.assignee, ticket.group, ticket.support_line
                 state_category = ticket.state_category
@@ -412,6 +418,34 @@ _DIRECT, _FROM_FOLD, _PLAIN = 1, 2, 3
 _MODES: dict[type, int] = dict.fromkeys(_FOLLOWED | {TicketOpened}, _DIRECT)
 _TOLD_APART = (TicketOpened, StateChanged, CommentAdded, SurveyRequested, SurveyAnswered,
                CallbackRecorded, FieldChanged)  # fmt: skip
+
+
+class _NoTicket:
+    """A stand-in for a ticket that has no fields: reading one raises ``AttributeError``."""
+
+    __slots__ = ()
+
+
+_NO_TICKET = _NoTicket()
+
+
+def _changes_nothing(event: Event) -> bool:
+    """Whether ``event`` (a kind of another room) changes no ticket field, whatever the ticket.
+
+    Such a kind folds through :meth:`Event.apply_to` and its ``_changes(ticket)``
+    (a pure function of the event and the ticket, by the ticket module's
+    contract). Asked with a ticket that has no fields, a ``_changes`` that
+    returns ``{}`` without reading the ticket returns ``{}`` for every ticket;
+    anything else (it reads the ticket, it raises, it sets a field, the kind
+    folds its own way) is read from the fold.
+    """
+    if type(event).apply_to is not Event.apply_to:
+        return False
+    try:
+        changes = event._changes(_NO_TICKET)  # type: ignore[arg-type]
+    except Exception:  # it reads the ticket: the fold tells what it changed
+        return False
+    return isinstance(changes, dict) and not changes
 
 
 def _mode(cls: type) -> int:
