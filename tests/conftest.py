@@ -20,9 +20,9 @@ Properties that run a share of the profile's examples (``max_examples //
 4``...) get the same share in every profile, so ``soak`` multiplies every
 property by twenty.
 
-Coverage: when the run measures coverage (``--cov``), each property is traced
-for its first ``TRACED_EXAMPLES`` examples (the ``dev`` profile's count) and
-runs the rest untraced; every other test is traced whole. Tracing doubles the
+Coverage: when the run measures coverage (``--cov``), each test is traced for
+its first ``TRACED_EXAMPLES`` Hypothesis examples (the ``dev`` profile's count)
+and runs the rest untraced; a test without Hypothesis is traced whole. Tracing doubles the
 cost of an example, and examples past the hundredth rarely reach a line the
 first hundred did not, so the measured coverage is a lower bound of what the
 whole run reaches, at about half the price.
@@ -31,10 +31,11 @@ whole run reaches, at about half the price.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import core as hypothesis_core
 from hypothesis import settings
 
 from itsm_core.testing import register_strategies
@@ -73,30 +74,40 @@ def _tracer() -> Any:
     return Coverage.current()
 
 
+#: Where Hypothesis runs one example (drawing its arguments and calling the test). It is
+#: not public API: if a release renames it, every test is traced whole (slower, still
+#: correct) and ``test_the_coverage_hook_finds_where_hypothesis_runs_an_example`` fails.
+_EXAMPLE_RUNNER = getattr(hypothesis_core, "StateForActualGivenExecution", None)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    """Trace a property's first ``TRACED_EXAMPLES`` examples, run the rest untraced."""
-    handle = getattr(getattr(item, "obj", None), "hypothesis", None)
+    """Trace a test's first ``TRACED_EXAMPLES`` Hypothesis examples, run the rest untraced.
+
+    Counting at the point where Hypothesis runs an example covers every way a test
+    reaches Hypothesis: ``@given`` on the test, a property built and run inside the
+    test (parametrized round trips), stateful machines and doctests.
+    """
     tracer = _tracer()
-    if handle is None or tracer is None:
+    original = getattr(_EXAMPLE_RUNNER, "execute_once", None)
+    if tracer is None or original is None:
         yield
         return
-    inner: Callable[..., Any] = handle.inner_test
     calls = 0
     paused = False
 
-    def example(*args: Any, **kwargs: Any) -> Any:
+    def execute_once(self: Any, *args: Any, **kwargs: Any) -> Any:
         nonlocal calls, paused
         calls += 1
         if calls > TRACED_EXAMPLES and not paused:
             tracer.stop()
             paused = True
-        return inner(*args, **kwargs)
+        return original(self, *args, **kwargs)
 
-    handle.inner_test = example
+    _EXAMPLE_RUNNER.execute_once = execute_once  # type: ignore[union-attr]
     try:
         yield
     finally:
-        handle.inner_test = inner
+        _EXAMPLE_RUNNER.execute_once = original  # type: ignore[union-attr]
         if paused:
             tracer.start()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import functools
 import json
 import random
 import sys
@@ -325,18 +326,25 @@ def check_record(cls: type, kwargs: dict[str, Any]) -> None:
         cls(**kwargs)
 
 
-def api_calls(rng: random.Random) -> list[tuple[str, Callable[[], object]]]:
-    """Calls of the direct API's entry points with one argument of the wrong type."""
+@functools.cache
+def _api_fixtures() -> tuple[Any, Any, Any, Any]:
+    """The lifecycles, policy, calendar and ticket the API calls use: immutable values,
+    built once (a refused call changes none of them)."""
     from itsm_core.calendar import BusinessCalendar
     from itsm_core.lifecycle import default_lifecycles
-    from itsm_core.permissions import Directory, default_policy, evaluate_predicate
+    from itsm_core.permissions import default_policy
     from itsm_core.testing import example_ticket
+
+    calendar = BusinessCalendar.eight_by_five("Europe/Moscow")
+    return default_lifecycles(), default_policy(), calendar, example_ticket()
+
+
+def api_calls(rng: random.Random) -> list[tuple[str, Callable[[], object]]]:
+    """Calls of the direct API's entry points with one argument of the wrong type."""
+    from itsm_core.permissions import Directory, evaluate_predicate
     from itsm_core.ticket import AddComment
 
-    desk = default_lifecycles()
-    policy = default_policy()
-    calendar = BusinessCalendar.eight_by_five("Europe/Moscow")
-    ticket = example_ticket()
+    desk, policy, calendar, ticket = _api_fixtures()
     junk = random_value(rng)
 
     def pick(good: Any) -> Any:

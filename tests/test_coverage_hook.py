@@ -1,0 +1,36 @@
+"""The suite's coverage hook (``tests/conftest.py``) counts Hypothesis examples where
+Hypothesis runs them, so properties built inside a test are traced for their first
+examples only, like any other property."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests import conftest
+
+
+def test_the_coverage_hook_finds_where_hypothesis_runs_an_example(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    runner = conftest._EXAMPLE_RUNNER
+    assert runner is not None
+    original = runner.execute_once
+    seen: list[int] = []
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "execute_once", counting)
+
+    @settings(max_examples=7, database=None, derandomize=True)
+    @given(st.integers(0, 10**6))
+    def check(value: int) -> None:
+        assert value >= 0
+
+    check()
+    assert len(seen) >= 7
