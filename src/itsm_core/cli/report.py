@@ -157,6 +157,21 @@ def _seconds(value: timedelta) -> float:
     return value.total_seconds()
 
 
+_US_PER_SECOND = 1_000_000
+# The text of each business duration seen (microseconds -> "2h30m"), bounded.
+_DURATION_TEXTS: dict[int, str] = {}
+
+
+def _duration_text(us: int) -> str:
+    """``format_duration`` of ``us`` microseconds, remembered per value."""
+    text = _DURATION_TEXTS.get(us)
+    if text is None:
+        if len(_DURATION_TEXTS) >= 65_536:
+            _DURATION_TEXTS.clear()
+        text = _DURATION_TEXTS[us] = format_duration(timedelta(microseconds=us))
+    return text
+
+
 def _empty_row(ticket_id: str, policy: str, metric: str, verdict: str, note: str) -> Row:
     row: Row = dict.fromkeys(REPORT_COLUMNS)
     row.update(ticket_id=ticket_id, policy=policy, metric=metric, verdict=verdict, note=note)
@@ -190,25 +205,30 @@ def rows_of(verdict: Verdict, desk: Desk) -> Iterator[Row]:
             why, note = _no_cycle(desk, status, clock.metric)
             yield _empty_row(status.ticket_id, status.policy, clock.metric, why, note)
             continue
+        cycles = len(clock.cycles)
         for cycle in clock.cycles:
+            # durations from the cycle's integers: the text of each distinct value is
+            # remembered, and seconds are microseconds / 10**6 (timedelta.total_seconds)
+            target_us, elapsed_us = cycle.target_us, cycle.elapsed_us
+            paused_us, remaining_us = cycle.paused_us, target_us - elapsed_us
             yield {
                 "ticket_id": status.ticket_id,
                 "policy": status.policy,
                 "metric": clock.metric,
                 "cycle": cycle.number,
-                "cycles": len(clock.cycles),
+                "cycles": cycles,
                 "verdict": cycle.stage.value,
                 "started_at": _iso(cycle.started_at),
                 "due_at": _iso(cycle.due_at),
-                "target": format_duration(cycle.target),
-                "target_seconds": _seconds(cycle.target),
-                "elapsed": format_duration(cycle.elapsed),
-                "elapsed_seconds": _seconds(cycle.elapsed),
-                "paused": format_duration(cycle.paused),
-                "paused_seconds": _seconds(cycle.paused),
-                "remaining": format_duration(cycle.remaining),
-                "remaining_seconds": _seconds(cycle.remaining),
-                "percent_of_target": (round(cycle.percent, 1) if cycle.target_us > 0 else None),
+                "target": _duration_text(target_us),
+                "target_seconds": target_us / _US_PER_SECOND,
+                "elapsed": _duration_text(elapsed_us),
+                "elapsed_seconds": elapsed_us / _US_PER_SECOND,
+                "paused": _duration_text(paused_us),
+                "paused_seconds": paused_us / _US_PER_SECOND,
+                "remaining": _duration_text(remaining_us),
+                "remaining_seconds": remaining_us / _US_PER_SECOND,
+                "percent_of_target": (round(cycle.percent, 1) if target_us > 0 else None),
                 "breached_at": _iso(cycle.breached_at),
                 "met_at": _iso(cycle.met_at),
                 "note": "",
