@@ -51,7 +51,7 @@ from itsm_core.ticket import (
     Unassigned,
 )
 
-__all__ = ["COMPILE_AFTER", "Fallback", "clocks_fold", "compiled_fold"]
+__all__ = ["COMPILE_AFTER", "Fallback", "breach_over", "clocks_fold", "compiled_fold"]
 
 
 class Fallback(ItsmError, RuntimeError):
@@ -506,7 +506,7 @@ def _compile(policy: SlaPolicy, *, timeline: bool) -> _Compiled | None:
         retarget=retarget_us,
         neutral_kind=_neutral_kind,
         STALE=_STALE,
-        breach_over=_breach_over,
+        breach_over=breach_over,
     )
     for i, m in enumerate(metrics):
         namespace[f"NAME{i}"] = m.name
@@ -523,7 +523,7 @@ def _compile(policy: SlaPolicy, *, timeline: bool) -> _Compiled | None:
 _STALE = object()
 
 
-def _breach_over(
+def breach_over(
     segments: Sequence[tuple[int, int]],
     counted: Sequence[int],
     total: int,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import pendulum
@@ -434,11 +434,20 @@ _FIELDS = ("type", "effective_priority", "category", "service", "customer", "gro
 _COVERS = ("types", "priorities", "categories", "services", "customers", "groups")
 
 
+def _no_group(event: Event) -> None:
+    return None  # an opening assigns no group
+
+
 class _Plan:
     """Policy selection for one list of policies: which event classes can change the answer,
-    and each policy's checks as ``(field index, allowed values)`` for its non-empty fields."""
+    and each policy's checks as ``(field index, allowed values)`` for its non-empty fields.
 
-    __slots__ = ("checks", "policies", "quiet")
+    ``opening`` holds the same checks as ``(read the opened event's field, allowed)``, for
+    tickets whose later events cannot change the answer; ``scan`` is false when no later
+    event can (the first policy covers every ticket).
+    """
+
+    __slots__ = ("checks", "opening", "policies", "quiet", "scan")
 
     def __init__(self, policies: tuple[SlaPolicy, ...]) -> None:
         self.policies = policies
@@ -455,31 +464,59 @@ class _Plan:
         # the event classes that never change the choice
         self.quiet = _KNOWN - follow
         self.checks = tuple(checks)
+        self.opening = tuple(
+            (policy, tuple((_READS[index], allowed) for index, allowed in mine))
+            for policy, mine in checks
+        )
+        self.scan = bool(checks) and bool(checks[0][1])
+
+
+# How the opened event gives each field of _FIELDS.
+_READS: tuple[Callable[[Event], object], ...] = (
+    *(attrgetter(name) for name in _FIELDS[:5]),
+    _no_group,
+)
 
 
 def _select(plan: _Plan, h: History, until_us: int | None) -> SlaPolicy | None:
     events = h.events
-    count = len(events)
     if until_us is not None:
         instants = h.instants_us
-        while count and instants[count - 1] > until_us:
-            count -= 1
-        if not count:
-            return None
+        count = len(events)
+        if instants[count - 1] > until_us:
+            while count and instants[count - 1] > until_us:
+                count -= 1
+            if not count:
+                return None
+            events = events[:count]
+    # only events of the classes some policy follows (or of unknown classes) can matter
+    if plan.scan and len(events) > 1 and not plan.quiet.issuperset(map(type, events)):
+        return _select_after(plan, h, events)
+    opened = events[0]  # a History opens with its TicketOpened
+    for policy, checks in plan.opening:
+        for read, allowed in checks:
+            if read(opened) not in allowed:
+                break
+        else:
+            return policy
+    return None
+
+
+def _select_after(plan: _Plan, h: History, events: tuple[Event, ...]) -> SlaPolicy | None:
+    """:func:`_select` for a ticket whose later ``events`` may change the answer."""
+    count = len(events)
     opened = events[0]
     if not isinstance(opened, TicketOpened):  # pragma: no cover - a History opens first
         raise InvalidValueError("events[0]", opened, "a TicketOpened event first")
     values: list[object] = [opened.type, opened.effective_priority, opened.category,
                             opened.service, opened.customer, None]  # fmt: skip
-    # only events of the classes some policy follows (or of unknown classes) can matter
-    if count > 1 and not set(map(type, events)) <= plan.quiet:
-        later = events[1:count]
-        if not set(map(type, later)) <= plan.quiet:
-            fields = dict(zip(_FIELDS, values, strict=True))
-            _follow(h, later, count, fields, plan)
-            if "ticket" in fields:  # an event kind of its own: the folded ticket decided
-                return fields["ticket"]  # type: ignore[return-value]
-            values = [fields[name] for name in _FIELDS]
+    later = events[1:count]
+    if not plan.quiet.issuperset(map(type, later)):
+        fields = dict(zip(_FIELDS, values, strict=True))
+        _follow(h, later, count, fields, plan)
+        if "ticket" in fields:  # an event kind of its own: the folded ticket decided
+            return fields["ticket"]  # type: ignore[return-value]
+        values = [fields[name] for name in _FIELDS]
     for policy, checks in plan.checks:
         for index, allowed in checks:
             if values[index] not in allowed:
