@@ -420,12 +420,9 @@ def _zoned_fields(
             continue
         tz_name = data.pop(key)
         try:
-            if name in data:
-                data[name] = _in_named_zone(data[name], tz_name, name)
-            elif not isinstance(tz_name, str):
-                raise InvalidValueError(key, tz_name, _ZONE_EXPECTED)
-            else:
-                zone(tz_name, key)  # the missing instant is reported as missing
+            if name not in data:  # never dropped silently, even where the instant has a default
+                raise InvalidValueError(key, tz_name, f"nothing, since {name} is absent")
+            data[name] = _in_named_zone(data[name], tz_name, name)
         except InvalidValueError as exc:
             problems.append(Problem(exc.field, _message(exc)))
     return data, problems

@@ -344,6 +344,8 @@ def _generate(
         "cls": cls,
         "names": names,
         "zoned": _zoned,
+        "ZONED": _ZONED,
+        "TypeError": TypeError,
         "SLOW": _SLOW,
         "str": str,
         "type": type,
@@ -371,8 +373,16 @@ def _generate(
         elif name in instants:
             scope[f"c{i}"] = check
             zone = name + ZONE_SUFFIX
-            lines.append(f"    if {zone!r} in value:\n        v{i} = zoned(v{i}, value[{zone!r}])")
-            lines.append(f"    else:\n        v{i} = c{i}(v{i})")
+            # The instant read before in that zone, straight from the cache; else zoned().
+            lines += [
+                f"    if {zone!r} in value:",
+                "        try:",
+                f"            v{i} = ZONED[v{i}, value[{zone!r}]]",
+                "        except (KeyError, TypeError):",
+                f"            v{i} = zoned(v{i}, value[{zone!r}])",
+                "    else:",
+                f"        v{i} = c{i}(v{i})",
+            ]
         else:
             scope[f"c{i}"] = check
             lines.append(f"    v{i} = c{i}(v{i})")
