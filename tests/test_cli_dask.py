@@ -12,10 +12,10 @@ import pytest
 
 from itsm_core.cli import main, simulate_week
 from itsm_core.cli._common import InputError
-from itsm_core.cli.demo import demo_document
-from itsm_core.cli.scale import PartitionResult, evaluate_partition
+from itsm_core.cli.demo import demo_desk, demo_document
+from itsm_core.cli.scale import PartitionResult, evaluate_partition, evaluate_shard
 from itsm_core.metrics import Compliance
-from itsm_core.serialization import encode_event
+from itsm_core.serialization import dump_desk, encode_event
 
 distributed = pytest.importorskip("dask.distributed")
 
@@ -118,3 +118,21 @@ def test_a_partition_decodes_lines_as_the_file_reader_does(
     counted = evaluate_partition(lines, document, at, where="part-y", skip_bad=True)
     assert counted.bad_lines == 2
     assert counted.tickets == 40
+
+
+def test_a_shard_read_where_it_runs_gives_what_its_lines_give(
+    export: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    _, shards, now = export
+    document = json.dumps(dump_desk(demo_desk()), sort_keys=True)
+    at = datetime.fromisoformat(now)
+    for shard in sorted(shards.glob("*.jsonl")):
+        lines = shard.read_text().splitlines(keepends=True)
+        expected = evaluate_partition(lines, document, at, where=str(shard))
+        assert evaluate_shard(str(shard), document, at) == expected
+        # a byte-order mark and Windows line ends read as the one-process reader reads them
+        other = tmp_path / shard.name
+        other.write_bytes(b"\xef\xbb\xbf" + shard.read_bytes().replace(b"\n", b"\r\n"))
+        assert evaluate_shard(str(other), document, at) == expected
+    with pytest.raises(InputError, match=r"missing\.jsonl"):
+        evaluate_shard(str(tmp_path / "missing.jsonl"), document, at)
