@@ -12,6 +12,7 @@ import csv
 import io
 import json
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -303,8 +304,6 @@ def test_a_zone_field_agreeing_with_the_older_bracketed_form_is_accepted() -> No
 
 
 def test_the_example_events_file_is_in_the_new_form() -> None:
-    from pathlib import Path
-
     text = (Path(__file__).resolve().parents[1] / "docs/examples/events.jsonl").read_text()
     lines = [json.loads(line) for line in text.splitlines()]
     assert all("[" not in line["at"] for line in lines)
@@ -396,3 +395,30 @@ def test_an_optional_instant_with_a_default_is_read_in_its_zone_on_both_paths() 
         slow({**bare, "until_zone": "Europe/London"})
     with pytest.raises(ConfigurationError, match="until_zone"):
         slow({**data, "until_zone": "Europe/Moscow"})
+
+
+def test_the_reports_instants_are_read_by_fromisoformat_and_pandas() -> None:
+    from itsm_core.cli import main
+
+    examples = Path(__file__).resolve().parents[1] / "docs" / "examples"
+    rows: list[dict[str, Any]] = []
+    for fmt in ("json", "csv"):
+        out = io.StringIO()
+        args = [str(examples / "events.jsonl"), "--config", str(examples / "desk.toml")]
+        args += ["--now", "2026-03-20T12:00+03:00", "--format", fmt, "--no-progress"]
+        code = main(["report", *args], out=out)
+        assert code == 0
+        text = out.getvalue()
+        if fmt == "json":
+            rows = [json.loads(line) for line in text.splitlines()]
+        else:
+            first = next(csv.DictReader(io.StringIO(text)))
+            assert first["started_at"] == rows[0]["started_at"]
+    written = [v for row in rows for k, v in row.items() if k.endswith("_at") and v]
+    assert written
+    for text in written:
+        assert "[" not in text
+        assert datetime.fromisoformat(text).utcoffset() is not None
+    pandas = pytest.importorskip("pandas", reason="pandas is not installed: nothing to check")
+    read = pandas.to_datetime(pandas.Series(written), utc=True, format="ISO8601")
+    assert [ts.to_pydatetime() for ts in read] == [datetime.fromisoformat(t) for t in written]
