@@ -36,7 +36,7 @@ from pathlib import Path
 from bench._runner import BenchReport, Figure
 from itsm_core.cli import simulate_week
 from itsm_core.cli.demo import demo_desk
-from itsm_core.cli.scale import PartitionResult, evaluate_partition, run_dask
+from itsm_core.cli.scale import PartitionResult, evaluate_shard, run_dask
 from itsm_core.metrics import Compliance
 from itsm_core.serialization import dump_desk, encode_event
 
@@ -108,8 +108,7 @@ def run(quick: bool) -> BenchReport:
         def one_process() -> PartitionResult:
             total = PartitionResult(compliance=Compliance())
             for path in paths:
-                lines = path.read_text().splitlines()
-                total = total + evaluate_partition(lines, document, now, where=str(path))
+                total = total + evaluate_shard(str(path), document, now)
             return total
 
         with LocalCluster(  # type: ignore[no-untyped-call]
