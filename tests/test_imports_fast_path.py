@@ -145,7 +145,8 @@ def snapshot_rows(draw: st.DrawFn, *, text_only: bool = False) -> list[dict[str,
     cells = _TEXT_ONLY if text_only else CELLS if draw(st.integers(0, 2)) == 0 else _GOOD
     rows: list[dict[str, Any]] = []
     for _ in range(draw(st.integers(1, 10))):
-        if rows and draw(st.booleans()):
+        repeat: bool = draw(st.booleans())
+        if rows and repeat:
             row = dict(rows[-1])
             for name in draw(st.lists(sampled(tuple(HEADER)), max_size=3)):
                 row[name] = draw(sampled(cells[name]))
@@ -235,7 +236,7 @@ def test_columns_that_are_not_names_are_refused() -> None:
 
 def test_a_cell_that_is_not_text_hands_its_ticket_to_the_general_path() -> None:
     row = {name: _TEXT_ONLY[name][0] for name in HEADER}
-    second = {**row, "sys_mod_count": 1, "incident_state": "Resolved"}
+    second: dict[str, Any] = {**row, "sys_mod_count": 1, "incident_state": "Resolved"}
     result = import_snapshot([row, second], SNOW)
     assert result == _import_snapshot_reference([row, second], SNOW)
     assert result.histories[0][-1].to_state == "resolved"  # type: ignore[attr-defined]
