@@ -391,7 +391,7 @@ def run(quick: bool) -> BenchReport:
         "HierarchicalMachine per ticket: ticket",
         "ours: ticket (open + 6 commands)",
     )
-    report.ratio(
+    flat_ticket_ratio = report.ratio(
         "time per ticket (Machine per ticket / ours)",
         "Machine per ticket: ticket",
         "ours: ticket (open + 6 commands)",
@@ -421,7 +421,9 @@ def run(quick: bool) -> BenchReport:
     )
     report.notes.append(
         f"target: >= 15x less time per ticket than a machine per ticket: "
-        f"{verdict(ticket_ratio >= 15)} ({ticket_ratio:.1f}x)"
+        f"{verdict(ticket_ratio >= 15)} against a HierarchicalMachine per ticket, the nested "
+        f"states as defined ({ticket_ratio:.1f}x); {verdict(flat_ticket_ratio >= 15)} against "
+        f"a plain Machine per ticket over the states flattened by hand ({flat_ticket_ratio:.1f}x)"
     )
     report.notes.append(
         f"target: memory >= 20x smaller: {verdict(min(memory_ratio, memory_all) >= 20)} "

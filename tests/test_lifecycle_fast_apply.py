@@ -25,6 +25,7 @@ from itsm_core.lifecycle import Lifecycle, default_definitions, incident
 from itsm_core.lifecycle._fast import trusted_builder
 from itsm_core.testing._ticket_strategies import TICKET_ACTORS
 from itsm_core.ticket import (
+    Assign,
     Assigned,
     Attachment,
     Event,
@@ -243,3 +244,78 @@ def test_the_hot_path_and_the_reference_path_agree_on_every_opening(
     if fast[0] == "applied":
         assert type(fast[1]) is Ticket
         assert fast[1] == lifecycle.replay(fast[2])
+
+
+def _relay() -> Lifecycle:
+    """A lifecycle whose ``assign`` leaves and enters every kind of category."""
+    from itsm_core.lifecycle import LifecycleDef, StateDef, TransitionDef
+
+    def state(name: str, category: str, *children: StateDef) -> StateDef:
+        return StateDef(name=name, category=category, children=children)
+
+    def move(source: str, dest: str, trigger: str = "assign") -> TransitionDef:
+        return TransitionDef(trigger=trigger, source=(source,), dest=dest)
+
+    return Lifecycle(
+        LifecycleDef(
+            name="relay",
+            initial="new",
+            states=(
+                state("new", "new"),
+                state("queued", "new"),
+                state("triage", "active"),
+                state("parked", "on_hold", state("vendor", "on_hold")),
+                state("solved", "resolved"),
+                state("answered", "resolved"),
+                state("done", "closed"),
+                state("dropped", "cancelled"),
+                state("idle", "active"),
+            ),
+            transitions=(
+                move("new", "triage"),
+                move("queued", "parked.vendor"),
+                move("triage", "solved"),
+                move("solved", "triage"),
+                move("answered", "solved"),
+                move("parked.vendor", "done"),
+                move("idle", "dropped"),
+                move("new", "queued", "go"),
+                move("new", "answered", "go"),
+                move("new", "idle", "go"),
+            ),
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "state", ["new", "queued", "triage", "parked.vendor", "solved", "answered", "idle"]
+)
+def test_an_assignment_that_moves_the_ticket_anywhere_folds_as_the_reference_does(
+    state: str,
+) -> None:
+    lifecycle = _relay()
+    category = lifecycle.category_of(state)
+    resolved = category == "resolved"
+    ticket = Ticket(
+        id="R-1",
+        type="relay",
+        state=state,
+        state_category=category,
+        title="t",
+        requester="rita",
+        opened_at=START,
+        updated_at=START,
+        hold_reason="vendor" if category == "on_hold" else None,
+        resolved_at=START if resolved else None,
+        resolution_code="fixed" if resolved else None,
+        resolution="done" if resolved else "",
+        reopenings=1,
+        version=4,
+    )
+    command = Assign(assignee="dana", group="desk", support_line=2)
+    at = START + timedelta(hours=1)
+    fast = lifecycle.apply(ticket, command, actor="dispatcher", at=at)
+    slow = lifecycle._apply_reference(ticket, command, actor="dispatcher", at=at)
+    assert fast == slow
+    assert (type(fast[0]), fast[0].version, fast[0].assignee) == (Ticket, 6, "dana")
+    assert [type(e) for e in fast[1]] == [Assigned, StateChanged]

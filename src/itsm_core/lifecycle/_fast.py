@@ -21,11 +21,20 @@ from typing import Any
 
 import attrs
 
+from itsm_core.errors import InvalidValueError
 from itsm_core.lifecycle._definition import Guard
 from itsm_core.lifecycle._machine import CompiledTransition
 from itsm_core.ticket import Ticket
 
-__all__ = ["COMMAND_VALUES", "GuardFn", "Step", "compile_guard", "trusted_builder"]
+__all__ = [
+    "COMMAND_VALUES",
+    "GuardFn",
+    "Step",
+    "compile_guard",
+    "ticket_writer",
+    "trusted_builder",
+    "write_assigned_move",
+]
 
 #: Transition requirements a command carries (the others are custom fields of the ticket).
 COMMAND_VALUES = frozenset({"reason", "resolution_code", "hold_reason"})
@@ -81,19 +90,30 @@ def compile_guard(guard: Guard) -> GuardFn:
 class Step:
     """One candidate transition of a state and trigger, prepared for the hot path.
 
-    ``to`` is the compiled transition; ``checks`` its guards as direct checks;
-    ``hold_leaf`` the sub-state's name when the destination is a nested on-hold
-    state; ``requires_command`` and ``requires_custom`` its required fields,
-    split by where their values come from.
+    ``to`` is the compiled transition (``dest`` and ``dest_category`` its
+    destination); ``checks`` its guards as direct checks; ``hold_leaf`` the
+    sub-state's name when the destination is a nested on-hold state;
+    ``requires_command`` and ``requires_custom`` its required fields, split by
+    where their values come from.
     """
 
-    __slots__ = ("checks", "hold_leaf", "on_hold", "requires_command", "requires_custom", "to")
+    __slots__ = (
+        "checks",
+        "dest",
+        "dest_category",
+        "hold_leaf",
+        "on_hold",
+        "requires_command",
+        "requires_custom",
+        "to",
+    )
 
     def __init__(self, candidate: CompiledTransition) -> None:
         self.to = candidate
         self.checks: tuple[GuardFn, ...] = tuple(compile_guard(g) for g in candidate.guards)
         self.on_hold = candidate.dest_category == "on_hold"
-        dest = candidate.dest
+        dest = self.dest = candidate.dest
+        self.dest_category = candidate.dest_category
         self.hold_leaf = dest.rsplit(".", 1)[-1] if "." in dest else None
         self.requires_command = tuple(n for n in candidate.requires if n in COMMAND_VALUES)
         self.requires_custom = tuple(n for n in candidate.requires if n not in COMMAND_VALUES)
@@ -159,3 +179,58 @@ def trusted_builder(cls: type) -> Callable[..., Any]:
     exec(compile(source, f"<trusted builder of {cls.__qualname__}>", "exec"), namespace)
     build: Callable[..., Any] = namespace["build"]
     return build
+
+
+def ticket_writer(names: tuple[str, ...]) -> Callable[..., Ticket]:
+    """A function ``(old, *values)``: a new :class:`Ticket` with ``names`` set to ``values``.
+
+    Every other field is copied from ``old``. Like :func:`trusted_builder`, it
+    checks nothing: give it values the fold of the events would write.
+
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 3, 2, tzinfo=timezone.utc)
+    >>> t = Ticket(id="I-1", type="incident", state="new", state_category="new",
+    ...            title="t", requester="rita", opened_at=at, updated_at=at)
+    >>> moved = ticket_writer(("state", "version"))(t, "assigned", 2)
+    >>> moved == attrs.evolve(t, state="assigned", version=2), t.state
+    (True, 'new')
+    """
+    fields = [a.name for a in attrs.fields(Ticket)]
+    unknown = [n for n in names if n not in fields]
+    if unknown:
+        raise InvalidValueError("names", unknown, f"fields of Ticket: {', '.join(fields)}")
+    namespace: dict[str, Any] = {"_new": object.__new__, "cls": Ticket}
+    draft = _draft_class(Ticket)
+    values = {n: n if n in names else f"old.{n}" for n in fields}
+    if draft is None:  # pragma: no cover - see _draft_class
+        lines = ["    record = _new(cls)"]
+        for index, (name, expression) in enumerate(values.items()):
+            namespace[f"put_{index}"] = getattr(Ticket, name).__set__
+            lines.append(f"    put_{index}(record, {expression})")
+    else:
+        namespace["draft"] = draft
+        lines = ["    record = _new(draft)"]
+        lines += [f"    record.{name} = {expression}" for name, expression in values.items()]
+        lines.append("    record.__class__ = cls")
+    source = (
+        f"def write({', '.join(('old', *names))}):\n" + "\n".join(lines) + "\n    return record\n"
+    )
+    exec(compile(source, "<ticket writer>", "exec"), namespace)
+    write: Callable[..., Ticket] = namespace["write"]
+    return write
+
+
+#: An assignment and the state change that follows it in one write: what folding both events
+#: writes when the change neither leaves nor enters ``resolved`` nor enters a final category.
+write_assigned_move = ticket_writer(
+    (
+        "assignee",
+        "group",
+        "support_line",
+        "state",
+        "state_category",
+        "hold_reason",
+        "updated_at",
+        "version",
+    )
+)
