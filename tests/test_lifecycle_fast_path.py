@@ -114,22 +114,26 @@ COMMANDS = {
 }
 
 
+#: The steps of a session per lifecycle, built once (building a strategy costs more than a draw).
+STEPS = {
+    name: st.lists(
+        st.tuples(
+            commands,
+            st.sampled_from(TICKET_ACTORS),
+            st.integers(min_value=-60, max_value=6 * 24 * 60),
+            st.sampled_from(ZONES),
+        ),
+        max_size=6,
+    )
+    for name, commands in COMMANDS.items()
+}
+NAMES = st.sampled_from(sorted(LIFECYCLES))
+
+
 @st.composite
 def sessions(draw: st.DrawFn) -> tuple[Lifecycle, list[tuple[Any, ...]]]:
-    lifecycle = LIFECYCLES[draw(st.sampled_from(sorted(LIFECYCLES)))]
-    commands = COMMANDS[lifecycle.name]
-    steps = draw(
-        st.lists(
-            st.tuples(
-                commands,
-                st.sampled_from(TICKET_ACTORS),
-                st.integers(min_value=-60, max_value=6 * 24 * 60),
-                st.sampled_from(ZONES),
-            ),
-            max_size=6,
-        )
-    )
-    return lifecycle, steps
+    lifecycle = LIFECYCLES[draw(NAMES)]
+    return lifecycle, draw(STEPS[lifecycle.name])
 
 
 @given(sessions())
