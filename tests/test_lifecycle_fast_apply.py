@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from itsm_core.errors import InvalidTransition, InvalidValueError, PermissionDenied
 from itsm_core.lifecycle import Lifecycle, default_definitions, incident
 from itsm_core.lifecycle._fast import trusted_builder
+from itsm_core.testing._memo import sampled
 from itsm_core.testing._ticket_strategies import TICKET_ACTORS
 from itsm_core.ticket import (
     Assign,
@@ -181,11 +182,11 @@ def test_a_record_whose_layout_admits_no_draft_is_written_through_its_slots() ->
 @st.composite
 def openings(draw: st.DrawFn) -> tuple[Lifecycle, OpenTicket]:
     """Opening commands: half plain (valid values only), half with odd values too."""
-    lifecycle = LIFECYCLES[draw(st.sampled_from(sorted(LIFECYCLES)))]
+    lifecycle = LIFECYCLES[draw(sampled(tuple(sorted(LIFECYCLES))))]
     odd = draw(st.booleans())
 
     def pick(valid: tuple[Any, ...], invalid: tuple[Any, ...]) -> Any:
-        return draw(st.sampled_from(valid + invalid if odd else valid))
+        return draw(sampled(valid + invalid if odd else valid))
 
     levels = ("high", "medium", "low", None)
     text = ("", " ", 3, None)
@@ -230,6 +231,7 @@ def _outcome(call: Any, command: OpenTicket, actor: str, at: datetime) -> tuple[
     return ("applied", new, events, tuple(map(type, events)), repr(events), recorder.asked)
 
 
+@SMALL_SPACE
 @given(
     openings(),
     st.sampled_from(("rita", "rita", "manager", " ")),
