@@ -116,6 +116,8 @@ class _Writer:
         # whether the fold records the stage changes (otherwise the clocks alone, the
         # breach after a priority change found at the cycle's end)
         self.timeline = timeline
+        # the metrics a condition may pause (the others run one segment per cycle)
+        self.pausable: frozenset[int] = frozenset()
 
     def line(self, depth: int, text: str) -> None:
         self.lines.append("    " * depth + text)
@@ -220,34 +222,41 @@ def _note(w: _Writer, d: int, b: _Block, i: int, instant: str, rest: str) -> Non
 
 
 def _close_segment(w: _Writer, d: int, b: _Block, i: int) -> None:
-    w.line(d, f"_a = at if at > ss{i} else ss{i}")
-    w.line(d, f"_n = elapsed_us(ss{i}, _a)")
+    # plain metrics count from event instants, in order: no segment starts after ``at``
+    w.line(d, f"_n = elapsed_us(ss{i}, at)")
     w.line(d, f"if br{i} is None and el{i} + _n >= tg{i}:")
     w.line(d + 1, f"br{i} = add_us(ss{i}, tg{i} - el{i})")
     _note(w, d + 1, b, i, f"br{i}", f"nb{i}, 'breached', 'deadline', None")
-    w.line(d, f"sg{i}.append((ss{i}, _a))")
-    if not w.timeline:
-        w.line(d, f"cu{i}.append(el{i})")
+    if i in w.pausable:  # otherwise the cycle's one segment, from its start
+        w.line(d, f"sg{i}.append((ss{i}, at))")
+        if not w.timeline:
+            w.line(d, f"cu{i}.append(el{i})")
     w.line(d, f"el{i} += _n")
 
 
 def _end(w: _Writer, d: int, b: _Block, i: int, cancelled: bool) -> None:
-    w.line(d, f"if st{i} == 1:")
-    _close_segment(w, d + 1, b, i)
-    w.line(d, "else:")
-    w.line(d + 1, f"pa{i} += elapsed_us(ps{i}, at if at > ps{i} else ps{i})")
-    if not w.timeline:
-        w.line(d, f"if br{i} is STALE:")
-        w.line(d + 1, f"br{i} = breach_over(sg{i}, cu{i}, el{i}, tg{i}, add_us) "
-                      f"if el{i} >= tg{i} else None")  # fmt: skip
-    if cancelled:
-        w.line(d, f"st{i} = 5")
+    pausable = i in w.pausable
+    if pausable:
+        w.line(d, f"if st{i} == 1:")
+        _close_segment(w, d + 1, b, i)
+        w.line(d, "else:")
+        w.line(d + 1, f"pa{i} += elapsed_us(ps{i}, at)")
     else:
-        w.line(d, f"st{i} = 4 if el{i} >= tg{i} else 3")
+        _close_segment(w, d, b, i)
+    if not w.timeline:
+        found = f"breach_over(sg{i}, cu{i}, el{i}, tg{i}, add_us)" if pausable else (
+            f"add_us(cs{i}, tg{i})")  # fmt: skip
+        w.line(d, f"if br{i} is STALE:")
+        w.line(d + 1, f"br{i} = {found} if el{i} >= tg{i} else None")
+    if cancelled:
+        w.line(d, f"st{i} = -3")
+    else:
+        w.line(d, f"st{i} = -2 if el{i} >= tg{i} else -1")
+    segments = f"tuple(sg{i})" if pausable else f"((cs{i}, at),)"
     w.line(
         d,
         f"cy{i}.append((nb{i}, STAGES[st{i}], False, cs{i}, at, tg{i}, el{i}, pa{i}, "
-        f"None, br{i}, at if st{i} == 3 else None, tuple(sg{i}), False))",
+        f"None, br{i}, at if st{i} == -1 else None, {segments}, False))",
     )
     _note(w, d, b, i, "at", f"nb{i}, VALUES[st{i}], {b.kind}, index")
     w.line(d, f"nb{i} += 1")
@@ -256,14 +265,14 @@ def _end(w: _Writer, d: int, b: _Block, i: int, cancelled: bool) -> None:
 def _pause(w: _Writer, d: int, b: _Block, i: int) -> None:
     _close_segment(w, d, b, i)
     w.line(d, f"st{i} = 2")
-    w.line(d, f"ps{i} = at if at > cs{i} else cs{i}")
+    w.line(d, f"ps{i} = at")
     _note(w, d, b, i, "at", f"nb{i}, 'paused', {b.kind}, index")
 
 
 def _resume(w: _Writer, d: int, b: _Block, i: int) -> None:
-    w.line(d, f"pa{i} += elapsed_us(ps{i}, at if at > ps{i} else ps{i})")
+    w.line(d, f"pa{i} += elapsed_us(ps{i}, at)")
     w.line(d, f"st{i} = 1")
-    w.line(d, f"ss{i} = at if at > cs{i} else cs{i}")
+    w.line(d, f"ss{i} = at")
     _note(w, d, b, i, "at", f"nb{i}, 'running', {b.kind}, index")
 
 
@@ -294,9 +303,10 @@ def _retarget(w: _Writer, d: int, b: _Block, i: int, metric: Metric) -> None:
     w.line(r, "else:")
     w.line(r + 1, "_easy = False")
     w.line(r, "if not _easy:")
+    segments = f"sg{i}" if i in w.pausable else "()"
     w.line(
         r + 1,
-        f"br{i} = retarget(sg{i}, st{i} == 1, ss{i}, at, tg{i}, _t, br{i}, NAME{i}, "
+        f"br{i} = retarget({segments}, st{i} == 1, ss{i}, at, tg{i}, _t, br{i}, NAME{i}, "
         f"nb{i}, index, changes, elapsed_us, add_us)",
     )
     w.line(r + 1, "dis = True")
@@ -322,6 +332,8 @@ def _metric_block(
     resume = expr(metric.resume) if metric.resume else (
         "True" if pause == "False" else "False" if pause == "True" else f"not ({pause})"
     )  # fmt: skip
+    if i not in w.pausable:  # never paused: nothing to resume
+        resume = "False"
     priority = (
         kind == "priority_changed" and metric.on_priority_change is OnPriorityChange.RECOMPUTE
     )
@@ -331,7 +343,7 @@ def _metric_block(
     if not (active_moves or paused_moves or idle_moves):
         return
     d = depth
-    w.line(d, f"if 0 < st{i} < 3:")
+    w.line(d, f"if st{i} > 0:")
     body = d + 1
     if not (active_moves or paused_moves):
         w.line(body, "pass")
@@ -387,9 +399,10 @@ def _metric_block(
             w.line(s, f"el{i} = pa{i} = 0")
             w.line(s, f"tg{i} = _t")
             w.line(s, f"br{i} = None")
-            w.line(s, f"sg{i} = []")
-            if not w.timeline:
-                w.line(s, f"cu{i} = []")
+            if i in w.pausable:
+                w.line(s, f"sg{i} = []")
+                if not w.timeline:
+                    w.line(s, f"cu{i} = []")
             _note(w, s, b, i, "at", f"nb{i}, 'running', {b.kind}, index")
             p = _if(w, s, pause)
             if p is not None:
@@ -397,35 +410,44 @@ def _metric_block(
 
 
 def _finish(w: _Writer, d: int, b: _Block, i: int) -> None:
-    w.line(d, f"if 0 < st{i} < 3:")
+    """Metric ``i``'s clock row as of ``now_us`` (never before an event the fold read)."""
+    pausable = i in w.pausable
+    w.line(d, f"if st{i} > 0:")
     f = d + 1
     w.line(f, f"_el, _pa, _due, _br = el{i}, pa{i}, None, br{i}")
-    w.line(f, f"_until = now_us if now_us > ss{i} else ss{i}")
-    w.line(f, f"if st{i} == 1:")
-    w.line(f + 1, f"_n = elapsed_us(ss{i}, _until)")
+    r = f
+    if pausable:
+        w.line(f, f"if st{i} == 1:")
+        r = f + 1
+    w.line(r, f"_n = elapsed_us(ss{i}, now_us)")
     if not w.timeline:
-        w.line(f + 1, "if _br is STALE:")
-        w.line(f + 2, f"_br = breach_over((*sg{i}, (ss{i}, _until)), (*cu{i}, _el), _el + _n, "
-                      f"tg{i}, add_us) if _el + _n >= tg{i} else None")  # fmt: skip
-        w.line(f + 1, f"elif _br is None and _el + _n >= tg{i}:")
+        found = (
+            f"breach_over((*sg{i}, (ss{i}, now_us)), (*cu{i}, _el), _el + _n, tg{i}, add_us)"
+            if pausable
+            else f"add_us(ss{i}, tg{i})"
+        )
+        w.line(r, "if _br is STALE:")
+        w.line(r + 1, f"_br = {found} if _el + _n >= tg{i} else None")
+        w.line(r, f"elif _br is None and _el + _n >= tg{i}:")
     else:
-        w.line(f + 1, f"if _br is None and _el + _n >= tg{i}:")
-    w.line(f + 2, f"_br = add_us(ss{i}, tg{i} - _el)")
-    _note(w, f + 2, b, i, "_br", f"nb{i}, 'breached', 'deadline', None")
-    w.line(f + 1, "if _br is None:")
-    w.line(f + 2, "try:")
-    w.line(f + 3, f"_due = add_us(ss{i}, tg{i} - _el)")
-    w.line(f + 2, "except NeverOpenError:")
-    w.line(f + 3, "_due = None")
-    w.line(f + 1, "_el += _n")
-    w.line(f + 1, f"_sg = (*sg{i}, (ss{i}, _until))")
-    w.line(f, "else:")
-    w.line(f + 1, f"_pa += elapsed_us(ps{i}, now_us if now_us > ps{i} else ps{i})")
-    w.line(f + 1, f"_sg = tuple(sg{i})")
-    if not w.timeline:
-        w.line(f + 1, "if _br is STALE:")
-        w.line(f + 2, f"_br = breach_over(sg{i}, cu{i}, _el, tg{i}, add_us) "
-                      f"if _el >= tg{i} else None")  # fmt: skip
+        w.line(r, f"if _br is None and _el + _n >= tg{i}:")
+    w.line(r + 1, f"_br = add_us(ss{i}, tg{i} - _el)")
+    _note(w, r + 1, b, i, "_br", f"nb{i}, 'breached', 'deadline', None")
+    w.line(r, "if _br is None:")
+    w.line(r + 1, "try:")
+    w.line(r + 2, f"_due = add_us(ss{i}, tg{i} - _el)")
+    w.line(r + 1, "except NeverOpenError:")
+    w.line(r + 2, "_due = None")
+    w.line(r, "_el += _n")
+    w.line(r, f"_sg = (*sg{i}, (ss{i}, now_us))" if pausable else f"_sg = ((ss{i}, now_us),)")
+    if pausable:
+        w.line(f, "else:")
+        w.line(f + 1, f"_pa += elapsed_us(ps{i}, now_us)")
+        w.line(f + 1, f"_sg = tuple(sg{i})")
+        if not w.timeline:
+            w.line(f + 1, "if _br is STALE:")
+            w.line(f + 2, f"_br = breach_over(sg{i}, cu{i}, _el, tg{i}, add_us) "
+                          f"if _el >= tg{i} else None")  # fmt: skip
     w.line(f, f"_stage = BREACHED if _br is not None else STAGES[st{i}]")
     w.line(
         f,
@@ -444,29 +466,37 @@ def _compile(policy: SlaPolicy, *, timeline: bool) -> _Compiled | None:
     if not all(_plain(m) for m in metrics):
         return None
     w = _Writer(timeline=timeline)
+    w.pausable = frozenset(i for i, m in enumerate(metrics) if m.pause)
     conditions = [c for m in metrics for c in (*m.start, *m.stop, *m.pause, *m.resume,
                                                  *m.cancel)]  # fmt: skip
     named = {k for c in conditions for k in c.event}
     moved = any(c.from_category for c in conditions)  # a condition reads the category before
+    reads = {
+        "state": any(c.state for c in conditions),
+        "hold": any(c.hold_reason for c in conditions),
+        "trigger": any(c.trigger for c in conditions),
+    }
     order = sorted(range(len(metrics)), key=lambda i: metrics[i].name)
     ranks = tuple(order.index(i) for i in range(len(metrics)))
     w.line(0, "def fold(events, instants, now_us, elapsed_us, add_us):")
     for i in range(len(metrics)):
         w.line(1, f"st{i} = 0; cs{i} = ss{i} = el{i} = pa{i} = ps{i} = tg{i} = 0")
-        w.line(1, f"br{i} = None; sg{i} = []; cy{i} = []; nb{i} = 1")
-        if not timeline:
-            w.line(1, f"cu{i} = []")
+        w.line(1, f"br{i} = None; cy{i} = []; nb{i} = 1")
+        if i in w.pausable:
+            w.line(1, f"sg{i} = []" if timeline else f"sg{i} = []; cu{i} = []")
     # la, lr: instant and metric rank of the latest stage change; dis: out of order
     w.line(1, "changes = []; la = FIRST; lr = 0; dis = False")
     w.line(1, "state = category = ''")
     w.line(1, "hold = None")
     w.line(1, "priority = None")
     w.line(1, "group = None")
-    w.line(1, "index = -1")
+    if timeline:
+        w.line(1, "index = -1")
     w.line(1, "if instants and instants[-1] > now_us:  # events after now are ignored")
     w.line(2, "events = events[:bisect_right(instants, now_us)]")
     w.line(1, "for event, at in zip(events, instants):")
-    w.line(2, "index += 1")
+    if timeline:
+        w.line(2, "index += 1")
     w.line(2, "cls = type(event)")
     ordered = [*_FIRST, *(c for c in _CLASSES if c not in _FIRST)]
     chain = "if"
@@ -478,7 +508,7 @@ def _compile(policy: SlaPolicy, *, timeline: bool) -> _Compiled | None:
             continue
         w.line(2, f"{chain} cls is {w.constant(cls)}:")
         chain = "elif"
-        _event_block(w, 3, cls, kind, metrics, _Block(repr(kind), ranks), moved=moved)
+        _event_block(w, 3, cls, kind, metrics, _Block(repr(kind), ranks), moved, reads)
     # Every other class, of the ticket module or not, that no condition names and whose
     # fields the fold does not read: one shared block (its kind only goes to the timeline).
     kinds = {c: _kind_of(c) for c in shared}
@@ -542,10 +572,10 @@ def breach_over(
     return None
 
 
-# Stage codes of the generated code: 0 pending, 1 running, 2 paused, 3 met, 4 breached,
-# 5 cancelled.
-_STAGES = (Stage.PENDING, Stage.RUNNING, Stage.PAUSED, Stage.MET, Stage.BREACHED,
-           Stage.CANCELLED)  # fmt: skip
+# Stage codes of the generated code, indexes of this tuple: 0 pending, 1 running, 2 paused
+# (active: above 0), -1 met, -2 breached, -3 cancelled.
+_STAGES = (Stage.PENDING, Stage.RUNNING, Stage.PAUSED, Stage.CANCELLED, Stage.BREACHED,
+           Stage.MET)  # fmt: skip
 
 
 def _event_block(
@@ -555,9 +585,14 @@ def _event_block(
     kind: str,
     metrics: tuple[Metric, ...],
     b: _Block,
-    *,
     moved: bool,
+    reads: dict[str, bool],
 ) -> None:
+    """The branch of one event class: read what the conditions look at, then each metric.
+
+    ``moved``: some condition reads the category before the event; ``reads``: whether
+    some condition reads the state, the hold reason, the trigger.
+    """
     trigger = flags = False
     changes_category = cls is StateChanged or cls is TicketOpened
     if changes_category and moved:
@@ -567,10 +602,13 @@ def _event_block(
         w.line(d, "by_requester = event.by_requester")
         flags = True
     elif cls is StateChanged:
-        w.line(d, "trigger = event.trigger")
-        w.line(d, "state = event.to_state")
+        if reads["trigger"]:
+            w.line(d, "trigger = event.trigger")
+        if reads["state"]:
+            w.line(d, "state = event.to_state")
         w.line(d, "category = event.to_category")
-        w.line(d, "hold = event.hold_reason if category == 'on_hold' else None")
+        if reads["hold"]:
+            w.line(d, "hold = event.hold_reason if category == 'on_hold' else None")
         trigger = True
     elif cls is PriorityChanged:
         w.line(d, "priority = event.effective")
@@ -580,9 +618,11 @@ def _event_block(
         w.line(d, "group = None")
     elif cls is TicketOpened:
         w.line(d, "priority = event.effective_priority")
-        w.line(d, "state = event.state")
+        if reads["state"]:
+            w.line(d, "state = event.state")
         w.line(d, "category = event.state_category")
-        w.line(d, "hold = None")
+        if reads["hold"]:
+            w.line(d, "hold = None")
     _blocks(w, d, kind, metrics, b, trigger=trigger, flags=flags, moved=changes_category)
 
 
