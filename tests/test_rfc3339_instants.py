@@ -21,7 +21,7 @@ import pendulum
 import pytest
 from hypothesis import given, settings
 
-from itsm_core.errors import ConfigurationError, ItsmError
+from itsm_core.errors import ConfigurationError, InvalidValueError, ItsmError
 from itsm_core.serialization import (
     decode_event,
     decode_event_row,
@@ -422,3 +422,47 @@ def test_the_reports_instants_are_read_by_fromisoformat_and_pandas() -> None:
     pandas = pytest.importorskip("pandas", reason="pandas is not installed: nothing to check")
     read = pandas.to_datetime(pandas.Series(written), utc=True, format="ISO8601")
     assert [ts.to_pydatetime() for ts in read] == [datetime.fromisoformat(t) for t in written]
+
+
+@attrs.frozen(kw_only=True)
+class Checked(Event):
+    """A host's own event whose own checks refuse some notes."""
+
+    note: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        Event.__attrs_post_init__(self)
+        if self.note == "refused":
+            raise InvalidValueError("note", self.note, "anything but 'refused'")
+        if self.note == "odd":
+            raise ValueError("an odd note")
+
+    def _changes(self, ticket: Ticket) -> dict[str, Any]:
+        return {}
+
+
+@pytest.mark.parametrize(("note", "first"), [("refused", "line 1.note"), ("odd", "line 1")])
+def test_a_bad_zone_is_reported_beside_the_records_own_refusal(note: str, first: str) -> None:
+    data = {"event": "checked", "ticket_id": "T-1", "actor": "ann", "note": note,
+            "at": "2026-01-05T09:00:00+05:00", "at_zone": "Europe/Moscow"}  # fmt: skip
+    with pytest.raises(ConfigurationError) as info:
+        decode_event(data, "line 1")
+    assert [p.path for p in info.value.problems] == [first, "line 1.at_zone"]
+    with pytest.raises(ConfigurationError) as info:
+        decode_event({**data, "at": "2026-01-05T09:00:00+03:00"}, "line 1")
+    assert [p.path for p in info.value.problems] == [first]
+
+
+def test_the_fast_paths_cache_of_zoned_instants_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from itsm_core.serialization import _fast_events
+
+    monkeypatch.setattr(_fast_events, "_INSTANTS_HELD", 2)
+    moments = [f"2026-01-0{day}T09:00:00+03:00" for day in range(1, 6)]
+    for text in moments * 2:
+        read = _fast_events._zoned(text, "Europe/Moscow")
+        assert read == datetime.fromisoformat(text)
+        assert read.tzinfo == ZoneInfo("Europe/Moscow")
+        assert len(_fast_events._ZONED) <= 2
+    assert _fast_events._zoned(moments[-1], "Europe/Moscow") is _fast_events._zoned(
+        moments[-1], "Europe/Moscow"
+    )
