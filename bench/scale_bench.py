@@ -32,6 +32,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from bench._runner import BenchReport, Figure
 from itsm_core.cli import simulate_week
@@ -86,10 +87,70 @@ def _alternating(
     }
 
 
+def _process_cpu() -> float:
+    return time.process_time()
+
+
+def _alternating_with_cpu(
+    one_process: Callable[[], object],
+    on_dask: Callable[[], object],
+    watcher: Any,
+    rounds: int,
+    events: int,
+) -> tuple[dict[str, Figure], dict[str, float]]:
+    """Wall time of both sides, round by round in turn, and the CPU time each spends.
+
+    CPU time is what a shared machine does not inflate: the one process's own,
+    and for the cluster this process's (the client and the scheduler, which
+    ``LocalCluster`` runs here) and each worker process's (asked of the workers
+    before and after). A machine with two idle cores would give about
+    ``one / (client and scheduler + busiest worker)``, less the messages' latency.
+    """
+    one_process()
+    on_dask()  # warm-up: the workers load the desk and compile its calendars once
+    walls: dict[str, list[float]] = {"one": [], "dask": []}
+    cpu: dict[str, list[float]] = {"one": [], "driver": [], "busiest": [], "workers": []}
+    for _ in range(rounds):
+        start, used = time.perf_counter(), time.process_time()
+        one_process()
+        walls["one"].append(time.perf_counter() - start)
+        cpu["one"].append(time.process_time() - used)
+        before = watcher.run(_process_cpu)
+        start, used = time.perf_counter(), time.process_time()
+        on_dask()
+        walls["dask"].append(time.perf_counter() - start)
+        cpu["driver"].append(time.process_time() - used)
+        after = watcher.run(_process_cpu)
+        spent = [after[worker] - before[worker] for worker in after]
+        cpu["busiest"].append(max(spent))
+        cpu["workers"].append(sum(spent))
+    labels = {
+        "one": "one process, per event",
+        "dask": "dask LocalCluster (2 workers), per event",
+    }
+    figures = {
+        labels[key]: Figure(
+            median_us=statistics.median(values) * 1e6 / events,
+            min_us=min(values) * 1e6 / events,
+            max_us=max(values) * 1e6 / events,
+            rounds=rounds,
+            ops=events,
+        )
+        for key, values in walls.items()
+    }
+    names = {
+        "one": "one process CPU (s, median)",
+        "driver": "dask client and scheduler CPU (s, median)",
+        "busiest": "dask busiest worker CPU (s, median)",
+        "workers": "dask workers CPU together (s, median)",
+    }
+    return figures, {names[key]: statistics.median(values) for key, values in cpu.items()}
+
+
 def run(quick: bool) -> BenchReport:
     from datetime import datetime
 
-    from dask.distributed import LocalCluster
+    from dask.distributed import Client, LocalCluster
 
     report = BenchReport("scale")
     desk = demo_desk()
@@ -125,17 +186,20 @@ def run(quick: bool) -> BenchReport:
             local, distributed = one_process(), on_dask()
             assert local == distributed, "the cluster's answer differs from one process"
             rounds = 2 if quick else 5
-            report.figures.update(
-                _alternating(
-                    {
-                        "one process, per event": one_process,
-                        "dask LocalCluster (2 workers), per event": on_dask,
-                    },
-                    rounds,
-                    events,
-                )
-            )
+            with Client(address) as watcher:  # type: ignore[no-untyped-call]
+                figures, cpu = _alternating_with_cpu(one_process, on_dask, watcher, rounds, events)
+            report.figures.update(figures)
             fixed = _alternating({"fixed": fixed_cost}, rounds, 1)["fixed"]
+    for key, value in cpu.items():
+        report.values[key] = round(value, 3)
+    report.values["CPU ratio: one process / (client and scheduler + busiest worker)"] = round(
+        cpu["one process CPU (s, median)"]
+        / (
+            cpu["dask client and scheduler CPU (s, median)"]
+            + cpu["dask busiest worker CPU (s, median)"]
+        ),
+        2,
+    )
     report.values["load average after (1 min)"] = round(os.getloadavg()[0], 2)
     report.values["events"] = events
     report.values["tickets"] = local.tickets
