@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from itsm_core.imports._core import (
     _Rules,
     profile_lifecycle,
 )
+from itsm_core.imports._profile import _strptime
 from itsm_core.testing._memo import sampled
 from itsm_core.ticket import StateChanged
 
@@ -318,3 +320,56 @@ def test_the_reports_sort_of_a_csv_file_gives_the_rows_csv_dictreader_gives_sort
             plain = list(csv.DictReader(handle))
         general = list(sorted_rows(plain, SNOW, chunk=chunk))
     assert fast == general
+
+
+# ---------------------------------------------------------------------------- timestamps
+
+FORMATS = (
+    "%d/%m/%Y %H:%M",
+    "%d-%m-%Y %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y%m%d %H%M",
+    "%m/%d/%Y",
+    "%d.%m.%Y %H.%M %%",
+    "%Y-%m-%d %I:%M %p",  # not compiled: strptime itself
+    "%d/%m/%y",  # not compiled: strptime itself
+)
+
+
+@st.composite
+def timestamps(draw: st.DrawFn) -> tuple[str, str]:
+    """A format and a text: the date written in it, then maybe damaged, or any text."""
+    fmt = draw(sampled(FORMATS))
+    when = draw(st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31)))
+    text = when.strftime(fmt.replace("%I", "%H").replace("%p", "AM"))
+    kind = draw(st.integers(0, 4))
+    if kind == 1:  # without zero padding, or with other spaces
+        text = (
+            text.replace("/0", "/")
+            .replace(" 0", " ")
+            .replace(" ", draw(sampled((" ", "  ", "\t"))))
+        )
+    elif kind == 2:  # a character replaced
+        at = draw(st.integers(0, max(0, len(text) - 1)))
+        text = text[:at] + draw(sampled(tuple("0129/:-. TxZ%"))) + text[at + 1 :]
+    elif kind == 3:
+        text = draw(st.text(alphabet="0123456789/:-. T", max_size=22))
+    return fmt, text
+
+
+@settings(max_examples=500)
+@given(timestamps())
+def test_a_compiled_timestamp_format_reads_exactly_what_strptime_reads(
+    stamp: tuple[str, str],
+) -> None:
+    fmt, text = stamp
+    try:
+        expected: datetime | None = datetime.strptime(text, fmt)  # noqa: DTZ007
+    except ValueError:
+        expected = None
+    try:
+        found: datetime | None = _strptime(text, fmt)
+    except ValueError:
+        found = None
+    assert found == expected

@@ -299,8 +299,11 @@ class _Reader:
             parsed = parse_instant(text, self.profile.timestamps, fact)
         except InvalidValueError as exc:
             raise _Refusal(str(exc), row) from None
-        if len(self.instants) < _INSTANT_CACHE:
-            self.instants[text] = parsed
+        if len(self.instants) >= _INSTANT_CACHE:
+            # Full: start again (an export sorted by ticket moves on through time, so the
+            # timestamps met lately are the ones that come back).
+            self.instants.clear()
+        self.instants[text] = parsed
         return parsed
 
     def state(self, facts: Facts, row: int) -> str | None:

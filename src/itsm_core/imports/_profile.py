@@ -7,8 +7,10 @@ this room; reading the file is the host's job.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timezone
+from functools import lru_cache
 from typing import Any, TypeAlias
 
 import attrs
@@ -407,12 +409,79 @@ def profile_to_dict(profile: Profile) -> dict[str, Any]:
     return data
 
 
+#: The patterns ``datetime.strptime`` matches for the directives the compiled parser reads
+#: (CPython's own, so a compiled format reads exactly what ``strptime`` reads).
+_DIRECTIVES = {
+    "d": r"(?P<d>3[0-1]|[1-2]\d|0[1-9]|[1-9]| [1-9])",
+    "f": r"(?P<f>[0-9]{1,6})",
+    "H": r"(?P<H>2[0-3]|[0-1]\d|\d)",
+    "m": r"(?P<m>1[0-2]|0[1-9]|[1-9])",
+    "M": r"(?P<M>[0-5]\d|\d)",
+    "S": r"(?P<S>6[0-1]|[0-5]\d|\d)",
+    "Y": r"(?P<Y>\d\d\d\d)",
+}
+
+
+@lru_cache(maxsize=64)
+def _compiled(fmt: str) -> re.Pattern[str] | None:
+    """A ``strptime`` format as the pattern ``strptime`` builds of it, or ``None``.
+
+    Only formats with ``%Y`` and no directive but those of :data:`_DIRECTIVES`
+    (each at most once) and ``%%`` are compiled; whitespace matches any run of
+    whitespace and letters match either case, as in ``strptime``.
+    """
+    parts: list[str] = []
+    seen: set[str] = set()
+    index = 0
+    while index < len(fmt):
+        char = fmt[index]
+        if char == "%":
+            directive = fmt[index + 1 : index + 2]
+            if directive == "%":
+                parts.append("%")
+            elif directive in _DIRECTIVES and directive not in seen:
+                seen.add(directive)
+                parts.append(_DIRECTIVES[directive])
+            else:
+                return None
+            index += 2
+        elif char.isspace():
+            while index < len(fmt) and fmt[index].isspace():
+                index += 1
+            parts.append(r"\s+")
+        else:
+            parts.append(re.escape(char))
+            index += 1
+    return re.compile("".join(parts), re.IGNORECASE) if "Y" in seen else None
+
+
+def _strptime(text: str, fmt: str) -> datetime:
+    """``datetime.strptime(text, fmt)``, by a compiled pattern when the format has one."""
+    pattern = _compiled(fmt)
+    if pattern is None:
+        return datetime.strptime(text, fmt)  # noqa: DTZ007 - placed in the zone by the caller
+    found = pattern.match(text)
+    if found is None or found.end() != len(text):
+        raise ValueError(f"time data {text!r} does not match format {fmt!r}")
+    cells = found.groupdict()
+    fraction = cells.get("f")
+    return datetime(  # noqa: DTZ001 - placed in the zone by the caller
+        int(cells["Y"]),
+        int(cells.get("m") or 1),
+        int(cells.get("d") or 1),
+        int(cells.get("H") or 0),
+        int(cells.get("M") or 0),
+        int(cells.get("S") or 0),
+        int(fraction + "0" * (6 - len(fraction))) if fraction else 0,
+    )
+
+
 def _parse_text(text: str, formats: tuple[str, ...]) -> datetime | None:
     for fmt in formats:
         try:
             if fmt == "iso":
                 return datetime.fromisoformat(text)
-            return datetime.strptime(text, fmt)  # noqa: DTZ007 - placed in the zone below
+            return _strptime(text, fmt)
         except ValueError:
             continue
     return None
