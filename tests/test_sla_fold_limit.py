@@ -23,6 +23,7 @@ from itsm_core.sla import (
     SlaStatus,
     Stage,
     evaluate,
+    evaluate_many,
     evaluate_reference,
 )
 from itsm_core.sla._clock import breach_instant_us, status_of
@@ -72,7 +73,7 @@ def test_the_clocks_fold_counts_what_the_plain_fold_counts_and_the_timeline_come
     calendar = policy.calendar
     args = (h.events, h.instants_us, to_us(now), calendar.elapsed_us, calendar.add_us)
     try:
-        rows, changes, priority, group = clocks(*args)
+        rows, changes, priority, group, _ = clocks(*args)
     except Fallback:  # a start without a target: both generated folds leave it alike
         with pytest.raises(Fallback):
             timeline(*args)
@@ -193,3 +194,102 @@ def test_a_status_without_its_timeline_still_refuses_unknown_attributes() -> Non
     with pytest.raises(AttributeError, match="nothing"):
         status.nothing  # type: ignore[attr-defined]  # noqa: B018
     assert status.stage_changes  # the timeline is still there to find
+
+
+# ------------------------------------------------------------- policy selection, fused
+
+GROUPS = st.sampled_from(["line-1", "line-2", "vip"])
+PRIORITIES = st.sampled_from(["P1", "P2", "P3", "P4"])
+ALWAYS = BusinessCalendar.always_open("UTC")
+_FIELDS = {
+    "types": st.just("incident"),
+    "priorities": st.lists(PRIORITIES, min_size=1, max_size=2),
+    "categories": st.just("network"),
+    "groups": st.lists(GROUPS, min_size=1, max_size=2),
+}
+COVERS = st.fixed_dictionaries({}, optional=_FIELDS)
+# a first policy that checks a field: the later events may change the choice
+FIRST_COVERS = st.one_of(
+    [
+        st.fixed_dictionaries({key: value}, optional={k: v for k, v in _FIELDS.items() if k != key})
+        for key, value in _FIELDS.items()
+    ]
+)
+GENERATED = st.sampled_from([True, True, True, False])  # mostly the generated fold
+
+
+@st.composite
+def moved_tickets(draw: st.DrawFn) -> list[Event]:
+    """Histories with events that change what applicability looks at, among the others."""
+    from itsm_core.escalation import Escalated
+    from itsm_core.ticket import Assigned, FieldChanged, GroupAssigned, Unassigned
+
+    history = draw(event_histories(start_us=STARTS, max_events=6, max_gap=timedelta(hours=8)))
+    tid = history[0].ticket_id
+    for _ in range(draw(st.integers(0, 4))):
+        where = draw(st.integers(1, len(history)))
+        at = history[where - 1].at
+        kind = draw(st.integers(0, 6))
+        event: Event
+        if kind == 0:
+            event = Assigned(ticket_id=tid, actor="d", at=at, assignee="dana",
+                             group=draw(GROUPS), support_line=1)  # fmt: skip
+        elif kind == 1:
+            event = GroupAssigned(ticket_id=tid, actor="d", at=at, group=draw(GROUPS),
+                                  support_line=2, from_group=None, counted=True)  # fmt: skip
+        elif kind == 2:
+            event = Unassigned(ticket_id=tid, actor="d", at=at, from_assignee=None,
+                               from_group=None)  # fmt: skip
+        elif kind == 3:
+            new = draw(PRIORITIES)
+            event = PriorityChanged(ticket_id=tid, actor="d", at=at, impact=None, urgency=None,
+                                    derived=new, override=None, effective=new)  # fmt: skip
+        elif kind == 4:
+            field, new = draw(st.sampled_from([("category", "network"), ("type", "request")]))
+            event = FieldChanged(ticket_id=tid, actor="d", at=at, field=field, old=None,
+                                 new=new)  # fmt: skip
+        elif kind == 5:
+            event = FieldChanged(ticket_id=tid, actor="d", at=at, field="site", old=None,
+                                 new="Oslo", custom=True)  # fmt: skip
+        else:  # an event kind of another room
+            event = Escalated(ticket_id=tid, actor="escalation", at=at, rule="r", level=1,
+                              cycle=1, due_at=at, reason="late")  # fmt: skip
+        history.insert(where, event)
+    return history
+
+
+@EIGHTH
+@given(
+    st.lists(moved_tickets(), min_size=1, max_size=3),
+    st.tuples(FIRST_COVERS, GENERATED),
+    st.lists(st.tuples(COVERS, GENERATED), max_size=2),
+    st.integers(-DAY_US // 4, DAY_US),
+)
+def test_evaluate_many_with_policies_evaluates_each_ticket_with_the_policy_its_ticket_picks(
+    histories: list[list[Event]],
+    first: tuple[dict[str, object], bool],
+    more: list[tuple[dict[str, object], bool]],
+    shift: int,
+) -> None:
+    from itsm_core.sla import Applicability, select_policy
+
+    targets = {"P1": HOUR, "P2": 2 * HOUR, "P3": 4 * HOUR, "P4": 8 * HOUR}
+    policies = []
+    for n, (cover, generated) in enumerate([first, *more]):
+        policy = SlaPolicy(name=f"p{n}", calendar=ALWAYS,
+                           metrics=(Metric.first_response(targets), Metric.resolution(targets)),
+                           applies_to=Applicability(**cover))  # type: ignore[arg-type]  # fmt: skip
+        if generated:  # the others run the general fold (it does not say what it met)
+            clocks_fold(policy, eager=True)
+        policies.append(policy)
+    now = histories[0][0].at + timedelta(microseconds=shift)
+    expected = []
+    for events in histories:
+        h = History(events)
+        index = h.index_at(to_us(now))
+        if index < 0:
+            continue  # not opened yet as of now
+        policy = select_policy(policies, h.ticket_after(index))
+        if policy is not None:
+            expected.append(evaluate_reference(events, policy, now))
+    assert list(evaluate_many(histories, policies, now)) == expected

@@ -51,7 +51,16 @@ from itsm_core.ticket import (
     Unassigned,
 )
 
-__all__ = ["COMPILE_AFTER", "Fallback", "breach_over", "clocks_fold", "compiled_fold"]
+__all__ = [
+    "COMPILE_AFTER",
+    "SEEN_GROUP",
+    "SEEN_OTHER",
+    "SEEN_PRIORITY",
+    "Fallback",
+    "breach_over",
+    "clocks_fold",
+    "compiled_fold",
+]
 
 
 class Fallback(ItsmError, RuntimeError):
@@ -486,6 +495,8 @@ def _compile(policy: SlaPolicy, *, timeline: bool) -> _Compiled | None:
             w.line(1, f"sg{i} = []" if timeline else f"sg{i} = []; cu{i} = []")
     # la, lr: instant and metric rank of the latest stage change; dis: out of order
     w.line(1, "changes = []; la = FIRST; lr = 0; dis = False")
+    if not timeline:
+        w.line(1, "seen = 0")
     w.line(1, "state = category = ''")
     w.line(1, "hold = None")
     w.line(1, "priority = None")
@@ -515,6 +526,8 @@ def _compile(policy: SlaPolicy, *, timeline: bool) -> _Compiled | None:
     w.line(2, "else:")
     known = w.constant(kinds)
     w.line(3, f"kind = {known}.get(cls) or neutral_kind(cls, {w.constant(named)}, {known})")
+    if not timeline:
+        w.line(3, f"seen |= {SEEN_OTHER}")
     _blocks(w, 3, None, metrics, _Block("kind", ranks), trigger=False, flags=False, moved=False)
     for i in range(len(metrics)):
         _finish(w, 1, _Block("None", ranks), i)
@@ -522,7 +535,10 @@ def _compile(policy: SlaPolicy, *, timeline: bool) -> _Compiled | None:
         w.line(1, "if dis:")
         w.line(2, "changes.sort(key=BY_INSTANT_AND_METRIC)")
     rows = "".join(f"_r{i}, " for i in range(len(metrics)))
-    w.line(1, f"return ({rows}), changes, priority, group")
+    if timeline:
+        w.line(1, f"return ({rows}), changes, priority, group")
+    else:
+        w.line(1, f"return ({rows}), changes, priority, group, seen")
     namespace: dict[str, Any] = dict(w.constants)
     namespace.update(
         Fallback=Fallback,
@@ -548,6 +564,10 @@ def _compile(policy: SlaPolicy, *, timeline: bool) -> _Compiled | None:
     fold: _Compiled = namespace["fold"]
     return fold
 
+
+#: What the clocks fold says it met besides comments and state changes (the events that
+#: may change which policy applies): a priority change, an assignment, anything else.
+SEEN_PRIORITY, SEEN_GROUP, SEEN_OTHER = 1, 2, 4
 
 #: A breach instant to find again when the cycle ends (its target changed).
 _STALE = object()
@@ -595,6 +615,11 @@ def _event_block(
     """
     trigger = flags = False
     changes_category = cls is StateChanged or cls is TicketOpened
+    if not w.timeline and cls not in (CommentAdded, StateChanged, TicketOpened):
+        bit = (SEEN_PRIORITY if cls is PriorityChanged else
+               SEEN_GROUP if cls in (Assigned, Reassigned, GroupAssigned, Unassigned) else
+               SEEN_OTHER)  # fmt: skip
+        w.line(d, f"seen |= {bit}")
     if changes_category and moved:
         w.line(d, "from_category = category")
     if cls is CommentAdded:
@@ -693,7 +718,10 @@ def clocks_fold(policy: SlaPolicy, *, eager: bool = False) -> _Compiled | None:
     What :func:`~itsm_core.sla.evaluate` runs: :func:`compiled_fold` without the stage
     changes (it returns an empty list for them); the breach of a cycle whose target a
     priority change moved is found over its segments when the cycle ends, not at the
-    change. Generated when :func:`compiled_fold` would be, and counted alike.
+    change. A fifth value says which events that may change the applicable policy it
+    met (``SEEN_PRIORITY | SEEN_GROUP | SEEN_OTHER`` bits: policy selection for many
+    tickets reads the opening alone when none of those it follows came). Generated when
+    :func:`compiled_fold` would be, and counted alike.
     """
     found = _folds(policy, eager)
     return None if found is None else found.clocks

@@ -38,7 +38,14 @@ from itsm_core.sla._clock import (
     event_code,
     status_of,
 )
-from itsm_core.sla._compiled import Fallback, clocks_fold, compiled_fold
+from itsm_core.sla._compiled import (
+    SEEN_GROUP,
+    SEEN_OTHER,
+    SEEN_PRIORITY,
+    Fallback,
+    clocks_fold,
+    compiled_fold,
+)
 from itsm_core.sla._durations import BusinessDuration
 from itsm_core.sla._policy import (
     Condition,
@@ -259,12 +266,35 @@ def _evaluate(h: History, policy: SlaPolicy, now_us: int, calendar: CalendarLike
             return _general(h, policy, now_us, calendar)
     events = h.events
     try:
-        rows, _, priority, group = ready[2](events, h.instants_us, now_us, ready[3], ready[4])
+        rows, _, priority, group, _ = ready[2](events, h.instants_us, now_us, ready[3], ready[4])
     except Fallback:  # what the compiled fold does not model: the general fold
         return _general(h, policy, now_us, calendar)
     # the timeline on first use: most callers read the clocks alone
     return status_of(events[0].ticket_id, ready[6], now_us, ready[5], priority, group, rows,
                      None, (_timeline_of, h, policy, calendar))  # fmt: skip
+
+
+def _evaluate_seen(
+    h: History, policy: SlaPolicy, now_us: int, calendar: CalendarLike
+) -> tuple[SlaStatus, int]:
+    """:func:`_evaluate`, and which events that may change the applicable policy the fold
+    met (``SEEN_*`` bits of the clocks fold; all of them for the general fold)."""
+    ready = _READY.get(id(policy))
+    if ready is None or ready[0] is not policy or ready[1] is not calendar:
+        ready = _ready(policy, calendar)
+        if ready is None:
+            return _general(h, policy, now_us, calendar), _SEEN_ALL
+    events = h.events
+    try:
+        rows, _, priority, group, seen = ready[2](events, h.instants_us, now_us, ready[3], ready[4])
+    except Fallback:
+        return _general(h, policy, now_us, calendar), _SEEN_ALL
+    status = status_of(events[0].ticket_id, ready[6], now_us, ready[5], priority, group, rows,
+                       None, (_timeline_of, h, policy, calendar))  # fmt: skip
+    return status, seen
+
+
+_SEEN_ALL = SEEN_PRIORITY | SEEN_GROUP | SEEN_OTHER
 
 
 def _timeline_of(
@@ -443,11 +473,12 @@ class _Plan:
     and each policy's checks as ``(field index, allowed values)`` for its non-empty fields.
 
     ``opening`` holds the same checks as ``(read the opened event's field, allowed)``, for
-    tickets whose later events cannot change the answer; ``scan`` is false when no later
-    event can (the first policy covers every ticket).
+    tickets whose later events cannot change the answer; ``always`` is the first policy
+    when it covers every ticket (then no later event can change the answer: ``scan`` is
+    false); ``seen`` the clocks fold's ``SEEN_*`` bits of the events that can.
     """
 
-    __slots__ = ("checks", "opening", "policies", "quiet", "scan")
+    __slots__ = ("always", "checks", "opening", "policies", "quiet", "scan", "seen")
 
     def __init__(self, policies: tuple[SlaPolicy, ...]) -> None:
         self.policies = policies
@@ -468,7 +499,13 @@ class _Plan:
             (policy, tuple((_READS[index], allowed) for index, allowed in mine))
             for policy, mine in checks
         )
-        self.scan = bool(checks) and bool(checks[0][1])
+        self.always = policies[0] if checks and not checks[0][1] else None
+        self.scan = bool(checks) and self.always is None
+        self.seen = SEEN_OTHER  # field changes, and event kinds defined elsewhere
+        if PriorityChanged in follow:
+            self.seen |= SEEN_PRIORITY
+        if follow & {Assigned, Reassigned, GroupAssigned, Unassigned}:
+            self.seen |= SEEN_GROUP
 
 
 # How the opened event gives each field of _FIELDS.
@@ -492,7 +529,11 @@ def _select(plan: _Plan, h: History, until_us: int | None) -> SlaPolicy | None:
     # only events of the classes some policy follows (or of unknown classes) can matter
     if plan.scan and len(events) > 1 and not plan.quiet.issuperset(map(type, events)):
         return _select_after(plan, h, events)
-    opened = events[0]  # a History opens with its TicketOpened
+    return _by_opening(plan, events[0])
+
+
+def _by_opening(plan: _Plan, opened: Event) -> SlaPolicy | None:
+    """The first policy covering the ticket as ``opened`` (its TicketOpened) left it."""
     for policy, checks in plan.opening:
         for read, allowed in checks:
             if read(opened) not in allowed:
@@ -592,9 +633,24 @@ def evaluate_many(
         h = history if isinstance(history, History) else History.of(history)
         if h.instants_us[0] > now_us:
             continue  # opened after ``now``: as of ``now`` the ticket does not exist yet
-        policy = single if plan is None else _select(plan, h, now_us)
+        if plan is None or plan.always is not None:
+            policy = single if plan is None else plan.always
+            yield _evaluate(h, policy, now_us, policy.calendar)  # type: ignore[union-attr]
+            continue
+        # the policy the opening chooses, kept when the fold met no event that could
+        # change the choice (one pass over the events for both)
+        policy = _by_opening(plan, h.events[0])
         if policy is not None:
-            yield _evaluate(h, policy, now_us, policy.calendar)
+            status, seen = _evaluate_seen(h, policy, now_us, policy.calendar)
+            if not seen & plan.seen:
+                yield status
+                continue
+        chosen = _select(plan, h, now_us)
+        if chosen is not None:
+            if chosen is policy:
+                yield status
+            else:
+                yield _evaluate(h, chosen, now_us, chosen.calendar)
 
 
 def next_deadline(
