@@ -289,7 +289,7 @@ def test_evaluate_many_with_policies_evaluates_each_ticket_with_the_policy_its_t
         index = h.index_at(to_us(now))
         if index < 0:
             continue  # not opened yet as of now
-        policy = select_policy(policies, h.ticket_after(index))
-        if policy is not None:
-            expected.append(evaluate_reference(events, policy, now))
+        chosen = select_policy(policies, h.ticket_after(index))
+        if chosen is not None:
+            expected.append(evaluate_reference(events, chosen, now))
     assert list(evaluate_many(histories, policies, now)) == expected

@@ -633,21 +633,24 @@ def evaluate_many(
         h = history if isinstance(history, History) else History.of(history)
         if h.instants_us[0] > now_us:
             continue  # opened after ``now``: as of ``now`` the ticket does not exist yet
-        if plan is None or plan.always is not None:
-            policy = single if plan is None else plan.always
-            yield _evaluate(h, policy, now_us, policy.calendar)  # type: ignore[union-attr]
+        if plan is None:
+            assert single is not None
+            yield _evaluate(h, single, now_us, single.calendar)
+            continue
+        if plan.always is not None:  # the first policy covers every ticket
+            yield _evaluate(h, plan.always, now_us, plan.always.calendar)
             continue
         # the policy the opening chooses, kept when the fold met no event that could
         # change the choice (one pass over the events for both)
-        policy = _by_opening(plan, h.events[0])
-        if policy is not None:
-            status, seen = _evaluate_seen(h, policy, now_us, policy.calendar)
+        opening = _by_opening(plan, h.events[0])
+        if opening is not None:
+            status, seen = _evaluate_seen(h, opening, now_us, opening.calendar)
             if not seen & plan.seen:
                 yield status
                 continue
         chosen = _select(plan, h, now_us)
         if chosen is not None:
-            if chosen is policy:
+            if chosen is opening:
                 yield status
             else:
                 yield _evaluate(h, chosen, now_us, chosen.calendar)
