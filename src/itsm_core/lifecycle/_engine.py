@@ -19,7 +19,7 @@ from itsm_core.lifecycle._definition import (
     flat_states,
     value_has_type,
 )
-from itsm_core.lifecycle._fast import Step, trusted_builder, write_assigned_move
+from itsm_core.lifecycle._fast import Step, trusted_builder, write_assigned_move, write_move
 from itsm_core.lifecycle._history import History
 from itsm_core.lifecycle._machine import (
     CompiledTransition,
@@ -606,6 +606,9 @@ allowed here: cancel, hold, merge, resolve, start
         ):
             return None
         dest = chosen.dest
+        to_category = chosen.dest_category
+        from_category = ticket.state_category
+        hold = (chosen.hold_leaf or hold_reason or dest) if chosen.on_hold else None
         changed: StateChanged = _build_state_changed(
             ticket.id,
             actor,
@@ -613,13 +616,16 @@ allowed here: cancel, hold, merge, resolve, start
             trigger,
             ticket.state,
             dest,
-            ticket.state_category,
-            chosen.dest_category,
-            (chosen.hold_leaf or hold_reason or dest) if chosen.on_hold else None,
+            from_category,
+            to_category,
+            hold,
             reason,
             resolution_code,
         )
-        return changed.apply_to(ticket), (changed,)
+        if to_category in _OUTCOME_CATEGORIES or from_category == "resolved":
+            return changed.apply_to(ticket), (changed,)
+        # The change writes only the state slots (what its fold would write, in one write).
+        return write_move(ticket, dest, to_category, hold, at, ticket.version + 1), (changed,)
 
     def _fast_assign(
         self,

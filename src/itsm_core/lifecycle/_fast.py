@@ -34,6 +34,7 @@ __all__ = [
     "ticket_writer",
     "trusted_builder",
     "write_assigned_move",
+    "write_move",
 ]
 
 #: Transition requirements a command carries (the others are custom fields of the ticket).
@@ -234,3 +235,7 @@ write_assigned_move = ticket_writer(
         "version",
     )
 )
+
+#: A state change in one write, for a change that neither leaves nor enters ``resolved`` nor
+#: enters a final category (it writes only the state slots).
+write_move = ticket_writer(("state", "state_category", "hold_reason", "updated_at", "version"))
