@@ -1045,8 +1045,10 @@ def _custom_fields(conv: cattrs.Converter) -> Callable[[Any, Any], Any]:
 def make_converter() -> cattrs.Converter:
     """A new converter for every public type (cattrs' global converter is never touched).
 
-    Plain forms are JSON-safe and exact: datetimes are ISO 8601 with their
-    offset (microseconds kept), durations the compact text of
+    Plain forms are JSON-safe and exact: datetimes are RFC 3339 with their
+    offset (microseconds kept; in a record, the IANA zone's name of an
+    instant in a named zone other than UTC goes in ``<field>_zone``, and the
+    older ``...+03:00[Europe/Moscow]`` form is still read), durations the compact text of
     :func:`format_duration`, dates ISO, enums their value, tuples lists,
     decimals strings; defaults are left out. Events carry their kind under
     ``"event"`` and commands under ``"command"``, so a mixed list decodes.
@@ -1076,12 +1078,21 @@ def shared_converter() -> cattrs.Converter:
 def encode_event(event: Event) -> dict[str, Any]:
     """The plain, tagged form of an event (what one JSON Lines line holds).
 
+    Instants are RFC 3339 with their offset, read as they are by
+    ``datetime.fromisoformat`` and ``pandas.to_datetime``; an instant in a
+    named zone (not UTC) has the zone's name in ``<field>_zone``.
+
     >>> from datetime import datetime, timezone
+    >>> from zoneinfo import ZoneInfo
     >>> from itsm_core.ticket import Watched
     >>> encode_event(Watched(ticket_id="T-1", actor="ann", watcher="bob",
     ...                      at=datetime(2026, 1, 5, tzinfo=timezone.utc)))
     {'event': 'watched', 'ticket_id': 'T-1', 'actor': 'ann', \
 'at': '2026-01-05T00:00:00+00:00', 'watcher': 'bob'}
+    >>> encode_event(Watched(ticket_id="T-1", actor="ann", watcher="bob",
+    ...                      at=datetime(2026, 1, 5, 9, tzinfo=ZoneInfo("Europe/Moscow"))))
+    {'event': 'watched', 'ticket_id': 'T-1', 'actor': 'ann', \
+'at': '2026-01-05T09:00:00+03:00', 'at_zone': 'Europe/Moscow', 'watcher': 'bob'}
     """
     if not isinstance(event, Event):
         raise InvalidValueError("event", event, "an Event")
@@ -1091,6 +1102,9 @@ def encode_event(event: Event) -> dict[str, Any]:
 
 def decode_event(data: object, path: str = "") -> Event:
     """The event a plain, tagged form describes; any problem raises ConfigurationError.
+
+    An instant's zone is read from ``<field>_zone`` (it must have the
+    instant's offset at that time) or from the older bracketed suffix.
 
     >>> decode_event({"event": "watched", "ticket_id": "T-1", "actor": "ann",
     ...               "at": "2026-01-05T00:00:00+00:00", "watcher": "bob"}).watcher
