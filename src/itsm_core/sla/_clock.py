@@ -538,7 +538,8 @@ class SlaStatus:
     :func:`~itsm_core.sla.evaluate` may leave the timeline to be found on
     first use (by folding the ticket's events again, with their stage
     changes): reading ``stage_changes``, comparing, hashing, printing or
-    pickling a status finds it, so every status answers alike.
+    pickling a status finds it, so every status answers alike (until then the
+    status keeps the ticket's history).
     """
 
     ticket_id: str
