@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 # Where `make docs-serve` listens (override: make docs-serve DOCS_ADDR=0.0.0.0:8080).
 DOCS_ADDR ?= 127.0.0.1:8000
 
-.PHONY: demo test lint typecheck docs docs-serve soak dist wheel-check bench clean
+.PHONY: demo test pytest lint typecheck docs docs-serve soak dist wheel-check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,13 +34,18 @@ docs-serve: $(STAMP)
 	@echo "Serving the documentation at http://$(DOCS_ADDR)/ (rebuilt on every change; Ctrl+C stops)"
 	$(BIN)/mkdocs serve --dev-addr $(DOCS_ADDR)
 
-test: lint typecheck docs
-	$(BIN)/python -m pytest -n auto --durations=10 --cov --cov-branch --cov-fail-under=95 --cov-report=term
+# The four checks run side by side (-O keeps each one's output together); the first
+# to fail fails the whole. `make pytest` runs the tests alone.
+test: $(STAMP)
+	@$(MAKE) --no-print-directory -j4 -O lint typecheck docs pytest
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest -n auto --dist worksteal --durations=10 --cov --cov-branch --cov-fail-under=95 --cov-report=term
 
 # Every property with twenty times the ci profile's examples, random draws (not in CI:
 # run it before a release; it takes hours).
 soak: $(STAMP)
-	ITSM_HYPOTHESIS_PROFILE=soak $(BIN)/python -m pytest -n auto --durations=20 -q
+	ITSM_HYPOTHESIS_PROFILE=soak $(BIN)/python -m pytest -n auto --dist worksteal --durations=20 -q
 
 # The wheel and sdist in dist/, checked by twine.
 dist: $(STAMP)
