@@ -97,7 +97,7 @@ def test_the_clocks_fold_counts_what_the_plain_fold_counts_and_the_timeline_come
     st.integers(1, 2 * DAY_US),
     st.sampled_from(["24x7", "8x5"]),
 )
-def test_thebreach_over_counted_segments_is_thebreach_over_measured_ones(
+def test_the_breach_over_counted_segments_is_the_breach_over_measured_ones(
     pieces: list[tuple[int, int]], target: int, which: str
 ) -> None:
     calendar = (
