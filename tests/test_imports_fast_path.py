@@ -61,6 +61,7 @@ HEADER = [
     "cmdb_ci",
     "closed_code",
     "u_symptom",
+    "hold",
 ]
 
 
@@ -83,6 +84,18 @@ PROFILE_CHOICES = (
         constants={"category": "Network", "actor": "importer"},
     ),
     _variant(columns={**_COLUMNS, "title": "u_symptom"}),
+    _variant(columns={k: v for k, v in _COLUMNS.items() if k != "priority"}),
+    _variant(
+        columns={**_COLUMNS, "hold_reason": "hold"},
+        values={
+            **PROFILE_DATA["servicenow_snapshot"]["values"],
+            "state": {
+                **PROFILE_DATA["servicenow_snapshot"]["values"]["state"],
+                "On Hold": "on_hold",
+            },
+            "hold_reason": {"Caller": "awaiting_caller", "Vendor": "awaiting_vendor", "-": ""},
+        },
+    ),
 )
 
 CELLS: dict[str, tuple[Any, ...]] = {
@@ -96,6 +109,7 @@ CELLS: dict[str, tuple[Any, ...]] = {
         "Resolved",
         "Closed",
         "Canceled",
+        "On Hold",
         "Parked",
         "?",
     ),
@@ -123,13 +137,14 @@ CELLS: dict[str, tuple[Any, ...]] = {
     "cmdb_ci": ("?", "mail-01"),
     "closed_code": ("code 1", "code 2", "?"),
     "u_symptom": ("No mail", "Slow", "?", ""),
+    "hold": ("Caller", "Vendor", "-", "?", "Other"),
 }
 _TEXT_ONLY = {
     name: tuple(v for v in values if isinstance(v, str)) for name, values in CELLS.items()
 }
 _IN_ORDER = ("1/3/2016 09:00", "1/3/2016 10:30", "2/3/2016 08:00", "2016-03-03 12:00:00")
 #: Values that refuse a ticket (or hand it to the general path): rarer than the others.
-_ODD = {"Parked", "yesterday", "", "x", "--1", 2, "bad", "9 - Odd", None}
+_ODD = {"Parked", "yesterday", "", "x", "--1", 2, "bad", "9 - Odd", None, "Other"}
 _GOOD = {
     name: tuple(v for v in values if v not in _ODD or name in ("number", "sys_updated_by"))
     for name, values in CELLS.items()
