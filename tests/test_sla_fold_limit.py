@@ -293,3 +293,25 @@ def test_evaluate_many_with_policies_evaluates_each_ticket_with_the_policy_its_t
         if chosen is not None:
             expected.append(evaluate_reference(events, chosen, now))
     assert list(evaluate_many(histories, policies, now)) == expected
+
+
+def test_a_first_policy_that_covers_every_ticket_is_chosen_whatever_the_events() -> None:
+    from itsm_core.sla import Applicability
+    from itsm_core.ticket import FieldChanged
+
+    everyone, incidents = (
+        _policy(),
+        attrs.evolve(_policy(), name="incidents", applies_to=Applicability(types="incident")),
+    )
+    retyped = [
+        *_history(),
+        FieldChanged(ticket_id="T", actor="x", at=AT + 5 * HOUR, field="type", old="incident",
+                     new="request"),
+    ]  # fmt: skip
+    now = AT + 6 * HOUR
+    found = list(evaluate_many([_history(), retyped], [everyone, incidents], now))
+    assert [s.policy for s in found] == ["8x5", "8x5"]
+    assert found == [evaluate_reference(h, everyone, now) for h in (_history(), retyped)]
+    # with the catch-all last, the change of type decides
+    found = list(evaluate_many([_history(), retyped], [incidents, everyone], now))
+    assert [s.policy for s in found] == ["incidents", "8x5"]
