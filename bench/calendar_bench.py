@@ -22,7 +22,12 @@ same random starts (whole seconds, 2016-2025) go to every library.
   ``pendulum.instance(...).in_timezone(...)``).
 
 The slow peers are timed on a subset of the starts (the sizes are in the JSON);
-every answer they give on the subsets is checked against ours.
+every answer they give on the subsets is checked against ours. For ``add`` they
+are timed in the same run as ours, round by round, and the ratios against them
+use ours on the same instants; ``add`` is also compared with the same operation
+through the exact conversions (``datetime_op_exact``), and the ways to build a
+``pendulum.DateTime`` with each other. Interleaved figures are CPU time of the
+thread (see ``_interleaved``).
 """
 
 from __future__ import annotations
