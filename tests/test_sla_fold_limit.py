@@ -315,3 +315,13 @@ def test_a_first_policy_that_covers_every_ticket_is_chosen_whatever_the_events()
     # with the catch-all last, the change of type decides
     found = list(evaluate_many([_history(), retyped], [incidents, everyone], now))
     assert [s.policy for s in found] == ["incidents", "8x5"]
+
+
+def test_a_timeline_another_thread_found_meanwhile_is_the_one_read() -> None:
+    policy = _policy()
+    clocks_fold(policy, eager=True)
+    status = evaluate(_history(), policy, AT + HOUR)
+    first = status.stage_changes
+    # what a thread that missed the slot before the other one filled it runs
+    late = getattr(type(status), "__getattr__")  # noqa: B009
+    assert late(status, "stage_changes") is first

@@ -560,11 +560,13 @@ class SlaStatus:
     if not TYPE_CHECKING:  # only ``stage_changes`` is ever missing; typing sees the field
 
         def __getattr__(self, name: str) -> Any:
-            later = object.__getattribute__(self, "_later")
-            if name != "stage_changes" or later is None:
+            if name != "stage_changes":
                 raise AttributeError(name)
+            later = object.__getattribute__(self, "_later")
+            if later is None:  # found meanwhile by another thread
+                return object.__getattribute__(self, name)
             found = later[0](self, *later[1:])
-            object.__setattr__(self, "stage_changes", found)  # published whole
+            object.__setattr__(self, "stage_changes", found)  # published whole, then
             object.__setattr__(self, "_later", None)
             return found
 
