@@ -341,11 +341,17 @@ def datetime_op(
     zone = _shown_zone(tz)
     show, utc_days, shown_tz = zone.show, zone.utc_days, zone.pendulum
     known, durations, minute_states, new = _KNOWN, _DURATIONS, _MINUTE_STATES, _DateTime
+    # an input in the shown zone (the usual case) finds its midnights without a look-up
+    own, own_plain, own_midnights = zone.pendulum, zone.plain, zone.midnights
 
     def run(at: datetime, duration: timedelta) -> pendulum.DateTime:
         if isinstance(at, datetime):
             try:
-                at_us: int = known[id(at.tzinfo)][at.toordinal()] + (  # type: ignore[operator]
+                given = at.tzinfo
+                midnights = (
+                    own_midnights if given is own or given is own_plain else known[id(given)]
+                )
+                at_us: int = midnights[at.toordinal()] + (  # type: ignore[operator]
                     ((at.hour * 60 + at.minute) * 60 + at.second) * US_PER_SECOND + at.microsecond
                 )
             except (KeyError, TypeError):  # a zone or date not met yet, or a DST-change day
