@@ -18,7 +18,7 @@ import operator
 import sys
 import tempfile
 import tomllib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
@@ -181,8 +181,10 @@ def _sorted_csv(
         lines = csv.reader(handle)
         header = next(lines, None)
         if header is not None and all(name in header for name in wanted):
+            split, loads = _SEPARATOR, marshal.loads
             for held in _sorted_held(_held_rows(lines, header, wanted, column), chunk):
-                yield dict(zip(wanted, _cells(held), strict=True))
+                cells = held.split(split) if isinstance(held, str) else loads(held)
+                yield dict(zip(wanted, cells))  # noqa: B905 - one cell per wanted column
             return
     yield from generic()
 
@@ -267,13 +269,6 @@ def _read_spill(handle: BinaryIO) -> Iterator[tuple[str, int, str | bytes]]:
         if not head:
             return
         yield from marshal.loads(handle.read(int.from_bytes(head, "little")))
-
-
-def _cells(payload: str | bytes) -> Sequence[Any]:
-    if type(payload) is str:
-        return payload.split(_SEPARATOR)
-    cells: tuple[Any, ...] = marshal.loads(payload)  # type: ignore[arg-type]
-    return cells
 
 
 def _report(refused: Iterable[RefusedTicket], counts: ImportCounts, err: TextIO) -> None:

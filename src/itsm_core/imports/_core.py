@@ -1060,8 +1060,10 @@ def _snapshot_cells(
             continue
         previous = compared
         raws = compared if plain else tuple([cells[i] for i in raw_at])
-        f = [cache.get(raw, _NOTHING) for cache, raw in zip(caches, raws, strict=True)]
-        if _NOTHING in f:
+        try:
+            f = [cache[raw] for cache, raw in zip(caches, raws)]  # noqa: B905 - same lengths
+        except KeyError:  # a cell not met yet: converted (and remembered), in plan order
+            f = [cache.get(raw, _NOTHING) for cache, raw in zip(caches, raws)]  # noqa: B905
             for j, value in enumerate(f):
                 if value is _NOTHING:
                     f[j] = convert(j, raws[j], index)
