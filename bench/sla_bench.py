@@ -35,6 +35,7 @@ second, columns built beforehand.
 
 from __future__ import annotations
 
+import os
 import random
 import resource
 import statistics
@@ -327,11 +328,12 @@ def clocks_of(status: SlaStatus) -> tuple[Clock, ...]:
 
 def interleaved(
     batches: dict[str, Callable[[], object]], ops: int, rounds: int
-) -> tuple[dict[str, Figure], dict[str, float]]:
+) -> tuple[dict[str, Figure], dict[str, float], dict[str, list[float]]]:
     """Time several batches round-robin (medians), so a busy machine slows them alike.
 
-    Returns the wall-clock figures and the median CPU time per operation (µs) of each:
-    on a shared machine the process's CPU time is the steadier of the two.
+    Returns the wall-clock figures, the median CPU time per operation (µs) of each (on a
+    shared machine the process's CPU time is the steadier of the two) and every round's
+    CPU time per operation, in order (for ratios taken round by round).
     """
     for fn in batches.values():
         fn()  # warm-up
@@ -353,7 +355,13 @@ def interleaved(
         )
         for key, values in per_op.items()
     }
-    return figures, {key: statistics.median(values) for key, values in cpu.items()}
+    return figures, {key: statistics.median(values) for key, values in cpu.items()}, cpu
+
+
+def round_ratio(rounds: dict[str, list[float]], top: str, bottom: str) -> float:
+    """The median over rounds of ``top`` / ``bottom`` measured in the same round: steadier
+    than a ratio of medians while the machine's load drifts."""
+    return statistics.median(a / b for a, b in zip(rounds[top], rounds[bottom], strict=True))
 
 
 def _each(fn: Callable[[History], object], histories: list[History]) -> Callable[[], None]:
@@ -606,7 +614,7 @@ def run(quick: bool) -> BenchReport:
         ),
     }
     rounds = 15 if quick else 21  # medians of many short rounds: the machine may be busy
-    figures, cpu = interleaved(batches, ops=len(histories), rounds=rounds)
+    figures, cpu, cpu_rounds = interleaved(batches, ops=len(histories), rounds=rounds)
     report.figures.update(figures)
     report.ratio(
         "minimal loop vs evaluate (goal >= 1/1.5)",
@@ -637,6 +645,15 @@ def run(quick: bool) -> BenchReport:
     report.values["evaluate_many with selection / evaluate, CPU (goal <= 1.10)"] = (
         cpu["evaluate_many, 2 policies (µs per ticket)"] / cpu["evaluate (µs per ticket)"]
     )
+    report.values["evaluate / minimal loop, CPU, median of round ratios"] = round_ratio(
+        cpu_rounds, "evaluate (µs per ticket)", "minimal loop (µs per ticket)"
+    )
+    report.values["evaluate_many with selection / evaluate, CPU, median of round ratios"] = (
+        round_ratio(
+            cpu_rounds, "evaluate_many, 2 policies (µs per ticket)", "evaluate (µs per ticket)"
+        )
+    )
+    report.values["load average (1 min) after the rounds"] = os.getloadavg()[0]
     # the selection alone: both through evaluate_many (no call per ticket from the bench)
     report.values["evaluate_many with selection / evaluate_many with the right policy, CPU"] = (
         cpu["evaluate_many, 2 policies (µs per ticket)"]
