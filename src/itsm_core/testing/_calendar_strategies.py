@@ -248,20 +248,34 @@ def _us(moment: datetime) -> int:
 
 @lru_cache(maxsize=64)
 def _transitions(zone_name: str, first: date, last: date) -> tuple[int, ...]:
-    """Instants (epoch microseconds) where the zone's UTC offset changes."""
+    """Instants (epoch microseconds) where the zone's UTC offset changes: the first whole
+    hour (counted from ``first``'s midnight, UTC) that has the new offset.
+
+    The zone is sampled a day apart and each day whose offset differs from the day
+    before is searched hour by hour (two changes within one day are not looked for).
+    """
     zone = ZoneInfo(zone_name)
     found: list[int] = []
     moment = datetime(first.year, first.month, first.day, tzinfo=UTC)
     end = datetime(last.year, last.month, last.day, tzinfo=UTC)
     offset = moment.astimezone(zone).utcoffset()
+    hour, day = timedelta(hours=1), timedelta(days=1)
     while moment < end:
-        step = moment + timedelta(hours=1)
-        new = step.astimezone(zone).utcoffset()
-        if new != offset:
-            found.append(_us(step))
-            offset = new
+        step = min(moment + day, end)
+        if step.astimezone(zone).utcoffset() != offset:
+            while moment < step:
+                moment += hour
+                new = moment.astimezone(zone).utcoffset()
+                if new != offset:
+                    found.append(_us(moment))
+                    offset = new
         moment = step
     return tuple(found)
+
+
+#: Which instant ``instants()`` draws: anywhere, on the hour, or near a DST change.
+_INSTANT_KINDS = st.sampled_from(("uniform", "hour", "near"))
+_NEAR = st.integers(-26 * _HOUR_US, 26 * _HOUR_US)
 
 
 @memoized
