@@ -39,10 +39,13 @@ from itsm_core.testing._escalation_oracle import (
     oracle_next_wakeup,
 )
 from itsm_core.testing._escalation_strategies import (
+    ESCALATION_ACTIONS,
+    ESCALATION_CONDITIONS,
     REQUEST_KINDS,
     SUPPORT_GROUP_NAMES,
     escalation_histories,
     escalation_rules,
+    escalation_triggers,
     support_structures,
 )
 from itsm_core.testing._permission_strategies import (
@@ -91,6 +94,8 @@ from itsm_core.testing._ticket_strategies import (
 
 __all__ = [
     "DST_TEST_ZONES",
+    "ESCALATION_ACTIONS",
+    "ESCALATION_CONDITIONS",
     "PERMISSION_ACTIONS",
     "PERMISSION_DEPARTMENTS",
     "PERMISSION_GROUPS",
@@ -114,6 +119,7 @@ __all__ = [
     "directories",
     "escalation_histories",
     "escalation_rules",
+    "escalation_triggers",
     "event_histories",
     "events",
     "example_history",

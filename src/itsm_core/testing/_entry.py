@@ -107,16 +107,88 @@ def aware_datetimes() -> st.SearchStrategy[datetime]:
     Repeated and skipped wall times of the zones are included (with either
     ``fold``); shrinks towards 2026-01-01T00:00 UTC.
 
+    Two draws a datetime: the zone with the kind of wall time (whole minutes,
+    whole seconds, any microsecond, or a tricky one: either side of a DST
+    transition of the zones, inside its gap or fold, a year's or the range's
+    edge, a leap day), then the wall time (with its ``fold``) as one integer.
+
     >>> from hypothesis import find
     >>> find(aware_datetimes(), lambda dt: True).isoformat()
     '2026-01-01T00:00:00+00:00'
+    >>> def fold_matters(dt):
+    ...     return dt.fold == 1 and dt.utcoffset() != dt.replace(fold=0).utcoffset()
+    >>> at = find(aware_datetimes(), fold_matters)  # a wall time London skips
+    >>> at.isoformat(), at.fold, str(at.tzinfo)
+    ('2026-03-29T01:00:00+01:00', 1, 'Europe/London')
     """
-    return st.datetimes(
-        # Hypothesis takes naive bounds and attaches the drawn zone.
-        min_value=datetime.min.replace(year=2026),  # noqa: DTZ901
-        max_value=datetime.min.replace(year=2036, month=12, day=31),  # noqa: DTZ901
-        timezones=st.sampled_from(_ZONES),
-    )
+    return _AWARE_DATETIMES
+
+
+_FIRST_WALL = datetime.min.replace(year=2026)  # noqa: DTZ901 - a wall time, zone drawn
+_LAST_WALL = datetime.min.replace(year=2036, month=12, day=31)  # noqa: DTZ901
+
+
+@functools.cache
+def _tricky_walls() -> tuple[tuple[datetime, int], ...]:
+    """Wall times (with either fold) around the zones' DST transitions and calendar edges."""
+    walls = {_FIRST_WALL, _LAST_WALL, _LAST_WALL - timedelta(microseconds=1)}
+    for year in range(2026, 2037):
+        first = _FIRST_WALL.replace(year=year)
+        walls |= {first, first - timedelta(microseconds=1)}
+        if year % 4 == 0:
+            walls.add(first.replace(month=2, day=29, hour=12))
+    hour, tiny = timedelta(hours=1), timedelta(microseconds=1)
+    for zone in _ZONES:
+        at = _FIRST_WALL.replace(tzinfo=UTC)
+        while at < _LAST_WALL.replace(tzinfo=UTC):
+            before, after = (
+                at.astimezone(zone).utcoffset(),
+                (at + hour).astimezone(zone).utcoffset(),
+            )
+            if before is not None and after is not None and before != after:
+                # The change is inside this UTC hour: find the minute, then its walls.
+                change = next(
+                    at + timedelta(minutes=m)
+                    for m in range(1, 61)
+                    if (at + timedelta(minutes=m)).astimezone(zone).utcoffset() == after
+                )
+                low, high = sorted((change + before, change + after))
+                for wall in (low - tiny, low, low + (high - low) / 2, high - tiny, high):
+                    walls.add(wall.replace(tzinfo=None))
+            at += hour * (1 if before != (at + 24 * hour).astimezone(zone).utcoffset() else 24)
+    inside = sorted(wall for wall in walls if _FIRST_WALL <= wall <= _LAST_WALL)
+    return tuple((wall, fold) for wall in inside for fold in (0, 1))
+
+
+@functools.cache
+def _tricky_index() -> st.SearchStrategy[int]:
+    return st.integers(0, len(_tricky_walls()) - 1)
+
+
+_SPAN = _LAST_WALL - _FIRST_WALL
+# A drawn value v is a count of units from the first wall time: v // 2 units, fold v % 2.
+_UNITS = {
+    "minute": timedelta(minutes=1),
+    "second": timedelta(seconds=1),
+    "micro": timedelta(microseconds=1),
+}
+_UNIT_VALUES = {name: st.integers(0, 2 * (_SPAN // unit) + 1) for name, unit in _UNITS.items()}
+_WALL_KINDS = ("minute", "second", "micro", "micro", "micro", "tricky")
+_ZONE_KINDS = tuple((zone, kind) for zone in _ZONES for kind in _WALL_KINDS)
+
+
+@st.composite
+def _aware(draw: st.DrawFn) -> datetime:
+    zone, kind = draw(sampled(_ZONE_KINDS))
+    if kind == "tricky":
+        wall, fold = _tricky_walls()[draw(_tricky_index())]
+    else:
+        value = draw(_UNIT_VALUES[kind])
+        wall, fold = _FIRST_WALL + _UNITS[kind] * (value // 2), value % 2
+    return wall.replace(tzinfo=zone, fold=fold)
+
+
+_AWARE_DATETIMES = _aware()
 
 
 def _of(t: Any) -> st.SearchStrategy[Any]:
@@ -216,8 +288,18 @@ def _hhmm(quarter: int) -> str:
 
 
 def _pick(strategy: st.SearchStrategy[Any], get: Any) -> st.SearchStrategy[Any]:
-    """Items of the values ``strategy`` draws, as ``get(value)`` lists them."""
-    return strategy.map(get).filter(bool).flatmap(st.sampled_from)
+    """Items of the values ``strategy`` draws, as ``get(value)`` lists them.
+
+    One index draw picks the item (shrinking towards the first), without building
+    a new ``sampled_from`` strategy for every value as a ``flatmap`` would.
+    """
+
+    @st.composite
+    def pick(draw: st.DrawFn) -> Any:
+        items = draw(strategy.map(get).filter(bool))
+        return items[draw(st.integers(0, len(items) - 1))]
+
+    return pick()
 
 
 def _policies() -> st.SearchStrategy[Policies]:
@@ -485,15 +567,22 @@ def _strategies() -> dict[type, st.SearchStrategy[Any]]:
         calendars,
         windows,
     )
-    from itsm_core.testing._escalation_strategies import escalation_rules, support_structures
+    from itsm_core.testing._escalation_strategies import (
+        ESCALATION_ACTIONS,
+        ESCALATION_CONDITIONS,
+        escalation_rules,
+        escalation_triggers,
+        support_structures,
+    )
     from itsm_core.testing._permission_strategies import register_permission_strategies
     from itsm_core.testing._priority_strategies import (
         priority_levels,
         priority_matrices,
         register_priority_strategies,
         requester_masks,
+        scales,
     )
-    from itsm_core.testing._sla_strategies import PRIORITIES, sla_policies
+    from itsm_core.testing._sla_strategies import PRIORITIES, preset_calendars, sla_policies
     from itsm_core.testing._ticket_strategies import register_ticket_strategies
 
     register_priority_strategies()
@@ -507,7 +596,9 @@ def _strategies() -> dict[type, st.SearchStrategy[Any]]:
         right=plain,
     )
     policies = sla_policies(calendars=calendars())
-    metrics = _pick(policies, lambda p: p.metrics)
+    # A policy's metrics and conditions do not depend on its calendar: they are drawn
+    # from policies over the preset calendars, the same values without a random calendar.
+    metrics = _pick(sla_policies(calendars=preset_calendars()), lambda p: p.metrics)
     conditions = _pick(
         metrics, lambda m: [*m.start, *m.stop, *m.pause, *m.resume, *m.cancel, *m.reset]
     )
@@ -545,8 +636,9 @@ def _strategies() -> dict[type, st.SearchStrategy[Any]]:
         DateOverride: st.builds(
             DateOverride, day=days, windows=st.lists(windows(), max_size=2).map(tuple)
         ),
-        Level: _pick(matrices, lambda m: m.impact.levels),
-        PriorityLevel: priority_levels().flatmap(st.sampled_from),
+        # A matrix's impact levels are a scale's levels: drawn from a scale alone.
+        Level: _pick(scales("impact"), lambda scale: scale.levels),
+        PriorityLevel: _pick(priority_levels(), lambda levels: levels),
         Cell: _pick(matrices, lambda m: m.cells),
         RequesterMask: matrices.flatmap(requester_masks),
         Link: _of(Link),
@@ -588,9 +680,10 @@ def _strategies() -> dict[type, st.SearchStrategy[Any]]:
         ),
         EscalationRule: rules,
         EscalationLevel: levels,
-        EscalationConditions: levels.map(lambda level: level.conditions),
-        Trigger: rules.map(lambda r: r.trigger),
-        Action: _pick(levels, lambda level: level.actions),
+        # The conditions, triggers and actions the rules draw, without drawing whole rules.
+        EscalationConditions: sampled(ESCALATION_CONDITIONS),
+        Trigger: escalation_triggers(),
+        Action: sampled(ESCALATION_ACTIONS),
         Event: events(),
         TicketCommand: ticket_commands_any(),
     }
@@ -606,7 +699,6 @@ def _strategies() -> dict[type, st.SearchStrategy[Any]]:
     from itsm_core.permissions import Directory, Grant, Permission, Policy, Principal, Role, Scope
     from itsm_core.priority import Scale
     from itsm_core.serialization import Desk
-    from itsm_core.testing._priority_strategies import scales
     from itsm_core.testing._ticket_strategies import tickets
 
     strategies[Desk] = desks()

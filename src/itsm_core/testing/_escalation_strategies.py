@@ -42,10 +42,13 @@ from itsm_core.ticket import (
 )
 
 __all__ = [
+    "ESCALATION_ACTIONS",
+    "ESCALATION_CONDITIONS",
     "REQUEST_KINDS",
     "SUPPORT_GROUP_NAMES",
     "escalation_histories",
     "escalation_rules",
+    "escalation_triggers",
     "support_structures",
 ]
 
@@ -120,6 +123,33 @@ _NOTIFY = (
     Action.notify(roles=("supervisor", "manager")),
     Action.notify(people="duty-officer"),
 )
+_RULE_CONDITIONS = (
+    EscalationConditions(),
+    EscalationConditions(lines=(1, 2)),
+    EscalationConditions(groups=("help-desk", "admins")),
+)
+#: The actions the levels of :func:`escalation_rules` take (each notifies).
+ESCALATION_ACTIONS: tuple[Action, ...] = _NOTIFY
+#: The conditions :func:`escalation_rules` puts on rules and levels, the empty one first.
+ESCALATION_CONDITIONS: tuple[EscalationConditions, ...] = tuple(
+    dict.fromkeys((*_RULE_CONDITIONS, *_NARROW))
+)
+_INDEX_CACHE: dict[int, st.SearchStrategy[int]] = {}
+
+
+def _index(draw: st.DrawFn, size: int) -> int:
+    """An index below ``size`` in one draw (shrinking towards 0), its strategy built once."""
+    strategy = _INDEX_CACHE.get(size)
+    if strategy is None:
+        strategy = _INDEX_CACHE[size] = st.integers(0, size - 1)
+    return draw(strategy)
+
+
+_LEVEL_EXTRAS = tuple((action, narrow) for action in _NOTIFY for narrow in _NARROW)
+_LEVEL_VALUES = {
+    bounds: st.sets(st.integers(*bounds), min_size=1, max_size=3)
+    for bounds in ((1, 150), (0, 4), (-600, 600), (0, 600))
+}
 
 
 def _levels(draw: st.DrawFn, kind: TriggerKind) -> tuple[EscalationLevel, ...]:
@@ -129,11 +159,11 @@ def _levels(draw: st.DrawFn, kind: TriggerKind) -> tuple[EscalationLevel, ...]:
         low, high = 0, 4
     else:
         low, high = (-600 if kind is TriggerKind.SLA_DUE else 0), 600
-    values = sorted(draw(st.sets(st.integers(low, high), min_size=1, max_size=3)))
+    values = sorted(draw(_LEVEL_VALUES[low, high]))
     levels = []
     for value in values:
-        action = _NOTIFY[draw(st.integers(0, len(_NOTIFY) - 1))]
-        narrow = _NARROW[draw(st.integers(0, len(_NARROW) - 1))]
+        # The action and the narrowing together: one draw (the first of each first).
+        action, narrow = _LEVEL_EXTRAS[_index(draw, len(_LEVEL_EXTRAS))]
         if kind is TriggerKind.SLA_PERCENT:
             level = EscalationLevel(percent=value, actions=action, conditions=narrow)
         elif kind is TriggerKind.REASSIGNMENTS:
@@ -159,37 +189,64 @@ def escalation_rules(
 
     SLA triggers name one of ``metrics`` (empty: no SLA triggers).
     """
-    kinds = tuple(TriggerKind)
-    if not metrics:
-        kinds = tuple(k for k in kinds if k not in (TriggerKind.SLA_PERCENT, TriggerKind.SLA_DUE))
-    kind = draw(sampled(kinds))
-    business = draw(st.booleans())
-    if kind is TriggerKind.SLA_PERCENT:
-        trigger = Trigger.sla_percent(draw(sampled(tuple(metrics))))
-    elif kind is TriggerKind.SLA_DUE:
-        trigger = Trigger.sla_due(draw(sampled(tuple(metrics))))
-    elif kind is TriggerKind.NO_REPLY:
-        trigger = Trigger.no_reply(business=business)
-    elif kind is TriggerKind.TIME_IN_STATE:
-        trigger = Trigger.time_in_state(
-            categories=draw(sampled(("new", "active", "on_hold"))), business=business
-        )
-    elif kind is TriggerKind.REQUEST:
-        trigger = Trigger.request(*draw(sampled(((), ("manager",)))), business=business)
-    else:
-        trigger = Trigger.reassignments(bounces_only=draw(st.booleans()))
-    conditions = draw(
-        st.sampled_from(
-            (
-                EscalationConditions(),
-                EscalationConditions(lines=(1, 2)),
-                EscalationConditions(groups=("help-desk", "admins")),
-            )
-        )
-    )
+    trigger = draw(escalation_triggers(metrics=metrics))
+    conditions = draw(sampled(_RULE_CONDITIONS))
     return EscalationRule(
-        name=name, trigger=trigger, levels=_levels(draw, kind), conditions=conditions
+        name=name, trigger=trigger, levels=_levels(draw, trigger.kind), conditions=conditions
     )
+
+
+def _trigger_pool(metrics: tuple[str, ...]) -> tuple[tuple[Trigger, ...], ...]:
+    """Every trigger :func:`escalation_triggers` draws, one pool per kind in kind order."""
+    pools: list[tuple[Trigger, ...]] = []
+    for kind in TriggerKind:
+        if kind is TriggerKind.SLA_PERCENT:
+            pool = tuple(Trigger.sla_percent(m) for m in metrics)
+        elif kind is TriggerKind.SLA_DUE:
+            pool = tuple(Trigger.sla_due(m) for m in metrics)
+        elif kind is TriggerKind.NO_REPLY:
+            pool = tuple(Trigger.no_reply(business=b) for b in (False, True))
+        elif kind is TriggerKind.TIME_IN_STATE:
+            pool = tuple(
+                Trigger.time_in_state(categories=c, business=b)
+                for c in ("new", "active", "on_hold")
+                for b in (False, True)
+            )
+        elif kind is TriggerKind.REQUEST:
+            pool = tuple(
+                Trigger.request(*kinds, business=b)
+                for kinds in ((), ("manager",))
+                for b in (False, True)
+            )
+        else:
+            pool = tuple(Trigger.reassignments(bounces_only=b) for b in (False, True))
+        if pool:
+            pools.append(pool)
+    return tuple(pools)
+
+
+_TRIGGERS: dict[tuple[str, ...], st.SearchStrategy[Trigger]] = {}
+
+
+def escalation_triggers(
+    *, metrics: Sequence[str] = ("first_response", "next_response", "resolution")
+) -> st.SearchStrategy[Trigger]:
+    """The triggers of :func:`escalation_rules`: every kind, each kind equally likely.
+
+    SLA triggers name one of ``metrics`` (empty: no SLA triggers). Two draws (the
+    kind, then the trigger); shrinks towards the first kind and its first trigger.
+
+    >>> from hypothesis import find
+    >>> find(escalation_triggers(), lambda t: True).kind.value
+    'sla_percent'
+    >>> find(escalation_triggers(metrics=()), lambda t: True).kind.value
+    'no_reply'
+    """
+    key = tuple(metrics)
+    strategy = _TRIGGERS.get(key)
+    if strategy is None:
+        strategy = _TRIGGERS[key] = st.one_of(*(sampled(pool) for pool in _trigger_pool(key)))
+    return strategy
 
 
 @st.composite

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import cache
+from itertools import permutations
 from typing import Any
 
 import attrs
@@ -128,8 +129,19 @@ _TRANSITION_PATTERNS = frozenset(
 
 @cache
 def _subset(names: tuple[str, ...], max_size: int = 2) -> st.SearchStrategy[tuple[str, ...]]:
-    # Built once per pool: building strategies inside draws costs more than drawing.
-    return st.lists(st.sampled_from(names), max_size=max_size, unique=True).map(tuple)
+    """Distinct names of the pool in any order, at most ``max_size``: two draws at most.
+
+    A size (each equally likely), then one of the tuples of that size, listed in the
+    pool's order: shrinks towards the empty tuple and the first names, as a list
+    of unique names would. Built once per pool: building strategies inside draws
+    costs more than drawing.
+    """
+    return st.one_of(
+        *(
+            st.sampled_from(tuple(permutations(names, size)))
+            for size in range(min(max_size, len(names)) + 1)
+        )
+    )
 
 
 _BOOLEANS = st.booleans()

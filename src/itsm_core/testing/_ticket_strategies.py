@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from itertools import product
 
 import attrs
 from hypothesis import strategies as st
@@ -82,53 +83,40 @@ class TicketHistory:
     events: tuple[Event, ...]
 
 
-def _texts() -> st.SearchStrategy[str]:
-    return st.sampled_from(("", "because", "see the log"))
+_TEXTS = ("", "because", "see the log")
 
 
 @lru_cache(maxsize=64)
-def ticket_commands(lifecycle: Lifecycle) -> st.SearchStrategy[TicketCommand]:
-    """Commands for tickets of ``lifecycle``, legal or not: every trigger and every command.
+def _command_pools(lifecycle: Lifecycle) -> tuple[tuple[TicketCommand, ...], ...]:
+    """Every command :func:`ticket_commands` draws, one pool per kind (transitions twice).
 
-    Transitions are drawn twice as often as the other commands; merges target
-    a fresh ticket ``OTHER-1`` of the same type.
-
-    >>> from itsm_core.lifecycle import Lifecycle, incident
-    >>> from hypothesis import given
-    >>> @given(ticket_commands(Lifecycle(incident())))
-    ... def test(command):
-    ...     assert command.action
-    >>> test()
+    Each pool is the product of its fields' values in order, the simplest first, so
+    an index into it shrinks the way drawing each field would (to the first trigger,
+    the empty reason...). Drawing a pool and an index costs two draws a command,
+    where drawing each field costs one a field.
     """
     definition = lifecycle.definition
     triggers = sorted(
         {t.trigger for t in definition.transitions if t.trigger not in COMMAND_TRIGGERS}
     )
     matrix = lifecycle.matrix
-    agents = st.sampled_from(TICKET_ACTORS[1:3])
-    groups = st.sampled_from(("desk", "network"))
-    lines = st.sampled_from((1, 2, 3))
-    transition = st.builds(
-        Transition,
-        trigger=st.sampled_from(triggers),
-        reason=_texts(),
-        resolution_code=st.sampled_from((None, "fixed", "workaround")),
-        hold_reason=st.sampled_from((None, *HOLD_REASONS)),
-    )
-    fields = [f for f in definition.fields if f.type == "str"]
-    field_updates: list[st.SearchStrategy[TicketCommand]] = [
-        st.builds(UpdateField, field=st.just("title"), value=st.sampled_from(("t2", "t3"))),
-        st.builds(
-            UpdateField,
-            field=st.just("service"),
-            value=st.sampled_from((None, "email")),
-        ),
-    ]
-    for spec in fields:
-        values = spec.choices or ("a value", "another value")
-        field_updates.append(
-            st.builds(UpdateField, field=st.just(spec.name), value=st.sampled_from(values))
+    agents = TICKET_ACTORS[1:3]
+    groups = ("desk", "network")
+    lines = (1, 2, 3)
+    texts = _TEXTS
+    transitions = tuple(
+        Transition(trigger=t, reason=r, resolution_code=c, hold_reason=h)
+        for t, r, c, h in product(
+            triggers, texts, (None, "fixed", "workaround"), (None, *HOLD_REASONS)
         )
+    )
+    field_updates: list[tuple[TicketCommand, ...]] = [
+        tuple(UpdateField(field="title", value=v) for v in ("t2", "t3")),
+        tuple(UpdateField(field="service", value=v) for v in (None, "email")),
+    ]
+    for spec in (f for f in definition.fields if f.type == "str"):
+        values = spec.choices or ("a value", "another value")
+        field_updates.append(tuple(UpdateField(field=spec.name, value=v) for v in values))
     into = Ticket(
         id="OTHER-1",
         type=lifecycle.name,
@@ -139,38 +127,73 @@ def ticket_commands(lifecycle: Lifecycle) -> st.SearchStrategy[TicketCommand]:
         opened_at=_START,
         updated_at=_START,
     )
-    others: list[st.SearchStrategy[TicketCommand]] = [
-        st.builds(Assign, assignee=agents, group=groups, support_line=lines),
-        st.builds(Reassign, assignee=agents, group=groups, support_line=lines, reason=_texts()),
-        st.builds(AddComment, body=st.just("a comment"), public=st.booleans()),
-        st.builds(
-            Classify,
-            impact=st.sampled_from((None, *matrix.impact.names)),
-            urgency=st.sampled_from((None, *matrix.urgency.names)),
+    others: list[tuple[TicketCommand, ...]] = [
+        tuple(
+            Assign(assignee=a, group=g, support_line=n)
+            for a, g, n in product(agents, groups, lines)
         ),
-        st.builds(
-            OverridePriority,
-            priority=st.sampled_from((None, *(p.name for p in matrix.priorities))),
-            reason=_texts(),
+        tuple(
+            Reassign(assignee=a, group=g, support_line=n, reason=r)
+            for a, g, n, r in product(agents, groups, lines, texts)
         ),
-        st.builds(SetMajor, reason=_texts()),
-        st.builds(ClearMajor, reason=_texts()),
+        tuple(AddComment(body="a comment", public=p) for p in (False, True)),
+        tuple(
+            Classify(impact=i, urgency=u)
+            for i, u in product((None, *matrix.impact.names), (None, *matrix.urgency.names))
+        ),
+        tuple(
+            OverridePriority(priority=p, reason=r)
+            for p, r in product((None, *(p.name for p in matrix.priorities)), texts)
+        ),
+        tuple(SetMajor(reason=r) for r in texts),
+        tuple(ClearMajor(reason=r) for r in texts),
         *field_updates,
-        st.builds(
-            AddLink,
-            kind=st.sampled_from(("parent", "child", "duplicate_of", "related")),
-            target=st.sampled_from(_OTHERS),
+        tuple(
+            AddLink(kind=k, target=t)
+            for k, t in product(("parent", "child", "duplicate_of", "related"), _OTHERS)
         ),
-        st.builds(Watch, watcher=st.sampled_from(TICKET_ACTORS)),
-        st.builds(Unwatch, watcher=st.sampled_from(TICKET_ACTORS)),
-        st.builds(RemoveLink, kind=st.just("related"), target=st.sampled_from(_OTHERS)),
-        st.builds(Split, new_ticket_id=st.sampled_from(("SPLIT-1", "SPLIT-2")), title=st.just("s")),
-        st.just(RequestApproval(approvers=())),
-        st.just(Approve()),
-        st.builds(Refuse, reason=_texts()),
-        st.builds(Merge, into=st.just(into)),
+        tuple(Watch(watcher=w) for w in TICKET_ACTORS),
+        tuple(Unwatch(watcher=w) for w in TICKET_ACTORS),
+        tuple(RemoveLink(kind="related", target=t) for t in _OTHERS),
+        tuple(Split(new_ticket_id=i, title="s") for i in ("SPLIT-1", "SPLIT-2")),
+        (RequestApproval(approvers=()),),
+        (Approve(),),
+        tuple(Refuse(reason=r) for r in texts),
+        (Merge(into=into),),
     ]
-    return st.one_of(transition, transition, *others)
+    return (transitions, transitions, *others)
+
+
+@lru_cache(maxsize=64)
+def ticket_commands(lifecycle: Lifecycle) -> st.SearchStrategy[TicketCommand]:
+    """Commands for tickets of ``lifecycle``, legal or not: every trigger and every command.
+
+    Transitions are drawn twice as often as the other commands; merges target
+    a fresh ticket ``OTHER-1`` of the same type. A command is two draws: its
+    kind, then one of the kind's commands (every combination of its fields'
+    values); a transition shrinks towards the first trigger with no reason, code or hold.
+
+    >>> from itsm_core.lifecycle import Lifecycle, incident
+    >>> from hypothesis import find, given
+    >>> @given(ticket_commands(Lifecycle(incident())))
+    ... def test(command):
+    ...     assert command.action
+    >>> test()
+    >>> find(ticket_commands(Lifecycle(incident())), lambda c: isinstance(c, Transition))
+    Transition(trigger='auto_close', reason='', resolution_code=None, hold_reason=None)
+    """
+    return st.one_of(*(sampled(pool) for pool in _command_pools(lifecycle)))
+
+
+@lru_cache(maxsize=64)
+def _steps(lifecycle: Lifecycle) -> st.SearchStrategy[tuple[TicketCommand, str]]:
+    """A command of :func:`ticket_commands` and the actor who gives it, in two draws."""
+    return st.one_of(
+        *(sampled(tuple(product(pool, TICKET_ACTORS))) for pool in _command_pools(lifecycle))
+    )
+
+
+_DELAYS = st.integers(min_value=0, max_value=3 * 24 * 60)
 
 
 @st.composite
@@ -183,7 +206,8 @@ def ticket_histories(
     """A ticket of a random type with a valid history of up to ``max_steps`` accepted commands.
 
     Commands are drawn from :func:`ticket_commands` with random actors and
-    delays (0 to 3 days); the rejected ones are skipped.
+    delays (0 to 3 days); the rejected ones are skipped. A step is three draws
+    (the command's kind, the command and its actor together, the delay).
 
     >>> from hypothesis import given
     >>> @given(ticket_histories(max_steps=5))
@@ -212,9 +236,8 @@ def ticket_histories(
     for _ in range(steps):
         if ticket.is_final:
             break
-        command = draw(ticket_commands(lifecycle))
-        actor = draw(sampled(TICKET_ACTORS))
-        at = at + timedelta(minutes=draw(st.integers(min_value=0, max_value=3 * 24 * 60)))
+        command, actor = draw(_steps(lifecycle))
+        at = at + timedelta(minutes=draw(_DELAYS))
         try:
             ticket, events = lifecycle.apply(ticket, command, actor=actor, at=at)
         except (InvalidTransition, InvalidValueError, PermissionDenied):
