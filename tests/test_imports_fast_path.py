@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -388,3 +388,20 @@ def test_a_compiled_timestamp_format_reads_exactly_what_strptime_reads(
     except ValueError:
         found = None
     assert found == expected
+
+
+STATES = ("New", "Active", "Resolved", "Closed")
+
+
+def test_a_full_timestamp_cache_starts_again_and_reads_the_same_instants(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows = [
+        {name: _TEXT_ONLY[name][0] for name in HEADER}
+        | {"sys_mod_count": str(n), "sys_updated_at": at, "incident_state": state}
+        for n, (at, state) in enumerate(zip(_IN_ORDER, STATES, strict=True))
+    ]
+    expected = import_snapshot(rows, SNOW)
+    monkeypatch.setattr("itsm_core.imports._core._INSTANT_CACHE", 2)
+    assert import_snapshot(rows, SNOW) == expected
+    assert [e.at for e in expected.histories[0]][-1] == datetime(2016, 3, 3, 12, tzinfo=UTC)
