@@ -6,11 +6,17 @@ compiled timeline, no running sums, no bisection. Use it in property tests to
 check the fast answers (``calendar.add(...) == oracle_add(calendar, ...)``).
 
 Instants are epoch microseconds, like the fast integer API.
+
+Two memos keep it affordable in properties that ask about the same days several
+times (is there enough open time? then: where does the duration end?): the
+parsed times of day, and each calendar's open spans of each local date. Both are
+caches of pure functions of values, so they change no answer.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -34,6 +40,7 @@ _WEEK_US = 7 * 86_400_000_000
 _GIVE_UP_WEEKS = 60 * 53
 
 
+@lru_cache(maxsize=4096)
 def _clock(text: str) -> timedelta:
     """``'HH:MM[:SS[.ffffff]]'`` (or ``'24:00'``) as the time since midnight."""
     if text.startswith("24:"):
@@ -154,13 +161,20 @@ def oracle_open_intervals(cal: Calendar, start: int, end: int) -> list[tuple[int
     day = _local_date(start, zone) - timedelta(days=3)
     last = _local_date(end, zone) + timedelta(days=3)
     spans: list[tuple[int, int]] = []
+    known = _open_days(cal)
     while day <= last:
-        for a, b in oracle_local_open(cal, day):
-            lo, hi = _us(a, zone), _us(b, zone)
-            if lo < hi:
-                spans.append((lo, hi))
+        if day not in known:
+            found = ((_us(a, zone), _us(b, zone)) for a, b in oracle_local_open(cal, day))
+            known[day] = [(lo, hi) for lo, hi in found if lo < hi]  # skipped wall time: none
+        spans += known[day]
         day += timedelta(days=1)
     return [(max(a, start), min(b, end)) for a, b in _merge(spans) if max(a, start) < min(b, end)]
+
+
+@lru_cache(maxsize=64)
+def _open_days(cal: BusinessCalendar) -> dict[date, list[tuple[int, int]]]:
+    """The memo of ``cal``'s open spans (epoch microseconds) by local date, filled as walked."""
+    return {}
 
 
 def oracle_is_open(cal: Calendar, at: int) -> bool:

@@ -7,26 +7,33 @@ zones with odd DST rules. ``calendars()`` adds unions and intersections.
 ``instants()`` draws epoch microseconds, biased towards midnights and DST
 changes.
 
-Resolution: by default every time of day is a whole minute (mostly quarter
+Resolution: by default every time of day is a whole minute (half of them quarter
 hours), as real business hours are. ``resolution="microsecond"`` also draws
 times with any number of microseconds, such as windows a few microseconds
 long; such calendars may be open a few microseconds a week, so anything that
 looks for a far deadline on them walks years of timeline. Ask for them only
 in properties about the calendar itself.
 
+Cost: a calendar is drawn in about thirty Hypothesis choices, one for each time
+of day, day, count or weekday mask it holds, each from a prebuilt table or range
+inside one composite (no nested maps, filters or ``unique_by``): drawing is a
+small share of a property's time.
+
 Shrinking: calendars shrink towards fewer windows, fewer holidays, closures and
-overrides and towards the first zone of the list (UTC); instants shrink towards
-the start of the window.
+overrides and towards the first zone of the list (UTC); windows towards
+``00:00``-``24:00``; instants towards the start of the window.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
+from itertools import product
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+import attrs
 from hypothesis import strategies as st
 
 from itsm_core.calendar import (
@@ -79,61 +86,128 @@ _DAY_US = 24 * _HOUR_US
 Resolution = Literal["minute", "microsecond"]
 _RESOLUTIONS: tuple[Resolution, ...] = ("minute", "microsecond")
 
-_QUARTERS = st.integers(0, 95).map(lambda q: f"{q // 4:02d}:{q % 4 * 15:02d}")
-_MINUTES = st.integers(0, 24 * 60 - 1).map(lambda m: f"{m // 60:02d}:{m % 60:02d}")
-_MICROSECONDS = st.integers(0, _DAY_US - 1).map(
-    lambda us: (
+# Hypothesis draws an index into a table of at most 256 entries uniformly; it draws
+# from a larger range leaning towards its first values (as it always draws integers).
+
+_QUARTER_TIMES = tuple(f"{q // 4:02d}:{q % 4 * 15:02d}" for q in range(96))
+_MINUTE_TIMES = tuple(f"{m // 60:02d}:{m % 60:02d}" for m in range(24 * 60))
+
+#: A time of day: half the draws a quarter hour, half (``None``) any time at the
+#: resolution's precision, drawn next. Index 0, where times shrink to, is ``00:00``.
+_TIME_TABLE: tuple[str | None, ...] = _QUARTER_TIMES + (None,) * len(_QUARTER_TIMES)
+#: The end of a window: ``24:00`` a third of the draws, else a time as above (so about
+#: a third of the windows cross midnight). Ends shrink to ``24:00``.
+_END_TABLE: tuple[str | None, ...] = ("24:00",) * len(_QUARTER_TIMES) + _TIME_TABLE
+
+
+def _micro_text(us: int) -> str:
+    return (
         f"{us // _HOUR_US:02d}:{us // 60_000_000 % 60:02d}:"
         f"{us // 1_000_000 % 60:02d}.{us % 1_000_000:06d}"
     )
-)
 
 
 def _clock(text: str) -> int:
     return parse_time(text, "time", end=True)
 
 
-def _window(start: str, end: str) -> Window:
+@attrs.frozen
+class _Tables:
+    """What one resolution draws its times of day from."""
+
+    times: st.SearchStrategy[str | None]
+    ends: st.SearchStrategy[str | None]
+    #: Any time at the resolution's precision, as an integer ``text`` spells.
+    fine: st.SearchStrategy[int]
+    text: Callable[[int], str]
+
+
+@cache
+def _tables(resolution: Resolution) -> _Tables:
+    if resolution not in _RESOLUTIONS:
+        raise InvalidValueError("resolution", resolution, "'minute' or 'microsecond'")
+    times, ends = st.sampled_from(_TIME_TABLE), st.sampled_from(_END_TABLE)
+    if resolution == "minute":
+        minute = st.integers(0, len(_MINUTE_TIMES) - 1)
+        return _Tables(times=times, ends=ends, fine=minute, text=_MINUTE_TIMES.__getitem__)
+    return _Tables(times=times, ends=ends, fine=st.integers(0, _DAY_US - 1), text=_micro_text)
+
+
+def _draw_time(draw: st.DrawFn, tables: _Tables, table: st.SearchStrategy[str | None]) -> str:
+    text = draw(table)
+    return tables.text(draw(tables.fine)) if text is None else text
+
+
+def _draw_window(draw: st.DrawFn, tables: _Tables) -> Window:
+    """A valid window: two times; an end equal to the start becomes ``24:00`` (no filter)."""
+    start = _draw_time(draw, tables, tables.times)
+    end = _draw_time(draw, tables, tables.ends)
+    if _clock(end) == _clock(start):
+        end = "24:00"
     return Window(start=start, end=end)
 
 
-def _valid(window: Window) -> bool:
-    return _clock(window.end) != _clock(window.start)
-
-
-@cache
-def _times(resolution: Resolution) -> st.SearchStrategy[str]:
-    if resolution not in _RESOLUTIONS:
-        raise InvalidValueError("resolution", resolution, "'minute' or 'microsecond'")
-    if resolution == "minute":
-        return st.one_of(_QUARTERS, _MINUTES)
-    return st.one_of(_QUARTERS, _MICROSECONDS)
-
-
-@cache
-def _windows(resolution: Resolution) -> st.SearchStrategy[Window]:
-    times = _times(resolution)
-    return st.builds(_window, times, st.one_of(st.just("24:00"), times)).filter(_valid)
-
-
-def _ordered(first: str, second: str) -> tuple[str, str]:
-    """Two times of day as the start and end of a span within one day."""
+def _draw_day_span(draw: st.DrawFn, tables: _Tables) -> tuple[str, str]:
+    """Start and end of a span within one day: two times, ordered (no filter)."""
+    first = _draw_time(draw, tables, tables.times)
+    second = _draw_time(draw, tables, tables.ends)
     a, b = _clock(first), _clock(second)
     if a == b:
-        return ("00:00", "24:00") if a == _DAY_US else (first, "24:00")
+        return (first, "24:00")
     return (first, second) if a < b else (second, first)
 
 
 @cache
-def _day_spans(resolution: Resolution) -> st.SearchStrategy[tuple[str, str]]:
-    """Start and end of a span within one day (no filter: two times, ordered)."""
-    times = _times(resolution)
-    return st.builds(_ordered, times, st.one_of(st.just("24:00"), times))
+def _windows(resolution: Resolution) -> st.SearchStrategy[Window]:
+    tables = _tables(resolution)
+
+    @st.composite
+    def window(draw: st.DrawFn) -> Window:
+        return _draw_window(draw, tables)
+
+    return window()
 
 
-_RECURRING = st.lists(
-    st.builds(MonthDay, month=st.integers(1, 12), day=st.integers(1, 28)), max_size=2
-).map(tuple)
+def windows(*, resolution: Resolution = "minute") -> st.SearchStrategy[Window]:
+    """Valid windows; about a third cross midnight. Shrinks towards ``00:00``-``24:00``.
+
+    Times are whole minutes, half of them quarter hours; ``resolution="microsecond"``
+    draws any microsecond instead of any minute (see the module's documentation).
+
+    >>> from hypothesis import find
+    >>> find(windows(), lambda w: True)
+    Window(start='00:00', end='24:00')
+    >>> window = find(windows(), lambda w: w.crosses_midnight)
+    >>> window.end < window.start, len(window.start)
+    (True, 5)
+    >>> window = find(windows(resolution="microsecond"), lambda w: "." in w.start)
+    >>> len(window.start)
+    15
+    """
+    return _windows(resolution)
+
+
+#: Recurring holidays, day by day through the months (every month as likely).
+_MONTH_DAYS = st.sampled_from(
+    tuple(MonthDay(month=m, day=d) for d in range(1, 29) for m in range(1, 13))
+)
+#: How many holidays, recurring holidays and holiday ranges (0-4, 0-2, 0-2), then how
+#: many closures and overrides (0-3 each): every combination as likely, none first.
+_HOLIDAY_COUNTS = st.sampled_from(tuple(product(range(5), range(3), range(3))))
+_CHANGE_COUNTS = st.sampled_from(tuple(product(range(4), range(4))))
+#: How many weekly windows: none in about a quarter of the calendars, 2.3 on average.
+_WEEKLY_COUNT = st.sampled_from((0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5))
+_WEEKDAY_MASK = st.integers(1, 127)
+_RANGE_LENGTH = st.integers(0, 6)
+_OVERRIDE_WINDOWS = st.integers(0, 2)
+
+
+def _days(first: date, last: date) -> st.SearchStrategy[date]:
+    """Dates ``first``..``last``: a table up to about a year (cheaper to draw), else a range."""
+    count = last.toordinal() - first.toordinal() + 1
+    if count <= 400:
+        return st.sampled_from(tuple(first + timedelta(days=k) for k in range(count)))
+    return st.integers(first.toordinal(), last.toordinal()).map(date.fromordinal)
 
 
 def _weekly(entries: list[tuple[Window, int]]) -> WeeklySchedule:
@@ -144,23 +218,6 @@ def _weekly(entries: list[tuple[Window, int]]) -> WeeklySchedule:
             if mask >> i & 1:
                 days[day].append(window)
     return WeeklySchedule(**days)
-
-
-def windows(*, resolution: Resolution = "minute") -> st.SearchStrategy[Window]:
-    """Valid windows; about a third cross midnight. Shrinks towards ``00:00``.
-
-    Times are whole minutes, mostly quarter hours; ``resolution="microsecond"``
-    draws any microsecond too (see the module's documentation).
-
-    >>> from hypothesis import find
-    >>> window = find(windows(), lambda w: w.crosses_midnight)
-    >>> window.end < window.start, len(window.start)
-    (True, 5)
-    >>> window = find(windows(resolution="microsecond"), lambda w: "." in w.start)
-    >>> len(window.start)
-    15
-    """
-    return _windows(resolution)
 
 
 @memoized
@@ -174,49 +231,65 @@ def business_calendars(
     """Random valid calendars whose dated entries fall within ``first``..``last``.
 
     Their windows, closures and overrides start and end on whole minutes unless
-    ``resolution="microsecond"`` (see the module's documentation).
+    ``resolution="microsecond"`` (see the module's documentation). A calendar has
+    up to five weekly windows, each on a random set of weekdays, up to four
+    holidays, two recurring holidays, two holiday ranges (of up to a week), three
+    closures and three overrides (of up to two windows, one a day).
 
     >>> from hypothesis import find
     >>> find(business_calendars(zones=["Asia/Kathmandu"]), lambda c: True).timezone
     'Asia/Kathmandu'
     >>> find(business_calendars(), lambda c: True).weekly.mon  # shrinks to no windows
     ()
+    >>> find(business_calendars(), lambda c: c.overrides != ()).overrides
+    (DateOverride(day=datetime.date(2011, 9, 1), windows=()),)
     """
-    windows = _windows(resolution)
-    days = st.integers(first.toordinal(), last.toordinal()).map(date.fromordinal)
-    ranges = st.lists(
-        st.builds(
-            lambda d, n: DateRange(first=d, last=min(d + timedelta(days=n), last)),
-            days,
-            st.integers(0, 6),
-        ),
-        max_size=2,
-    ).map(tuple)
-    closures = st.lists(
-        st.builds(
-            lambda d, w: Closure(day=d, start=w[0], end=w[1]),
-            days,
-            _day_spans(resolution),
-        ),
-        max_size=3,
-    ).map(tuple)
-    overrides = st.lists(
-        st.builds(DateOverride, day=days, windows=st.lists(windows, max_size=2).map(tuple)),
-        max_size=3,
-        unique_by=lambda o: o.day,
-    ).map(tuple)
-    weekly = st.lists(st.tuples(windows, st.integers(1, 127)), max_size=5).map(_weekly)
-    return st.builds(
-        BusinessCalendar,
-        timezone=st.sampled_from(list(zones)),
-        weekly=weekly,
-        holidays=st.lists(days, max_size=4).map(tuple),
-        recurring_holidays=_RECURRING,
-        holiday_ranges=ranges,
-        closures=closures,
-        overrides=overrides,
-        name=st.sampled_from(["", "support"]),
-    )
+    tables = _tables(resolution)
+    labels = st.sampled_from(tuple((zone, name) for name in ("", "support") for zone in zones))
+    days = _days(first, last)
+
+    @st.composite
+    def calendar(draw: st.DrawFn) -> BusinessCalendar:
+        zone, name = draw(labels)
+        weekly = [
+            (_draw_window(draw, tables), draw(_WEEKDAY_MASK)) for _ in range(draw(_WEEKLY_COUNT))
+        ]
+        n_holidays, n_recurring, n_ranges = draw(_HOLIDAY_COUNTS)
+        n_closures, n_overrides = draw(_CHANGE_COUNTS)
+        holidays = tuple(draw(days) for _ in range(n_holidays))
+        recurring = tuple(draw(_MONTH_DAYS) for _ in range(n_recurring))
+        ranges = []
+        for _ in range(n_ranges):
+            start = draw(days)
+            end = min(start + timedelta(days=draw(_RANGE_LENGTH)), last)
+            ranges.append(DateRange(first=start, last=end))
+        closures = []
+        for _ in range(n_closures):
+            day = draw(days)
+            opens, closes = _draw_day_span(draw, tables)
+            closures.append(Closure(day=day, start=opens, end=closes))
+        overrides: dict[date, tuple[Window, ...]] = {}  # one a day: a later draw replaces
+        for _ in range(n_overrides):
+            day = draw(days)
+            overrides[day] = tuple(
+                _draw_window(draw, tables) for _ in range(draw(_OVERRIDE_WINDOWS))
+            )
+        return BusinessCalendar(
+            timezone=zone,
+            weekly=_weekly(weekly),
+            holidays=holidays,
+            recurring_holidays=recurring,
+            holiday_ranges=tuple(ranges),
+            closures=tuple(closures),
+            overrides=tuple(DateOverride(day=d, windows=w) for d, w in overrides.items()),
+            name=name,
+        )
+
+    return calendar()
+
+
+#: Which calendar ``calendars()`` draws: plain half the time, else a composite.
+_KINDS = st.sampled_from(("plain", "plain", "union", "intersection"))
 
 
 @memoized
@@ -227,18 +300,27 @@ def calendars(
     last: date = date(2012, 5, 31),
     resolution: Resolution = "minute",
 ) -> st.SearchStrategy[BusinessCalendar | CompositeCalendar]:
-    """Calendars, and unions and intersections of two of them (about one in four).
+    """Calendars, and unions and intersections of two of them (about half the draws).
 
-    ``resolution`` is that of :func:`business_calendars`.
+    ``resolution`` is that of :func:`business_calendars`. Shrinks towards a plain
+    calendar.
+
+    >>> from hypothesis import find
+    >>> find(calendars(), lambda c: True).weekly.mon
+    ()
+    >>> find(calendars(), lambda c: isinstance(c, CompositeCalendar)).operation
+    'union'
     """
     plain = business_calendars(zones=zones, first=first, last=last, resolution=resolution)
-    composite = st.builds(
-        CompositeCalendar,
-        operation=st.sampled_from(["union", "intersection"]),
-        left=plain,
-        right=plain,
-    )
-    return st.one_of(plain, plain, plain, composite)
+
+    @st.composite
+    def calendar(draw: st.DrawFn) -> BusinessCalendar | CompositeCalendar:
+        kind = draw(_KINDS)
+        if kind == "plain":
+            return draw(plain)
+        return CompositeCalendar(operation=kind, left=draw(plain), right=draw(plain))
+
+    return calendar()
 
 
 def _us(moment: datetime) -> int:
@@ -285,17 +367,28 @@ def instants(
     first: date = date(2011, 9, 1),
     last: date = date(2012, 5, 31),
 ) -> st.SearchStrategy[int]:
-    """Epoch microseconds within ``first``..``last``, often near a DST change or midnight."""
+    """Epoch microseconds within ``first``..``last``, often near a DST change or midnight.
+
+    Shrinks towards ``first``'s midnight (UTC).
+
+    >>> from hypothesis import find
+    >>> find(instants(first=date(2026, 1, 1), last=date(2026, 12, 31)), lambda t: True)
+    1767225600000000
+    """
     lo = _us(datetime(first.year, first.month, first.day, tzinfo=UTC))
     hi = _us(datetime(last.year, last.month, last.day, tzinfo=UTC))
     near = sorted({t for z in zones for t in _transitions(z, first, last)})
     uniform = st.integers(lo, hi)
-    on_the_hour = st.integers(lo // _HOUR_US, hi // _HOUR_US).map(lambda h: h * _HOUR_US)
-    if not near:
-        return st.one_of(uniform, on_the_hour)
-    close = st.builds(
-        lambda t, k: t + k,
-        st.sampled_from(near),
-        st.integers(-26 * _HOUR_US, 26 * _HOUR_US),
-    )
-    return st.one_of(uniform, on_the_hour, close)
+    hours = st.integers(lo // _HOUR_US, hi // _HOUR_US)
+    changes = st.sampled_from(near) if near else None
+
+    @st.composite
+    def instant(draw: st.DrawFn) -> int:
+        kind = draw(_INSTANT_KINDS)
+        if kind == "hour":
+            return draw(hours) * _HOUR_US
+        if kind == "near" and changes is not None:
+            return draw(changes) + draw(_NEAR)
+        return draw(uniform)
+
+    return instant()
