@@ -321,3 +321,10 @@ def test_an_assignment_that_moves_the_ticket_anywhere_folds_as_the_reference_doe
     assert fast == slow
     assert (type(fast[0]), fast[0].version, fast[0].assignee) == (Ticket, 6, "dana")
     assert [type(e) for e in fast[1]] == [Assigned, StateChanged]
+
+
+def test_a_ticket_writer_of_a_name_that_is_no_field_is_refused_naming_the_fields() -> None:
+    from itsm_core.lifecycle._fast import ticket_writer
+
+    with pytest.raises(InvalidValueError, match=r"names: expected fields of Ticket: id, type"):
+        ticket_writer(("state", "nope"))
