@@ -155,3 +155,17 @@ def test_a_group_set_by_another_rooms_kind_after_an_escalation_moves_the_ticket(
     vip, rest = _policy("vip", {"groups": ["vip"]}), _policy("rest", {})
     assert select_policy_for_history([vip, rest], history) is vip
     assert select_policy_for_history([vip, rest], history.events[:2]) is rest
+
+
+def test_selection_reuses_a_plan_only_for_the_same_tuple_of_policies() -> None:
+    opened = TicketOpened(ticket_id="I-1", actor="ann", at=_AT, type="incident", state="new",
+                          state_category="new", title="t", requester="ann",
+                          effective_priority="P1")  # fmt: skip
+    history = History([opened])
+    p1, rest = _policy("p1", {"priorities": ["P1"]}), _policy("rest", {})
+    first, second = (p1, rest), (rest, p1)
+    assert select_policy_for_history(first, history) is p1
+    assert select_policy_for_history(first, history) is p1
+    assert select_policy_for_history(second, history) is rest
+    assert select_policy_for_history(list(first), history) is p1
+    assert select_policy_for_history(second, history) is rest

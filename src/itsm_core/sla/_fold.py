@@ -442,7 +442,23 @@ def select_policy_for_history(
     'fallback'
     """
     h = history if isinstance(history, History) else History.of(history)
-    return _select(_Plan(tuple(policies)), h, until_us)
+    return _select(_plan_of(policies), h, until_us)
+
+
+# The plan of the last tuple of policies (a desk asks with its own tuple for every ticket).
+_LAST_PLAN: tuple[tuple[SlaPolicy, ...], _Plan] | None = None
+
+
+def _plan_of(policies: Iterable[SlaPolicy]) -> _Plan:
+    """The selection plan of ``policies``, reused while the same tuple is asked again."""
+    global _LAST_PLAN
+    last = _LAST_PLAN
+    if last is not None and last[0] is policies:
+        return last[1]
+    plan = _Plan(tuple(policies))
+    if type(policies) is tuple:  # a tuple of frozen policies cannot change
+        _LAST_PLAN = (policies, plan)
+    return plan
 
 
 # The event classes of the ticket module (a stale class object of a slotted attrs class
