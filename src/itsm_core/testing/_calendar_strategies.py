@@ -14,10 +14,13 @@ long; such calendars may be open a few microseconds a week, so anything that
 looks for a far deadline on them walks years of timeline. Ask for them only
 in properties about the calendar itself.
 
-Cost: a calendar is drawn in about thirty Hypothesis choices, one for each time
-of day, day, count or weekday mask it holds, each from a prebuilt table or range
-inside one composite (no nested maps, filters or ``unique_by``): drawing is a
-small share of a property's time.
+Cost: a calendar is drawn in about a dozen Hypothesis choices inside one
+composite (no nested maps, filters or ``unique_by``): a few uniform bytes for
+its zone, name and how many entries of each kind it has, a few for each weekly
+window (its times and weekdays), closure or override (its day and times), one
+run of bytes for all its holidays, and an integer for each time of day drawn to
+the resolution's precision. Bytes are read as indexes into prebuilt tables and
+shrink towards zeros, which is index 0 of every table: the simplest choice.
 
 Shrinking: calendars shrink towards fewer windows, fewer holidays, closures and
 overrides and towards the first zone of the list (UTC); windows towards
@@ -86,9 +89,6 @@ _DAY_US = 24 * _HOUR_US
 Resolution = Literal["minute", "microsecond"]
 _RESOLUTIONS: tuple[Resolution, ...] = ("minute", "microsecond")
 
-# Hypothesis draws an index into a table of at most 256 entries uniformly; it draws
-# from a larger range leaning towards its first values (as it always draws integers).
-
 _QUARTER_TIMES = tuple(f"{q // 4:02d}:{q % 4 * 15:02d}" for q in range(96))
 _MINUTE_TIMES = tuple(f"{m // 60:02d}:{m % 60:02d}" for m in range(24 * 60))
 
@@ -107,50 +107,63 @@ def _micro_text(us: int) -> str:
     )
 
 
+@lru_cache(maxsize=4096)
 def _clock(text: str) -> int:
     return parse_time(text, "time", end=True)
 
 
-@attrs.frozen
-class _Tables:
-    """What one resolution draws its times of day from."""
+@cache
+def _bytes(size: int) -> st.SearchStrategy[bytes]:
+    """``size`` uniform bytes as one choice; they shrink towards zeros, byte by byte."""
+    return st.binary(min_size=size, max_size=size)
 
-    times: st.SearchStrategy[str | None]
-    ends: st.SearchStrategy[str | None]
-    #: Any time at the resolution's precision, as an integer ``text`` spells.
-    fine: st.SearchStrategy[int]
+
+def _number(chunk: bytes, at: int, width: int, below: int) -> int:
+    """``width`` bytes of ``chunk`` from ``at`` as a number below ``below`` (all but uniform)."""
+    return int.from_bytes(chunk[at : at + width]) % below
+
+
+@attrs.frozen
+class _Fine:
+    """Any time of day at one resolution's precision: an integer and its text."""
+
+    draws: st.SearchStrategy[int]
     text: Callable[[int], str]
 
 
 @cache
-def _tables(resolution: Resolution) -> _Tables:
+def _fine(resolution: Resolution) -> _Fine:
     if resolution not in _RESOLUTIONS:
         raise InvalidValueError("resolution", resolution, "'minute' or 'microsecond'")
-    times, ends = st.sampled_from(_TIME_TABLE), st.sampled_from(_END_TABLE)
     if resolution == "minute":
-        minute = st.integers(0, len(_MINUTE_TIMES) - 1)
-        return _Tables(times=times, ends=ends, fine=minute, text=_MINUTE_TIMES.__getitem__)
-    return _Tables(times=times, ends=ends, fine=st.integers(0, _DAY_US - 1), text=_micro_text)
+        return _Fine(draws=st.integers(0, len(_MINUTE_TIMES) - 1), text=_MINUTE_TIMES.__getitem__)
+    return _Fine(draws=st.integers(0, _DAY_US - 1), text=_micro_text)
 
 
-def _draw_time(draw: st.DrawFn, tables: _Tables, table: st.SearchStrategy[str | None]) -> str:
-    text = draw(table)
-    return tables.text(draw(tables.fine)) if text is None else text
+def _times(draw: st.DrawFn, fine: _Fine, chunk: bytes, at: int) -> tuple[str, str]:
+    """Two times of day (from ``_TIME_TABLE`` and ``_END_TABLE``) by four bytes of ``chunk``.
+
+    A table's ``None`` is any time at the resolution's precision, drawn as an integer
+    (Hypothesis leans towards small ones: a few microseconds after midnight).
+    """
+    first = _TIME_TABLE[_number(chunk, at, 2, len(_TIME_TABLE))]
+    second = _END_TABLE[_number(chunk, at + 2, 2, len(_END_TABLE))]
+    first = fine.text(draw(fine.draws)) if first is None else first
+    second = fine.text(draw(fine.draws)) if second is None else second
+    return first, second
 
 
-def _draw_window(draw: st.DrawFn, tables: _Tables) -> Window:
+def _window(draw: st.DrawFn, fine: _Fine, chunk: bytes, at: int) -> Window:
     """A valid window: two times; an end equal to the start becomes ``24:00`` (no filter)."""
-    start = _draw_time(draw, tables, tables.times)
-    end = _draw_time(draw, tables, tables.ends)
+    start, end = _times(draw, fine, chunk, at)
     if _clock(end) == _clock(start):
         end = "24:00"
     return Window(start=start, end=end)
 
 
-def _draw_day_span(draw: st.DrawFn, tables: _Tables) -> tuple[str, str]:
+def _day_span(draw: st.DrawFn, fine: _Fine, chunk: bytes, at: int) -> tuple[str, str]:
     """Start and end of a span within one day: two times, ordered (no filter)."""
-    first = _draw_time(draw, tables, tables.times)
-    second = _draw_time(draw, tables, tables.ends)
+    first, second = _times(draw, fine, chunk, at)
     a, b = _clock(first), _clock(second)
     if a == b:
         return (first, "24:00")
@@ -159,11 +172,11 @@ def _draw_day_span(draw: st.DrawFn, tables: _Tables) -> tuple[str, str]:
 
 @cache
 def _windows(resolution: Resolution) -> st.SearchStrategy[Window]:
-    tables = _tables(resolution)
+    fine = _fine(resolution)
 
     @st.composite
     def window(draw: st.DrawFn) -> Window:
-        return _draw_window(draw, tables)
+        return _window(draw, fine, draw(_bytes(4)), 0)
 
     return window()
 
@@ -187,27 +200,14 @@ def windows(*, resolution: Resolution = "minute") -> st.SearchStrategy[Window]:
     return _windows(resolution)
 
 
-#: Recurring holidays, day by day through the months (every month as likely).
-_MONTH_DAYS = st.sampled_from(
-    tuple(MonthDay(month=m, day=d) for d in range(1, 29) for m in range(1, 13))
-)
+#: Recurring holidays (every month and day 1-28 as likely).
+_MONTH_DAYS = tuple(MonthDay(month=m, day=d) for d in range(1, 29) for m in range(1, 13))
 #: How many holidays, recurring holidays and holiday ranges (0-4, 0-2, 0-2), then how
 #: many closures and overrides (0-3 each): every combination as likely, none first.
-_HOLIDAY_COUNTS = st.sampled_from(tuple(product(range(5), range(3), range(3))))
-_CHANGE_COUNTS = st.sampled_from(tuple(product(range(4), range(4))))
+_HOLIDAY_COUNTS = tuple(product(range(5), range(3), range(3)))
+_CHANGE_COUNTS = tuple(product(range(4), range(4)))
 #: How many weekly windows: none in about a quarter of the calendars, 2.3 on average.
-_WEEKLY_COUNT = st.sampled_from((0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5))
-_WEEKDAY_MASK = st.integers(1, 127)
-_RANGE_LENGTH = st.integers(0, 6)
-_OVERRIDE_WINDOWS = st.integers(0, 2)
-
-
-def _days(first: date, last: date) -> st.SearchStrategy[date]:
-    """Dates ``first``..``last``: a table up to about a year (cheaper to draw), else a range."""
-    count = last.toordinal() - first.toordinal() + 1
-    if count <= 400:
-        return st.sampled_from(tuple(first + timedelta(days=k) for k in range(count)))
-    return st.integers(first.toordinal(), last.toordinal()).map(date.fromordinal)
+_WEEKLY_COUNTS = (0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5)
 
 
 def _weekly(entries: list[tuple[Window, int]]) -> WeeklySchedule:
@@ -244,35 +244,49 @@ def business_calendars(
     >>> find(business_calendars(), lambda c: c.overrides != ()).overrides
     (DateOverride(day=datetime.date(2011, 9, 1), windows=()),)
     """
-    tables = _tables(resolution)
-    labels = st.sampled_from(tuple((zone, name) for name in ("", "support") for zone in zones))
-    days = _days(first, last)
+    fine = _fine(resolution)
+    labels = tuple((zone, name) for name in ("", "support") for zone in zones)
+    count = last.toordinal() - first.toordinal() + 1
+
+    def day(chunk: bytes, at: int) -> date:
+        return first + timedelta(days=_number(chunk, at, 3, count))
 
     @st.composite
     def calendar(draw: st.DrawFn) -> BusinessCalendar:
-        zone, name = draw(labels)
-        weekly = [
-            (_draw_window(draw, tables), draw(_WEEKDAY_MASK)) for _ in range(draw(_WEEKLY_COUNT))
-        ]
-        n_holidays, n_recurring, n_ranges = draw(_HOLIDAY_COUNTS)
-        n_closures, n_overrides = draw(_CHANGE_COUNTS)
-        holidays = tuple(draw(days) for _ in range(n_holidays))
-        recurring = tuple(draw(_MONTH_DAYS) for _ in range(n_recurring))
+        # One choice of eight bytes: the zone and name, and how many entries of each kind.
+        head = draw(_bytes(8))
+        zone, name = labels[_number(head, 0, 2, len(labels))]
+        n_weekly = _WEEKLY_COUNTS[_number(head, 2, 2, len(_WEEKLY_COUNTS))]
+        n_holidays, n_recurring, n_ranges = _HOLIDAY_COUNTS[_number(head, 4, 2, 45)]
+        n_closures, n_overrides = _CHANGE_COUNTS[_number(head, 6, 2, 16)]
+        # A choice an entry (its times any-precision draws after it), the holidays one.
+        weekly = []
+        for _ in range(n_weekly):
+            chunk = draw(_bytes(5))  # the window, then its weekdays (a mask, bit 0 Monday)
+            weekly.append((_window(draw, fine, chunk, 0), chunk[4] % 127 + 1))
+        size = 3 * n_holidays + 2 * n_recurring + 4 * n_ranges
+        dated = draw(_bytes(size)) if size else b""
+        holidays = tuple(day(dated, 3 * k) for k in range(n_holidays))
+        at = 3 * n_holidays
+        recurring = tuple(
+            _MONTH_DAYS[_number(dated, at + 2 * k, 2, len(_MONTH_DAYS))] for k in range(n_recurring)
+        )
+        at += 2 * n_recurring
         ranges = []
-        for _ in range(n_ranges):
-            start = draw(days)
-            end = min(start + timedelta(days=draw(_RANGE_LENGTH)), last)
+        for k in range(n_ranges):
+            start = day(dated, at + 4 * k)
+            end = min(start + timedelta(days=dated[at + 4 * k + 3] % 7), last)
             ranges.append(DateRange(first=start, last=end))
         closures = []
         for _ in range(n_closures):
-            day = draw(days)
-            opens, closes = _draw_day_span(draw, tables)
-            closures.append(Closure(day=day, start=opens, end=closes))
+            chunk = draw(_bytes(7))
+            opens, closes = _day_span(draw, fine, chunk, 3)
+            closures.append(Closure(day=day(chunk, 0), start=opens, end=closes))
         overrides: dict[date, tuple[Window, ...]] = {}  # one a day: a later draw replaces
         for _ in range(n_overrides):
-            day = draw(days)
-            overrides[day] = tuple(
-                _draw_window(draw, tables) for _ in range(draw(_OVERRIDE_WINDOWS))
+            chunk = draw(_bytes(12))  # the day, how many windows (0-2), two windows
+            overrides[day(chunk, 0)] = tuple(
+                _window(draw, fine, chunk, 4 + 4 * k) for k in range(chunk[3] % 3)
             )
         return BusinessCalendar(
             timezone=zone,
@@ -289,7 +303,9 @@ def business_calendars(
 
 
 #: Which calendar ``calendars()`` draws: plain half the time, else a composite.
-_KINDS = st.sampled_from(("plain", "plain", "union", "intersection"))
+_KINDS: st.SearchStrategy[Literal["union", "intersection"] | None] = st.sampled_from(
+    (None, None, "union", "intersection")
+)
 
 
 @memoized
@@ -315,10 +331,10 @@ def calendars(
 
     @st.composite
     def calendar(draw: st.DrawFn) -> BusinessCalendar | CompositeCalendar:
-        kind = draw(_KINDS)
-        if kind == "plain":
+        operation = draw(_KINDS)
+        if operation is None:
             return draw(plain)
-        return CompositeCalendar(operation=kind, left=draw(plain), right=draw(plain))
+        return CompositeCalendar(operation=operation, left=draw(plain), right=draw(plain))
 
     return calendar()
 
