@@ -25,6 +25,7 @@ from pathlib import Path
 RANKS: dict[str, int] = {
     "_version": 0,
     "_time": 0,
+    "_drafts": 0,
     "_duration": 0,
     "errors": 0,
     "calendar": 1,

@@ -35,6 +35,7 @@ from typing import Any, ClassVar, TypeAlias
 
 import attrs
 
+from itsm_core._drafts import finisher, record_writer
 from itsm_core.errors import InvalidValueError
 
 __all__ = [
@@ -356,43 +357,7 @@ class Ticket(_Referable):
 
 
 _TICKET_FIELDS: tuple[str, ...] = tuple(a.name for a in attrs.fields(Ticket))
-_new = object.__new__
 _set = object.__setattr__
-
-
-_DRAFTS: dict[type, type | None] = {}
-
-
-def _draft_class(cls: type) -> type | None:
-    """A mutable class with the layout of ``cls`` whose instances can be finished into ``cls``.
-
-    Writing a slot of a draft is a plain attribute store, the interpreter's cheapest write,
-    where a frozen record takes a call per slot; assigning ``__class__`` then makes the draft
-    a ``cls`` record (the interpreter allows it between classes of one layout, and checks
-    it). ``None`` where it refuses: the writers then call the slot descriptors instead.
-    """
-    if cls in _DRAFTS:
-        return _DRAFTS[cls]
-    _DRAFTS[cls] = None
-    slots = cls.__dict__.get("__slots__")
-    if not isinstance(slots, tuple) or "__weakref__" in slots or "__dict__" in slots:
-        return None
-    namespace = {
-        "__slots__": slots,
-        # Both share the interpreter's attribute-setting slot: the frozen ones of a base
-        # would route every store through Python code.
-        "__setattr__": object.__setattr__,
-        "__delattr__": object.__delattr__,
-        "__module__": __name__,
-    }
-    draft = type(f"_{cls.__name__}Draft", cls.__bases__, namespace)
-    try:
-        probe: Any = _new(draft)
-        probe.__class__ = cls
-    except TypeError:  # pragma: no cover - an interpreter without layout-compatible classes
-        return None
-    _DRAFTS[cls] = draft
-    return draft
 
 
 def _slot_writer(
@@ -403,53 +368,17 @@ def _slot_writer(
     *,
     finish: bool = True,
 ) -> Any:
-    """A function of ``arg`` that makes a new ``cls`` record and writes its slots.
-
-    ``values`` maps each slot to write to a Python expression (of ``arg`` and of
-    ``constants``). Straight-line code generated once (as attrs generates its own
-    ``__init__``): a draft of the same layout (:func:`_draft_class`) written by plain
-    attribute stores, then finished into ``cls`` (about a third of the cost of one call
-    per slot through its descriptor, the way where no draft class exists); no loop, no
-    introspection and no validation, for values that are already valid. With
-    ``finish=False`` it returns the draft (unset slots may still be written with
-    ``object.__setattr__``); :func:`_finisher` makes it the record.
-    """
-    namespace: dict[str, Any] = {"_new": _new, "cls": cls, **constants}
-    draft = _draft_class(cls)
-    lines = []
-    if draft is None:
-        for index, (name, expression) in enumerate(values.items()):
-            namespace[f"set_{index}"] = getattr(cls, name).__set__
-            lines.append(f"    set_{index}(new, {expression})")
-        lines.insert(0, "    new = _new(cls)")
-    else:
-        namespace["draft"] = draft
-        lines.append("    new = _new(draft)")
-        lines += [f"    new.{name} = {expression}" for name, expression in values.items()]
-        if finish:
-            lines.append("    new.__class__ = cls")
-    source = f"def write({arg}):\n" + "\n".join(lines) + "\n    return new\n"
-    exec(compile(source, f"<slot writer of {cls.__qualname__}>", "exec"), namespace)
-    return namespace["write"]
-
-
-def _finisher(cls: type) -> Callable[[Any], Any]:
-    """What turns a draft of ``cls`` (``finish=False``) into the record (or the identity)."""
-    if _draft_class(cls) is None:  # pragma: no cover - see _draft_class
-        return lambda new: new
-
-    def finish(new: Any) -> Any:
-        new.__class__ = cls
-        return new
-
-    return finish
+    """A function of ``arg`` that makes a new ``cls`` record and writes its slots
+    (:func:`itsm_core._drafts.record_writer`): about a third of the cost of one call per
+    slot through its descriptor, for values that are already valid."""
+    return record_writer(cls, (arg,), values, constants, finish=finish, label="slot writer")
 
 
 #: A copy of a ticket as a draft, and what finishes the draft (the generic fold's evolve).
 _draft_ticket: Callable[[Ticket], Any] = _slot_writer(
     Ticket, "old", {n: f"old.{n}" for n in _TICKET_FIELDS}, {}, finish=False
 )
-_finish_ticket: Callable[[Any], Ticket] = _finisher(Ticket)
+_finish_ticket: Callable[[Any], Ticket] = finisher(Ticket)
 #: The slots a state change may write; the new ticket takes them as arguments, every other
 #: slot from the old ticket.
 _STATE_SLOTS = (

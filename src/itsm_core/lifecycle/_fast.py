@@ -26,6 +26,7 @@ from typing import Any
 
 import attrs
 
+from itsm_core._drafts import record_writer
 from itsm_core.errors import InvalidValueError
 from itsm_core.lifecycle._definition import Guard
 from itsm_core.lifecycle._machine import CompiledTransition
@@ -125,33 +126,6 @@ class Step:
         self.requires_custom = tuple(n for n in candidate.requires if n not in COMMAND_VALUES)
 
 
-def _draft_class(cls: type) -> type | None:
-    """A mutable class with the layout of ``cls`` whose instances can be finished into ``cls``.
-
-    A slot of a draft is written by a plain attribute store (where a frozen record takes a
-    call per slot); assigning ``__class__`` then makes the draft a ``cls`` record, which the
-    interpreter allows, and checks, between classes of one layout. ``None`` where it refuses.
-    """
-    slots = cls.__dict__.get("__slots__")
-    if not isinstance(slots, tuple) or "__weakref__" in slots or "__dict__" in slots:
-        return None
-    namespace = {
-        "__slots__": slots,
-        # Both share the interpreter's attribute-setting slot: the frozen ones of a base
-        # would route every store through Python code.
-        "__setattr__": object.__setattr__,
-        "__delattr__": object.__delattr__,
-        "__module__": __name__,
-    }
-    draft = type(f"_{cls.__name__}Draft", cls.__bases__, namespace)
-    try:
-        probe: Any = object.__new__(draft)
-        probe.__class__ = cls
-    except TypeError:  # pragma: no cover - an interpreter without layout-compatible classes
-        return None
-    return draft
-
-
 def trusted_builder(cls: type) -> Callable[..., Any]:
     """A positional constructor of the attrs record ``cls`` for values already checked.
 
@@ -168,23 +142,7 @@ def trusted_builder(cls: type) -> Callable[..., Any]:
     True
     """
     names = [a.name for a in attrs.fields(cls)]
-    namespace: dict[str, Any] = {"_new": object.__new__, "cls": cls}
-    draft = _draft_class(cls)
-    lines = []
-    if draft is None:
-        lines.append("    record = _new(cls)")
-        for index, name in enumerate(names):
-            namespace[f"put_{index}"] = getattr(cls, name).__set__
-            lines.append(f"    put_{index}(record, {name})")
-    else:
-        namespace["draft"] = draft
-        lines.append("    record = _new(draft)")
-        lines += [f"    record.{name} = {name}" for name in names]
-        lines.append("    record.__class__ = cls")
-    source = f"def build({', '.join(names)}):\n" + "\n".join(lines) + "\n    return record\n"
-    exec(compile(source, f"<trusted builder of {cls.__qualname__}>", "exec"), namespace)
-    build: Callable[..., Any] = namespace["build"]
-    return build
+    return record_writer(cls, names, {n: n for n in names}, label="trusted builder")
 
 
 def ticket_writer(names: tuple[str, ...]) -> Callable[..., Ticket]:
@@ -205,24 +163,8 @@ def ticket_writer(names: tuple[str, ...]) -> Callable[..., Ticket]:
     unknown = [n for n in names if n not in fields]
     if unknown:
         raise InvalidValueError("names", unknown, f"fields of Ticket: {', '.join(fields)}")
-    namespace: dict[str, Any] = {"_new": object.__new__, "cls": Ticket}
-    draft = _draft_class(Ticket)
     values = {n: n if n in names else f"old.{n}" for n in fields}
-    if draft is None:  # pragma: no cover - see _draft_class
-        lines = ["    record = _new(cls)"]
-        for index, (name, expression) in enumerate(values.items()):
-            namespace[f"put_{index}"] = getattr(Ticket, name).__set__
-            lines.append(f"    put_{index}(record, {expression})")
-    else:
-        namespace["draft"] = draft
-        lines = ["    record = _new(draft)"]
-        lines += [f"    record.{name} = {expression}" for name, expression in values.items()]
-        lines.append("    record.__class__ = cls")
-    source = (
-        f"def write({', '.join(('old', *names))}):\n" + "\n".join(lines) + "\n    return record\n"
-    )
-    exec(compile(source, "<ticket writer>", "exec"), namespace)
-    write: Callable[..., Ticket] = namespace["write"]
+    write: Callable[..., Ticket] = record_writer(Ticket, ("old", *names), values, label="writer")
     return write
 
 
