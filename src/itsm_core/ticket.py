@@ -100,6 +100,7 @@ __all__ = [
     "UpdateField",
     "Watch",
     "Watched",
+    "changes_no_field",
     "fold_events",
     "inverse_link_kind",
 ]
@@ -1195,6 +1196,41 @@ class CallbackRecorded(Event):
 
     def _changes(self, ticket: Ticket) -> dict[str, Any]:
         return {}
+
+
+class _NoTicket:
+    """A stand-in for a ticket that has no fields: reading one raises ``AttributeError``."""
+
+    __slots__ = ()
+
+
+_NO_TICKET = _NoTicket()
+
+
+def changes_no_field(event: Event) -> bool:
+    """Whether ``event`` changes no ticket field, whatever the ticket (beyond the
+    ``updated_at`` and ``version`` every event sets).
+
+    True for a kind that folds through :meth:`Event.apply_to` and whose
+    ``_changes(ticket)`` (a pure function of the event and the ticket) returns
+    ``{}`` without reading the ticket; false for anything else (it reads the
+    ticket, raises, sets a field, or folds its own way), which only folding tells.
+    Folds that follow a few fields (policy selection, analytics) skip such events.
+
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
+    >>> changes_no_field(SurveyRequested(ticket_id="I-1", actor="ann", at=at))
+    True
+    >>> changes_no_field(Assigned(ticket_id="I-1", actor="ann", at=at, assignee="bob"))
+    False
+    """
+    if type(event).apply_to is not Event.apply_to:
+        return False
+    try:
+        changes = event._changes(_NO_TICKET)  # type: ignore[arg-type]
+    except Exception:  # it reads the ticket: only the fold tells what it changed
+        return False
+    return isinstance(changes, dict) and not changes
 
 
 def fold_events(events: Iterable[Event], ticket: Ticket | None = None) -> Ticket:

@@ -66,6 +66,7 @@ from itsm_core.ticket import (
     Unlinked,
     Unwatched,
     Watched,
+    changes_no_field,
 )
 
 __all__ = ["ServiceFigures"]
@@ -234,7 +235,7 @@ class _Sums:
             modes = {_MODES.get(cls) or _mode(cls) for cls in set(map(type, events.events))}
             if _PLAIN not in modes:
                 if _FROM_FOLD not in modes or all(
-                    _changes_nothing(e) for e in events.events if _MODES[type(e)] == _FROM_FOLD
+                    changes_no_field(e) for e in events.events if _MODES[type(e)] == _FROM_FOLD
                 ):
                     self._followed(events, index, None)
                     return
@@ -363,7 +364,7 @@ class _Sums:
                 agent = None if cls is GroupAssigned else event.assignee  # type: ignore[attr-defined]
                 group, line = event.group, event.support_line  # type: ignore[attr-defined]
             else:  # a kind of another room: what it changed is in the history's fold
-                if ticket_after is None:  # it changes no field (_changes_nothing)
+                if ticket_after is None:  # it changes no field (changes_no_field)
                     continue
                 ticket = ticket_after(j)
                 agent, group, line = ticket.assignee, ticket.group, ticket.support_line
@@ -418,34 +419,6 @@ _DIRECT, _FROM_FOLD, _PLAIN = 1, 2, 3
 _MODES: dict[type, int] = dict.fromkeys(_FOLLOWED | {TicketOpened}, _DIRECT)
 _TOLD_APART = (TicketOpened, StateChanged, CommentAdded, SurveyRequested, SurveyAnswered,
                CallbackRecorded, FieldChanged)  # fmt: skip
-
-
-class _NoTicket:
-    """A stand-in for a ticket that has no fields: reading one raises ``AttributeError``."""
-
-    __slots__ = ()
-
-
-_NO_TICKET = _NoTicket()
-
-
-def _changes_nothing(event: Event) -> bool:
-    """Whether ``event`` (a kind of another room) changes no ticket field, whatever the ticket.
-
-    Such a kind folds through :meth:`Event.apply_to` and its ``_changes(ticket)``
-    (a pure function of the event and the ticket, by the ticket module's
-    contract). Asked with a ticket that has no fields, a ``_changes`` that
-    returns ``{}`` without reading the ticket returns ``{}`` for every ticket;
-    anything else (it reads the ticket, it raises, it sets a field, the kind
-    folds its own way) is read from the fold.
-    """
-    if type(event).apply_to is not Event.apply_to:
-        return False
-    try:
-        changes = event._changes(_NO_TICKET)  # type: ignore[arg-type]
-    except Exception:  # it reads the ticket: the fold tells what it changed
-        return False
-    return isinstance(changes, dict) and not changes
 
 
 def _mode(cls: type) -> int:

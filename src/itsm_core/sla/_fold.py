@@ -61,6 +61,7 @@ from itsm_core.ticket import (
     Reassigned,
     TicketOpened,
     Unassigned,
+    changes_no_field,
 )
 
 __all__ = [
@@ -602,42 +603,12 @@ def _follow(
             name = event.field  # type: ignore[attr-defined]
             if not event.custom and name in _SELECTION_FIELDS:  # type: ignore[attr-defined]
                 fields[name] = event.new  # type: ignore[attr-defined]
-        elif not _changes_nothing(event):
+        elif not changes_no_field(event):
             ticket = h.ticket_after(count - 1)
             fields["ticket"] = next(
                 (p for p in plan.policies if p.applies_to.matches(ticket)), None
             )
             return
-
-
-class _NoTicket:
-    """A stand-in for a ticket that has no fields: reading one raises ``AttributeError``."""
-
-    __slots__ = ()
-
-
-_NO_TICKET = _NoTicket()
-
-
-def _changes_nothing(event: Event) -> bool:
-    """Whether ``event`` (a kind defined elsewhere) changes no ticket field, whatever the ticket.
-
-    The test of ``metrics.ServiceFigures``: such a kind folds through
-    :meth:`Event.apply_to` and its ``_changes(ticket)`` (a pure function of
-    the event and the ticket, by the ticket module's contract). Asked with a
-    ticket that has no fields, a ``_changes`` that returns ``{}`` without
-    reading the ticket returns ``{}`` for every ticket, so the event changes
-    nothing selection reads (``apply_to`` itself sets only ``updated_at`` and
-    ``version``); anything else (it reads the ticket, it raises, it sets a
-    field, the kind folds its own way) is read from the folded ticket.
-    """
-    if type(event).apply_to is not Event.apply_to:
-        return False
-    try:
-        changes = event._changes(_NO_TICKET)  # type: ignore[arg-type]
-    except Exception:  # it reads the ticket: the fold tells what it changed
-        return False
-    return isinstance(changes, dict) and not changes
 
 
 def evaluate_many(
