@@ -95,11 +95,14 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         return
     calls = 0
     paused = False
+    finished = False
 
     def execute_once(self: Any, *args: Any, **kwargs: Any) -> Any:
         nonlocal calls, paused
         calls += 1
-        if calls > TRACED_EXAMPLES and not paused:
+        # ``finished``: a copy of this wrapper that outlives its test (a test that
+        # patched the runner and restored it later) counts nothing and pauses nothing.
+        if calls > TRACED_EXAMPLES and not paused and not finished:
             tracer.stop()
             paused = True
         return original(self, *args, **kwargs)
@@ -108,6 +111,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     try:
         yield
     finally:
+        finished = True
         _EXAMPLE_RUNNER.execute_once = original  # type: ignore[union-attr]
         if paused:
             tracer.start()

@@ -6,18 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests import conftest
 
 
-def test_the_coverage_hook_finds_where_hypothesis_runs_an_example(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_the_coverage_hook_finds_where_hypothesis_runs_an_example() -> None:
     runner = conftest._EXAMPLE_RUNNER
     assert runner is not None
+    # Restored before this test's call ends: the hook restores the runner then, and a
+    # fixture's teardown would put back the hook's wrapper of this test for good.
     original = runner.execute_once
     seen: list[int] = []
 
@@ -25,12 +24,15 @@ def test_the_coverage_hook_finds_where_hypothesis_runs_an_example(
         seen.append(1)
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(runner, "execute_once", counting)
-
     @settings(max_examples=7, database=None, derandomize=True)
     @given(st.integers(0, 10**6))
     def check(value: int) -> None:
         assert value >= 0
 
-    check()
+    runner.execute_once = counting
+    try:
+        check()
+    finally:
+        runner.execute_once = original
     assert len(seen) >= 7
+    assert runner.execute_once is original
