@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import cache
 
 from itsm_core.permissions._model import Grant, Permission, Role
 from itsm_core.permissions._policy import Policy
@@ -21,6 +22,7 @@ def _all(*actions: str) -> tuple[Permission, ...]:
     return tuple(_p(a) for a in actions)
 
 
+@cache
 def default_roles() -> tuple[Role, ...]:
     """The default roles, from the requester to the administrator.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
 import attrs
@@ -321,7 +322,7 @@ def _permissions(loader: _Loader, raw: Any) -> Policy | None:
     if not use_defaults:
         policy: Policy | None = loader.structure(table, Policy, "permissions")
         return policy
-    base = default_policy().to_dict()
+    base = _default_policy_dict()
     roles = table.get("roles", [])
     grants = table.get("grants", [])
     if not isinstance(roles, list) or not isinstance(grants, list):
@@ -334,6 +335,12 @@ def _permissions(loader: _Loader, raw: Any) -> Policy | None:
     for index in range(before, len(loader.problems)):
         loader.problems[index] = _shift(loader.problems[index], offsets)
     return policy
+
+
+@cache
+def _default_policy_dict() -> dict[str, Any]:
+    """The default policy as plain data (built once: the loader only reads it)."""
+    return default_policy().to_dict()
 
 
 def _shift(problem: Problem, offsets: Mapping[str, int]) -> Problem:
