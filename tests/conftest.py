@@ -74,6 +74,26 @@ def _tracer() -> Any:
     return Coverage.current()
 
 
+def _pause_coverage() -> list[Any]:
+    """Stop every coverage measurement of this process; return them, latest first.
+
+    There can be more than one: in an xdist worker pytest-cov starts one measurement
+    for the worker and, before it, one it never reports. Stopping only the latest
+    resumes the one beneath it, which then traces everything at the same cost.
+    """
+    stopped = []
+    while (tracer := _tracer()) is not None:
+        tracer.stop()
+        stopped.append(tracer)
+    return stopped
+
+
+def _resume_coverage(stopped: list[Any]) -> None:
+    """Start again what ``_pause_coverage`` stopped, in the order they were started."""
+    for tracer in reversed(stopped):
+        tracer.start()
+
+
 #: Where Hypothesis runs one example (drawing its arguments and calling the test). It is
 #: not public API: if a release renames it, every test is traced whole (slower, still
 #: correct) and ``test_the_coverage_hook_finds_where_hypothesis_runs_an_example`` fails.
@@ -94,17 +114,16 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         yield
         return
     calls = 0
-    paused = False
+    paused: list[Any] = []
     finished = False
 
     def execute_once(self: Any, *args: Any, **kwargs: Any) -> Any:
-        nonlocal calls, paused
+        nonlocal calls
         calls += 1
         # ``finished``: a copy of this wrapper that outlives its test (a test that
         # patched the runner and restored it later) counts nothing and pauses nothing.
         if calls > TRACED_EXAMPLES and not paused and not finished:
-            tracer.stop()
-            paused = True
+            paused.extend(_pause_coverage())
         return original(self, *args, **kwargs)
 
     _EXAMPLE_RUNNER.execute_once = execute_once  # type: ignore[union-attr]
@@ -113,5 +132,4 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     finally:
         finished = True
         _EXAMPLE_RUNNER.execute_once = original  # type: ignore[union-attr]
-        if paused:
-            tracer.start()
+        _resume_coverage(paused)
