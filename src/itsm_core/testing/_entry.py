@@ -294,9 +294,11 @@ def _pick(strategy: st.SearchStrategy[Any], get: Any) -> st.SearchStrategy[Any]:
     a new ``sampled_from`` strategy for every value as a ``flatmap`` would.
     """
 
+    lists = strategy.map(get).filter(bool)
+
     @st.composite
     def pick(draw: st.DrawFn) -> Any:
-        items = draw(strategy.map(get).filter(bool))
+        items = draw(lists)
         return items[draw(st.integers(0, len(items) - 1))]
 
     return pick()

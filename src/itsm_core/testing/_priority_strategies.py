@@ -52,48 +52,82 @@ def level_names() -> st.SearchStrategy[str]:
     return st.sampled_from(_NAMES)
 
 
-# Few draws per value, from strategies built once, keep a matrix cheap to generate
-# (Hypothesis spends tens of microseconds per draw, more when it has to build and
-# validate a new strategy): ranks are an arithmetic progression, a value in a range is
-# drawn as an offset, disabled levels as a bit mask, and the order in which items are
-# given is a rotation, possibly reversed, rather than a full permutation. Every one of
-# these shrinks towards 0: the lowest rank, the lowest value, nothing disabled, the
-# original order.
-_OFFSET = st.integers(0, 1_000)
-_SMALL = st.integers(0, 20)
-_STEP = st.integers(1, 3)
-_FLAG = st.booleans()
+# Few draws per value keep a matrix cheap to generate (Hypothesis spends tens of
+# microseconds per draw and per span): the small numbers a value needs are read one
+# after another from a single drawn integer (:class:`_Fields`). Names are a run through
+# the pool with an odd stride (unique, as 16 is a power of two), ranks an arithmetic
+# progression, a value in a range an offset, disabled levels a bit mask, and the order
+# in which items are given a rotation, possibly reversed, rather than a full
+# permutation. A drawn 0 makes every field 0: the first names, the lowest ranks and
+# values, nothing disabled, the original order. That is where values shrink to.
+_WORD = st.integers(0, 2**24 - 1)  # Hypothesis draws up to 24 bits uniformly
+_STRIDES = (1, 3, 5, 7, 9, 11, 13, 15)
+_CELL_BITS = 3  # a cell's offset, 0..7: a priority (modulo their number) or a rise
+# How much less urgent a cell of a monotonic matrix is than the more urgent of its
+# neighbours above and to the left: mostly small, so that a grid often goes through
+# every priority, and up to 7, more than any two priorities are apart.
+_RISES = (0, 0, 1, 1, 1, 2, 3, 7)
 
 
-def _ranks(draw: st.DrawFn, count: int, lowest: int) -> list[int]:
-    start = lowest + draw(_SMALL)
-    step = draw(_STEP)
-    return [start + step * index for index in range(count)]
+class _Fields:
+    """Small numbers read one after another from one drawn integer.
 
+    The product of the counts asked for stays below ``2**24``, so that every
+    field is drawn about uniformly.
+    """
 
-def _texts(draw: st.DrawFn, count: int) -> list[str]:
-    offset = draw(_OFFSET)
-    return [_TEXTS[(offset + index) % len(_TEXTS)] for index in range(count)]
+    __slots__ = ("_value",)
 
+    def __init__(self, draw: st.DrawFn) -> None:
+        self._value: int = draw(_WORD)
 
-def _between(draw: st.DrawFn, low: int, high: int) -> int:
-    return low + draw(_OFFSET) % (high - low + 1)
-
-
-def _reordered(draw: st.DrawFn, items: Sequence[T]) -> list[T]:
-    turn = draw(_OFFSET) % max(len(items), 1)
-    rotated = [*items[turn:], *items[:turn]]
-    return rotated[::-1] if draw(_FLAG) else rotated
-
-
-def _some_but_not_all(draw: st.DrawFn, names: Sequence[str]) -> list[str]:
-    chosen = _subset(draw, names)
-    return chosen[1:] if len(chosen) == len(names) else chosen
+    def take(self, count: int) -> int:
+        """A number in ``range(count)``."""
+        self._value, field = divmod(self._value, max(count, 1))
+        return field
 
 
 @functools.cache
-def _name_lists(min_size: int, max_size: int) -> st.SearchStrategy[list[str]]:
-    return st.lists(level_names(), min_size=min_size, max_size=max_size, unique=True)
+def _sizes(low: int, high: int) -> st.SearchStrategy[int]:
+    return st.integers(low, high)
+
+
+def _names(draw: st.DrawFn, fields: _Fields, min_size: int, max_size: int) -> list[str]:
+    count = min(draw(_sizes(min_size, max_size)), len(_NAMES))
+    first, stride = fields.take(len(_NAMES)), _STRIDES[fields.take(len(_STRIDES))]
+    return [_NAMES[(first + stride * index) % len(_NAMES)] for index in range(count)]
+
+
+def _ranks(fields: _Fields, count: int, lowest: int) -> list[int]:
+    start = lowest + fields.take(21)
+    step = 1 + fields.take(3)
+    return [start + step * index for index in range(count)]
+
+
+def _texts(fields: _Fields, count: int) -> list[str]:
+    offset = fields.take(len(_TEXTS))
+    return [_TEXTS[(offset + index) % len(_TEXTS)] for index in range(count)]
+
+
+def _reordered(fields: _Fields, items: Sequence[T]) -> list[T]:
+    turn = fields.take(len(items))
+    rotated = [*items[turn:], *items[:turn]]
+    return rotated[::-1] if fields.take(2) else rotated
+
+
+def _subset(fields: _Fields, names: Sequence[str]) -> list[str]:
+    mask = fields.take(2 ** len(names))
+    return [name for index, name in enumerate(names) if mask >> index & 1]
+
+
+def _some_but_not_all(fields: _Fields, names: Sequence[str]) -> list[str]:
+    chosen = _subset(fields, names)
+    return chosen[1:] if len(chosen) == len(names) else chosen
+
+
+def _maybe_one(fields: _Fields, names: Sequence[str]) -> str | None:
+    chosen = fields.take(len(names) + 1)
+    return names[chosen - 1] if chosen else None
 
 
 @st.composite
@@ -114,14 +148,15 @@ def scales(
         ...     assert [level.rank for level in scale] == sorted(level.rank for level in scale)
         >>> test()
     """
-    names = draw(_name_lists(min_levels, max_levels))
+    fields = _Fields(draw)
+    names = _names(draw, fields, min_levels, max_levels)
     levels = [
         Level(name=level, rank=rank, description=text)
         for level, rank, text in zip(
-            names, _ranks(draw, len(names), -5), _texts(draw, len(names)), strict=True
+            names, _ranks(fields, len(names), -5), _texts(fields, len(names)), strict=True
         )
     ]
-    return Scale(name=name, levels=_reordered(draw, levels))
+    return Scale(name=name, levels=_reordered(fields, levels))
 
 
 @st.composite
@@ -138,14 +173,15 @@ def priority_levels(
         ...     assert all(level.rank >= 1 for level in levels)
         >>> test()
     """
-    names = draw(_name_lists(min_size, max_size))
+    fields = _Fields(draw)
+    names = _names(draw, fields, min_size, max_size)
     levels = [
         PriorityLevel(name=name, label=label, rank=rank)
         for name, label, rank in zip(
-            names, _texts(draw, len(names)), _ranks(draw, len(names), 1), strict=True
+            names, _texts(fields, len(names)), _ranks(fields, len(names), 1), strict=True
         )
     ]
-    return tuple(_reordered(draw, levels))
+    return tuple(_reordered(fields, levels))
 
 
 @st.composite
@@ -177,30 +213,38 @@ def priority_matrices(
     urgency = draw(scales("urgency", max_levels=max_levels))
     priorities = sorted(draw(priority_levels(max_size=max_priorities)), key=lambda p: p.rank)
     top = len(priorities) - 1
+    per_word = 24 // _CELL_BITS
+    offsets: list[int] = []
+    for _ in range(0, len(impact) * len(urgency), per_word):
+        word = draw(_WORD)
+        offsets.extend(word >> (_CELL_BITS * k) & (2**_CELL_BITS - 1) for k in range(per_word))
     grid: list[list[int]] = []
     for i in range(len(impact)):
         row: list[int] = []
         for j in range(len(urgency)):
-            low = 0
+            offset = offsets[i * len(urgency) + j]
             if monotonic:
                 low = max(grid[i - 1][j] if i else 0, row[j - 1] if j else 0)
-            row.append(_between(draw, low, top))
+                row.append(min(top, low + _RISES[offset]))
+            else:
+                row.append(offset % (top + 1))
         grid.append(row)
     cells = [
         Cell(impact=i.name, urgency=u.name, priority=priorities[grid[a][b]].name)
         for a, i in enumerate(impact.levels)
         for b, u in enumerate(urgency.levels)
     ]
+    fields = _Fields(draw)
     disabled_impact: list[str] = []
     disabled_urgency: list[str] = []
     if disabled:
-        disabled_impact = _some_but_not_all(draw, impact.names)
-        disabled_urgency = _some_but_not_all(draw, urgency.names)
+        disabled_impact = _some_but_not_all(fields, impact.names)
+        disabled_urgency = _some_but_not_all(fields, urgency.names)
     return PriorityMatrix(
         impact=impact,
         urgency=urgency,
-        priorities=_reordered(draw, priorities),
-        cells=_reordered(draw, cells),
+        priorities=_reordered(fields, priorities),
+        cells=_reordered(fields, cells),
         monotonic=monotonic,
         disabled_impact=disabled_impact,
         disabled_urgency=disabled_urgency,
@@ -222,21 +266,13 @@ def requester_masks(draw: st.DrawFn, matrix: PriorityMatrix) -> RequesterMask:
     """
     impact = matrix.enabled("impact")
     urgency = matrix.enabled("urgency")
+    fields = _Fields(draw)
     return RequesterMask(
-        impact=_reordered(draw, _subset(draw, impact)),
-        urgency=_reordered(draw, _subset(draw, urgency)),
-        default_impact=_maybe_one(draw, impact),
-        default_urgency=_maybe_one(draw, urgency),
+        impact=_reordered(fields, _subset(fields, impact)),
+        urgency=_reordered(fields, _subset(fields, urgency)),
+        default_impact=_maybe_one(fields, impact),
+        default_urgency=_maybe_one(fields, urgency),
     )
-
-
-def _subset(draw: st.DrawFn, names: Sequence[str]) -> list[str]:
-    mask = draw(_OFFSET)
-    return [name for index, name in enumerate(names) if mask >> index & 1]
-
-
-def _maybe_one(draw: st.DrawFn, names: Sequence[str]) -> str | None:
-    return names[draw(_OFFSET) % len(names)] if draw(_FLAG) else None
 
 
 def register_priority_strategies() -> None:

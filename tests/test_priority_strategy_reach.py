@@ -1,0 +1,63 @@
+"""The priority strategies, which read several small numbers from one draw, still reach
+every shape a matrix may take."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+import pytest
+from hypothesis import find, settings
+
+from itsm_core.errors import ItsmError
+from itsm_core.priority import PriorityMatrix
+from itsm_core.testing import priority_matrices, requester_masks, scales
+
+SEARCH = settings(max_examples=5000, database=None, derandomize=True)
+
+
+def _not_monotonic(matrix: PriorityMatrix) -> bool:
+    try:
+        attrs.evolve(matrix, monotonic=True)
+    except ItsmError:
+        return True
+    return False
+
+
+SHAPES: dict[str, Callable[[PriorityMatrix], bool]] = {
+    "one level each": lambda m: len(m.impact) == len(m.urgency) == 1,
+    "five levels each": lambda m: len(m.impact) == len(m.urgency) == 5,
+    "six priorities": lambda m: len(m.priorities) == 6,
+    "every priority used on a 5x5 grid": lambda m: (
+        len(m.cells) == 25 and len({c.priority for c in m.cells}) == len(m.priorities) == 6
+    ),
+    "disabled levels on both scales": lambda m: bool(m.disabled_impact and m.disabled_urgency),
+    "negative ranks": lambda m: any(level.rank < 0 for level in m.impact),
+    "a name with a space and one with a bracket": lambda m: (
+        {"very high", "a]b"} <= {*m.impact.names, *m.urgency.names, *(p.name for p in m.priorities)}
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_monotonic_matrices_reach_every_shape(shape: str) -> None:
+    find(priority_matrices(), SHAPES[shape], settings=SEARCH)
+
+
+def test_free_matrices_reach_tables_that_are_not_monotonic() -> None:
+    find(priority_matrices(monotonic=False), _not_monotonic, settings=SEARCH)
+
+
+def test_scales_reach_every_size_and_unsorted_input() -> None:
+    for size in range(1, 6):
+        find(scales(), lambda s, size=size: len(s) == size, settings=SEARCH)
+
+
+def test_requester_masks_reach_defaults_and_reordered_levels() -> None:
+    matrix = PriorityMatrix.itil_3x3()
+    find(
+        requester_masks(matrix),
+        lambda m: m.default_impact is not None and m.default_urgency is not None,
+        settings=SEARCH,
+    )
+    find(requester_masks(matrix), lambda m: list(m.impact) == ["low", "high"], settings=SEARCH)
