@@ -4,13 +4,14 @@ every shape a matrix may take."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import attrs
 import pytest
 from hypothesis import find, settings
 
 from itsm_core.errors import ItsmError
-from itsm_core.priority import PriorityMatrix
+from itsm_core.priority import PriorityMatrix, Scale
 from itsm_core.testing import priority_matrices, requester_masks, scales
 
 SEARCH = settings(max_examples=5000, database=None, derandomize=True)
@@ -48,9 +49,15 @@ def test_free_matrices_reach_tables_that_are_not_monotonic() -> None:
     find(priority_matrices(monotonic=False), _not_monotonic, settings=SEARCH)
 
 
-def test_scales_reach_every_size_and_unsorted_input() -> None:
+def test_scales_reach_every_size() -> None:
     for size in range(1, 6):
-        find(scales(), lambda s, size=size: len(s) == size, settings=SEARCH)
+        found = find(scales(), partial(_of_size, size), settings=SEARCH)
+        assert len(found) == size
+        assert found.levels[0].rank == -5  # the lowest rank, after sorting: shrunk
+
+
+def _of_size(size: int, scale: Scale) -> bool:
+    return len(scale) == size
 
 
 def test_requester_masks_reach_defaults_and_reordered_levels() -> None:
