@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import cache
 from itertools import permutations
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 from hypothesis import strategies as st
@@ -30,7 +30,10 @@ from itsm_core.permissions import (
     Role,
     Scope,
 )
+from itsm_core.testing._fields import Fields
 from itsm_core.ticket import AddComment, Assign, Event, OpenTicket, Ticket
+
+T = TypeVar("T")
 
 __all__ = [
     "PERMISSION_ACTIONS",
@@ -127,26 +130,59 @@ _TRANSITION_PATTERNS = frozenset(
 )
 
 
+# Every value is built from small numbers read from a few drawn bytes (:class:`Fields`):
+# a policy in a handful of draws instead of about a hundred, which is most of what a
+# permission property costs. Field 0 always means the first item of a pool, nothing
+# optional and no condition, so values shrink as the module docstring says.
+
+
 @cache
-def _subset(names: tuple[str, ...], max_size: int = 2) -> st.SearchStrategy[tuple[str, ...]]:
-    """Distinct names of the pool in any order, at most ``max_size``: two draws at most.
+def _tuples(names: tuple[str, ...], max_size: int) -> tuple[tuple[tuple[str, ...], ...], ...]:
+    """For each size up to ``max_size``: every tuple of distinct ``names`` of that size."""
+    return tuple(tuple(permutations(names, size)) for size in range(min(max_size, len(names)) + 1))
 
-    A size (each equally likely), then one of the tuples of that size, listed in the
-    pool's order: shrinks towards the empty tuple and the first names, as a list
-    of unique names would. Built once per pool: building strategies inside draws
-    costs more than drawing.
+
+def _subset(fields: Fields, names: tuple[str, ...], max_size: int = 2) -> tuple[str, ...]:
+    """Distinct names of the pool in any order, at most ``max_size``.
+
+    A size (each equally likely), then one of the tuples of that size, listed in
+    the pool's order: field 0 is the empty tuple, then the first names.
     """
-    return st.one_of(
-        *(
-            st.sampled_from(tuple(permutations(names, size)))
-            for size in range(min(max_size, len(names)) + 1)
-        )
-    )
+    by_size = _tuples(names, max_size)
+    options = by_size[fields.take(len(by_size))]
+    return options[fields.take(len(options))]
 
 
-_BOOLEANS = st.booleans()
-_AMOUNT_LIMITS = st.none() | st.integers(0, 1000)
-_RELATIONS = _subset(tuple(RELATIONS), 2)
+def _one_of(fields: Fields, pool: tuple[T, ...]) -> T:
+    return pool[fields.take(len(pool))]
+
+
+def _maybe(fields: Fields, pool: tuple[T, ...]) -> T | None:
+    """``None`` (field 0) or an item of ``pool``."""
+    index = fields.take(len(pool) + 1)
+    return pool[index - 1] if index else None
+
+
+_ALL_ACTION_PATTERNS = (*PERMISSION_ACTIONS, *_PATTERNS)
+_RELATION_NAMES = tuple(RELATIONS)
+
+
+def _permission(fields: Fields) -> Permission:
+    action = _one_of(fields, _ALL_ACTION_PATTERNS)
+    relations = _subset(fields, _RELATION_NAMES) or ("anyone",)
+    kwargs: dict[str, Any] = {"action": action, "relations": relations}
+    if action in _TRANSITION_PATTERNS and fields.flag():
+        kwargs["from_states"] = _subset(fields, _STATE_PATTERNS)
+        kwargs["to_states"] = _subset(fields, _STATE_PATTERNS)
+    if action in ("spend", "*") and fields.flag():
+        kwargs["limit"] = _amount_limit(fields)
+        kwargs["report_above"] = _amount_limit(fields)
+    return Permission(**kwargs)
+
+
+def _amount_limit(fields: Fields) -> int | None:
+    value = fields.take(1002)
+    return value - 1 if value else None
 
 
 @st.composite
@@ -159,19 +195,7 @@ def permissions(draw: st.DrawFn) -> Permission:
     ...     assert permission.relations
     >>> test()
     """
-    action = draw(_ACTION_PATTERNS)
-    relations = draw(_RELATIONS) or ("anyone",)
-    kwargs: dict[str, Any] = {"action": action, "relations": relations}
-    if action in _TRANSITION_PATTERNS and draw(_BOOLEANS):
-        kwargs["from_states"] = draw(_subset(_STATE_PATTERNS))
-        kwargs["to_states"] = draw(_subset(_STATE_PATTERNS))
-    if action in ("spend", "*") and draw(_BOOLEANS):
-        kwargs["limit"] = draw(_AMOUNT_LIMITS)
-        kwargs["report_above"] = draw(_AMOUNT_LIMITS)
-    return Permission(**kwargs)
-
-
-_PERMISSION_LISTS = st.lists(permissions(), max_size=3)
+    return _permission(Fields(draw))
 
 
 @st.composite
@@ -184,38 +208,58 @@ def roles(draw: st.DrawFn, max_roles: int = 4) -> tuple[Role, ...]:
     ...     assert Policy(roles=found).roles == found
     >>> test()
     """
-    count = draw(st.integers(1, max_roles))
+    return _roles(Fields(draw), max_roles)
+
+
+def _roles(fields: Fields, max_roles: int) -> tuple[Role, ...]:
+    count = 1 + fields.take(max_roles)
     out: list[Role] = []
     for index in range(count):
         earlier = tuple(r.name for r in out)
         out.append(
             Role(
                 name=f"r{index}",
-                permissions=tuple(draw(_PERMISSION_LISTS)),
-                includes=draw(_subset(earlier)) if earlier else (),
+                permissions=tuple(_permission(fields) for _ in range(fields.take(4))),
+                includes=_subset(fields, earlier) if earlier else (),
             )
         )
     return tuple(out)
 
 
-@st.composite
-def _draw_scope(draw: st.DrawFn) -> Scope:
-    if draw(_BOOLEANS):
+def _scope(fields: Fields) -> Scope:
+    if not fields.flag():
         return Scope()
     return Scope(
-        groups=draw(_subset(PERMISSION_GROUPS)),
-        departments=draw(_subset(PERMISSION_DEPARTMENTS, 1)),
-        tenants=draw(_subset(PERMISSION_ORGANIZATIONS, 1)),
-        types=draw(_subset(("incident", "problem"), 1)),
-        recursive=draw(_BOOLEANS),
+        groups=_subset(fields, PERMISSION_GROUPS),
+        departments=_subset(fields, PERMISSION_DEPARTMENTS, 1),
+        tenants=_subset(fields, PERMISSION_ORGANIZATIONS, 1),
+        types=_subset(fields, ("incident", "problem"), 1),
+        recursive=fields.flag(),
     )
 
 
-_SCOPES = _draw_scope()
-_WHO = st.sampled_from(("principal", "everyone", "group"))
-_PEOPLE = st.sampled_from(PERMISSION_PEOPLE)
-_GROUPS = st.sampled_from(PERMISSION_GROUPS)
-_FOURTH = st.integers(0, 3)
+@st.composite
+def _scopes(draw: st.DrawFn) -> Scope:
+    return _scope(Fields(draw))
+
+
+_SCOPES = _scopes()
+
+
+def _grant(fields: Fields, role_names: tuple[str, ...], deny: bool) -> Grant:
+    who = fields.take(3)
+    kwargs: dict[str, Any] = {"role": _one_of(fields, role_names)}
+    if who == 0:
+        kwargs["principal"] = _one_of(fields, PERMISSION_PEOPLE)
+    elif who == 1:
+        kwargs["principal"] = "*"
+    else:
+        kwargs["group"] = _one_of(fields, PERMISSION_GROUPS)
+    kwargs["scope"] = _scope(fields)
+    kwargs["relations"] = _subset(fields, _RELATION_NAMES) or ("anyone",)
+    if deny and fields.take(4) == 3:
+        kwargs["effect"] = "deny"
+    return Grant(**kwargs)
 
 
 @st.composite
@@ -228,19 +272,7 @@ def grants(draw: st.DrawFn, role_names: tuple[str, ...], *, deny: bool = True) -
     ...     assert grant.role == "r0"
     >>> test()
     """
-    who = draw(_WHO)
-    kwargs: dict[str, Any] = {"role": role_names[draw(st.integers(0, len(role_names) - 1))]}
-    if who == "principal":
-        kwargs["principal"] = draw(_PEOPLE)
-    elif who == "everyone":
-        kwargs["principal"] = "*"
-    else:
-        kwargs["group"] = draw(_GROUPS)
-    kwargs["scope"] = draw(_SCOPES)
-    kwargs["relations"] = draw(_RELATIONS) or ("anyone",)
-    if deny and draw(_FOURTH) == 0:
-        kwargs["effect"] = "deny"
-    return Grant(**kwargs)
+    return _grant(Fields(draw), role_names, deny)
 
 
 @st.composite
@@ -255,46 +287,35 @@ def permission_policies(draw: st.DrawFn, *, max_grants: int = 5, deny: bool = Tr
     ...     assert Policy.from_dict(policy.to_dict()) == policy
     >>> test()
     """
-    found = draw(_ROLES)
+    fields = Fields(draw)
+    found = _roles(fields, 4)
     names = tuple(r.name for r in found)
-    count = draw(st.integers(0, max_grants))
-    chosen = tuple(draw(_grants(names, deny)) for _ in range(count))
+    count = fields.take(max_grants + 1)
+    chosen = tuple(_grant(fields, names, deny) for _ in range(count))
     hierarchy: list[tuple[str, str]] = []
-    if draw(_BOOLEANS):
+    if fields.flag():
         hierarchy.append(("network.lan", "network"))
-    if draw(_BOOLEANS):
+    if fields.flag():
         hierarchy.append(("sales", "it"))
-    restricted = draw(_RESTRICTED)
+    restricted = _one_of(fields, _RESTRICTED)
     return Policy(
         roles=found, grants=chosen, hierarchy=tuple(hierarchy), restricted_fields=restricted
     )
 
 
-_ROLES = roles()
-_RESTRICTED = st.sampled_from(
-    (
-        ("support_line", "derived_priority", "priority_override", "reassignments", "approvers"),
-        ("support_line", "custom:*"),
-        (),
-    )
+_RESTRICTED: tuple[tuple[str, ...], ...] = (
+    ("support_line", "derived_priority", "priority_override", "reassignments", "approvers"),
+    ("support_line", "custom:*"),
+    (),
 )
 
 
-@cache
-def _grants(names: tuple[str, ...], deny: bool) -> st.SearchStrategy[Grant]:
-    return grants(names, deny=deny)
-
-
-_DEPARTMENTS = st.none() | st.sampled_from(PERMISSION_DEPARTMENTS)
-_ORGANIZATIONS = st.none() | st.sampled_from(PERMISSION_ORGANIZATIONS)
-
-
-def _draw_principal(draw: st.DrawFn, principal_id: str) -> Principal:
+def _principal(fields: Fields, principal_id: str) -> Principal:
     return Principal(
         id=principal_id,
-        groups=draw(_subset(PERMISSION_GROUPS)),
-        department=draw(_DEPARTMENTS),
-        organization=draw(_ORGANIZATIONS),
+        groups=_subset(fields, PERMISSION_GROUPS),
+        department=_maybe(fields, PERMISSION_DEPARTMENTS),
+        organization=_maybe(fields, PERMISSION_ORGANIZATIONS),
     )
 
 
@@ -308,7 +329,10 @@ def principals(draw: st.DrawFn, principal_id: str | None = None) -> Principal:
     ...     assert p.id == "ann"
     >>> test()
     """
-    return _draw_principal(draw, principal_id if principal_id is not None else draw(_PEOPLE))
+    fields = Fields(draw)
+    if principal_id is None:
+        principal_id = _one_of(fields, PERMISSION_PEOPLE)
+    return _principal(fields, principal_id)
 
 
 @st.composite
@@ -321,8 +345,9 @@ def directories(draw: st.DrawFn) -> Directory:
     ...     assert len(d) <= len(PERMISSION_PEOPLE)
     >>> test()
     """
-    known = draw(_subset(PERMISSION_PEOPLE, len(PERMISSION_PEOPLE)))
-    return Directory([_draw_principal(draw, pid) for pid in sorted(known)])
+    fields = Fields(draw)
+    known = _subset(fields, PERMISSION_PEOPLE, len(PERMISSION_PEOPLE))
+    return Directory([_principal(fields, pid) for pid in sorted(known)])
 
 
 @st.composite
@@ -338,32 +363,28 @@ def permission_tickets(draw: st.DrawFn, ticket_id: str = "T-1") -> Ticket:
     ...     assert t.requester in PERMISSION_PEOPLE
     >>> test()
     """
-    state, category = draw(_TICKET_STATES)
+    fields = Fields(draw)
+    state, category = _one_of(fields, _STATES)
     return Ticket(
         id=ticket_id,
-        type=draw(_TICKET_TYPES),
+        type=_one_of(fields, ("incident", "problem")),
         state=state,
         state_category=category,
         title="generated",
-        requester=draw(_PEOPLE),
+        requester=_one_of(fields, PERMISSION_PEOPLE),
         opened_at=_AT,
         updated_at=_AT,
-        assignee=draw(_MAYBE_PERSON),
-        group=draw(_MAYBE_GROUP),
-        support_line=draw(_LINES),
-        approvers=draw(_subset(PERMISSION_PEOPLE)),
-        custom_fields=draw(_CUSTOM),
-        watchers=draw(_subset(PERMISSION_PEOPLE)),
-        customer=draw(_ORGANIZATIONS),
+        assignee=_maybe(fields, PERMISSION_PEOPLE),
+        group=_maybe(fields, PERMISSION_GROUPS),
+        support_line=_maybe(fields, (1, 2, 3)),
+        approvers=_subset(fields, PERMISSION_PEOPLE),
+        custom_fields=_one_of(fields, _CUSTOM),
+        watchers=_subset(fields, PERMISSION_PEOPLE),
+        customer=_maybe(fields, PERMISSION_ORGANIZATIONS),
     )
 
 
-_TICKET_STATES = st.sampled_from(_STATES)
-_TICKET_TYPES = st.sampled_from(("incident", "problem"))
-_MAYBE_PERSON = st.none() | _PEOPLE
-_MAYBE_GROUP = st.none() | _GROUPS
-_LINES = st.none() | st.integers(1, 3)
-_CUSTOM = st.sampled_from(((), (("root_cause", "disk"),)))
+_CUSTOM: tuple[tuple[tuple[str, str], ...], ...] = ((), (("root_cause", "disk"),))
 
 
 def example_ticket(ticket_id: str = "I-1", *, requester: str = "alice", **fields: Any) -> Ticket:
@@ -424,7 +445,7 @@ def register_permission_strategies() -> None:
     >>> test()
     """
     st.register_type_strategy(Permission, permissions())
-    st.register_type_strategy(Role, _ROLES.map(lambda found: found[-1]))
+    st.register_type_strategy(Role, roles().map(lambda found: found[-1]))
     st.register_type_strategy(Scope, _SCOPES)
     st.register_type_strategy(Grant, grants(("r0", "r1")))
     st.register_type_strategy(Policy, permission_policies())

@@ -15,6 +15,7 @@ from typing import TypeVar
 from hypothesis import strategies as st
 
 from itsm_core.priority import Cell, Level, PriorityLevel, PriorityMatrix, RequesterMask, Scale
+from itsm_core.testing._fields import Fields
 
 __all__ = [
     "level_names",
@@ -54,13 +55,12 @@ def level_names() -> st.SearchStrategy[str]:
 
 # Few draws per value keep a matrix cheap to generate (Hypothesis spends tens of
 # microseconds per draw and per span): the small numbers a value needs are read one
-# after another from a single drawn integer (:class:`_Fields`). Names are a run through
+# after another from a few drawn bytes (:class:`Fields`). Names are a run through
 # the pool with an odd stride (unique, as 16 is a power of two), ranks an arithmetic
 # progression, a value in a range an offset, disabled levels a bit mask, and the order
 # in which items are given a rotation, possibly reversed, rather than a full
 # permutation. A drawn 0 makes every field 0: the first names, the lowest ranks and
 # values, nothing disabled, the original order. That is where values shrink to.
-_WORD = st.integers(0, 2**24 - 1)  # Hypothesis draws up to 24 bits uniformly
 _STRIDES = (1, 3, 5, 7, 9, 11, 13, 15)
 _CELL_BITS = 3  # a cell's offset, 0..7: a priority (modulo their number) or a rise
 # How much less urgent a cell of a monotonic matrix is than the more urgent of its
@@ -69,63 +69,45 @@ _CELL_BITS = 3  # a cell's offset, 0..7: a priority (modulo their number) or a r
 _RISES = (0, 0, 1, 1, 1, 2, 3, 7)
 
 
-class _Fields:
-    """Small numbers read one after another from one drawn integer.
-
-    The product of the counts asked for stays below ``2**24``, so that every
-    field is drawn about uniformly.
-    """
-
-    __slots__ = ("_value",)
-
-    def __init__(self, draw: st.DrawFn) -> None:
-        self._value: int = draw(_WORD)
-
-    def take(self, count: int) -> int:
-        """A number in ``range(count)``."""
-        self._value, field = divmod(self._value, max(count, 1))
-        return field
-
-
 @functools.cache
 def _sizes(low: int, high: int) -> st.SearchStrategy[int]:
     return st.integers(low, high)
 
 
-def _names(draw: st.DrawFn, fields: _Fields, min_size: int, max_size: int) -> list[str]:
+def _names(draw: st.DrawFn, fields: Fields, min_size: int, max_size: int) -> list[str]:
     count = min(draw(_sizes(min_size, max_size)), len(_NAMES))
     first, stride = fields.take(len(_NAMES)), _STRIDES[fields.take(len(_STRIDES))]
     return [_NAMES[(first + stride * index) % len(_NAMES)] for index in range(count)]
 
 
-def _ranks(fields: _Fields, count: int, lowest: int) -> list[int]:
+def _ranks(fields: Fields, count: int, lowest: int) -> list[int]:
     start = lowest + fields.take(21)
     step = 1 + fields.take(3)
     return [start + step * index for index in range(count)]
 
 
-def _texts(fields: _Fields, count: int) -> list[str]:
+def _texts(fields: Fields, count: int) -> list[str]:
     offset = fields.take(len(_TEXTS))
     return [_TEXTS[(offset + index) % len(_TEXTS)] for index in range(count)]
 
 
-def _reordered(fields: _Fields, items: Sequence[T]) -> list[T]:
+def _reordered(fields: Fields, items: Sequence[T]) -> list[T]:
     turn = fields.take(len(items))
     rotated = [*items[turn:], *items[:turn]]
     return rotated[::-1] if fields.take(2) else rotated
 
 
-def _subset(fields: _Fields, names: Sequence[str]) -> list[str]:
+def _subset(fields: Fields, names: Sequence[str]) -> list[str]:
     mask = fields.take(2 ** len(names))
     return [name for index, name in enumerate(names) if mask >> index & 1]
 
 
-def _some_but_not_all(fields: _Fields, names: Sequence[str]) -> list[str]:
+def _some_but_not_all(fields: Fields, names: Sequence[str]) -> list[str]:
     chosen = _subset(fields, names)
     return chosen[1:] if len(chosen) == len(names) else chosen
 
 
-def _maybe_one(fields: _Fields, names: Sequence[str]) -> str | None:
+def _maybe_one(fields: Fields, names: Sequence[str]) -> str | None:
     chosen = fields.take(len(names) + 1)
     return names[chosen - 1] if chosen else None
 
@@ -148,7 +130,7 @@ def scales(
         ...     assert [level.rank for level in scale] == sorted(level.rank for level in scale)
         >>> test()
     """
-    fields = _Fields(draw)
+    fields = Fields(draw)
     names = _names(draw, fields, min_levels, max_levels)
     levels = [
         Level(name=level, rank=rank, description=text)
@@ -173,7 +155,7 @@ def priority_levels(
         ...     assert all(level.rank >= 1 for level in levels)
         >>> test()
     """
-    fields = _Fields(draw)
+    fields = Fields(draw)
     names = _names(draw, fields, min_size, max_size)
     levels = [
         PriorityLevel(name=name, label=label, rank=rank)
@@ -213,11 +195,8 @@ def priority_matrices(
     urgency = draw(scales("urgency", max_levels=max_levels))
     priorities = sorted(draw(priority_levels(max_size=max_priorities)), key=lambda p: p.rank)
     top = len(priorities) - 1
-    per_word = 24 // _CELL_BITS
-    offsets: list[int] = []
-    for _ in range(0, len(impact) * len(urgency), per_word):
-        word = draw(_WORD)
-        offsets.extend(word >> (_CELL_BITS * k) & (2**_CELL_BITS - 1) for k in range(per_word))
+    cell_fields = Fields(draw)
+    offsets = [cell_fields.take(2**_CELL_BITS) for _ in range(len(impact) * len(urgency))]
     grid: list[list[int]] = []
     for i in range(len(impact)):
         row: list[int] = []
@@ -234,7 +213,7 @@ def priority_matrices(
         for a, i in enumerate(impact.levels)
         for b, u in enumerate(urgency.levels)
     ]
-    fields = _Fields(draw)
+    fields = Fields(draw)
     disabled_impact: list[str] = []
     disabled_urgency: list[str] = []
     if disabled:
@@ -266,7 +245,7 @@ def requester_masks(draw: st.DrawFn, matrix: PriorityMatrix) -> RequesterMask:
     """
     impact = matrix.enabled("impact")
     urgency = matrix.enabled("urgency")
-    fields = _Fields(draw)
+    fields = Fields(draw)
     return RequesterMask(
         impact=_reordered(fields, _subset(fields, impact)),
         urgency=_reordered(fields, _subset(fields, urgency)),
