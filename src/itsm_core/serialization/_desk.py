@@ -322,6 +322,8 @@ def _permissions(loader: _Loader, raw: Any) -> Policy | None:
     if not use_defaults:
         policy: Policy | None = loader.structure(table, Policy, "permissions")
         return policy
+    if not table:
+        return _default_policy()
     base = _default_policy_dict()
     roles = table.get("roles", [])
     grants = table.get("grants", [])
@@ -335,6 +337,12 @@ def _permissions(loader: _Loader, raw: Any) -> Policy | None:
     for index in range(before, len(loader.problems)):
         loader.problems[index] = _shift(loader.problems[index], offsets)
     return policy
+
+
+@cache
+def _default_policy() -> Policy:
+    """The default policy, for a desk that changes nothing of it (a value: shared)."""
+    return default_policy()
 
 
 @cache
