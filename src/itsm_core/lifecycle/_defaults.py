@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import attrs
@@ -477,6 +478,12 @@ def default_definitions() -> tuple[LifecycleDef, ...]:
     ['incident', 'service_request', 'information_request', 'documentation_request', 'problem',
      'standard_change', 'normal_change', 'emergency_change']
     """
+    return _built_definitions()
+
+
+@functools.cache
+def _built_definitions() -> tuple[LifecycleDef, ...]:
+    # Built once: definitions are immutable values, and a desk load reads them all.
     return (
         incident(),
         service_request(),
