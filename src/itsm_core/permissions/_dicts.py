@@ -167,6 +167,8 @@ def _permission(data: object, path: str, problems: list[Problem]) -> Permission 
 
 
 def _role(data: object, path: str, problems: list[Problem]) -> Role | None:
+    if isinstance(data, Role):  # already built and checked (a desk's default roles)
+        return data
     if not _mapping(data, path, _ROLE_KEYS, problems):
         return None
     assert isinstance(data, Mapping)
@@ -186,6 +188,8 @@ def _role(data: object, path: str, problems: list[Problem]) -> Role | None:
 
 
 def _grant(data: object, path: str, problems: list[Problem]) -> Grant | None:
+    if isinstance(data, Grant):  # already built and checked (the default baseline grant)
+        return data
     if not _mapping(data, path, _GRANT_KEYS, problems):
         return None
     assert isinstance(data, Mapping)

@@ -324,14 +324,15 @@ def _permissions(loader: _Loader, raw: Any) -> Policy | None:
         return policy
     if not table:
         return _default_policy()
-    base = _default_policy_dict()
+    base = _default_policy()
     roles = table.get("roles", [])
     grants = table.get("grants", [])
     if not isinstance(roles, list) or not isinstance(grants, list):
         reported: Policy | None = loader.structure(table, Policy, "permissions")
         return reported  # the bad lists are reported
-    offsets = {"roles": len(base["roles"]), "grants": len(base["grants"])}
-    merged = dict(table, roles=base["roles"] + roles, grants=base["grants"] + grants)
+    offsets = {"roles": len(base.roles), "grants": len(base.grants)}
+    # The default roles and grant go in built: only the document's own are structured.
+    merged = dict(table, roles=[*base.roles, *roles], grants=[*base.grants, *grants])
     before = len(loader.problems)
     policy = loader.structure(merged, Policy, "permissions")
     for index in range(before, len(loader.problems)):
@@ -343,12 +344,6 @@ def _permissions(loader: _Loader, raw: Any) -> Policy | None:
 def _default_policy() -> Policy:
     """The default policy, for a desk that changes nothing of it (a value: shared)."""
     return default_policy()
-
-
-@cache
-def _default_policy_dict() -> dict[str, Any]:
-    """The default policy as plain data (built once: the loader only reads it)."""
-    return default_policy().to_dict()
 
 
 def _shift(problem: Problem, offsets: Mapping[str, int]) -> Problem:
