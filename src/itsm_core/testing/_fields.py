@@ -15,7 +15,7 @@ __all__ = ["Fields"]
 
 # Hypothesis draws bytes uniformly (its integers favour small values), so every field
 # read from them is about uniform.
-_BYTES = 3
+_BYTES = 8
 _WORD = st.binary(min_size=_BYTES, max_size=_BYTES)
 _ROOM = 2 ** (8 * _BYTES)
 # A field is read only while the word holds at least this many times its count, so

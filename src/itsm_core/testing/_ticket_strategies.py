@@ -8,9 +8,11 @@ events replay to it exactly. Shrinking removes steps and simplifies commands
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from itertools import product
+from typing import TypeVar
 
 import attrs
 from hypothesis import strategies as st
@@ -23,6 +25,7 @@ from itsm_core.lifecycle import (
     Lifecycles,
     default_lifecycles,
 )
+from itsm_core.testing._fields import Fields
 from itsm_core.testing._memo import sampled
 from itsm_core.ticket import (
     AddComment,
@@ -185,15 +188,17 @@ def ticket_commands(lifecycle: Lifecycle) -> st.SearchStrategy[TicketCommand]:
     return st.one_of(*(sampled(pool) for pool in _command_pools(lifecycle)))
 
 
+_MAX_DELAY = 3 * 24 * 60  # minutes between two steps, at most
+T = TypeVar("T")
+
+
+def _item(fields: Fields, pool: Sequence[T]) -> T:
+    return pool[fields.take(len(pool))]
+
+
 @lru_cache(maxsize=64)
-def _steps(lifecycle: Lifecycle) -> st.SearchStrategy[tuple[TicketCommand, str]]:
-    """A command of :func:`ticket_commands` and the actor who gives it, in two draws."""
-    return st.one_of(
-        *(sampled(tuple(product(pool, TICKET_ACTORS))) for pool in _command_pools(lifecycle))
-    )
-
-
-_DELAYS = st.integers(min_value=0, max_value=3 * 24 * 60)
+def _step_counts(max_steps: int) -> st.SearchStrategy[int]:
+    return st.integers(min_value=0, max_value=max_steps)
 
 
 @st.composite
@@ -206,8 +211,10 @@ def ticket_histories(
     """A ticket of a random type with a valid history of up to ``max_steps`` accepted commands.
 
     Commands are drawn from :func:`ticket_commands` with random actors and
-    delays (0 to 3 days); the rejected ones are skipped. A step is three draws
-    (the command's kind, the command and its actor together, the delay).
+    delays (0 to 3 days); the rejected ones are skipped. The number of steps is
+    one draw; the steps' choices (the command's kind, the command, its actor, the
+    delay) are read from a few drawn bytes, about two steps per draw, and shrink
+    towards the first command of the first kind, given at once by the requester.
 
     >>> from hypothesis import given
     >>> @given(ticket_histories(max_steps=5))
@@ -216,7 +223,8 @@ def ticket_histories(
     >>> test()
     """
     desk = lifecycles if lifecycles is not None else _DEFAULT_DESK
-    lifecycle = desk[draw(sampled(tuple(sorted(desk))))]
+    fields = Fields(draw)
+    lifecycle = desk[_item(fields, tuple(sorted(desk)))]
     matrix = lifecycle.matrix
     at = _START
     ticket, events = lifecycle.open(
@@ -225,19 +233,21 @@ def ticket_histories(
             type=lifecycle.name,
             title="generated",
             requester=TICKET_ACTORS[0],
-            impact=draw(sampled((None, *matrix.impact.names))),
-            urgency=draw(sampled((None, *matrix.urgency.names))),
+            impact=_item(fields, (None, *matrix.impact.names)),
+            urgency=_item(fields, (None, *matrix.urgency.names)),
         ),
         actor=TICKET_ACTORS[0],
         at=at,
     )
     history = list(events)
-    steps = draw(st.integers(min_value=0, max_value=max_steps))
+    pools = _command_pools(lifecycle)
+    steps = draw(_step_counts(max_steps))
     for _ in range(steps):
         if ticket.is_final:
             break
-        command, actor = draw(_steps(lifecycle))
-        at = at + timedelta(minutes=draw(_DELAYS))
+        command = _item(fields, _item(fields, pools))
+        actor = _item(fields, TICKET_ACTORS)
+        at = at + timedelta(minutes=fields.take(_MAX_DELAY + 1))
         try:
             ticket, events = lifecycle.apply(ticket, command, actor=actor, at=at)
         except (InvalidTransition, InvalidValueError, PermissionDenied):
