@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from hypothesis import strategies as st
 
@@ -31,6 +32,7 @@ from itsm_core.escalation import (
     Trigger,
     TriggerKind,
 )
+from itsm_core.testing._fields import Fields
 from itsm_core.testing._memo import sampled
 from itsm_core.ticket import (
     Assigned,
@@ -134,17 +136,6 @@ ESCALATION_ACTIONS: tuple[Action, ...] = _NOTIFY
 ESCALATION_CONDITIONS: tuple[EscalationConditions, ...] = tuple(
     dict.fromkeys((*_RULE_CONDITIONS, *_NARROW))
 )
-_INDEX_CACHE: dict[int, st.SearchStrategy[int]] = {}
-
-
-def _index(draw: st.DrawFn, size: int) -> int:
-    """An index below ``size`` in one draw (shrinking towards 0), its strategy built once."""
-    strategy = _INDEX_CACHE.get(size)
-    if strategy is None:
-        strategy = _INDEX_CACHE[size] = st.integers(0, size - 1)
-    return draw(strategy)
-
-
 _LEVEL_EXTRAS = tuple((action, narrow) for action in _NOTIFY for narrow in _NARROW)
 _LEVEL_VALUES = {
     bounds: st.sets(st.integers(*bounds), min_size=1, max_size=3)
@@ -160,10 +151,11 @@ def _levels(draw: st.DrawFn, kind: TriggerKind) -> tuple[EscalationLevel, ...]:
     else:
         low, high = (-600 if kind is TriggerKind.SLA_DUE else 0), 600
     values = sorted(draw(_LEVEL_VALUES[low, high]))
+    fields = Fields(draw)
     levels = []
     for value in values:
-        # The action and the narrowing together: one draw (the first of each first).
-        action, narrow = _LEVEL_EXTRAS[_index(draw, len(_LEVEL_EXTRAS))]
+        # The action and the narrowing together (the first of each first).
+        action, narrow = _LEVEL_EXTRAS[fields.take(len(_LEVEL_EXTRAS))]
         if kind is TriggerKind.SLA_PERCENT:
             level = EscalationLevel(percent=value, actions=action, conditions=narrow)
         elif kind is TriggerKind.REASSIGNMENTS:
@@ -249,6 +241,14 @@ def escalation_triggers(
     return strategy
 
 
+_EVENT_KINDS = ("comment", "comment", "state", "reassign", "request")
+
+
+@cache
+def _upto(high: int) -> st.SearchStrategy[int]:
+    return st.integers(0, high)
+
+
 @st.composite
 def escalation_histories(
     draw: st.DrawFn,
@@ -266,7 +266,10 @@ def escalation_histories(
     priority never changes, so SLA targets stay put.
     """
     at = _EPOCH + timedelta(microseconds=draw(start_us))
-    gap_us = st.integers(0, int(max_gap.total_seconds() * 1_000_000))
+    gap_us = _upto(int(max_gap.total_seconds() * 1_000_000))
+    # Each event's choices but its gap come from a few drawn bytes; the gaps keep
+    # Hypothesis's own integers, which favour zero and tiny gaps (events at one instant).
+    fields = Fields(draw)
     events: list[Event] = [
         TicketOpened(
             ticket_id="T-1",
@@ -278,7 +281,7 @@ def escalation_histories(
             title="t",
             requester="requester",
             effective_priority=priority,
-            category=draw(sampled(_CATEGORIES)),
+            category=_CATEGORIES[fields.take(len(_CATEGORIES))],
         ),
         Assigned(
             ticket_id="T-1",
@@ -291,11 +294,11 @@ def escalation_histories(
     ]
     state, category = "new", "new"
     assignee, group, line = "help-desk-1", "help-desk", 1
-    for _ in range(draw(st.integers(0, max_events))):
+    for _ in range(draw(_upto(max_events))):
         at = at + timedelta(microseconds=draw(gap_us))
-        kind = draw(sampled(("comment", "comment", "state", "reassign", "request")))
+        kind = _EVENT_KINDS[fields.take(len(_EVENT_KINDS))]
         if kind == "comment":
-            public = draw(st.booleans())
+            public = fields.flag()
             events.append(
                 CommentAdded(
                     ticket_id="T-1",
@@ -303,12 +306,13 @@ def escalation_histories(
                     at=at,
                     body="...",
                     public=public,
-                    by_requester=draw(st.booleans()),
+                    by_requester=fields.flag(),
                 )
             )
         elif kind == "reassign":
-            new_line = draw(st.integers(1, len(SUPPORT_GROUP_NAMES)))
-            new_group = draw(sampled(SUPPORT_GROUP_NAMES[new_line - 1]))
+            new_line = 1 + fields.take(len(SUPPORT_GROUP_NAMES))
+            line_groups = SUPPORT_GROUP_NAMES[new_line - 1]
+            new_group = line_groups[fields.take(len(line_groups))]
             if new_group == group:
                 continue
             new_assignee = f"{new_group}-1"
@@ -327,20 +331,20 @@ def escalation_histories(
             )
             assignee, group, line = new_assignee, new_group, new_line
         elif kind == "request":
-            by_requester = draw(st.booleans())
+            by_requester = fields.flag()
             events.append(
                 EscalationRequested(
                     ticket_id="T-1",
                     actor="requester" if by_requester else "agent",
                     at=at,
-                    kind=draw(sampled(REQUEST_KINDS)),
+                    kind=REQUEST_KINDS[fields.take(len(REQUEST_KINDS))],
                     by_requester=by_requester,
                 )
             )
         else:
-            close = category == "resolved" and draw(st.booleans())
+            close = category == "resolved" and fields.flag()
             to_state, to_category, hold = (
-                ("closed", "closed", None) if close else draw(sampled(_WALK))
+                ("closed", "closed", None) if close else _WALK[fields.take(len(_WALK))]
             )
             if to_state == state:
                 continue
