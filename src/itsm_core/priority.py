@@ -34,6 +34,7 @@ manual override > derived priority; see `effective_priority`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -1178,6 +1179,7 @@ got 'severe'
     # -- presets ------------------------------------------------------------------
 
     @classmethod
+    @functools.cache  # an immutable value: built once, shared
     def itil_3x3(cls) -> PriorityMatrix:
         """The classic ITIL 3x3 matrix (ServiceNow's default lookup rules).
 
@@ -1204,6 +1206,7 @@ got 'severe'
         return cls._preset(scale, urgency, labels, lambda i, u: i + u + 1)
 
     @classmethod
+    @functools.cache  # an immutable value: built once, shared
     def four_by_four(cls) -> PriorityMatrix:
         """A 4x4 matrix with four priorities, in the wording of common service desks.
 
@@ -1234,6 +1237,7 @@ got 'severe'
         return cls._preset(impact, urgency, labels, lambda i, u: table[i][u])
 
     @classmethod
+    @functools.cache  # an immutable value: built once, shared
     def glpi_5x5(cls) -> PriorityMatrix:
         """GLPI's default 5x5 matrix.
 

@@ -158,17 +158,22 @@ class MachineProbe:
     >>> probe.close()
     """
 
-    __slots__ = ("machine", "model")
+    __slots__ = ("machine", "model", "triggers")
 
     def __init__(self, machine: Any) -> None:
         self.machine = machine
         self.model = _Model()
+        # The triggers of each state, asked once: the machine does not change while probed.
+        self.triggers: dict[str, frozenset[str]] = {}
         machine.add_model(self.model, initial=machine.initial)
 
     def dest(self, state: str, trigger: str, ctx: Any) -> str | None:
         """The state ``trigger`` reaches from ``state`` (``None``: refused or guarded off)."""
         machine = self.machine
-        if trigger not in machine.get_triggers(state):
+        known = self.triggers.get(state)
+        if known is None:
+            known = self.triggers[state] = frozenset(machine.get_triggers(state))
+        if trigger not in known:
             return None
         machine.set_state(state, model=self.model)
         done = self.model.trigger(trigger, ctx=ctx)  # type: ignore[attr-defined]
