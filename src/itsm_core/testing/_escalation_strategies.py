@@ -143,7 +143,7 @@ _LEVEL_VALUES = {
 }
 
 
-def _levels(draw: st.DrawFn, kind: TriggerKind) -> tuple[EscalationLevel, ...]:
+def _levels(draw: st.DrawFn, fields: Fields, kind: TriggerKind) -> tuple[EscalationLevel, ...]:
     if kind is TriggerKind.SLA_PERCENT:
         low, high = 1, 150
     elif kind is TriggerKind.REASSIGNMENTS:
@@ -151,7 +151,6 @@ def _levels(draw: st.DrawFn, kind: TriggerKind) -> tuple[EscalationLevel, ...]:
     else:
         low, high = (-600 if kind is TriggerKind.SLA_DUE else 0), 600
     values = sorted(draw(_LEVEL_VALUES[low, high]))
-    fields = Fields(draw)
     levels = []
     for value in values:
         # The action and the narrowing together (the first of each first).
@@ -181,13 +180,22 @@ def escalation_rules(
 
     SLA triggers name one of ``metrics`` (empty: no SLA triggers).
     """
-    trigger = draw(escalation_triggers(metrics=metrics))
-    conditions = draw(sampled(_RULE_CONDITIONS))
+    # The trigger (a kind, then one of its triggers, as escalation_triggers draws it), the
+    # conditions and each level's actions come from a few drawn bytes.
+    fields = Fields(draw)
+    pools = _trigger_pool(tuple(metrics))
+    pool = pools[fields.take(len(pools))]
+    trigger = pool[fields.take(len(pool))]
+    conditions = _RULE_CONDITIONS[fields.take(len(_RULE_CONDITIONS))]
     return EscalationRule(
-        name=name, trigger=trigger, levels=_levels(draw, trigger.kind), conditions=conditions
+        name=name,
+        trigger=trigger,
+        levels=_levels(draw, fields, trigger.kind),
+        conditions=conditions,
     )
 
 
+@cache
 def _trigger_pool(metrics: tuple[str, ...]) -> tuple[tuple[Trigger, ...], ...]:
     """Every trigger :func:`escalation_triggers` draws, one pool per kind in kind order."""
     pools: list[tuple[Trigger, ...]] = []
