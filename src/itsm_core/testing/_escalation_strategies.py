@@ -154,7 +154,7 @@ def _levels(draw: st.DrawFn, fields: Fields, kind: TriggerKind) -> tuple[Escalat
     levels = []
     for value in values:
         # The action and the narrowing together (the first of each first).
-        action, narrow = _LEVEL_EXTRAS[fields.take(len(_LEVEL_EXTRAS))]
+        action, narrow = fields.choice(_LEVEL_EXTRAS)
         if kind is TriggerKind.SLA_PERCENT:
             level = EscalationLevel(percent=value, actions=action, conditions=narrow)
         elif kind is TriggerKind.REASSIGNMENTS:
@@ -184,9 +184,9 @@ def escalation_rules(
     # conditions and each level's actions come from a few drawn bytes.
     fields = Fields(draw)
     pools = _trigger_pool(tuple(metrics))
-    pool = pools[fields.take(len(pools))]
-    trigger = pool[fields.take(len(pool))]
-    conditions = _RULE_CONDITIONS[fields.take(len(_RULE_CONDITIONS))]
+    pool = fields.choice(pools)
+    trigger = fields.choice(pool)
+    conditions = fields.choice(_RULE_CONDITIONS)
     return EscalationRule(
         name=name,
         trigger=trigger,
@@ -252,11 +252,6 @@ def escalation_triggers(
 _EVENT_KINDS = ("comment", "comment", "state", "reassign", "request")
 
 
-@cache
-def _upto(high: int) -> st.SearchStrategy[int]:
-    return st.integers(0, high)
-
-
 @st.composite
 def escalation_histories(
     draw: st.DrawFn,
@@ -274,7 +269,7 @@ def escalation_histories(
     priority never changes, so SLA targets stay put.
     """
     at = _EPOCH + timedelta(microseconds=draw(start_us))
-    gap_us = _upto(int(max_gap.total_seconds() * 1_000_000))
+    gap_us = st.integers(0, int(max_gap.total_seconds() * 1_000_000))
     # Each event's choices but its gap come from a few drawn bytes; the gaps keep
     # Hypothesis's own integers, which favour zero and tiny gaps (events at one instant).
     fields = Fields(draw)
@@ -289,7 +284,7 @@ def escalation_histories(
             title="t",
             requester="requester",
             effective_priority=priority,
-            category=_CATEGORIES[fields.take(len(_CATEGORIES))],
+            category=fields.choice(_CATEGORIES),
         ),
         Assigned(
             ticket_id="T-1",
@@ -302,9 +297,9 @@ def escalation_histories(
     ]
     state, category = "new", "new"
     assignee, group, line = "help-desk-1", "help-desk", 1
-    for _ in range(draw(_upto(max_events))):
+    for _ in range(draw(st.integers(0, max_events))):
         at = at + timedelta(microseconds=draw(gap_us))
-        kind = _EVENT_KINDS[fields.take(len(_EVENT_KINDS))]
+        kind = fields.choice(_EVENT_KINDS)
         if kind == "comment":
             public = fields.flag()
             events.append(
@@ -319,8 +314,7 @@ def escalation_histories(
             )
         elif kind == "reassign":
             new_line = 1 + fields.take(len(SUPPORT_GROUP_NAMES))
-            line_groups = SUPPORT_GROUP_NAMES[new_line - 1]
-            new_group = line_groups[fields.take(len(line_groups))]
+            new_group = fields.choice(SUPPORT_GROUP_NAMES[new_line - 1])
             if new_group == group:
                 continue
             new_assignee = f"{new_group}-1"
@@ -345,14 +339,14 @@ def escalation_histories(
                     ticket_id="T-1",
                     actor="requester" if by_requester else "agent",
                     at=at,
-                    kind=REQUEST_KINDS[fields.take(len(REQUEST_KINDS))],
+                    kind=fields.choice(REQUEST_KINDS),
                     by_requester=by_requester,
                 )
             )
         else:
             close = category == "resolved" and fields.flag()
             to_state, to_category, hold = (
-                ("closed", "closed", None) if close else _WALK[fields.take(len(_WALK))]
+                ("closed", "closed", None) if close else fields.choice(_WALK)
             )
             if to_state == state:
                 continue

@@ -9,9 +9,14 @@ nothing optional, the original order" shrinks towards that value.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
 from hypothesis import strategies as st
 
 __all__ = ["Fields"]
+
+T = TypeVar("T")
 
 # Hypothesis draws bytes uniformly (its integers favour small values), so every field
 # read from them is about uniform.
@@ -59,3 +64,12 @@ class Fields:
     def flag(self) -> bool:
         """A coin toss (shrinks to ``False``)."""
         return self.take(2) == 1
+
+    def choice(self, pool: Sequence[T]) -> T:
+        """An item of ``pool`` (shrinks to the first)."""
+        return pool[self.take(len(pool))]
+
+    def maybe(self, pool: Sequence[T]) -> T | None:
+        """``None`` (where it shrinks to) or an item of ``pool``."""
+        index = self.take(len(pool) + 1)
+        return pool[index - 1] if index else None

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import cache
 from itertools import permutations
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 from hypothesis import strategies as st
@@ -32,8 +32,6 @@ from itsm_core.permissions import (
 )
 from itsm_core.testing._fields import Fields
 from itsm_core.ticket import AddComment, Assign, Event, OpenTicket, Ticket
-
-T = TypeVar("T")
 
 __all__ = [
     "PERMISSION_ACTIONS",
@@ -149,18 +147,7 @@ def _subset(fields: Fields, names: tuple[str, ...], max_size: int = 2) -> tuple[
     the pool's order: field 0 is the empty tuple, then the first names.
     """
     by_size = _tuples(names, max_size)
-    options = by_size[fields.take(len(by_size))]
-    return options[fields.take(len(options))]
-
-
-def _one_of(fields: Fields, pool: tuple[T, ...]) -> T:
-    return pool[fields.take(len(pool))]
-
-
-def _maybe(fields: Fields, pool: tuple[T, ...]) -> T | None:
-    """``None`` (field 0) or an item of ``pool``."""
-    index = fields.take(len(pool) + 1)
-    return pool[index - 1] if index else None
+    return fields.choice(fields.choice(by_size))
 
 
 _ALL_ACTION_PATTERNS = (*PERMISSION_ACTIONS, *_PATTERNS)
@@ -168,7 +155,7 @@ _RELATION_NAMES = tuple(RELATIONS)
 
 
 def _permission(fields: Fields) -> Permission:
-    action = _one_of(fields, _ALL_ACTION_PATTERNS)
+    action = fields.choice(_ALL_ACTION_PATTERNS)
     relations = _subset(fields, _RELATION_NAMES) or ("anyone",)
     kwargs: dict[str, Any] = {"action": action, "relations": relations}
     if action in _TRANSITION_PATTERNS and fields.flag():
@@ -248,13 +235,13 @@ _SCOPES = _scopes()
 
 def _grant(fields: Fields, role_names: tuple[str, ...], deny: bool) -> Grant:
     who = fields.take(3)
-    kwargs: dict[str, Any] = {"role": _one_of(fields, role_names)}
+    kwargs: dict[str, Any] = {"role": fields.choice(role_names)}
     if who == 0:
-        kwargs["principal"] = _one_of(fields, PERMISSION_PEOPLE)
+        kwargs["principal"] = fields.choice(PERMISSION_PEOPLE)
     elif who == 1:
         kwargs["principal"] = "*"
     else:
-        kwargs["group"] = _one_of(fields, PERMISSION_GROUPS)
+        kwargs["group"] = fields.choice(PERMISSION_GROUPS)
     kwargs["scope"] = _scope(fields)
     kwargs["relations"] = _subset(fields, _RELATION_NAMES) or ("anyone",)
     if deny and fields.take(4) == 3:
@@ -297,7 +284,7 @@ def permission_policies(draw: st.DrawFn, *, max_grants: int = 5, deny: bool = Tr
         hierarchy.append(("network.lan", "network"))
     if fields.flag():
         hierarchy.append(("sales", "it"))
-    restricted = _one_of(fields, _RESTRICTED)
+    restricted = fields.choice(_RESTRICTED)
     return Policy(
         roles=found, grants=chosen, hierarchy=tuple(hierarchy), restricted_fields=restricted
     )
@@ -314,8 +301,8 @@ def _principal(fields: Fields, principal_id: str) -> Principal:
     return Principal(
         id=principal_id,
         groups=_subset(fields, PERMISSION_GROUPS),
-        department=_maybe(fields, PERMISSION_DEPARTMENTS),
-        organization=_maybe(fields, PERMISSION_ORGANIZATIONS),
+        department=fields.maybe(PERMISSION_DEPARTMENTS),
+        organization=fields.maybe(PERMISSION_ORGANIZATIONS),
     )
 
 
@@ -331,7 +318,7 @@ def principals(draw: st.DrawFn, principal_id: str | None = None) -> Principal:
     """
     fields = Fields(draw)
     if principal_id is None:
-        principal_id = _one_of(fields, PERMISSION_PEOPLE)
+        principal_id = fields.choice(PERMISSION_PEOPLE)
     return _principal(fields, principal_id)
 
 
@@ -364,23 +351,23 @@ def permission_tickets(draw: st.DrawFn, ticket_id: str = "T-1") -> Ticket:
     >>> test()
     """
     fields = Fields(draw)
-    state, category = _one_of(fields, _STATES)
+    state, category = fields.choice(_STATES)
     return Ticket(
         id=ticket_id,
-        type=_one_of(fields, ("incident", "problem")),
+        type=fields.choice(("incident", "problem")),
         state=state,
         state_category=category,
         title="generated",
-        requester=_one_of(fields, PERMISSION_PEOPLE),
+        requester=fields.choice(PERMISSION_PEOPLE),
         opened_at=_AT,
         updated_at=_AT,
-        assignee=_maybe(fields, PERMISSION_PEOPLE),
-        group=_maybe(fields, PERMISSION_GROUPS),
-        support_line=_maybe(fields, (1, 2, 3)),
+        assignee=fields.maybe(PERMISSION_PEOPLE),
+        group=fields.maybe(PERMISSION_GROUPS),
+        support_line=fields.maybe((1, 2, 3)),
         approvers=_subset(fields, PERMISSION_PEOPLE),
-        custom_fields=_one_of(fields, _CUSTOM),
+        custom_fields=fields.choice(_CUSTOM),
         watchers=_subset(fields, PERMISSION_PEOPLE),
-        customer=_maybe(fields, PERMISSION_ORGANIZATIONS),
+        customer=fields.maybe(PERMISSION_ORGANIZATIONS),
     )
 
 

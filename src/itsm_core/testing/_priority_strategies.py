@@ -8,7 +8,6 @@ most urgent priority", a table that is trivially monotonic).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from typing import TypeVar
 
@@ -69,14 +68,9 @@ _CELL_BITS = 3  # a cell's offset, 0..7: a priority (modulo their number) or a r
 _RISES = (0, 0, 1, 1, 1, 2, 3, 7)
 
 
-@functools.cache
-def _sizes(low: int, high: int) -> st.SearchStrategy[int]:
-    return st.integers(low, high)
-
-
 def _names(draw: st.DrawFn, fields: Fields, min_size: int, max_size: int) -> list[str]:
-    count = min(draw(_sizes(min_size, max_size)), len(_NAMES))
-    first, stride = fields.take(len(_NAMES)), _STRIDES[fields.take(len(_STRIDES))]
+    count = min(draw(st.integers(min_size, max_size)), len(_NAMES))
+    first, stride = fields.take(len(_NAMES)), fields.choice(_STRIDES)
     return [_NAMES[(first + stride * index) % len(_NAMES)] for index in range(count)]
 
 
@@ -105,11 +99,6 @@ def _subset(fields: Fields, names: Sequence[str]) -> list[str]:
 def _some_but_not_all(fields: Fields, names: Sequence[str]) -> list[str]:
     chosen = _subset(fields, names)
     return chosen[1:] if len(chosen) == len(names) else chosen
-
-
-def _maybe_one(fields: Fields, names: Sequence[str]) -> str | None:
-    chosen = fields.take(len(names) + 1)
-    return names[chosen - 1] if chosen else None
 
 
 @st.composite
@@ -249,8 +238,8 @@ def requester_masks(draw: st.DrawFn, matrix: PriorityMatrix) -> RequesterMask:
     return RequesterMask(
         impact=_reordered(fields, _subset(fields, impact)),
         urgency=_reordered(fields, _subset(fields, urgency)),
-        default_impact=_maybe_one(fields, impact),
-        default_urgency=_maybe_one(fields, urgency),
+        default_impact=fields.maybe(impact),
+        default_urgency=fields.maybe(urgency),
     )
 
 

@@ -8,11 +8,9 @@ events replay to it exactly. Shrinking removes steps and simplifies commands
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from itertools import product
-from typing import TypeVar
 
 import attrs
 from hypothesis import strategies as st
@@ -189,16 +187,6 @@ def ticket_commands(lifecycle: Lifecycle) -> st.SearchStrategy[TicketCommand]:
 
 
 _MAX_DELAY = 3 * 24 * 60  # minutes between two steps, at most
-T = TypeVar("T")
-
-
-def _item(fields: Fields, pool: Sequence[T]) -> T:
-    return pool[fields.take(len(pool))]
-
-
-@lru_cache(maxsize=64)
-def _step_counts(max_steps: int) -> st.SearchStrategy[int]:
-    return st.integers(min_value=0, max_value=max_steps)
 
 
 @st.composite
@@ -224,7 +212,7 @@ def ticket_histories(
     """
     desk = lifecycles if lifecycles is not None else _DEFAULT_DESK
     fields = Fields(draw)
-    lifecycle = desk[_item(fields, tuple(sorted(desk)))]
+    lifecycle = desk[fields.choice(tuple(sorted(desk)))]
     matrix = lifecycle.matrix
     at = _START
     ticket, events = lifecycle.open(
@@ -233,20 +221,20 @@ def ticket_histories(
             type=lifecycle.name,
             title="generated",
             requester=TICKET_ACTORS[0],
-            impact=_item(fields, (None, *matrix.impact.names)),
-            urgency=_item(fields, (None, *matrix.urgency.names)),
+            impact=fields.choice((None, *matrix.impact.names)),
+            urgency=fields.choice((None, *matrix.urgency.names)),
         ),
         actor=TICKET_ACTORS[0],
         at=at,
     )
     history = list(events)
     pools = _command_pools(lifecycle)
-    steps = draw(_step_counts(max_steps))
+    steps = draw(st.integers(min_value=0, max_value=max_steps))
     for _ in range(steps):
         if ticket.is_final:
             break
-        command = _item(fields, _item(fields, pools))
-        actor = _item(fields, TICKET_ACTORS)
+        command = fields.choice(fields.choice(pools))
+        actor = fields.choice(TICKET_ACTORS)
         at = at + timedelta(minutes=fields.take(_MAX_DELAY + 1))
         try:
             ticket, events = lifecycle.apply(ticket, command, actor=actor, at=at)
