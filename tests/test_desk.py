@@ -389,16 +389,20 @@ STEPS: tuple[tuple[str, TicketCommand], ...] = (
 )
 
 
+_LEVELS = st.sampled_from(["low", "medium", "high"])
+_STEPS = st.lists(st.sampled_from(STEPS), max_size=6)
+
+
 @st.composite
 def scripts(draw: st.DrawFn) -> tuple[Outcome, list[tuple[datetime, str, TicketCommand]]]:
     """An opened ticket of the example desk and a script of later commands."""
     kind = draw(sampled(("incident", "incident", "service_request")))
-    level = st.sampled_from(["low", "medium", "high"])
+    level = _LEVELS
     opened_at = TUESDAY.add(minutes=draw(st.integers(0, 7 * 24 * 60)))
     opened = open_ticket(kind, at=opened_at, impact=draw(level), urgency=draw(level))
     at = opened_at
     script: list[tuple[datetime, str, TicketCommand]] = []
-    for actor, command in draw(st.lists(st.sampled_from(STEPS), max_size=6)):
+    for actor, command in draw(_STEPS):
         at = at.add(minutes=draw(st.integers(0, 3 * 24 * 60)))
         script.append((at, actor, command))
     return opened, script

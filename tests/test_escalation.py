@@ -48,7 +48,7 @@ from itsm_core.testing._escalation_strategies import (
     escalation_rules,
     support_structures,
 )
-from itsm_core.testing._memo import sampled
+from itsm_core.testing._memo import memoized, sampled
 from itsm_core.ticket import (
     AddComment,
     Assigned,
@@ -1064,6 +1064,7 @@ START_US = st.integers(
 )
 
 
+@memoized
 @st.composite
 def policies(draw: st.DrawFn) -> SlaPolicy:
     def target() -> timedelta:
@@ -1080,6 +1081,7 @@ def policies(draw: st.DrawFn) -> SlaPolicy:
     )
 
 
+@memoized
 @st.composite
 def rule_sets(draw: st.DrawFn) -> list[EscalationRule]:
     count = draw(st.integers(1, 3))

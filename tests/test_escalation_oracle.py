@@ -35,7 +35,7 @@ from itsm_core.testing import (
     support_structures,
     ticket_histories,
 )
-from itsm_core.testing._memo import sampled
+from itsm_core.testing._memo import memoized, sampled
 from itsm_core.ticket import (
     Assigned,
     Event,
@@ -60,6 +60,10 @@ SLA_KINDS = (TriggerKind.SLA_PERCENT, TriggerKind.SLA_DUE)
 INCIDENTS = (incident(),)
 
 
+_MAYBE_CALENDAR = st.none() | st.sampled_from(CALENDARS)
+
+
+@memoized
 @st.composite
 def policies(draw: st.DrawFn) -> SlaPolicy:
     def target() -> timedelta:
@@ -131,7 +135,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     rules = [draw(escalation_rules(name=f"rule-{i}")) for i in range(draw(st.integers(1, 3)))]
     needs_policy = any(r.trigger.kind in SLA_KINDS for r in rules)
     policy = draw(policies()) if needs_policy or draw(st.booleans()) else None
-    calendar = draw(st.none() | st.sampled_from(CALENDARS))
+    calendar = draw(_MAYBE_CALENDAR)
     return Scenario(
         draw(escalation_histories(start_us=START_US)),
         rules,
@@ -187,7 +191,7 @@ def desks(draw: st.DrawFn) -> tuple[Desk, list[Event]]:
                 Metric.resolution(target()),
             ),
         )
-    calendar = draw(st.none() | st.sampled_from(CALENDARS))
+    calendar = draw(_MAYBE_CALENDAR)
     desk = Desk(
         lifecycle_definitions=INCIDENTS,
         calendars={} if calendar is None else {"office": calendar},

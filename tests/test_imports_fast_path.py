@@ -39,7 +39,7 @@ from itsm_core.imports._core import (
     profile_lifecycle,
 )
 from itsm_core.imports._profile import _strptime
-from itsm_core.testing._memo import sampled
+from itsm_core.testing._memo import memoized, sampled
 from itsm_core.ticket import StateChanged
 
 SNOW = PROFILES["servicenow_snapshot"]
@@ -151,6 +151,10 @@ _GOOD = {
 }
 
 
+_HEADERS = st.permutations(HEADER)
+
+
+@memoized
 @st.composite
 def snapshot_rows(draw: st.DrawFn, *, text_only: bool = False) -> list[dict[str, Any]]:
     """A random snapshot export: a few tickets' rows, each cell from a small vocabulary.
@@ -216,7 +220,7 @@ def test_streamed_imports_agree_including_tickets_whose_rows_are_not_together(
 @st.composite
 def sequence_rows(draw: st.DrawFn) -> tuple[list[str], list[list[Any]]]:
     """Rows as cell lists with their header: columns shuffled, rows short, blank or long."""
-    header = draw(st.permutations(HEADER))
+    header = draw(_HEADERS)
     rows = []
     for row in draw(snapshot_rows()):
         cells = [row[name] for name in header]
@@ -299,7 +303,7 @@ def test_the_import_rules_refuse_what_their_reference_refuses() -> None:
 def csv_exports(draw: st.DrawFn) -> str:
     """CSV text of a random export: repeated or missing columns, the sort's separator in a
     cell, short, long and blank lines."""
-    header = list(draw(st.permutations(HEADER)))
+    header = list(draw(_HEADERS))
     if draw(st.booleans()):
         header.append(draw(sampled(("number", "priority", "notes"))))  # a repeated name
     if draw(st.integers(0, 5)) == 0:
@@ -352,11 +356,14 @@ FORMATS = (
 )
 
 
+_NAIVE_TIMES = st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31))
+
+
 @st.composite
 def timestamps(draw: st.DrawFn) -> tuple[str, str]:
     """A format and a text: the date written in it, then maybe damaged, or any text."""
     fmt = draw(sampled(FORMATS))
-    when = draw(st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31)))
+    when = draw(_NAIVE_TIMES)
     text = when.strftime(fmt.replace("%I", "%H").replace("%p", "AM"))
     kind = draw(st.integers(0, 4))
     if kind == 1:  # without zero padding, or with other spaces

@@ -452,31 +452,34 @@ def test_a_reply_does_not_resume_when_the_reply_transition_is_guarded_off() -> N
 # ------------------------------------------------------------------ generated definitions
 
 
+_CATEGORIES = {
+    count: st.lists(
+        st.sampled_from(("new", "active", "on_hold", "resolved")), min_size=count, max_size=count
+    )
+    for count in range(1, 6)
+}
+_GUARDS = st.lists(
+    st.sampled_from(
+        (
+            Guard(kind="assigned"),
+            Guard(kind="not_major"),
+            Guard(kind="actor_is", values=("requester",)),
+            Guard(kind="hold_reason", values=("x",)),
+        )
+    ),
+    max_size=1,
+).map(tuple)
+
+
 @st.composite
 def definitions(draw: st.DrawFn) -> LifecycleDef:
     """Valid random lifecycles: a chain to a final state, extra edges, an optional hold group."""
     count = draw(st.integers(min_value=1, max_value=5))
-    categories = draw(
-        st.lists(
-            st.sampled_from(("new", "active", "on_hold", "resolved")),
-            min_size=count,
-            max_size=count,
-        )
-    )
+    categories = draw(_CATEGORIES[count])
     names = [f"s{i}" for i in range(count)]
     states: list[StateDef] = [s(n, c) for n, c in zip(names, categories, strict=True)]
     states.append(s("end", draw(sampled(("closed", "cancelled")))))
-    guards = st.lists(
-        st.sampled_from(
-            (
-                Guard(kind="assigned"),
-                Guard(kind="not_major"),
-                Guard(kind="actor_is", values=("requester",)),
-                Guard(kind="hold_reason", values=("x",)),
-            )
-        ),
-        max_size=1,
-    ).map(tuple)
+    guards = _GUARDS
     transitions: list[TransitionDef] = [
         t(f"next{i}", names[i], names[i + 1] if i + 1 < count else "end") for i in range(count)
     ]

@@ -57,7 +57,7 @@ from itsm_core.testing import (
     ticket_commands,
     ticket_histories,
 )
-from itsm_core.testing._memo import sampled
+from itsm_core.testing._memo import memoized, sampled
 from itsm_core.ticket import (
     AddComment,
     Assign,
@@ -2076,14 +2076,20 @@ _NARROWER = {
 }
 
 
+_GROUPS = st.lists(st.sampled_from(("desk", "network")), unique=True)
+_DEPARTMENTS = st.none() | st.sampled_from(("it", "sales"))
+_RESTRICTED = st.lists(st.sampled_from(_RESTRICTABLE), unique=True, max_size=4)
+
+
+@memoized
 @st.composite
 def _actors_directory(draw: st.DrawFn) -> Directory:
     return Directory(
         [
             Principal(
                 id=pid,
-                groups=tuple(draw(st.lists(st.sampled_from(("desk", "network")), unique=True))),
-                department=draw(st.none() | st.sampled_from(("it", "sales"))),
+                groups=tuple(draw(_GROUPS)),
+                department=draw(_DEPARTMENTS),
             )
             for pid in TICKET_ACTORS
         ]
@@ -2107,7 +2113,7 @@ def _secured(draw: st.DrawFn) -> tuple[Policy, Directory]:
                 effect="deny",
             ),
         )
-    restricted = draw(st.lists(st.sampled_from(_RESTRICTABLE), unique=True, max_size=4))
+    restricted = draw(_RESTRICTED)
     return attrs.evolve(policy, restricted_fields=tuple(restricted)), draw(_actors_directory())
 
 

@@ -32,7 +32,7 @@ from itsm_core.routing import (
     event_kind,
     notifications_for,
 )
-from itsm_core.testing._memo import sampled
+from itsm_core.testing._memo import memoized, sampled
 from itsm_core.ticket import (
     AddComment,
     Assign,
@@ -80,6 +80,13 @@ def ticket(**changes: Any) -> Ticket:
 # ---------------------------------------------------------------------------- strategies
 
 
+_CAPACITIES = st.none() | st.integers(1, 3)
+_SKILLS = st.lists(st.sampled_from(("kiosk", "printer", "jam")), unique=True)
+_MEMBERS = st.lists(st.sampled_from(NAMES), min_size=1, unique=True)
+_WANTED = st.lists(st.sampled_from(("kiosk", "jam", "screen")), max_size=2)
+
+
+@memoized
 @st.composite
 def agents(draw: st.DrawFn, name: str) -> Agent:
     absences: tuple[Absence, ...] = ()
@@ -91,14 +98,14 @@ def agents(draw: st.DrawFn, name: str) -> Agent:
         name=name,
         calendar=draw(sampled(tuple(CALENDARS))),
         absences=absences,
-        capacity=draw(st.none() | st.integers(1, 3)),
-        skills=tuple(draw(st.lists(st.sampled_from(("kiosk", "printer", "jam")), unique=True))),
+        capacity=draw(_CAPACITIES),
+        skills=tuple(draw(_SKILLS)),
     )
 
 
 @st.composite
 def situations(draw: st.DrawFn, strategy: str | None = None) -> Case:
-    members = tuple(draw(st.lists(st.sampled_from(NAMES), min_size=1, unique=True)))
+    members = tuple(draw(_MEMBERS))
     staff = {name: draw(agents(name)) for name in members}
     chosen_strategy = strategy or draw(
         st.sampled_from(("fixed", "round_robin", "least_loaded", "skills"))
@@ -111,7 +118,7 @@ def situations(draw: st.DrawFn, strategy: str | None = None) -> Case:
     )
     loads = {name: draw(st.integers(0, 4)) for name in members}
     at = AT + timedelta(minutes=draw(st.integers(0, 7 * 24 * 4)) * 15)
-    wanted = tuple(draw(st.lists(st.sampled_from(("kiosk", "jam", "screen")), max_size=2)))
+    wanted = tuple(draw(_WANTED))
     return routing, staff, loads, at, wanted
 
 

@@ -86,6 +86,14 @@ def changes(name: str, year: int) -> tuple[int, ...]:
     return tuple(found)
 
 
+_SHIFTS = st.one_of(
+    st.integers(-3 * HOUR_US, 3 * HOUR_US),
+    st.integers(-3 * DAY_US, 3 * DAY_US),
+    st.integers(-2, 2),
+    st.integers(-3, 3).map(lambda h: h * HOUR_US),
+)
+
+
 @st.composite
 def near_a_change(draw: st.DrawFn) -> tuple[int, str]:
     """A zone and an instant, usually within a few days of one of its offset changes."""
@@ -95,14 +103,7 @@ def near_a_change(draw: st.DrawFn) -> tuple[int, str]:
     base = (date(year, 1, 1).toordinal() - date(1970, 1, 1).toordinal()) * DAY_US
     if found:
         base = draw(st.sampled_from(found))
-    shift = draw(
-        st.one_of(
-            st.integers(-3 * HOUR_US, 3 * HOUR_US),
-            st.integers(-3 * DAY_US, 3 * DAY_US),
-            st.integers(-2, 2),
-            st.integers(-3, 3).map(lambda h: h * HOUR_US),
-        )
-    )
+    shift = draw(_SHIFTS)
     return base + shift, name
 
 

@@ -230,6 +230,7 @@ def _of(t: Any) -> st.SearchStrategy[Any]:
 
 
 _NAME = _TEXT.filter(str.strip)
+_CAPACITIES = st.one_of(st.none(), st.integers(1, 20))
 _ATTACHMENTS = st.builds(
     Attachment,
     id=_NAME,
@@ -492,14 +493,13 @@ def _routing(structure: SupportStructure | None) -> st.SearchStrategy[RoutingCon
         return st.none()
     staff = sorted({m for g in groups for m in g.members})
 
+    chosen_groups = st.lists(st.sampled_from(groups), max_size=3, unique_by=lambda g: g.name)
+
     @st.composite
     def build(draw: st.DrawFn) -> RoutingConfig:
-        chosen = draw(st.lists(st.sampled_from(groups), max_size=3, unique_by=lambda g: g.name))
+        chosen = draw(chosen_groups)
         return RoutingConfig(
-            staff=tuple(
-                Agent(name=name, capacity=draw(st.one_of(st.none(), st.integers(1, 20))))
-                for name in staff
-            ),
+            staff=tuple(Agent(name=name, capacity=draw(_CAPACITIES)) for name in staff),
             groups=tuple(
                 GroupRouting(
                     group=g.name,

@@ -33,7 +33,7 @@ from itsm_core.escalation import (
     TriggerKind,
 )
 from itsm_core.testing._fields import Fields
-from itsm_core.testing._memo import sampled
+from itsm_core.testing._memo import memoized, sampled
 from itsm_core.ticket import (
     Assigned,
     CommentAdded,
@@ -84,6 +84,7 @@ _WALK = (
 )
 
 
+@memoized
 @st.composite
 def support_structures(draw: st.DrawFn, *, external: bool | None = None) -> SupportStructure:
     """A desk: one or two groups on each of lines 1 to 3, and maybe an external contractor.
@@ -169,6 +170,7 @@ def _levels(draw: st.DrawFn, fields: Fields, kind: TriggerKind) -> tuple[Escalat
     return tuple(levels)
 
 
+@memoized
 @st.composite
 def escalation_rules(
     draw: st.DrawFn,
@@ -252,6 +254,7 @@ def escalation_triggers(
 _EVENT_KINDS = ("comment", "comment", "state", "reassign", "request")
 
 
+@memoized
 @st.composite
 def escalation_histories(
     draw: st.DrawFn,

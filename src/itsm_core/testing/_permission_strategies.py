@@ -31,6 +31,7 @@ from itsm_core.permissions import (
     Scope,
 )
 from itsm_core.testing._fields import Fields
+from itsm_core.testing._memo import memoized
 from itsm_core.ticket import AddComment, Assign, Event, OpenTicket, Ticket
 
 __all__ = [
@@ -172,6 +173,7 @@ def _amount_limit(fields: Fields) -> int | None:
     return value - 1 if value else None
 
 
+@memoized
 @st.composite
 def permissions(draw: st.DrawFn) -> Permission:
     """Permissions with random relations, state conditions (transitions) and amount limits.
@@ -185,6 +187,7 @@ def permissions(draw: st.DrawFn) -> Permission:
     return _permission(Fields(draw))
 
 
+@memoized
 @st.composite
 def roles(draw: st.DrawFn, max_roles: int = 4) -> tuple[Role, ...]:
     """A tuple of roles ``r0``, ``r1``..., each including only earlier ones (no cycles).
@@ -225,6 +228,7 @@ def _scope(fields: Fields) -> Scope:
     )
 
 
+@memoized
 @st.composite
 def _scopes(draw: st.DrawFn) -> Scope:
     return _scope(Fields(draw))
@@ -249,6 +253,7 @@ def _grant(fields: Fields, role_names: tuple[str, ...], deny: bool) -> Grant:
     return Grant(**kwargs)
 
 
+@memoized
 @st.composite
 def grants(draw: st.DrawFn, role_names: tuple[str, ...], *, deny: bool = True) -> Grant:
     """A grant of one of ``role_names`` to a person, everyone or a group (maybe a deny).
@@ -262,6 +267,7 @@ def grants(draw: st.DrawFn, role_names: tuple[str, ...], *, deny: bool = True) -
     return _grant(Fields(draw), role_names, deny)
 
 
+@memoized
 @st.composite
 def permission_policies(draw: st.DrawFn, *, max_grants: int = 5, deny: bool = True) -> Policy:
     """Valid policies: :func:`roles`, :func:`grants` of them, maybe a hierarchy.
@@ -306,6 +312,7 @@ def _principal(fields: Fields, principal_id: str) -> Principal:
     )
 
 
+@memoized
 @st.composite
 def principals(draw: st.DrawFn, principal_id: str | None = None) -> Principal:
     """A principal from the pools (groups, department, organization), maybe with no facts.
@@ -322,6 +329,7 @@ def principals(draw: st.DrawFn, principal_id: str | None = None) -> Principal:
     return _principal(fields, principal_id)
 
 
+@memoized
 @st.composite
 def directories(draw: st.DrawFn) -> Directory:
     """A directory that knows some of :data:`PERMISSION_PEOPLE`.
@@ -337,6 +345,7 @@ def directories(draw: st.DrawFn) -> Directory:
     return Directory([_principal(fields, pid) for pid in sorted(known)])
 
 
+@memoized
 @st.composite
 def permission_tickets(draw: st.DrawFn, ticket_id: str = "T-1") -> Ticket:
     """Tickets whose people, group and state come from the pools (not a real history).

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from itsm_core.priority import Cell, Level, PriorityLevel, PriorityMatrix, RequesterMask, Scale
 from itsm_core.testing._fields import Fields
+from itsm_core.testing._memo import memoized
 
 __all__ = [
     "level_names",
@@ -101,6 +102,7 @@ def _some_but_not_all(fields: Fields, names: Sequence[str]) -> list[str]:
     return chosen[1:] if len(chosen) == len(names) else chosen
 
 
+@memoized
 @st.composite
 def scales(
     draw: st.DrawFn, name: str = "impact", *, min_levels: int = 1, max_levels: int = 5
@@ -130,6 +132,7 @@ def scales(
     return Scale(name=name, levels=_reordered(fields, levels))
 
 
+@memoized
 @st.composite
 def priority_levels(
     draw: st.DrawFn, *, min_size: int = 1, max_size: int = 6
@@ -155,6 +158,7 @@ def priority_levels(
     return tuple(_reordered(fields, levels))
 
 
+@memoized
 @st.composite
 def priority_matrices(
     draw: st.DrawFn,
@@ -219,6 +223,7 @@ def priority_matrices(
     )
 
 
+@memoized
 @st.composite
 def requester_masks(draw: st.DrawFn, matrix: PriorityMatrix) -> RequesterMask:
     """Masks valid for ``matrix``: enabled levels only, optional enabled defaults.

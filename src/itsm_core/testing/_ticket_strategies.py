@@ -24,7 +24,7 @@ from itsm_core.lifecycle import (
     default_lifecycles,
 )
 from itsm_core.testing._fields import Fields
-from itsm_core.testing._memo import sampled
+from itsm_core.testing._memo import memoized, sampled
 from itsm_core.ticket import (
     AddComment,
     AddLink,
@@ -189,6 +189,7 @@ def ticket_commands(lifecycle: Lifecycle) -> st.SearchStrategy[TicketCommand]:
 _MAX_DELAY = 3 * 24 * 60  # minutes between two steps, at most
 
 
+@memoized
 @st.composite
 def ticket_histories(
     draw: st.DrawFn,
@@ -244,6 +245,7 @@ def ticket_histories(
     return TicketHistory(lifecycle=lifecycle, ticket=ticket, events=tuple(history))
 
 
+@memoized
 def tickets(
     lifecycles: Lifecycles | None = None, *, max_steps: int = 20
 ) -> st.SearchStrategy[Ticket]:
