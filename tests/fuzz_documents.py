@@ -173,14 +173,19 @@ def random_json(rng: random.Random, depth: int = 0) -> Any:
     return {str(rng.choice(keys)): random_json(rng, depth + 1) for _ in range(rng.randint(0, 5))}
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
+def _paths(
+    value: Any, prefix: tuple[Any, ...] = (), found: list[tuple[Any, ...]] | None = None
+) -> list[tuple[Any, ...]]:
+    """Every path into ``value``, depth first, each container before what it holds."""
+    if found is None:
+        found = []
+    found.append(prefix)
     if isinstance(value, dict):
         for key, item in value.items():
-            found += _paths(item, (*prefix, key))
+            _paths(item, (*prefix, key), found)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            found += _paths(item, (*prefix, index))
+            _paths(item, (*prefix, index), found)
     return found
 
 

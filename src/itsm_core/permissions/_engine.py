@@ -7,6 +7,7 @@ caller.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
@@ -323,21 +324,17 @@ def _role_index(roles: tuple[Role, ...], name: str) -> int:
 
 
 def flatten_role(by_name: dict[str, Role], name: str) -> tuple[Permission, ...]:
+    """The permissions of a role and of every role it includes, breadth first, each once."""
     seen: set[str] = set()
-    out: list[Permission] = []
-    stack = [name]
-    order: list[str] = []
-    while stack:
-        current = stack.pop(0)
+    queue = deque([name])
+    out: dict[Permission, None] = {}
+    while queue:
+        current = queue.popleft()
         if current in seen:
             continue
         seen.add(current)
-        order.append(current)
-        stack.extend(by_name[current].includes)
-    for role_name in order:
-        for permission in by_name[role_name].permissions:
-            if permission not in out:
-                out.append(permission)
+        queue.extend(by_name[current].includes)
+        out.update(dict.fromkeys(by_name[current].permissions))
     return tuple(out)
 
 
@@ -415,7 +412,12 @@ class CompiledPolicy:
         for child, parent in hierarchy:
             children.setdefault(parent, []).append(child)
         self.children = children
-        flat = {name: flatten_role(by_name, name) for name in by_name}
+        # Only the granted roles are flattened: a role nobody holds costs nothing, and a
+        # chain of roles thousands deep is walked once per grant, not once per role.
+        flat: dict[str, tuple[Permission, ...]] = {}
+        for grant in grants:
+            if grant.role not in flat:
+                flat[grant.role] = flatten_role(by_name, grant.role)
         self.grants = tuple(
             CompiledGrant(i, g, flat[g.role], self.expand) for i, g in enumerate(grants)
         )
