@@ -93,3 +93,21 @@ def test_a_unit_above_a_hierarchy_cycle_is_not_named_in_it() -> None:
     with pytest.raises(ConfigurationError) as caught:
         Policy(hierarchy={"a": "b", "b": "c", "c": "b"})
     assert [str(p) for p in caught.value.problems] == ["hierarchy: cycle: b -> c -> b"]
+
+
+def test_a_role_included_along_many_paths_is_walked_once() -> None:
+    # Forty levels of two roles each including both roles of the next level: 2**40 paths
+    # lead to the last level, whose permission the first role holds once. Flattening
+    # walks each role once, so the policy compiles at once.
+    depth = 40
+    roles = [
+        Role(name=f"{side}{i}", includes=(f"a{i + 1}", f"b{i + 1}"))
+        for i in range(depth)
+        for side in "ab"
+    ]
+    roles += [
+        Role(name=f"{side}{depth}", permissions=(Permission(action="view"),)) for side in "ab"
+    ]
+    policy = Policy(roles=tuple(roles), grants=(Grant(role="a0", principal="ann"),))
+    assert policy.authorize("ann", "view").allowed
+    assert not policy.authorize("ann", "comment").allowed

@@ -9,7 +9,6 @@ import io
 import json
 import marshal
 import os
-import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -56,25 +55,35 @@ except ImportError:  # pragma: no cover - the dev and CI environments install th
     _orjson_loads = None
 
 
-#: A run of 19 digits or more: the only numbers orjson reads differently from the standard
-#: library (an integer beyond 64 bits, which orjson gives as a float) have one.
-_LONG_DIGITS = re.compile(r"\d{19}").search
+def _floatless(value: Any) -> bool:
+    """Whether a parsed JSON value holds no float (orjson reads big integers as floats)."""
+    kind = type(value)
+    if kind is float:
+        return False
+    if kind is dict:
+        value = value.values()
+    elif kind is not list:
+        return True
+    for item in value:
+        kind = type(item)
+        if kind is float or ((kind is dict or kind is list) and not _floatless(item)):
+            return False
+    return True
 
 
 def _fast_json_loads(text: str) -> Any:
     """``json.loads``'s answer, through orjson where both parse the same.
 
     orjson reads integers beyond 64 bits as floats and refuses NaN, lone
-    surrogates and deep nesting: a line with a run of 19 digits or more
-    (where such an integer could be), and every line orjson refuses, is read
-    by the standard library, so values and error messages are exactly its own.
+    surrogates and deep nesting: a line whose value holds a float, and every
+    line orjson refuses, is read again by the standard library, so values and
+    error messages are exactly its own.
     """
-    if _LONG_DIGITS(text) is None:
-        try:
-            return _orjson_loads(text)  # type: ignore[misc]
-        except ValueError:
-            pass
-    return json.loads(text)
+    try:
+        value = _orjson_loads(text)  # type: ignore[misc]
+    except ValueError:
+        return json.loads(text)
+    return value if _floatless(value) else json.loads(text)
 
 
 #: How the commands read a JSON line: ``json.loads``, through orjson when installed.
