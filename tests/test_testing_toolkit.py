@@ -271,3 +271,33 @@ def test_the_plugin_module_documents_every_fixture() -> None:
     names: list[Any] = [n for n in plugin.__all__ if n.startswith("itsm_")]
     for name in names:
         assert f"``{name}``" in doc, name
+
+
+def test_strategy_factories_hand_back_the_strategy_they_built_for_equal_arguments() -> None:
+    # Hypothesis validates a strategy object on its first draw: a factory called inside a
+    # composite on every example must not build a new one each time.
+    from itsm_core import testing
+
+    matrix = PriorityMatrix.itil_3x3()
+    calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
+        ("scales", ("urgency",), {"max_levels": 3}),
+        ("priority_levels", (), {"max_size": 3}),
+        ("priority_matrices", (), {"disabled": False}),
+        ("requester_masks", (matrix,), {}),
+        ("permissions", (), {}),
+        ("roles", (), {"max_roles": 2}),
+        ("grants", (("r0", "r1"),), {"deny": False}),
+        ("permission_policies", (), {}),
+        ("principals", ("ann",), {}),
+        ("directories", (), {}),
+        ("permission_tickets", (), {"ticket_id": "T-2"}),
+        ("ticket_histories", (), {"max_steps": 3}),
+        ("tickets", (), {"max_steps": 3}),
+        ("support_structures", (), {"external": True}),
+        ("escalation_rules", (), {"name": "r"}),
+        ("escalation_histories", (), {"start_us": st.just(0)}),
+    ]
+    for name, args, kwargs in calls:
+        factory = getattr(testing, name)
+        assert factory(*args, **kwargs) is factory(*args, **kwargs), name
+    assert testing.scales("urgency") is not testing.scales("impact")
