@@ -22,6 +22,7 @@ SHAPES: dict[str, Callable[[TicketHistory], bool]] = {
         isinstance(e, StateChanged) and e.to_category == "on_hold" for e in h.events
     ),
     "a merge": lambda h: any(isinstance(e, Merged) for e in h.events),
+    "a reopening": lambda h: h.ticket.reopenings >= 1,
     "three days between two events": lambda h: any(
         (b.at - a.at).total_seconds() >= 2.5 * 86400
         for a, b in zip(h.events, h.events[1:], strict=False)

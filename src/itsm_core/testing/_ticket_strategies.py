@@ -165,6 +165,17 @@ def _command_pools(lifecycle: Lifecycle) -> tuple[tuple[TicketCommand, ...], ...
     return (transitions, transitions, *others)
 
 
+@lru_cache(maxsize=1024)
+def _transitions_from(lifecycle: Lifecycle, state: str) -> tuple[Transition, ...]:
+    """The transitions of :func:`ticket_commands` whose trigger ``state`` has (guards aside)."""
+    triggers = set(lifecycle.triggers_from(state))
+    return tuple(
+        command
+        for command in _command_pools(lifecycle)[0]
+        if isinstance(command, Transition) and command.trigger in triggers
+    )
+
+
 @lru_cache(maxsize=64)
 def ticket_commands(lifecycle: Lifecycle) -> st.SearchStrategy[TicketCommand]:
     """Commands for tickets of ``lifecycle``, legal or not: every trigger and every command.
@@ -200,7 +211,9 @@ def ticket_histories(
     """A ticket of a random type with a valid history of up to ``max_steps`` accepted commands.
 
     Commands are drawn from :func:`ticket_commands` with random actors and
-    delays (0 to 3 days); the rejected ones are skipped. The number of steps is
+    delays (0 to 3 days); one step in four draws among the transitions the
+    ticket's state has, so that histories go through several states in a row
+    (resolved and reopened, held and resumed); the rejected ones are skipped. The number of steps is
     one draw; the steps' choices (the command's kind, the command, its actor, the
     delay) are read from a few drawn bytes, about two steps per draw, and shrink
     towards the first command of the first kind, given at once by the requester.
@@ -234,7 +247,13 @@ def ticket_histories(
     for _ in range(steps):
         if ticket.is_final:
             break
-        command = fields.choice(fields.choice(pools))
+        # One step in four is a transition the ticket's state has (resolve, then reopen,
+        # needs two such steps in a row, which a draw over every command rarely gives).
+        command: TicketCommand
+        if fields.take(4) == 3 and (available := _transitions_from(lifecycle, ticket.state)):
+            command = fields.choice(available)
+        else:
+            command = fields.choice(fields.choice(pools))
         actor = fields.choice(TICKET_ACTORS)
         at = at + timedelta(minutes=fields.take(_MAX_DELAY + 1))
         try:
