@@ -167,8 +167,16 @@ def _command_pools(lifecycle: Lifecycle) -> tuple[tuple[TicketCommand, ...], ...
 
 @lru_cache(maxsize=1024)
 def _transitions_from(lifecycle: Lifecycle, state: str) -> tuple[Transition, ...]:
-    """The transitions of :func:`ticket_commands` whose trigger ``state`` has (guards aside)."""
-    triggers = set(lifecycle.triggers_from(state))
+    """The transitions of :func:`ticket_commands` that ``state`` has (guards aside) and that
+    can lead somewhere not final: these steps move a ticket along, the others end it."""
+    triggers = {
+        trigger
+        for trigger in lifecycle.triggers_from(state)
+        if any(
+            t.dest_category not in ("closed", "cancelled")
+            for t in lifecycle.transitions_from(state, trigger)
+        )
+    }
     return tuple(
         command
         for command in _command_pools(lifecycle)[0]
@@ -212,8 +220,9 @@ def ticket_histories(
 
     Commands are drawn from :func:`ticket_commands` with random actors and
     delays (0 to 3 days); one step in four draws among the transitions the
-    ticket's state has, so that histories go through several states in a row
-    (resolved and reopened, held and resumed); the rejected ones are skipped. The number of steps is
+    ticket's state has towards a state that is not final, so that histories go
+    through several states in a row (resolved and reopened, held and resumed);
+    the rejected ones are skipped. The number of steps is
     one draw; the steps' choices (the command's kind, the command, its actor, the
     delay) are read from a few drawn bytes, about two steps per draw, and shrink
     towards the first command of the first kind, given at once by the requester.
