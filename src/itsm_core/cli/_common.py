@@ -468,7 +468,7 @@ class _RichProgress:
         self.bar.start()
         self.done = False
         # The bar moves in steps of a thousandth: updating it for every line read cost
-        # more than decoding the line.
+        # about a third of what decoding the line costs.
         self.step = max(self.total // 1000, 1)
         self.next = 0
 
