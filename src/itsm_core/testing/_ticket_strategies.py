@@ -26,6 +26,7 @@ from itsm_core.lifecycle import (
 from itsm_core.testing._fields import Fields
 from itsm_core.testing._memo import memoized, sampled
 from itsm_core.ticket import (
+    FINAL_CATEGORIES,
     AddComment,
     AddLink,
     Approve,
@@ -173,7 +174,7 @@ def _transitions_from(lifecycle: Lifecycle, state: str) -> tuple[Transition, ...
         trigger
         for trigger in lifecycle.triggers_from(state)
         if any(
-            t.dest_category not in ("closed", "cancelled")
+            t.dest_category not in FINAL_CATEGORIES
             for t in lifecycle.transitions_from(state, trigger)
         )
     }
