@@ -726,6 +726,22 @@ def _snapshot_ticket(
 # with the same reasons and counts the same rows (tests/test_imports_fast_path.py).
 
 _NOTHING: Any = object()
+_GET = dict.__getitem__
+#: The facts of ``_Fast.positions``, in the order ``_snapshot_cells`` unpacks them.
+_POSITIONS = (
+    "group",
+    "assignee",
+    "impact",
+    "urgency",
+    "priority",
+    "title",
+    "requester",
+    "category",
+    "service",
+    "state",
+    "hold_reason",
+    "resolution_code",
+)
 #: How many distinct cells of one column are remembered (per import).
 _CELL_CACHE = 4096
 
@@ -908,13 +924,21 @@ class _Fast:
         self.sequences: dict[Any, int] = {}
         self.leaves: dict[tuple[str, str | None], str] = {}
         self.categories: dict[str, str] = {}
+        # The triggers whose actor the lifecycle's policies may refuse (``check_policy_of``
+        # refuses nothing else: a reopening anyone may make, a closure without confirmation).
+        policies = reader.lc.definition.policies
         self.checked = frozenset(
             trigger
             for state in reader.lc.states
             for trigger in reader.lc.triggers_from(state)
-            if trigger.startswith(("reopen", "close"))
+            if (trigger.startswith("reopen") and "anyone" not in policies.reopen_by)
+            or (trigger.startswith("close") and policies.closure_confirmed_by_requester)
         )
         self.matrix = reader.has["priority"] and reader.profile.matrix is not None
+        #: Where each diffed fact is in a row's converted cells (-1: the profile has none).
+        self.positions = tuple(where.get(fact, -1) for fact in _POSITIONS)
+        self.initial = reader.lc.definition.initial
+        self.initial_category = reader.lc.category_of(self.initial)
 
     def convert(self, index: int, raw: Any, row: int) -> str | None:
         """The fact of planned cell ``index`` (``_Reader.facts`` for one cell), remembered."""
@@ -1010,13 +1034,16 @@ def _snapshot_cells(
     keyed: list[tuple[Any, int, tuple[Any, ...]]]
     if projection.sequence is not None:
         at_seq, sequences = projection.sequence, fast.sequences
-        keyed = []
-        for index, cells in rows:
-            raw = cells[at_seq]
-            number = sequences.get(raw)
-            if number is None:
-                number = fast.sequence(raw, index)
-            keyed.append((number, index, cells))
+        try:  # every number remembered: one comprehension
+            keyed = [(sequences[cells[at_seq]], index, cells) for index, cells in rows]
+        except KeyError:
+            keyed = []
+            for index, cells in rows:
+                raw = cells[at_seq]
+                number = sequences.get(raw)
+                if number is None:
+                    number = fast.sequence(raw, index)
+                keyed.append((number, index, cells))
     else:
         at_pos, instants = projection.at, reader.instants
         keyed = []
@@ -1029,17 +1056,13 @@ def _snapshot_cells(
     keyed.sort()  # the row numbers are unique: cells are never compared
     # -- the facts this diff reads, and the ticket's as it goes
     width, raw_at, plain = projection.width, projection.raw, projection.plain
-    caches, where, convert = fast.caches, fast.where, fast.convert
+    caches, convert = fast.caches, fast.convert
     at_pos, actor_pos = projection.at, projection.actor
     instants, actors, instant = reader.instants, fast.actors, reader.instant
-    jg, ja = where.get("group", -1), where.get("assignee", -1)
-    ji, ju, jp = where.get("impact", -1), where.get("urgency", -1), where.get("priority", -1)
-    jt, jr = where.get("title", -1), where.get("requester", -1)
-    jc, js = where.get("category", -1), where.get("service", -1)
-    jst, jh = where.get("state", -1), where.get("hold_reason", -1)
-    jrc = where.get("resolution_code", -1)
+    jg, ja, ji, ju, jp, jt, jr, jc, js, jst, jh, jrc = fast.positions
     priced = ji >= 0 or ju >= 0 or jp >= 0
     matrix, derive, count_any = fast.matrix, reader.derive, reader.count_any
+    derived_of = reader.derived
     leaves, categories, moves, checked = fast.leaves, fast.categories, reader.moves, fast.checked
     lc = reader.lc
     unchanged = 0
@@ -1061,14 +1084,21 @@ def _snapshot_cells(
         previous = compared
         raws = compared if plain else tuple([cells[i] for i in raw_at])
         try:
-            f = [cache[raw] for cache, raw in zip(caches, raws)]  # noqa: B905 - same lengths
+            f = list(map(_GET, caches, raws))
         except KeyError:  # a cell not met yet: converted (and remembered), in plan order
             f = [cache.get(raw, _NOTHING) for cache, raw in zip(caches, raws)]  # noqa: B905
             for j, value in enumerate(f):
                 if value is _NOTHING:
                     f[j] = convert(j, raws[j], index)
+        # The matrix's priority for the row's impact and urgency (a fact without a column
+        # stays None on the ticket, so this is also the priority the diff derives).
+        impact = f[ji] if ji >= 0 else None
+        urgency = f[ju] if ju >= 0 else None
+        if priced:
+            derived = derived_of.get((impact, urgency), _NOTHING)
+            if derived is _NOTHING:
+                derived = derive(impact, urgency)
         if matrix:
-            derived = derive(f[ji] if ji >= 0 else None, f[ju] if ju >= 0 else None)
             mismatch = derived != f[jp]
             reader.mismatches += mismatch
         else:
@@ -1089,14 +1119,34 @@ def _snapshot_cells(
                 else at
             )
             opener = reader.value("opened_by", _text(cells[projection.opened_by]), index) or actor
-            facts = {fact: value for (fact, _, _, _), value in zip(reader.plan, f, strict=True)}
-            opened = reader.opening(ticket_id, facts, opened_at, opener)
-            events.append(opened)
-            imp, urg, eff = opened.impact, opened.urgency, opened.effective_priority
-            title, requester = opened.title, opened.requester
-            cat, svc = opened.category, opened.service
-            state0, cat0 = opened.state, opened.state_category
-            updated = opened.at
+            if not priced:
+                derived = None
+            eff = f[jp] if jp >= 0 else derived
+            imp, urg = impact, urgency
+            title = (f[jt] if jt >= 0 else None) or ""
+            requester = (f[jr] if jr >= 0 else None) or opener
+            cat = f[jc] if jc >= 0 else None
+            svc = f[js] if js >= 0 else None
+            state0, cat0 = fast.initial, fast.initial_category
+            events.append(
+                TicketOpened(
+                    ticket_id=ticket_id,
+                    actor=opener,
+                    at=opened_at,
+                    type=lc.name,
+                    state=state0,
+                    state_category=cat0,
+                    title=title,
+                    requester=requester,
+                    impact=imp,
+                    urgency=urg,
+                    derived_priority=derived,
+                    effective_priority=eff,
+                    category=cat,
+                    service=svc,
+                )
+            )
+            updated = opened_at
         new: list[Event] = []
         requester_before, assignee_before = requester, p0
         # -- assignment
@@ -1151,9 +1201,6 @@ def _snapshot_cells(
             g0, p0 = group, person
         # -- priority
         if priced:
-            impact = f[ji] if ji >= 0 else imp
-            urgency = f[ju] if ju >= 0 else urg
-            derived = derive(impact, urgency)
             if jp >= 0:
                 effective = f[jp]
                 override = effective if effective != derived else None
