@@ -818,21 +818,31 @@ def _check_header(columns: object) -> list[str]:
     return names
 
 
+Run = tuple[str, int, list[tuple[int, tuple[Any, ...]]]]
+
+
 def _snapshot_rows(
     reader: _Reader, rows: Iterable[Any], columns: Sequence[str] | None
-) -> Iterator[tuple[int, str, tuple[Any, ...]]]:
-    """(row number, ticket id, cells) of every row that names a ticket; the others are counted."""
+) -> Iterator[Run]:
+    """Runs of consecutive rows of one ticket: (ticket id, first row number, [(row number, cells)]).
+
+    Rows that name no ticket are counted (and do not end a run); ``reader.rows``
+    counts the rows read.
+    """
     projection = reader.projection
     id_col = reader.columns.get("ticket_id", "")
     missing = reader.missing
     skipped = f"no ticket id in column {id_col!r}"
     index = 0
+    current: str | None = None
+    run: list[tuple[int, tuple[Any, ...]]] = []
+    append = run.append
     if columns is None:
         get, consts = projection.get, projection.consts
         names = projection.names
         for index, row in enumerate(rows, 1):
-            reader.rows = index
             if index == 1:
+                reader.rows = index
                 _check_columns(row, reader.profile, SNAPSHOT_FACTS_FOR_CHECK)
             raw = row.get(id_col)
             ticket_id = raw.strip() if isinstance(raw, str) else None
@@ -843,7 +853,19 @@ def _snapshot_rows(
                 cells = get(row)
             except KeyError:
                 cells = tuple([row.get(name) for name in names])
-            yield index, ticket_id, cells + consts if consts else cells
+            if consts:
+                cells += consts
+            if ticket_id != current:
+                if run:
+                    reader.rows = index
+                    yield current, run[0][0], run  # type: ignore[misc]
+                current, run = ticket_id, [(index, cells)]
+                append = run.append
+            else:
+                append((index, cells))
+        reader.rows = index
+        if run:
+            yield current, run[0][0], run  # type: ignore[misc]
         return
     header = {name: i for i, name in enumerate(columns)}  # the last of a repeated name
     where = [header.get(name) for name in projection.names]
@@ -856,8 +878,8 @@ def _snapshot_rows(
         if not row:
             continue  # a blank line, as csv.DictReader skips it
         index += 1
-        reader.rows = index
         if index == 1:
+            reader.rows = index
             _check_columns(dict.fromkeys(columns), reader.profile, SNAPSHOT_FACTS_FOR_CHECK)
         size = len(row)
         raw = row[id_at] if id_at is not None and id_at < size else None
@@ -869,7 +891,19 @@ def _snapshot_rows(
             cells = getter(row)
         else:
             cells = tuple([row[i] if i is not None and i < size else None for i in where])
-        yield index, ticket_id, cells + consts if consts else cells
+        if consts:
+            cells += consts
+        if ticket_id != current:
+            if run:
+                reader.rows = index
+                yield current, run[0][0], run  # type: ignore[misc]
+            current, run = ticket_id, [(index, cells)]
+            append = run.append
+        else:
+            append((index, cells))
+    reader.rows = index
+    if run:
+        yield current, run[0][0], run  # type: ignore[misc]
 
 
 FastBlock = tuple[str, list[tuple[int, tuple[Any, ...]]], str]
@@ -881,34 +915,27 @@ def _snapshot_blocks(
     """Each ticket's rows as cells: all rows held (``together=False``) or as they come."""
     if not together:
         groups: dict[str, list[tuple[int, tuple[Any, ...]]]] = {}
-        for index, ticket_id, cells in _snapshot_rows(reader, rows, columns):
+        for ticket_id, _, run in _snapshot_rows(reader, rows, columns):
             found = groups.get(ticket_id)
             if found is None:
-                groups[ticket_id] = [(index, cells)]
+                groups[ticket_id] = run
             else:
-                found.append((index, cells))
+                found += run
         for ticket_id in list(groups):
             yield ticket_id, groups.pop(ticket_id), ""
         return
     seen: dict[str, int] = {}
-    current: str | None = None
-    block: list[tuple[int, tuple[Any, ...]]] = []
-    problem = ""
-    for index, ticket_id, cells in _snapshot_rows(reader, rows, columns):
-        if ticket_id != current:
-            if current is not None:
-                yield current, block, problem
-            current, block = ticket_id, []
-            problem = (
+    for ticket_id, start, run in _snapshot_rows(reader, rows, columns):
+        if ticket_id in seen:
+            yield (
+                ticket_id,
+                run,
                 f"the rows of ticket {ticket_id!r} are not together (it was seen at row "
-                f"{seen[ticket_id]}); sort the export by ticket, or import it whole"
-                if ticket_id in seen
-                else ""
+                f"{seen[ticket_id]}); sort the export by ticket, or import it whole",
             )
-            seen.setdefault(ticket_id, index)
-        block.append((index, cells))
-    if current is not None:
-        yield current, block, problem
+        else:
+            seen[ticket_id] = start
+            yield ticket_id, run, ""
 
 
 class _Fast:
