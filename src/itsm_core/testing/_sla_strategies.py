@@ -20,6 +20,7 @@ from itsm_core.testing._calendar_strategies import instants
 from itsm_core.testing._memo import memoized
 from itsm_core.ticket import (
     CATEGORIES,
+    FINAL_CATEGORIES,
     CommentAdded,
     Event,
     PriorityChanged,
@@ -242,7 +243,7 @@ def _histories(
                 )
             )
             category = to
-            if category in ("closed", "cancelled"):
+            if category in FINAL_CATEGORIES:
                 break
     return events
 
