@@ -69,8 +69,11 @@ _CELL_BITS = 3  # a cell's offset, 0..7: a priority (modulo their number) or a r
 _RISES = (0, 0, 1, 1, 1, 2, 3, 7)
 
 
+_counts = memoized(st.integers)
+
+
 def _names(draw: st.DrawFn, fields: Fields, min_size: int, max_size: int) -> list[str]:
-    count = min(draw(st.integers(min_size, max_size)), len(_NAMES))
+    count = min(draw(_counts(min_size, max_size)), len(_NAMES))
     first, stride = fields.take(len(_NAMES)), fields.choice(_STRIDES)
     return [_NAMES[(first + stride * index) % len(_NAMES)] for index in range(count)]
 
