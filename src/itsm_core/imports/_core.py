@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import operator
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -12,7 +12,7 @@ import attrs
 
 from itsm_core.errors import ConfigurationError, InvalidValueError, Problem
 from itsm_core.imports._lifecycles import IMPORT_LIFECYCLES
-from itsm_core.imports._profile import Profile, parse_instant
+from itsm_core.imports._profile import Profile, instant_parser, parse_instant
 from itsm_core.lifecycle import History, Lifecycle
 from itsm_core.ticket import (
     Assigned,
@@ -263,6 +263,7 @@ class _Reader:
         # Exports repeat their timestamps (an opening time on every row of a ticket):
         # parsed ones are remembered, up to a bound.
         self.instants: dict[str, datetime] = {}
+        self.parse = instant_parser(profile.timestamps)
         # The matrix's answer per (impact, urgency): asked twice per row, of a few levels.
         self.derived: dict[tuple[str, str], str | None] = {}
         self.rows = 0
@@ -296,7 +297,7 @@ class _Reader:
         if known is not None:
             return known
         try:
-            parsed = parse_instant(text, self.profile.timestamps, fact)
+            parsed = self.parse(text, fact)
         except InvalidValueError as exc:
             raise _Refusal(str(exc), row) from None
         if len(self.instants) >= _INSTANT_CACHE:
@@ -1089,7 +1090,7 @@ def _snapshot_cells(
     jg, ja, ji, ju, jp, jt, jr, jc, js, jst, jh, jrc = fast.positions
     priced = ji >= 0 or ju >= 0 or jp >= 0
     matrix, derive, count_any = fast.matrix, reader.derive, reader.count_any
-    derived_of = reader.derived
+    derived_of: dict[Any, str | None] = reader.derived
     leaves, categories, moves, checked = fast.leaves, fast.categories, reader.moves, fast.checked
     lc = reader.lc
     unchanged = 0
@@ -1666,9 +1667,11 @@ def _import_snapshot_reference(
 ) -> ImportResult:
     """:func:`import_snapshot` the general way: rows as dicts, a ticket folded event by event.
 
-    The reference of the fast path (``tests/test_imports_fast_path.py``).
+    The reference of the fast path (``tests/test_imports_fast_path.py``); its
+    timestamps are read by :func:`~itsm_core.imports.parse_instant` itself.
     """
     reader = _reader(profile, lifecycle, "snapshot")
+    reader.parse = _plain_parse(reader.profile)
     return _collect(reader, _tickets(reader, _grouped(reader, _mappings(rows, columns))))
 
 
@@ -1681,5 +1684,16 @@ def _import_stream_reference(
 ) -> Iterator[History | RefusedTicket | ImportCounts]:
     """:func:`import_stream` the general way (the reference of its fast path)."""
     reader = _reader(profile, lifecycle, profile.shape if isinstance(profile, Profile) else "")
+    reader.parse = _plain_parse(reader.profile)
     yield from _tickets(reader, _consecutive(reader, _mappings(rows, columns)))
     yield _counts(reader)
+
+
+def _plain_parse(profile: Profile) -> Callable[[str, str], datetime]:
+    """The timestamps of ``profile`` read by ``parse_instant`` (the reference's reading)."""
+    stamps = profile.timestamps
+
+    def parse(text: str, field: str = "at") -> datetime:
+        return parse_instant(text, stamps, field)
+
+    return parse
