@@ -37,7 +37,7 @@ from typing import Any
 from bench._runner import BenchReport, Figure
 from itsm_core.cli import simulate_week
 from itsm_core.cli.demo import demo_desk
-from itsm_core.cli.scale import PartitionResult, evaluate_shard, run_dask
+from itsm_core.cli.scale import PartitionResult, evaluate_shard, local_cluster, run_dask
 from itsm_core.metrics import Compliance
 from itsm_core.serialization import dump_desk, encode_event
 
@@ -153,7 +153,7 @@ def _alternating_with_cpu(
 def run(quick: bool) -> BenchReport:
     from datetime import datetime
 
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client
 
     report = BenchReport("scale")
     desk = demo_desk()
@@ -175,9 +175,7 @@ def run(quick: bool) -> BenchReport:
                 total = total + evaluate_shard(str(path), document, now)
             return total
 
-        with LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster:
+        with local_cluster(2) as cluster:
             address = cluster.scheduler_address
 
             def on_dask() -> PartitionResult:

@@ -13,7 +13,12 @@ import pytest
 from itsm_core.cli import main, simulate_week
 from itsm_core.cli._common import InputError
 from itsm_core.cli.demo import demo_desk, demo_document
-from itsm_core.cli.scale import PartitionResult, evaluate_partition, evaluate_shard
+from itsm_core.cli.scale import (
+    PartitionResult,
+    evaluate_partition,
+    evaluate_shard,
+    local_cluster,
+)
 from itsm_core.metrics import Compliance
 from itsm_core.serialization import dump_desk, encode_event
 
@@ -25,10 +30,23 @@ DASK = ("--engine", "dask", "--scheduler")
 
 @pytest.fixture(scope="module")
 def scheduler() -> Iterator[str]:
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster:
+    with local_cluster(2) as cluster:
         yield cluster.scheduler_address
+
+
+def _profiler_enabled() -> bool:
+    import dask
+
+    return bool(dask.config.get("distributed.worker.profile.enabled"))
+
+
+def test_a_report_cluster_has_its_workers_and_no_profiler_sampling_them(scheduler: str) -> None:
+    with distributed.Client(scheduler) as client:
+        answers = client.run(_profiler_enabled)
+        threads = client.nthreads()
+    assert list(answers.values()) == [False, False]
+    assert sorted(threads.values()) == [1, 1]
+    assert _profiler_enabled()  # the setting stays with the cluster's workers
 
 
 @pytest.fixture(scope="module")
