@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
+import gc
+import heapq
 import json
+import marshal
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 import attrs
 import pendulum
@@ -27,7 +32,9 @@ from itsm_core.cli._common import (
     InputError,
     add_event_input,
     column_map,
+    decode_lines,
     group_by_ticket,
+    json_loads,
     parse_instant,
     progress_bar,
     read_desk,
@@ -49,7 +56,14 @@ from itsm_core.metrics import (
     ServiceFigures,
     Stats,
 )
-from itsm_core.serialization import decode_event, decode_event_row, format_duration
+from itsm_core.serialization import (
+    EVENT_TAG,
+    decode_event,
+    decode_event_row,
+    event_types,
+    format_duration,
+)
+from itsm_core.serialization._fast_events import EventDecoder
 from itsm_core.sla import SlaStatus
 from itsm_core.ticket import Event
 
@@ -69,6 +83,12 @@ __all__ = [
 ]
 
 Row = dict[str, Any]
+
+_orjson_loads: Callable[[bytes], Any] | None
+try:  # the ``fast`` extra: the JSON Lines fast path parses each line's bytes with orjson
+    from orjson import loads as _orjson_loads
+except ImportError:  # pragma: no cover - the dev and CI environments install the extra
+    _orjson_loads = None
 
 
 #: What became of a ticket that has no cycle to show.
@@ -601,25 +621,311 @@ def _histories(args: argparse.Namespace, counts: dict[str, int]) -> Iterator[Any
         size = os.path.getsize(args.events) if os.path.exists(args.events) else 0
         if size >= args.progress_above:
             progress = progress_bar(size, sys.stderr)
+    columns = column_map(args.map)
+    if fmt == "jsonl" and not columns and _orjson_loads is not None:
+        ordered = ordered_events(
+            args.events,
+            skip_bad=args.skip_bad,
+            counts=counts,
+            progress=progress,
+            chunk=args.sort_chunk,
+        )
+    else:
+        ordered = reference_ordered_events(
+            args.events,
+            fmt=fmt,
+            columns=columns,
+            skip_bad=args.skip_bad,
+            counts=counts,
+            progress=progress,
+            chunk=args.sort_chunk,
+        )
+    # A ticket's events in time order; events at the same instant keep their input order.
+    return (sorted(events, key=_at) for events in group_by_ticket(ordered))
+
+
+def reference_ordered_events(
+    path: str,
+    *,
+    fmt: str = "jsonl",
+    columns: Mapping[str, str] | None = None,
+    skip_bad: bool,
+    counts: dict[str, int],
+    progress: Callable[[int], None] | None = None,
+    chunk: int = 50_000,
+) -> Iterator[Event]:
+    """The events of a file ordered by ticket, stable: the straightforward reading.
+
+    Every line is read and checked (decoded) by
+    :func:`~itsm_core.cli._common.read_event_pairs`; the external sort holds
+    its plain data and decodes it again after the sort. :func:`ordered_events`
+    gives the same events, bad-line counts and errors for JSON Lines.
+    """
     pairs = read_event_pairs(
-        args.events,
+        path,
         fmt=fmt,
-        columns=column_map(args.map),
-        skip_bad=args.skip_bad,
+        columns=columns or {},
+        skip_bad=skip_bad,
         counts=counts,
         progress=progress,
     )
-    # The sort holds each event's plain data as read (checked by decoding it once)
-    # and decodes it again after the sort: no event is encoded anew.
-    ordered = sorted_by_ticket(
+    return sorted_by_ticket(
         pairs,
         _ticket_of_pair,
         dump=_data_of_pair,
         load=decode_event_row if fmt == "csv" else decode_event,
-        chunk=args.sort_chunk,
+        chunk=chunk,
     )
-    # A ticket's events in time order; events at the same instant keep their input order.
-    return (sorted(events, key=_at) for events in group_by_ticket(ordered))
+
+
+class _Restart(Exception):
+    """The input needs the reference reading from its start (a fault it alone words)."""
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+@functools.cache
+def _decoder() -> EventDecoder:
+    """The direct event decoder, as ``decode_event`` builds its own (same kinds and records)."""
+    from itsm_core.escalation import Action
+    from itsm_core.ticket import ArticleLink, Attachment, Link
+
+    return EventDecoder(event_types(), EVENT_TAG, nested=(Action, ArticleLink, Attachment, Link))
+
+
+def _floatless(value: Any) -> bool:
+    """Whether parsed JSON holds no float (orjson reads integers beyond 64 bits as floats)."""
+    kind = type(value)
+    if kind is float:
+        return False
+    if kind is dict:
+        value = value.values()
+    elif kind is not list:
+        return True
+    return all(_floatless(item) for item in value)
+
+
+def ordered_events(
+    path: str,
+    *,
+    skip_bad: bool,
+    counts: dict[str, int],
+    progress: Callable[[int], None] | None = None,
+    chunk: int = 50_000,
+) -> Iterator[Event]:
+    """:func:`reference_ordered_events` of a JSON Lines file, decoding each line once where it can.
+
+    The file is read as bytes and each line parsed by orjson and read by the
+    direct event decoder. The events are held, decoded, up to ``chunk`` at a
+    time: an input that fits is sorted in memory and never decoded again.
+    A larger one spills each sorted chunk to a temporary file as the lines'
+    own bytes, parsed and decoded again after the merge; the last chunk
+    stays in memory. A line the direct path does not take (a kind or shape
+    it leaves to cattrs, a float, a bad line) is read by the reference for
+    that one line; a bad line without ``skip_bad``, text that is not UTF-8
+    or a carriage return inside a line make the reference read the whole
+    input from its start, so every error is its own, word for word.
+    """
+    if chunk < 1:
+        raise InputError("--sort-chunk", f"expected a positive number of rows, got {chunk}")
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed by _ordered
+    except OSError:
+        return reference_ordered_events(
+            path, skip_bad=skip_bad, counts=counts, progress=progress, chunk=chunk
+        )
+    return _ordered(handle, path, skip_bad, counts, progress, chunk)
+
+
+def _ordered(
+    handle: BinaryIO,
+    path: str,
+    skip_bad: bool,
+    counts: dict[str, int],
+    progress: Callable[[int], None] | None,
+    chunk: int,
+) -> Iterator[Event]:
+    files: list[BinaryIO] = []
+    try:
+        # The events held before the sort live long: the collector's older generations,
+        # examined every 10 young collections by default, would walk all of them again
+        # and again (measured: about as long as building them). Young ones still run.
+        thresholds = gc.get_threshold()
+        gc.set_threshold(thresholds[0], max(thresholds[1], 1000), max(thresholds[2], 100))
+        try:
+            with handle:
+                buffer = _read_chunks(handle, path, skip_bad, counts, progress, chunk, files)
+        except _Restart:
+            buffer = None
+        finally:
+            gc.set_threshold(*thresholds)
+        if buffer is None:
+            for spilled in files:
+                spilled.close()
+            files.clear()
+            counts.pop("bad", None)
+            counts.pop("first_bad", None)
+            yield from reference_ordered_events(
+                path, skip_bad=skip_bad, counts=counts, progress=progress, chunk=chunk
+            )
+        elif files:
+            yield from _events_of(heapq.merge(*(_read_spill(handle) for handle in files), buffer))
+        else:
+            yield from _events_of(_handed_on(buffer))
+    finally:
+        for spilled in files:
+            spilled.close()
+
+
+#: Entries written to a temporary file per block (one ``marshal`` record each).
+_SPILL_BLOCK = 512
+#: After this many lines (or a chunk) the reading guesses from the file's size
+#: whether the input fits in one chunk; if not, it builds no event before the sort.
+_GUESS_AFTER = 1024
+
+
+def _read_chunks(
+    handle: BinaryIO,
+    path: str,
+    skip_bad: bool,
+    counts: dict[str, int],
+    progress: Callable[[int], None] | None,
+    chunk: int,
+    files: list[BinaryIO],
+) -> list[tuple[str, int, Event | bytes | str]]:
+    """Read every line, spilling each full chunk to ``files``; the last chunk, sorted.
+
+    An entry is ``(ticket, line number, event, source)``: the source is the
+    line's bytes (read again by the direct path) or its text (by the
+    reference). Until the first spill every event is built and held; after
+    it, a line is only checked (its event is built once, after the merge).
+    """
+    loads = _orjson_loads
+    assert loads is not None
+    decoder = _decoder()
+    reads = decoder.reads
+    floating = decoder.float_kinds()
+    tag = EVENT_TAG
+    buffer: list[tuple[str, int, Event | None, bytes | str]] = []
+    append = buffer.append
+    held = True
+    size = os.fstat(handle.fileno()).st_size
+    read = 0
+    number = 0
+    guess = min(chunk, _GUESS_AFTER)
+    for line in handle:
+        number += 1
+        if number == 1 and line.startswith(_BOM):
+            line = line[3:]  # utf-8-sig: the reference skips a byte-order mark
+        read += len(line)
+        if progress is not None:
+            progress(read)
+        if number == guess and held and size > read * chunk // number:
+            held = False  # by the lines so far, the input will not fit: check lines only
+        if b"\r" in line and line.find(b"\r") != len(line) - 2:
+            raise _Restart  # the reference also ends a line at a lone carriage return
+        try:
+            data = loads(line)
+        except ValueError:
+            data = None
+        event = decoder(data) if held else None
+        if (event is not None if held else reads(data)) and (
+            data[tag] not in floating or _floatless(data)
+        ):
+            entry: tuple[str, int, Event | None, bytes | str] = (
+                data["ticket_id"],
+                number,
+                event,
+                line,
+            )
+        else:
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError:
+                raise _Restart from None
+            found = _reference_line(text, number, path, skip_bad, counts)
+            if found is None:
+                continue
+            entry = (found.ticket_id, number, found if held else None, text)
+        if len(buffer) >= chunk:
+            files.append(_spill(buffer))
+            buffer.clear()
+            held = False
+        append(entry)
+    buffer.sort(key=_first)  # stable: a ticket's lines keep their input order
+    return [
+        (ticket, place, source if event is None else event)
+        for ticket, place, event, source in buffer
+    ]
+
+
+def _first(entry: tuple[Any, ...]) -> Any:
+    return entry[0]
+
+
+def _reference_line(
+    text: str, number: int, path: str, skip_bad: bool, counts: dict[str, int]
+) -> Event | None:
+    """What the reference reading makes of line ``number``: its event, or ``None``.
+
+    ``None`` for a blank line and for a bad line skipped (and counted); a bad
+    line without ``skip_bad`` has the reference read the input from its start.
+    """
+    found: dict[str, int] = {}
+    try:
+        events = list(decode_lines([text], path, skip_bad=skip_bad, counts=found))
+    except InputError:
+        raise _Restart from None
+    if found.get("bad"):
+        counts["bad"] = counts.get("bad", 0) + 1
+        counts.setdefault("first_bad", number)
+    return events[0] if events else None
+
+
+def _spill(buffer: list[tuple[str, int, Event | None, bytes | str]]) -> BinaryIO:
+    """One sorted chunk in a temporary file: ``(ticket, line number, source)``, in blocks."""
+    buffer.sort(key=_first)
+    handle = tempfile.TemporaryFile("w+b")  # noqa: SIM115 - closed by _ordered
+    for start in range(0, len(buffer), _SPILL_BLOCK):
+        block = marshal.dumps(
+            [
+                (ticket, place, source)
+                for ticket, place, _, source in buffer[start : start + _SPILL_BLOCK]
+            ]
+        )
+        handle.write(len(block).to_bytes(8, "little"))
+        handle.write(block)
+    handle.seek(0, os.SEEK_SET)
+    return handle
+
+
+def _read_spill(handle: BinaryIO) -> Iterator[tuple[str, int, bytes | str]]:
+    while True:
+        head = handle.read(8)
+        if not head:
+            return
+        yield from marshal.loads(handle.read(int.from_bytes(head, "little")))
+
+
+def _handed_on(entries: list[tuple[str, int, Event | bytes | str]]) -> Iterator[Any]:
+    """The entries in order, each one let go as it is handed on."""
+    entries.reverse()
+    while entries:
+        yield entries.pop()
+
+
+def _events_of(entries: Iterable[tuple[str, int, Event | bytes | str]]) -> Iterator[Event]:
+    """The event of each entry: held, or read again from its source (bytes or text)."""
+    loads = _orjson_loads
+    assert loads is not None
+    for _, _, item in entries:
+        if type(item) is bytes:
+            yield decode_event(loads(item))  # the direct path, as the first reading took
+        elif type(item) is str:
+            yield decode_event(json_loads(item))  # the reference, as the first reading took
+        else:
+            yield item  # type: ignore[misc]
 
 
 def _ticket_of_pair(pair: tuple[Event, dict[str, Any]]) -> str:

@@ -249,7 +249,7 @@ _SIMPLE: dict[Any, Check] = {
 }
 
 
-def _check_of(t: Any, records: dict[type, Any]) -> Check | None:
+def _check_of(t: Any, records: dict[Any, Any]) -> Check | None:
     """The direct check of a field type, or ``None`` for a type only cattrs reads."""
     if t in _SIMPLE:
         return _SIMPLE[t]
@@ -295,6 +295,19 @@ def instant_fields(cls: type, hints: Mapping[str, Any] | None = None) -> tuple[s
     )
 
 
+def _admits_float(t: Any, seen: tuple[type, ...]) -> bool:
+    """Whether a value of type ``t`` (a record's fields, recursively) can hold a float."""
+    if t is float:
+        return True
+    args = typing.get_args(t)
+    if args:
+        return any(_admits_float(a, seen) for a in args if a is not Ellipsis)
+    if isinstance(t, type) and attrs.has(t) and t not in seen:
+        hints = typing.get_type_hints(t)
+        return any(_admits_float(hints[a.name], (*seen, t)) for a in attrs.fields(t))
+    return False
+
+
 #: States of a record class while the checks are built: allowed but not built yet,
 #: being built (a record that contains itself is left to cattrs), left to cattrs.
 _PENDING: Any = object()
@@ -302,7 +315,7 @@ _BUILDING: Any = object()
 _CATTRS: Any = object()
 
 
-def _record(cls: type, tag: tuple[str, str] | None, records: dict[type, Any]) -> Check | None:
+def _record(cls: type, tag: tuple[str, str] | None, records: dict[Any, Any]) -> Check | None:
     """A function that builds ``cls`` from its plain form, or ``None`` if cattrs must."""
     found = records.get(cls, _PENDING)
     if found is _BUILDING or found is _CATTRS:
@@ -324,7 +337,28 @@ def _record(cls: type, tag: tuple[str, str] | None, records: dict[type, Any]) ->
         names |= {tag[0]}
     build: Check = _generate(cls, fields, names, frozenset(instants))
     records[cls] = build
+    if tag is not None and _unrefusable(cls):
+        records[cls, _CHECK] = _generate(cls, fields, names, frozenset(instants), construct=False)
     return build
+
+
+#: The key of a record's check-only function (beside its builder) in the records.
+_CHECK = "check"
+
+
+def _unrefusable(cls: type) -> bool:
+    """Whether ``cls(**kw)`` cannot refuse values the direct checks accepted.
+
+    True for an event class whose fields have no validator and no converter,
+    with no ``__attrs_pre_init__`` and no ``__attrs_post_init__`` but the
+    one of :class:`~itsm_core.ticket.Event` (which turns lists into tuples).
+    """
+    return (
+        issubclass(cls, Event)
+        and all(a.validator is None and a.converter is None for a in attrs.fields(cls))
+        and not hasattr(cls, "__attrs_pre_init__")
+        and cls.__attrs_post_init__ is Event.__attrs_post_init__
+    )
 
 
 def _generate(
@@ -332,6 +366,8 @@ def _generate(
     fields: list[tuple[str, Check, bool]],
     names: frozenset[str],
     instants: frozenset[str] = frozenset(),
+    *,
+    construct: bool = True,
 ) -> Check:
     """The builder of one record class as straight-line code (as cattrs generates its own).
 
@@ -339,6 +375,8 @@ def _generate(
     text is checked inline, other types by their check; optional fields only
     when present, so the class's defaults apply. An instant field (in
     ``instants``) is read in the zone its ``<field>_zone`` names, when present.
+    Without ``construct``, the same checks answer ``True`` instead of calling
+    the class (for a class whose construction cannot refuse checked values).
     """
     scope: dict[str, Any] = {
         "cls": cls,
@@ -399,12 +437,15 @@ def _generate(
             ]
         else:
             lines.append(f"    if {name!r} in value:\n        kw[{name!r}] = c{i}(value[{name!r}])")
-    lines += [
-        "    try:",
-        "        return cls(**kw)",
-        "    except Refused:",
-        "        raise SLOW from None",
-    ]
+    if construct:
+        lines += [
+            "    try:",
+            "        return cls(**kw)",
+            "    except Refused:",
+            "        raise SLOW from None",
+        ]
+    else:
+        lines.append("    return True")
     exec("\n".join(lines), scope)  # code built from the class's own field names
     built: Check = scope["build"]
     return built
@@ -443,14 +484,69 @@ class EventDecoder:
         self, kinds: Mapping[str, type[Event]], tag: str, nested: tuple[type, ...] = ()
     ) -> None:
         self.tag = tag
-        records: dict[type, Any] = dict.fromkeys(nested, _PENDING)
+        records: dict[Any, Any] = dict.fromkeys(nested, _PENDING)
         self._builders: dict[str, Check | None] = {
             kind: _record(cls, (tag, kind), records) for kind, cls in kinds.items()
         }
+        self._checks: dict[str, Check] = {
+            kind: records.get((cls, _CHECK), build)
+            for (kind, cls), build in zip(kinds.items(), self._builders.values(), strict=True)
+            if build is not None
+        }
+        self._float_kinds = frozenset(
+            kind
+            for kind, cls in kinds.items()
+            if self._builders[kind] is not None and _admits_float(cls, ())
+        )
+
+    def float_kinds(self) -> frozenset[str]:
+        """The kinds read directly whose records can hold a float somewhere.
+
+        A reader that parses JSON with a library reading integers beyond 64
+        bits as floats (orjson) checks only the lines of these kinds for
+        floats: in a line of any other kind a float is refused by the direct
+        checks, so the line takes the cattrs path either way.
+
+        >>> from itsm_core.serialization import event_types
+        >>> from itsm_core.ticket import ArticleLink, Attachment, Link
+        >>> nested = (ArticleLink, Attachment, Link)
+        >>> kinds = EventDecoder(event_types(), "event", nested).float_kinds()
+        >>> "ticket_opened" in kinds, "field_changed" in kinds, "assigned" in kinds
+        (True, True, False)
+        """
+        return self._float_kinds
 
     def fast_kinds(self) -> int:
         """How many kinds are read directly (the others always take the cattrs path)."""
         return sum(build is not None for build in self._builders.values())
+
+    def reads(self, data: object) -> bool:
+        """Whether ``self(data)`` is an event, found without building it where that cannot fail.
+
+        For a kind whose record class cannot refuse values its checks
+        accepted, only the checks run; for the others the record is built.
+        A reader that only needs to know a line is good (and reads it again
+        later) saves the construction this way.
+
+        >>> from itsm_core.serialization import event_types
+        >>> decoder = EventDecoder(event_types(), "event")
+        >>> decoder.reads({"event": "watched", "ticket_id": "T-1", "actor": "ann",
+        ...                "at": "2026-01-05T09:00:00+03:00", "watcher": "bob"})
+        True
+        >>> decoder.reads({"event": "watched", "ticket_id": "T-1", "at": "yesterday"})
+        False
+        """
+        if type(data) is not dict:
+            return False
+        kind = data.get(self.tag)
+        check = self._checks.get(kind) if type(kind) is str else None
+        if check is None:
+            return False
+        try:
+            check(data)
+        except _Slow:
+            return False
+        return True
 
     def __call__(self, data: object) -> Event | None:
         if type(data) is not dict:

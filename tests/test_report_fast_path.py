@@ -1,0 +1,265 @@
+"""The report's JSON Lines fast path agrees with the reference reading, line for line.
+
+``ordered_events`` (bytes parsed by orjson, each line decoded once where the
+input fits in one chunk, checked only and decoded after the merge where it
+does not) must give exactly what ``reference_ordered_events`` gives: the same
+events in the same order, the same bad-line counts, the same error word for
+word.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from itsm_core.cli import report
+from itsm_core.cli._common import InputError
+from itsm_core.cli.report import ordered_events, reference_ordered_events
+from itsm_core.serialization import encode_event
+from itsm_core.testing import events
+from itsm_core.ticket import Event
+
+Outcome = tuple[Any, ...]
+
+#: A few ticket ids, so that tickets come back later in the input and the sort matters.
+TICKETS = st.sampled_from(["T-2", "T-1", "T-10", "A"])
+
+AT = "2026-03-13T10:47:00+03:00"
+
+#: Lines the direct path does not take, good or bad (the reference reads each one).
+ODD_LINES = st.sampled_from(
+    [
+        "",
+        "   ",
+        "not json",
+        "[1, 2]",
+        '{"event": "watched"}',
+        '{"ticket_id": "T-1", "at": "' + AT + '"}',
+        '{"event": "watched", "ticket_id": "T-1", "actor": "a", "at": "yesterday", "watcher": "b"}',
+        '{"event": "no_such_kind", "ticket_id": "T-1", "actor": "a", "at": "' + AT + '"}',
+        '{"event": "watched", "ticket_id": "T-1", "actor": "a", "at": "' + AT + '", '
+        '"watcher": "b", "extra": NaN}',
+        '{"event": "field_changed", "ticket_id": "T-1", "actor": "a", "at": "' + AT + '", '
+        '"field": "seats", "old": 123456789012345678901234567890, "new": 1.5}',
+        '{"event": "field_changed", "ticket_id": "T-2", "actor": "a", "at": "' + AT + '", '
+        '"field": "seats", "old": 1, "new": 2.5}',
+        '{"event": "watched", "ticket_id": "T-2", "actor": "a", "at": "' + AT + '", '
+        '"watcher": 12345678901234567890123}',
+    ]
+)
+
+
+@st.composite
+def event_lines(draw: st.DrawFn) -> str:
+    """One line: an event of the library under one of a few tickets, or an odd line."""
+    if draw(st.integers(0, 3)) == 0:
+        return draw(ODD_LINES)
+    data = encode_event(draw(events()))
+    data["ticket_id"] = draw(TICKETS)
+    return json.dumps(data, ensure_ascii=draw(st.booleans()))
+
+
+@st.composite
+def inputs(draw: st.DrawFn) -> bytes:
+    """A JSON Lines file: lines ending in LF or CRLF, maybe a byte-order mark, maybe no last end."""
+    lines = draw(st.lists(event_lines(), max_size=8))
+    ends = draw(st.lists(st.sampled_from(["\n", "\r\n"]), min_size=len(lines), max_size=len(lines)))
+    text = "".join(line + end for line, end in zip(lines, ends, strict=True))
+    unended = draw(st.booleans())
+    if lines and unended:
+        text = text.rstrip("\r\n")
+    raw = text.encode("utf-8")
+    return b"\xef\xbb\xbf" + raw if draw(st.booleans()) else raw
+
+
+def outcome(read: Callable[..., Iterator[Event]], path: str, **options: Any) -> Outcome:
+    """What a reading gives: every event in its plain form (zones included) and the counts,
+    or the error it stops with."""
+    counts: dict[str, int] = {}
+    try:
+        found = [encode_event(event) for event in read(path, counts=counts, **options)]
+    except InputError as exc:
+        return ("error", str(exc), exc.status)
+    return ("events", found, counts)
+
+
+def both(raw: bytes, **options: Any) -> tuple[Outcome, Outcome]:
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "events.jsonl")
+        Path(path).write_bytes(raw)
+        return (
+            outcome(ordered_events, path, **options),
+            outcome(reference_ordered_events, path, **options),
+        )
+
+
+@settings(
+    max_examples=max(60, settings().max_examples // 10),
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(inputs(), st.integers(1, 5), st.booleans())
+def test_the_fast_reading_gives_the_references_events_counts_and_errors(
+    raw: bytes, chunk: int, skip_bad: bool
+) -> None:
+    fast, reference = both(raw, chunk=chunk, skip_bad=skip_bad)
+    assert fast == reference
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 100])
+def test_tickets_come_out_grouped_in_ticket_order_keeping_their_input_order(chunk: int) -> None:
+    lines = []
+    for n, ticket in enumerate(["T-2", "T-1", "T-2", "A", "T-1", "T-2"]):
+        data = {"event": "watched", "ticket_id": ticket, "actor": f"a{n}", "at": AT}
+        lines.append(json.dumps({**data, "watcher": "w"}))
+    fast, reference = both(("\n".join(lines) + "\n").encode(), chunk=chunk, skip_bad=False)
+    assert fast == reference
+    found = [(e["ticket_id"], e["actor"]) for e in fast[1]]
+    assert found == [
+        ("A", "a3"),
+        ("T-1", "a1"),
+        ("T-1", "a4"),
+        *[("T-2", f"a{n}") for n in (0, 2, 5)],
+    ]
+
+
+def test_a_bad_line_is_counted_with_its_number_and_without_skip_bad_stops_the_reading() -> None:
+    good = json.dumps(
+        {"event": "watched", "ticket_id": "T", "actor": "a", "at": AT, "watcher": "w"}
+    )
+    raw = f"{good}\n\n{{oops\n{good}\n[1]\n".encode()
+    fast, reference = both(raw, chunk=2, skip_bad=True)
+    assert fast == reference
+    assert fast[2] == {"bad": 2, "first_bad": 3}
+    fast, reference = both(raw, chunk=2, skip_bad=False)
+    assert fast == reference
+    assert fast[0] == "error"
+    assert ":3: not a JSON object" in fast[1]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"event": "watched"}\n\xff\xfe\n',
+        b'{"a": 1}\rnot a line\n',
+        b"\xef\xbb\xbf" + b'{"a": 1}\r\r\n',
+    ],
+    ids=["not UTF-8", "a lone carriage return", "two carriage returns"],
+)
+@pytest.mark.parametrize("skip_bad", [False, True])
+def test_text_the_reference_splits_or_refuses_otherwise_is_read_by_the_reference(
+    raw: bytes, skip_bad: bool
+) -> None:
+    fast, reference = both(raw, chunk=1, skip_bad=skip_bad)
+    assert fast == reference
+
+
+def test_a_missing_file_fails_before_anything_is_read_as_the_reference_fails() -> None:
+    with pytest.raises(InputError, match="No such file") as fast:
+        ordered_events("/no/such/events.jsonl", skip_bad=False, counts={})
+    with pytest.raises(InputError) as reference:
+        reference_ordered_events("/no/such/events.jsonl", skip_bad=False, counts={})
+    assert str(fast.value) == str(reference.value)
+    assert fast.value.status == reference.value.status
+
+
+def test_a_chunk_below_one_line_is_refused() -> None:
+    with pytest.raises(InputError, match="--sort-chunk: expected a positive number"):
+        ordered_events("/no/such/events.jsonl", skip_bad=False, counts={}, chunk=0)
+
+
+def _watched(count: int) -> bytes:
+    return "".join(
+        json.dumps(
+            {"event": "watched", "ticket_id": f"T-{n % 7}", "actor": "a", "at": AT, "watcher": "w"}
+        )
+        + "\n"
+        for n in range(count)
+    ).encode()
+
+
+def test_an_input_that_fits_in_one_chunk_is_sorted_in_memory_without_a_temporary_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    spilled: list[Any] = []
+    temporary_file = tempfile.TemporaryFile
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        spilled.append(args)
+        return temporary_file(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", counted)
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(_watched(2000))
+    assert len(list(ordered_events(str(path), skip_bad=False, counts={}, chunk=2000))) == 2000
+    assert spilled == []
+    path.write_bytes(_watched(2001))
+    assert len(list(ordered_events(str(path), skip_bad=False, counts={}, chunk=2000))) == 2001
+    assert len(spilled) == 1
+
+
+@pytest.mark.parametrize("count", [1500, 2500, 6000])
+def test_inputs_larger_than_a_chunk_spill_and_merge_to_the_references_order(count: int) -> None:
+    # 1500 and 2500 lines: the size-based guess comes after 1024 lines (built, then
+    # spilled, or checked only); 6000: three chunks spilled, the last one held.
+    fast, reference = both(_watched(count), chunk=2000, skip_bad=False)
+    assert fast == reference
+    assert len(fast[1]) == count
+
+
+def test_the_progress_callback_sees_the_references_byte_counts() -> None:
+    good = json.dumps(
+        {"event": "watched", "ticket_id": "T", "actor": "a", "at": AT, "watcher": "w"}
+    )
+    raw = b"\xef\xbb\xbf" + f"{good}\r\n\n{good}".encode()
+    seen: dict[str, list[int]] = {"fast": [], "reference": []}
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "events.jsonl")
+        Path(path).write_bytes(raw)
+        for name, read in (("fast", ordered_events), ("reference", reference_ordered_events)):
+            list(read(path, skip_bad=False, counts={}, progress=seen[name].append))
+    assert seen["fast"] == seen["reference"]
+    assert seen["fast"][-1] == len(raw) - 3
+
+
+@settings(max_examples=max(50, settings().max_examples // 4))
+@given(events(), st.data())
+def test_checking_a_line_answers_whether_the_direct_decoder_builds_its_event(
+    event: Event, data: st.DataObject
+) -> None:
+    decoder = report._decoder()
+    plain = json.loads(json.dumps(encode_event(event)))
+    assert decoder.reads(plain)
+    key = data.draw(st.sampled_from([*plain, "unknown"]), label="key")
+    if data.draw(st.booleans(), label="remove") and key in plain:
+        del plain[key]
+    else:
+        plain[key] = data.draw(
+            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=4),
+            label="value",
+        )
+    assert decoder.reads(plain) == (decoder(plain) is not None)
+    assert not decoder.reads([plain])
+    assert not decoder.reads({**plain, "event": "no_such_kind"})
+
+
+def test_a_line_holding_a_float_is_read_by_the_standard_library_before_and_after_the_sort() -> None:
+    changed = {"event": "field_changed", "ticket_id": "T-2", "actor": "a", "at": AT}
+    lines = [
+        json.dumps({**changed, "field": "seats", "old": 1, "new": 2.5}),
+        json.dumps({**changed, "ticket_id": "T-1", "field": "seats", "old": 1, "new": [1.5]}),
+        json.dumps({**changed, "field": "seats", "old": 1, "new": 2}),
+    ]
+    raw = ("\n".join(lines) + "\n").encode()
+    for chunk in (1, 2, 3):
+        fast, reference = both(raw, chunk=chunk, skip_bad=True)
+        assert fast == reference
+        assert [e["new"] for e in fast[1]] == [2.5, 2]
+        assert fast[2] == {"bad": 1, "first_bad": 2}
