@@ -179,6 +179,15 @@ def test_ambiguous_and_skipped_wall_times_follow_the_profiles_dst_rule() -> None
     assert _outcome(read["raise"], ambiguous, "opened_at")[:2] == ("refused", "opened_at")
 
 
+def test_a_date_that_does_not_exist_is_refused_or_read_by_the_next_format_as_before() -> None:
+    stamps = Timestamps(formats=("%d/%m/%Y %H:%M", "iso"), timezone="Europe/Paris")
+    parse = instant_parser(stamps)
+    for text in ("31/2/2016 10:00", "29/2/2015 10:00", "2016-03-01T10:00"):
+        expected = _outcome(lambda t, f: parse_instant(t, stamps, f), text, "opened_at")
+        assert _outcome(parse, text, "opened_at") == expected
+    assert _outcome(parse, "31/2/2016 10:00", "opened_at")[:2] == ("refused", "opened_at")
+
+
 def test_a_profile_with_an_unknown_zone_refuses_each_naive_timestamp_naming_the_zone() -> None:
     stamps = Timestamps(formats=("%d/%m/%Y %H:%M",), timezone="Nowhere/Land")
     parse = instant_parser(stamps)  # built: the zone is only refused when a time needs it
