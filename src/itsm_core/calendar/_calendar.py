@@ -12,8 +12,8 @@ from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 import attrs
 import pendulum
 
-from itsm_core._time import datetime_op, shown_in, to_us, us_to_td, zone
-from itsm_core.calendar._compile import Plan, calendar_limits
+from itsm_core._time import US_PER_DAY, datetime_op, shown_in, td_to_us, to_us, us_to_td, zone
+from itsm_core.calendar._compile import Plan, calendar_limits, merge_ranges
 from itsm_core.calendar._records import (
     WEEKDAYS,
     Closure,
@@ -28,7 +28,10 @@ from itsm_core.calendar._records import (
 )
 from itsm_core.calendar._timeline import (
     MAX_INSTANT_US,
+    MAX_YEAR,
     MIN_INSTANT_US,
+    MIN_YEAR,
+    Chunk,
     Limits,
     Timeline,
     intersect,
@@ -737,10 +740,78 @@ def _shared_timeline(cal: BusinessCalendar | CompositeCalendar) -> Timeline:
         return Timeline(
             lambda y: unite(left.chunk(y), right.chunk(y)), left.limits.union(right.limits)
         )
-    return Timeline(
-        lambda y: intersect(left.chunk(y), right.chunk(y)),
-        left.limits.intersection(right.limits),
-    )
+    limits = left.limits.intersection(right.limits)
+    if _utc_week(cal) == ([], []):
+        # provably never open: searches for open time stop at once (no compiling years)
+        limits = attrs.evolve(limits, open_lo=MAX_YEAR + 1, open_hi=MIN_YEAR - 1)
+    return Timeline(lambda y: intersect(left.chunk(y), right.chunk(y)), limits)
+
+
+_WEEK_US = 7 * US_PER_DAY
+#: 1970-01-05, the first Monday after the epoch, in days since the epoch
+_FIRST_MONDAY = 4
+#: IANA names that are fixed offsets by the tz database's definition (its ``etcetera``
+#: file and the backward links to it); every ``Etc/`` zone is one
+_FIXED_NAMES = frozenset(
+    {"UTC", "UCT", "GMT", "GMT0", "GMT+0", "GMT-0", "Greenwich", "Universal", "Zulu"}
+)
+_PROBE_YEARS = (MIN_YEAR, 1900, 1970, 2038, 2500, MAX_YEAR)
+
+
+def _fixed_offset_us(plan: Plan) -> int | None:
+    """The zone's one offset (µs) if it is a fixed-offset zone, else None.
+
+    A zone is taken as fixed only if its name says so (``UTC``, ``Etc/GMT+5``...)
+    and its offset is the same in every probed year.
+    """
+    key = plan.zone.key
+    if not (key in _FIXED_NAMES or key.startswith("Etc/")):
+        return None
+    offsets = {plan.zone.utcoffset(datetime(year, 7, 1)) for year in _PROBE_YEARS}  # noqa: DTZ001
+    found = offsets.pop()
+    if offsets or found is None:
+        return None
+    return td_to_us(found)
+
+
+def _utc_week(cal: BusinessCalendar | CompositeCalendar) -> Chunk | None:
+    """Where in the UTC week (µs after Monday 00:00 UTC) the calendar may be open, or None.
+
+    A superset of the open time, the same every week: a calendar in a fixed-offset
+    zone can only be open within its weekly windows and the windows of its date
+    overrides (each counted on its weekday, every week), shifted by its offset;
+    holidays and closures only take open time away. A union may be open where
+    either operand may, an intersection where both may. None when a zone has
+    more than one offset (a window's instants then move with DST): nothing is
+    claimed. So an empty answer proves that the calendar is never open.
+
+    >>> weekdays = BusinessCalendar.eight_by_five("Etc/GMT-3")  # UTC+03:00
+    >>> _utc_week(weekdays)[0][:2]  # Monday 06:00-14:00 UTC, then Tuesday
+    [21600000000, 108000000000]
+    >>> _utc_week(BusinessCalendar.eight_by_five("Europe/Moscow")) is None
+    True
+    """
+    if isinstance(cal, CompositeCalendar):
+        left, right = _utc_week(cal.left), _utc_week(cal.right)
+        if left is None or right is None:
+            return None
+        return unite(left, right) if cal.operation == "union" else intersect(left, right)
+    planned = cal._cache.plan
+    plan = planned[0] if planned is not None else _plan_and_limits(cal)[0]
+    offset = _fixed_offset_us(plan)
+    if offset is None:
+        return None
+    local = [(weekday, ranges) for weekday, ranges in enumerate(plan.weekly)]
+    for ordinal, ranges in plan.overrides.items():
+        local.append((date.fromordinal(ordinal).weekday(), ranges))
+    pieces: list[tuple[int, int]] = []
+    for weekday, ranges in local:
+        for start, end in ranges:
+            a = (weekday * US_PER_DAY + start - offset) % _WEEK_US
+            b = a + (end - start)  # a window lasts at most 48 hours: it wraps once at most
+            pieces += [(a, b)] if b <= _WEEK_US else [(a, _WEEK_US), (0, b - _WEEK_US)]
+    merged = merge_ranges(pieces)
+    return [a for a, _ in merged], [b for _, b in merged]
 
 
 _MON_FRI = ("mon", "tue", "wed", "thu", "fri")
