@@ -612,7 +612,7 @@ def instant_parser(stamps: Timestamps) -> Callable[[str, str], datetime]:
                     int(fraction + "0" * (6 - len(fraction))) if fraction else 0,
                 )
                 try:
-                    first = datetime(*parts, tz)
+                    first = datetime(*parts, tz)  # noqa: DTZ001 - the zone, by position
                 except ValueError:
                     continue  # not a date (31/2): strptime refuses it, the next format is tried
                 offset = first.utcoffset()
@@ -621,7 +621,7 @@ def instant_parser(stamps: Timestamps) -> Callable[[str, str], datetime]:
                 chosen = fixed.get(offset)
                 if chosen is None:
                     chosen = fixed[offset] = UTC if not offset else timezone(offset)
-                return datetime(*parts, chosen)
+                return datetime(*parts, chosen)  # noqa: DTZ001 - the zone, by position
         return parse_instant(text, stamps, field)
 
     return parse
