@@ -141,7 +141,10 @@ def test_holidays_and_closures_only_take_time_away_and_are_not_counted() -> None
 def test_zones_with_more_than_one_offset_claim_nothing() -> None:
     london = BusinessCalendar.eight_by_five("Europe/London")
     assert _utc_week(london) is None
-    assert _utc_week(london.intersection(BusinessCalendar.eight_by_five("UTC"))) is None
+    utc = BusinessCalendar.eight_by_five("UTC")
+    assert _utc_week(london.intersection(utc)) is None
+    assert _utc_week(utc.intersection(london)) is None
+    assert _utc_week(utc.union(london)) is None
     # a name that is no fixed zone is not trusted, even if its offset never changed
     assert _utc_week(BusinessCalendar.eight_by_five("Asia/Kolkata")) is None
 

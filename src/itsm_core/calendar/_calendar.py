@@ -792,7 +792,8 @@ def _utc_week(cal: BusinessCalendar | CompositeCalendar) -> Chunk | None:
     True
     """
     if isinstance(cal, CompositeCalendar):
-        left, right = _utc_week(cal.left), _utc_week(cal.right)
+        left = _utc_week(cal.left)
+        right = None if left is None else _utc_week(cal.right)
         if left is None or right is None:
             return None
         return unite(left, right) if cal.operation == "union" else intersect(left, right)
