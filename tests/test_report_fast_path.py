@@ -9,6 +9,9 @@ word.
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import io
 import json
 import os
 import tempfile
@@ -20,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from itsm_core.cli import report
+from itsm_core.cli import main, report
 from itsm_core.cli._common import InputError
 from itsm_core.cli.report import ordered_events, reference_ordered_events
 from itsm_core.serialization import encode_event
@@ -263,3 +266,35 @@ def test_a_line_holding_a_float_is_read_by_the_standard_library_before_and_after
         assert fast == reference
         assert [e["new"] for e in fast[1]] == [2.5, 2]
         assert fast[2] == {"bad": 1, "first_bad": 2}
+
+
+EXAMPLES = Path(__file__).parent.parent / "docs" / "examples"
+
+
+def _report(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(["report", *args], out=out)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("chunk", ["1", "7", "50000"])
+@pytest.mark.parametrize("fmt", ["json", "csv", "table"])
+def test_the_report_prints_the_same_bytes_through_the_fast_path_and_the_reference(
+    chunk: str, fmt: str, tmp_path: Path
+) -> None:
+    events = (EXAMPLES / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    # the example's events shuffled by a fixed rule, with a bad line and a blank one
+    lines = [*events[1::2], "{oops", "", *events[0::2]]
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    common = [str(path), "--config", str(EXAMPLES / "desk.toml"), "--now", "2026-03-14T00:00+03:00"]
+    common += ["--format", fmt, "--sort-chunk", chunk, "--skip-bad"]
+    thresholds = gc.get_threshold()
+    fast = _report(*common)
+    assert gc.get_threshold() == thresholds
+    # a --map (even one that renames nothing) takes the reference reading
+    reference = _report(*common, "--map", "ticket_id=ticket_id")
+    assert fast == reference
+    assert fast[0] == 0
+    assert f"skipped 1 bad line(s), the first at line {len(events[1::2]) + 1}" in fast[2]
