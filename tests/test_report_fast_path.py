@@ -105,7 +105,7 @@ def both(raw: bytes, **options: Any) -> tuple[Outcome, Outcome]:
 
 
 @settings(
-    max_examples=max(60, settings().max_examples // 10),
+    max_examples=max(50, settings().max_examples // 20),
     suppress_health_check=[HealthCheck.too_slow],
 )
 @given(inputs(), st.integers(1, 5), st.booleans())
