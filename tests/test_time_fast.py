@@ -12,7 +12,7 @@ calendar's datetime API answers exactly what its integer API answers.
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -150,6 +150,26 @@ def test_to_us_agrees_with_the_exact_conversion_in_gaps_and_folds(
     assert to_us(moment) == to_us_exact(moment)
     stdlib = datetime.__sub__(moment, EPOCH)
     assert to_us(moment) == stdlib // timedelta(microseconds=1)
+
+
+FIXED_OFFSETS = st.one_of(
+    st.just(UTC),
+    st.builds(
+        timezone, st.timedeltas(-timedelta(hours=23, minutes=59), timedelta(hours=23, minutes=59))
+    ),
+)
+
+
+@given(st.datetimes(timezones=FIXED_OFFSETS), st.booleans())
+def test_to_us_of_a_fixed_offset_agrees_with_the_exact_conversion(
+    moment: datetime, as_pendulum: bool
+) -> None:
+    # UTC itself takes the naive difference from the epoch, other offsets the exact path
+    if as_pendulum:
+        moment = pendulum.instance(moment)
+        assert moment.tzinfo is not None
+    assert to_us(moment) == to_us_exact(moment)
+    assert to_us(moment) == datetime.__sub__(moment, EPOCH) // timedelta(microseconds=1)
 
 
 def test_a_zone_given_as_a_tzinfo_shows_as_the_zone_of_its_key() -> None:

@@ -8,7 +8,7 @@ Private module shared by every room. Inside the library an instant is an
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -220,9 +220,15 @@ def to_us(value: datetime, field: str = "at") -> int:
     1000000
     """
     if isinstance(value, datetime):
-        known = _KNOWN.get(id(value.tzinfo))
+        tz = value.tzinfo
+        if tz is UTC:  # the epoch's own tzinfo: the naive difference, in C
+            since = _sub(value, _EPOCH)
+            return (since.days * 86_400 + since.seconds) * US_PER_SECOND + since.microseconds
+        if type(tz) is timezone:  # another fixed offset: nothing to remember
+            return to_us_exact(value, field)
+        known = _KNOWN.get(id(tz))
         if known is None:
-            known = _learn(value.tzinfo)
+            known = _learn(tz)
         if known is not None:
             anchor, midnights = known
             wall = _sub(value, anchor)  # same tzinfo object: the wall-clock difference
