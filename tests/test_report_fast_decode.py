@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 from itsm_core.cli._common import json_loads
 from itsm_core.errors import ConfigurationError
 from itsm_core.serialization import decode_event, encode_event
-from itsm_core.serialization._converter import _event_decoder, shared_converter, structure_checked
+from itsm_core.serialization._converter import event_decoder, shared_converter, structure_checked
 from itsm_core.testing import events
 from itsm_core.ticket import Event, TicketOpened
 
 #: The decoder ``decode_event`` tries first (nested records included).
-DECODER = _event_decoder()
+DECODER = event_decoder()
 
 
 def slow(data: object) -> Event:

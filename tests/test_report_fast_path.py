@@ -23,10 +23,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from itsm_core.cli import main, report
+from itsm_core.cli import main
 from itsm_core.cli._common import InputError
 from itsm_core.cli.report import ordered_events, reference_ordered_events
 from itsm_core.serialization import encode_event
+from itsm_core.serialization._converter import event_decoder
 from itsm_core.testing import events
 from itsm_core.ticket import Event
 
@@ -237,7 +238,7 @@ def test_the_progress_callback_sees_the_references_byte_counts() -> None:
 def test_checking_a_line_answers_whether_the_direct_decoder_builds_its_event(
     event: Event, data: st.DataObject
 ) -> None:
-    decoder = report._decoder()
+    decoder = event_decoder()
     plain = json.loads(json.dumps(encode_event(event)))
     assert decoder.reads(plain)
     key = data.draw(st.sampled_from([*plain, "unknown"]), label="key")

@@ -33,7 +33,7 @@ from itsm_core.serialization import (
 )
 from itsm_core.serialization._converter import (
     IMPLIED_ZONES,
-    _event_decoder,
+    event_decoder,
     shared_converter,
     structure_checked,
     zone_name,
@@ -41,7 +41,7 @@ from itsm_core.serialization._converter import (
 from itsm_core.testing import events
 from itsm_core.ticket import DueDateSet, Event, Ticket, Watched
 
-DECODER = _event_decoder()
+DECODER = event_decoder()
 SOME = settings(max_examples=max(50, settings().max_examples // 4))
 
 

@@ -55,7 +55,7 @@ except ImportError:  # pragma: no cover - the dev and CI environments install th
     _orjson_loads = None
 
 
-def _floatless(value: Any) -> bool:
+def floatless(value: Any) -> bool:
     """Whether a parsed JSON value holds no float (orjson reads big integers as floats)."""
     kind = type(value)
     if kind is float:
@@ -66,7 +66,7 @@ def _floatless(value: Any) -> bool:
         return True
     for item in value:
         kind = type(item)
-        if kind is float or ((kind is dict or kind is list) and not _floatless(item)):
+        if kind is float or ((kind is dict or kind is list) and not floatless(item)):
             return False
     return True
 
@@ -83,7 +83,7 @@ def _fast_json_loads(text: str) -> Any:
         value = _orjson_loads(text)  # type: ignore[misc]
     except ValueError:
         return json.loads(text)
-    return value if _floatless(value) else json.loads(text)
+    return value if floatless(value) else json.loads(text)
 
 
 #: How the commands read a JSON line: ``json.loads``, through orjson when installed.

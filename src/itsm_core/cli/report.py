@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import functools
 import gc
 import heapq
 import json
@@ -34,6 +33,7 @@ from itsm_core.cli._common import (
     add_event_input,
     column_map,
     decode_lines,
+    floatless,
     group_by_ticket,
     json_loads,
     parse_instant,
@@ -61,10 +61,9 @@ from itsm_core.serialization import (
     EVENT_TAG,
     decode_event,
     decode_event_row,
-    event_types,
     format_duration,
 )
-from itsm_core.serialization._fast_events import EventDecoder
+from itsm_core.serialization._converter import event_decoder
 from itsm_core.sla import SlaStatus
 from itsm_core.ticket import Event
 
@@ -686,27 +685,6 @@ class _Restart(Exception):
 _BOM = b"\xef\xbb\xbf"
 
 
-@functools.cache
-def _decoder() -> EventDecoder:
-    """The direct event decoder, as ``decode_event`` builds its own (same kinds and records)."""
-    from itsm_core.escalation import Action
-    from itsm_core.ticket import ArticleLink, Attachment, Link
-
-    return EventDecoder(event_types(), EVENT_TAG, nested=(Action, ArticleLink, Attachment, Link))
-
-
-def _floatless(value: Any) -> bool:
-    """Whether parsed JSON holds no float (orjson reads integers beyond 64 bits as floats)."""
-    kind = type(value)
-    if kind is float:
-        return False
-    if kind is dict:
-        value = value.values()
-    elif kind is not list:
-        return True
-    return all(_floatless(item) for item in value)
-
-
 def ordered_events(
     path: str,
     *,
@@ -804,7 +782,7 @@ def _read_chunks(
     """
     loads = _orjson_loads
     assert loads is not None
-    decoder = _decoder()
+    decoder = event_decoder()
     reads = decoder.reads
     floating = decoder.float_kinds()
     tag = EVENT_TAG
@@ -832,7 +810,7 @@ def _read_chunks(
             data = None
         event = decoder(data) if held else None
         if (event is not None if held else reads(data)) and (
-            data[tag] not in floating or _floatless(data)
+            data[tag] not in floating or floatless(data)
         ):
             entry: tuple[str, int, Event | None, bytes | str] = (
                 data["ticket_id"],

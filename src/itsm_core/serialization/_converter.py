@@ -1118,7 +1118,7 @@ def decode_event(data: object, path: str = "") -> Event:
 "2026-03-06T16:00:00+03:00", got "yesterday"
       line 3.watcher: missing
     """
-    fast = _event_decoder()(data)
+    fast = event_decoder()(data)
     if fast is not None:
         return fast
     event: Event = structure_checked(shared_converter(), data, Event, path)
@@ -1126,7 +1126,7 @@ def decode_event(data: object, path: str = "") -> Event:
 
 
 @lru_cache(maxsize=1)
-def _event_decoder() -> EventDecoder:
+def event_decoder() -> EventDecoder:
     """The direct decoder of the usual event forms; anything else takes the cattrs path."""
     from itsm_core.escalation import Action
     from itsm_core.ticket import ArticleLink, Attachment, Link
