@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from itsm_core.cli import main
@@ -71,11 +71,19 @@ def event_lines(draw: st.DrawFn) -> str:
     return json.dumps(data, ensure_ascii=draw(st.booleans()))
 
 
+MAX_LINES = 8
+LINES = st.lists(event_lines(), max_size=MAX_LINES)
+#: The line ends of ``n`` lines, for every ``n`` a file may have.
+ENDS = [
+    st.lists(st.sampled_from(["\n", "\r\n"]), min_size=n, max_size=n) for n in range(MAX_LINES + 1)
+]
+
+
 @st.composite
 def inputs(draw: st.DrawFn) -> bytes:
     """A JSON Lines file: lines ending in LF or CRLF, maybe a byte-order mark, maybe no last end."""
-    lines = draw(st.lists(event_lines(), max_size=8))
-    ends = draw(st.lists(st.sampled_from(["\n", "\r\n"]), min_size=len(lines), max_size=len(lines)))
+    lines = draw(LINES)
+    ends = draw(ENDS[len(lines)])
     text = "".join(line + end for line, end in zip(lines, ends, strict=True))
     unended = draw(st.booleans())
     if lines and unended:
@@ -105,10 +113,6 @@ def both(raw: bytes, **options: Any) -> tuple[Outcome, Outcome]:
         )
 
 
-@settings(
-    max_examples=max(50, settings().max_examples // 20),
-    suppress_health_check=[HealthCheck.too_slow],
-)
 @given(inputs(), st.integers(1, 5), st.booleans())
 def test_the_fast_reading_gives_the_references_events_counts_and_errors(
     raw: bytes, chunk: int, skip_bad: bool

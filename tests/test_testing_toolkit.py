@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from itsm_core.calendar import WEEKDAYS, BusinessCalendar, CompositeCalendar
 from itsm_core.errors import InvalidValueError
 from itsm_core.lifecycle import Lifecycles
+from itsm_core.permissions import Policy, Role
 from itsm_core.priority import PriorityMatrix
 from itsm_core.sla import SlaPolicy, SlaStatus, evaluate
 from itsm_core.testing import (
@@ -180,11 +181,16 @@ def test_registering_again_is_harmless() -> None:
     register_strategies()
 
     @settings(max_examples=5)
-    @given(st.from_type(PriorityMatrix))
-    def check(matrix: PriorityMatrix) -> None:
+    @given(st.from_type(PriorityMatrix), st.from_type(Policy), st.from_type(Role))
+    def check(matrix: PriorityMatrix, policy: Policy, role: Role) -> None:
         assert matrix.priorities
+        assert isinstance(policy, Policy)
+        assert isinstance(role, Role)
 
     check()
+    # every type resolves to a strategy after registering again, none to itself
+    # (the permission types once resolved to ``st.from_type`` of themselves, forever)
+    assert not any(st.from_type(cls).is_empty for cls in _public_types())
 
 
 # ---------------------------------------------------------------------------- the plugin

@@ -78,7 +78,7 @@ from itsm_core.sla import (
     SlaStatus,
     TimelineEntry,
 )
-from itsm_core.testing._memo import sampled
+from itsm_core.testing._memo import memoized, sampled
 from itsm_core.ticket import (
     ArticleLink,
     Attachment,
@@ -258,6 +258,7 @@ def _family(base: type) -> list[type]:
     return found
 
 
+@memoized
 def events() -> st.SearchStrategy[Event]:
     """Any event of the library (ticket and escalation events), built field by field.
 
@@ -274,6 +275,7 @@ def events() -> st.SearchStrategy[Event]:
     return st.one_of(*(_record(cls) for cls in _family(Event)))
 
 
+@memoized
 def ticket_commands_any() -> st.SearchStrategy[TicketCommand]:
     """Any command of the library, built field by field (legal for some ticket or not).
 
@@ -420,6 +422,7 @@ def _service_credits() -> st.SearchStrategy[ServiceCredit]:
     )
 
 
+@memoized
 def desks() -> st.SearchStrategy[Any]:
     """Whole service desks that a desk document can hold (``dump_desk``/``load_desk``).
 
@@ -535,10 +538,6 @@ def register_strategies() -> None:
         st.register_type_strategy(cls, _lazy(cls))
 
 
-def _registered(cls: type) -> st.SearchStrategy[Any]:
-    return st.deferred(lambda: st.from_type(cls))
-
-
 def _lazy(cls: type) -> Any:
     def resolve(_: Any) -> st.SearchStrategy[Any]:
         return _strategies()[cls]
@@ -576,20 +575,17 @@ def _strategies() -> dict[type, st.SearchStrategy[Any]]:
         escalation_triggers,
         support_structures,
     )
-    from itsm_core.testing._permission_strategies import register_permission_strategies
+    from itsm_core.testing._permission_strategies import (
+        strategies_by_type as permission_strategies_by_type,
+    )
     from itsm_core.testing._priority_strategies import (
         priority_levels,
         priority_matrices,
-        register_priority_strategies,
         requester_masks,
         scales,
     )
     from itsm_core.testing._sla_strategies import PRIORITIES, preset_calendars, sla_policies
-    from itsm_core.testing._ticket_strategies import register_ticket_strategies
 
-    register_priority_strategies()
-    register_ticket_strategies()
-    register_permission_strategies()
     plain = business_calendars()
     composite = st.builds(
         CompositeCalendar,
@@ -698,7 +694,6 @@ def _strategies() -> dict[type, st.SearchStrategy[Any]]:
         hidden=st.lists(_TEXT, max_size=2).map(tuple),
         internal=st.booleans(),
     )
-    from itsm_core.permissions import Directory, Grant, Permission, Policy, Principal, Role, Scope
     from itsm_core.priority import Scale
     from itsm_core.serialization import Desk
     from itsm_core.testing._ticket_strategies import tickets
@@ -711,8 +706,9 @@ def _strategies() -> dict[type, st.SearchStrategy[Any]]:
     strategies[Scale] = scales()
     strategies[PriorityMatrix] = matrices
     strategies[Ticket] = tickets()
-    for cls in (Permission, Role, Scope, Grant, Policy, Principal, Directory):
-        strategies[cls] = _registered(cls)
+    # The strategies themselves, not ``st.from_type`` again: ``register_strategies`` may
+    # register this module's resolvers anew after the permission module's own.
+    strategies.update(permission_strategies_by_type())
     return strategies
 
 

@@ -440,10 +440,19 @@ def register_permission_strategies() -> None:
     ...     assert Policy.from_dict(policy.to_dict()) == policy
     >>> test()
     """
-    st.register_type_strategy(Permission, permissions())
-    st.register_type_strategy(Role, roles().map(lambda found: found[-1]))
-    st.register_type_strategy(Scope, _SCOPES)
-    st.register_type_strategy(Grant, grants(("r0", "r1")))
-    st.register_type_strategy(Policy, permission_policies())
-    st.register_type_strategy(Principal, principals())
-    st.register_type_strategy(Directory, directories())
+    for cls, strategy in strategies_by_type().items():
+        st.register_type_strategy(cls, strategy)
+
+
+@cache
+def strategies_by_type() -> dict[type, st.SearchStrategy[Any]]:
+    """The strategy ``st.from_type`` draws each permission type from, once built."""
+    return {
+        Permission: permissions(),
+        Role: roles().map(lambda found: found[-1]),
+        Scope: _SCOPES,
+        Grant: grants(("r0", "r1")),
+        Policy: permission_policies(),
+        Principal: principals(),
+        Directory: directories(),
+    }
