@@ -171,7 +171,7 @@ def within(week: tuple[list[int], list[int]], start: int, end: int) -> bool:
     return True
 
 
-@settings(max_examples=300)
+@settings(max_examples=max(50, settings().max_examples // 7))
 @given(calendars(zones=FIXED_ZONES), instants(zones=FIXED_ZONES))
 def test_a_calendar_in_fixed_offset_zones_is_open_only_within_its_utc_week(
     cal: BusinessCalendar | CompositeCalendar, start: int

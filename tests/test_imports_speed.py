@@ -156,7 +156,7 @@ def _outcome(read: Any, text: str, field: str) -> tuple[Any, ...]:
     return ("read", at, at.isoformat(), repr(at.tzinfo), at.fold)
 
 
-@settings(max_examples=600)
+@settings(max_examples=max(50, settings().max_examples // 3))
 @given(profile_texts(), sampled(("at", "opened_at")))
 def test_a_compiled_profile_reads_every_timestamp_as_parse_instant_does(
     case: tuple[Timestamps, str], field: str
@@ -240,7 +240,7 @@ def walked_exports(draw: st.DrawFn) -> list[dict[str, str]]:
     return rows
 
 
-@settings(max_examples=300)
+@settings(max_examples=max(50, settings().max_examples // 7))
 @given(st.one_of(walked_exports(), snapshot_rows()), sampled(PROFILE_CHOICES))
 def test_reopenings_and_closures_are_refused_where_the_general_path_refuses_them(
     rows: list[dict[str, Any]], profile: Any

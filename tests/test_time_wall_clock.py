@@ -51,7 +51,7 @@ def as_input(us: int, name: str, kind: str, fold: int) -> datetime:
     return local
 
 
-@settings(max_examples=500)
+@settings(max_examples=max(50, settings().max_examples // 4))
 @given(
     st.sampled_from(DST_TEST_ZONES),
     NEAR_CHANGES,
