@@ -114,8 +114,9 @@ _AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 def action_patterns() -> st.SearchStrategy[str]:
     """Action names and patterns (``"view"``, ``"transition:*"``, ``"*"``...).
 
-    >>> from hypothesis import given
-    >>> @given(action_patterns())
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=20)
+    ... @given(action_patterns())
     ... def test(pattern):
     ...     assert Permission(action=pattern).action == pattern
     >>> test()
@@ -178,8 +179,9 @@ def _amount_limit(fields: Fields) -> int | None:
 def permissions(draw: st.DrawFn) -> Permission:
     """Permissions with random relations, state conditions (transitions) and amount limits.
 
-    >>> from hypothesis import given
-    >>> @given(permissions())
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=20)
+    ... @given(permissions())
     ... def test(permission):
     ...     assert permission.relations
     >>> test()
@@ -192,8 +194,9 @@ def permissions(draw: st.DrawFn) -> Permission:
 def roles(draw: st.DrawFn, max_roles: int = 4) -> tuple[Role, ...]:
     """A tuple of roles ``r0``, ``r1``..., each including only earlier ones (no cycles).
 
-    >>> from hypothesis import given
-    >>> @given(roles())
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=20)
+    ... @given(roles())
     ... def test(found):
     ...     assert Policy(roles=found).roles == found
     >>> test()
@@ -258,8 +261,9 @@ def _grant(fields: Fields, role_names: tuple[str, ...], deny: bool) -> Grant:
 def grants(draw: st.DrawFn, role_names: tuple[str, ...], *, deny: bool = True) -> Grant:
     """A grant of one of ``role_names`` to a person, everyone or a group (maybe a deny).
 
-    >>> from hypothesis import given
-    >>> @given(grants(("r0",)))
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=20)
+    ... @given(grants(("r0",)))
     ... def test(grant):
     ...     assert grant.role == "r0"
     >>> test()
@@ -274,8 +278,9 @@ def permission_policies(draw: st.DrawFn, *, max_grants: int = 5, deny: bool = Tr
 
     ``deny=False`` leaves out explicit deny grants.
 
-    >>> from hypothesis import given
-    >>> @given(permission_policies())
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=20)
+    ... @given(permission_policies())
     ... def test(policy):
     ...     assert Policy.from_dict(policy.to_dict()) == policy
     >>> test()
@@ -317,8 +322,9 @@ def _principal(fields: Fields, principal_id: str) -> Principal:
 def principals(draw: st.DrawFn, principal_id: str | None = None) -> Principal:
     """A principal from the pools (groups, department, organization), maybe with no facts.
 
-    >>> from hypothesis import given
-    >>> @given(principals("ann"))
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=20)
+    ... @given(principals("ann"))
     ... def test(p):
     ...     assert p.id == "ann"
     >>> test()
@@ -334,8 +340,9 @@ def principals(draw: st.DrawFn, principal_id: str | None = None) -> Principal:
 def directories(draw: st.DrawFn) -> Directory:
     """A directory that knows some of :data:`PERMISSION_PEOPLE`.
 
-    >>> from hypothesis import given
-    >>> @given(directories())
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=20)
+    ... @given(directories())
     ... def test(d):
     ...     assert len(d) <= len(PERMISSION_PEOPLE)
     >>> test()
@@ -353,8 +360,9 @@ def permission_tickets(draw: st.DrawFn, ticket_id: str = "T-1") -> Ticket:
     Only the facts a policy reads vary (people, group, state, watchers,
     customer, approvers, a custom field).
 
-    >>> from hypothesis import given
-    >>> @given(permission_tickets())
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=20)
+    ... @given(permission_tickets())
     ... def test(t):
     ...     assert t.requester in PERMISSION_PEOPLE
     >>> test()
@@ -433,9 +441,10 @@ def register_permission_strategies() -> None:
     ``Permission``, ``Role``, ``Scope``, ``Grant``, ``Policy``, ``Principal``
     and ``Directory``; meant for the ``hypothesis`` entry point.
 
-    >>> from hypothesis import given, strategies as st
+    >>> from hypothesis import given, settings, strategies as st
     >>> register_permission_strategies()
-    >>> @given(st.from_type(Policy))
+    >>> @settings(max_examples=20)
+    ... @given(st.from_type(Policy))
     ... def test(policy):
     ...     assert Policy.from_dict(policy.to_dict()) == policy
     >>> test()

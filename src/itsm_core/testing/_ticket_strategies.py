@@ -195,8 +195,9 @@ def ticket_commands(lifecycle: Lifecycle) -> st.SearchStrategy[TicketCommand]:
     values); a transition shrinks towards the first trigger with no reason, code or hold.
 
     >>> from itsm_core.lifecycle import Lifecycle, incident
-    >>> from hypothesis import find, given
-    >>> @given(ticket_commands(Lifecycle(incident())))
+    >>> from hypothesis import find, given, settings
+    >>> @settings(max_examples=20)
+    ... @given(ticket_commands(Lifecycle(incident())))
     ... def test(command):
     ...     assert command.action
     >>> test()
@@ -228,8 +229,9 @@ def ticket_histories(
     delay) are read from a few drawn bytes, about two steps per draw, and shrink
     towards the first command of the first kind, given at once by the requester.
 
-    >>> from hypothesis import given
-    >>> @given(ticket_histories(max_steps=5))
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=20)
+    ... @given(ticket_histories(max_steps=5))
     ... def test(history):
     ...     assert history.lifecycle.replay(history.events) == history.ticket
     >>> test()
@@ -280,8 +282,9 @@ def tickets(
 ) -> st.SearchStrategy[Ticket]:
     """Tickets reachable through their lifecycle (the ticket of :func:`ticket_histories`).
 
-    >>> from hypothesis import given
-    >>> @given(tickets(max_steps=3))
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=20)
+    ... @given(tickets(max_steps=3))
     ... def test(ticket):
     ...     assert ticket.version >= 1
     >>> test()
@@ -294,9 +297,10 @@ def register_ticket_strategies() -> None:
 
     Meant for the ``hypothesis`` entry point, which Hypothesis calls at start-up.
 
-    >>> from hypothesis import given, strategies as st
+    >>> from hypothesis import given, settings, strategies as st
     >>> register_ticket_strategies()
-    >>> @given(st.from_type(Ticket))
+    >>> @settings(max_examples=20)
+    ... @given(st.from_type(Ticket))
     ... def test(ticket):
     ...     assert ticket.version >= 1
     >>> test()
