@@ -519,6 +519,17 @@ class _Reader:
     def check_policy(self, trigger: str, ticket: Ticket, actor: str, row: int) -> None:
         self.check_policy_of(trigger, ticket.requester, ticket.assignee, actor, row)
 
+    def may_refuse(self, trigger: str) -> bool:
+        """Whether :meth:`check_policy_of` can refuse some actor ``trigger``.
+
+        A reopening anyone may make and a closure the requester need not
+        confirm are never refused.
+        """
+        policies = self.lc.definition.policies
+        if trigger.startswith("reopen"):
+            return "anyone" not in policies.reopen_by
+        return trigger.startswith("close") and policies.closure_confirmed_by_requester
+
     def check_policy_of(
         self, trigger: str, requester: str, assignee: str | None, actor: str, row: int
     ) -> None:
@@ -952,15 +963,12 @@ class _Fast:
         self.sequences: dict[Any, int] = {}
         self.leaves: dict[tuple[str, str | None], str] = {}
         self.categories: dict[str, str] = {}
-        # The triggers whose actor the lifecycle's policies may refuse (``check_policy_of``
-        # refuses nothing else: a reopening anyone may make, a closure without confirmation).
-        policies = reader.lc.definition.policies
+        # The triggers whose actor the lifecycle's policies may refuse.
         self.checked = frozenset(
             trigger
             for state in reader.lc.states
             for trigger in reader.lc.triggers_from(state)
-            if (trigger.startswith("reopen") and "anyone" not in policies.reopen_by)
-            or (trigger.startswith("close") and policies.closure_confirmed_by_requester)
+            if reader.may_refuse(trigger)
         )
         self.matrix = reader.has["priority"] and reader.profile.matrix is not None
         #: Where each diffed fact is in a row's converted cells (-1: the profile has none).
