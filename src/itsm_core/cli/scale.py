@@ -140,6 +140,10 @@ def _evaluate_items(
     return [evaluate_partition(lines, document, now, where=where, skip_bad=skip_bad)]
 
 
+def _missing_dask() -> InputError:
+    return InputError("--engine", "dask is not installed: pip install 'itsm-core[dask]'")
+
+
 def local_cluster(workers: int) -> LocalCluster:
     """A ``LocalCluster`` of ``workers`` single-threaded processes, as a report starts one.
 
@@ -152,9 +156,7 @@ def local_cluster(workers: int) -> LocalCluster:
         import dask
         from dask.distributed import LocalCluster
     except ImportError:  # pragma: no cover - the dask extra is part of the dev install
-        raise InputError(
-            "--engine", "dask is not installed: pip install 'itsm-core[dask]'"
-        ) from None
+        raise _missing_dask() from None
     with dask.config.set({"distributed.worker.profile.enabled": False}):
         return LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
@@ -184,9 +186,7 @@ def run_dask(
         import dask.bag as db
         from dask.distributed import Client
     except ImportError:  # pragma: no cover - the dask extra is part of the dev install
-        raise InputError(
-            "--engine", "dask is not installed: pip install 'itsm-core[dask]'"
-        ) from None
+        raise _missing_dask() from None
     document = json.dumps(dump_desk(desk), sort_keys=True)
     cluster = None if scheduler is not None else local_cluster(workers)
     try:
