@@ -154,3 +154,18 @@ def test_a_shard_read_where_it_runs_gives_what_its_lines_give(
         assert evaluate_shard(str(other), document, at) == expected
     with pytest.raises(InputError, match=r"missing\.jsonl"):
         evaluate_shard(str(tmp_path / "missing.jsonl"), document, at)
+
+
+@pytest.mark.parametrize("workers", [0, -1])
+def test_no_worker_at_all_is_refused_before_any_cluster_starts(
+    workers: int, export: tuple[Path, Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, shards, now = export
+    config = str(shards.parent / "desk.toml")
+    argv = ["report", str(shards), "--config", config, "--now", now, "--engine", "dask"]
+    out = io.StringIO()
+    assert main([*argv, "--workers", str(workers), "--no-progress"], out) != 0
+    assert out.getvalue() == ""
+    assert f"--workers: expected a positive number of workers, got {workers}" in (
+        capsys.readouterr().err
+    )

@@ -144,6 +144,12 @@ def _missing_dask() -> InputError:
     return InputError("--engine", "dask is not installed: pip install 'itsm-core[dask]'")
 
 
+def _check_workers(workers: object) -> None:
+    # Zero workers would leave every task waiting for a worker that never comes.
+    if type(workers) is not int or workers < 1:
+        raise InputError("--workers", f"expected a positive number of workers, got {workers!r}")
+
+
 def local_cluster(workers: int) -> LocalCluster:
     """A ``LocalCluster`` of ``workers`` single-threaded processes, as a report starts one.
 
@@ -151,7 +157,13 @@ def local_cluster(workers: int) -> LocalCluster:
     profiler (a thread sampling each worker's stack every 10 ms, whose samples
     only a dashboard shows): on a machine with as many cores as workers, that
     sampling and the scheduler share the cores with the evaluation.
+
+    >>> local_cluster(0)
+    Traceback (most recent call last):
+    ...
+    itsm_core.cli._common.InputError: --workers: expected a positive number of workers, got 0
     """
+    _check_workers(workers)
     try:
         import dask
         from dask.distributed import LocalCluster
@@ -182,6 +194,7 @@ def run_dask(
     ``workers`` processes is started and stopped. The desk travels to the
     workers as its desk document.
     """
+    _check_workers(workers)
     try:
         import dask.bag as db
         from dask.distributed import Client
