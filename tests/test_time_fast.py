@@ -24,7 +24,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from itsm_core import _time
-from itsm_core._time import from_us, from_us_exact, shown_in, to_us, to_us_exact
+from itsm_core._time import from_us, from_us_exact, iso_in, shown_in, to_us, to_us_exact
 from itsm_core.calendar import BusinessCalendar, WeeklySchedule
 from itsm_core.calendar._timeline import MAX_INSTANT_US, MIN_INSTANT_US
 from itsm_core.errors import InvalidValueError, NaiveDatetimeError
@@ -131,6 +131,13 @@ def test_from_us_agrees_with_the_exact_conversion_and_the_stdlib_and_round_trips
     assert shown.fold == stdlib.fold
     assert shown.tzinfo is pendulum.timezone(name)
     assert to_us(shown) == us  # and back, exactly
+
+
+@given(instants_and_zones)
+def test_iso_text_is_the_isoformat_of_the_exact_conversion(case: tuple[int, str]) -> None:
+    us, name = case
+    assert iso_in(name)(us) == from_us_exact(us, name).isoformat()
+    assert iso_in(pendulum.timezone(name))(us) == from_us_exact(us, name).isoformat()
 
 
 @given(instants_and_zones, st.integers(0, 1), st.booleans())

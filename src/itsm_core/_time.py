@@ -64,7 +64,7 @@ class _Zone:
     constructor. Other days take the exact stdlib conversion (:meth:`show_exact`).
     """
 
-    __slots__ = ("anchors", "midnights", "pendulum", "plain", "utc_days")
+    __slots__ = ("anchors", "iso_days", "midnights", "pendulum", "plain", "utc_days")
 
     def __init__(self, name: str) -> None:
         self.pendulum = pendulum.timezone(name)
@@ -77,6 +77,8 @@ class _Zone:
         self.anchors = tuple(datetime(1970, 1, 1, tzinfo=tz) for tz in (self.pendulum, plain))
         #: UTC day since the epoch -> what :meth:`show` needs of it (see :meth:`utc_day`)
         self.utc_days: dict[int, tuple[int, int, int, int] | None] = {}
+        #: UTC day since the epoch -> what :meth:`iso` needs of it (see :meth:`iso_day`)
+        self.iso_days: dict[int, tuple[int, int, str, str, str] | None] = {}
         for tz, anchor in zip((self.pendulum, plain), self.anchors, strict=True):
             _KNOWN[id(tz)] = (anchor, self.midnights)
             _ZONES[id(tz)] = self
@@ -147,6 +149,51 @@ class _Zone:
         # the seconds go 24 bits up: ``µs + s * (2**24 - 10**6)`` is ``s << 24 | µs``
         state += _MINUTE_STATES[minute] + micros + micros // US_PER_SECOND * _SECOND_SHIFT
         return _DateTime(state.to_bytes(10, "big"), self.pendulum)  # type: ignore[call-arg, arg-type]
+
+    def iso(self, us: int) -> str:
+        """``show(us).isoformat()``, written from the UTC day's texts (see :meth:`iso_day`)."""
+        try:
+            split, midnight, first, second, offset = self.iso_days[us // US_PER_DAY]  # type: ignore[misc]
+        except KeyError:
+            self.iso_day(us // US_PER_DAY)
+            return self.iso(us)
+        except TypeError:  # None: a day near a change
+            return self.show_exact(us).isoformat()
+        if us < split:
+            micros, day = us - midnight, first
+        else:
+            micros, day = us - split, second
+        seconds, micro = divmod(micros, US_PER_SECOND)
+        minutes, second_ = divmod(seconds, 60)
+        hour, minute = divmod(minutes, 60)
+        if micro:
+            return f"{day}{hour:02d}:{minute:02d}:{second_:02d}.{micro:06d}{offset}"
+        return f"{day}{hour:02d}:{minute:02d}:{second_:02d}{offset}"
+
+    def iso_day(self, day: int) -> tuple[int, int, str, str, str] | None:
+        """Fill :attr:`iso_days` for a UTC day and answer it; None where :attr:`utc_days` is.
+
+        ``(split, midnight, first, second, offset)``: as :meth:`utc_day`, with
+        the two local dates as ISO text up to the ``T`` and the day's offset
+        as ``isoformat`` writes it (``+03:00``).
+        """
+        found = self.utc_days[day] if day in self.utc_days else self.utc_day(day)
+        value: tuple[int, int, str, str, str] | None = None
+        if found is not None:
+            split, midnight, _, _ = found
+            local = self.show_exact(midnight)  # the first local date's midnight
+            first = local.date()
+            value = (
+                split,
+                midnight,
+                f"{first.isoformat()}T",
+                f"{(first + timedelta(days=1)).isoformat()}T",
+                local.isoformat()[19:],
+            )
+        if len(self.iso_days) >= _CACHE_LIMIT:
+            self.iso_days.clear()
+        self.iso_days[day] = value
+        return value
 
     def show_exact(self, us: int) -> pendulum.DateTime:
         """:meth:`show` the straightforward way: the stdlib conversion, then the fields.
@@ -334,6 +381,16 @@ def shown_in(tz: str | tzinfo = "UTC") -> Callable[[int], pendulum.DateTime]:
     1970-01-01 03:00:00+03:00
     """
     return _shown_zone(tz).show
+
+
+def iso_in(tz: str | tzinfo = "UTC") -> Callable[[int], str]:
+    """The function ``us -> from_us(us, tz).isoformat()``, text written directly (for reports).
+
+    >>> iso = iso_in("Asia/Kathmandu")
+    >>> iso(1_000_000), iso(1_500_000)
+    ('1970-01-01T05:30:01+05:30', '1970-01-01T05:30:01.500000+05:30')
+    """
+    return _shown_zone(tz).iso
 
 
 def datetime_op(

@@ -25,6 +25,7 @@ from typing import Any, BinaryIO, TextIO
 import attrs
 import pendulum
 
+from itsm_core._time import iso_in
 from itsm_core.calendar import CalendarLike
 from itsm_core.cli._common import (
     EXIT_INVALID,
@@ -169,10 +170,6 @@ REPORT_COLUMNS = (
 )
 
 
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
 def _seconds(value: timedelta) -> float:
     return value.total_seconds()
 
@@ -227,6 +224,7 @@ def rows_of(verdict: Verdict, desk: Desk) -> Iterator[Row]:
             continue
         cycles = len(clock.cycles)
         for cycle in clock.cycles:
+            iso = iso_in(cycle.timezone)  # ``from_us(us, zone).isoformat()``, written directly
             # durations from the cycle's integers: the text of each distinct value is
             # remembered, and seconds are microseconds / 10**6 (timedelta.total_seconds)
             target_us, elapsed_us = cycle.target_us, cycle.elapsed_us
@@ -238,8 +236,8 @@ def rows_of(verdict: Verdict, desk: Desk) -> Iterator[Row]:
                 "cycle": cycle.number,
                 "cycles": cycles,
                 "verdict": cycle.stage.value,
-                "started_at": _iso(cycle.started_at),
-                "due_at": _iso(cycle.due_at),
+                "started_at": iso(cycle.started_us),
+                "due_at": None if cycle.due_us is None else iso(cycle.due_us),
                 "target": _duration_text(target_us),
                 "target_seconds": target_us / _US_PER_SECOND,
                 "elapsed": _duration_text(elapsed_us),
@@ -249,8 +247,8 @@ def rows_of(verdict: Verdict, desk: Desk) -> Iterator[Row]:
                 "remaining": _duration_text(remaining_us),
                 "remaining_seconds": remaining_us / _US_PER_SECOND,
                 "percent_of_target": (round(cycle.percent, 1) if target_us > 0 else None),
-                "breached_at": _iso(cycle.breached_at),
-                "met_at": _iso(cycle.met_at),
+                "breached_at": None if cycle.breached_us is None else iso(cycle.breached_us),
+                "met_at": None if cycle.met_us is None else iso(cycle.met_us),
                 "note": "",
             }
 

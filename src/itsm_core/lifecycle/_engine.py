@@ -269,6 +269,7 @@ allowed here: cancel, hold, merge, resolve, start
         "_categories",
         "_fields",
         "_handlers",
+        "_moves",
         "_steps",
         "_table",
         "_triggers",
@@ -303,6 +304,13 @@ allowed here: cancel, hold, merge, resolve, start
         for state, trigger in self._table:
             triggers[state].append(trigger)
         self._triggers = {s: tuple(sorted(t)) for s, t in triggers.items()}
+        #: Every state change the table allows, as ``check_event`` reads it:
+        #: (state, trigger, to_state, to_category).
+        self._moves = frozenset(
+            (state, trigger, c.dest, self._categories[c.dest])
+            for (state, trigger), candidates in self._table.items()
+            for c in candidates
+        )
         self._fields: dict[str, FieldDef] = {f.name: f for f in definition.fields}
         #: The hot path's table, built once: state -> trigger -> steps (triggers that
         #: commands fire, such as ``assign``, are kept too; Transition refuses them).
@@ -863,6 +871,10 @@ allowed here: cancel, hold, merge, resolve, start
                     f"{self.category_of(event.state)!r}, the category of {event.state!r}",
                 )
         elif isinstance(event, StateChanged) and state is not None:
+            if event.from_state == state and (
+                (state, event.trigger, event.to_state, event.to_category) in self._moves
+            ):
+                return  # a move of the table: what the checks below accept, at once
             if event.from_state != state:
                 raise InvalidValueError(
                     f"events[{index}].from_state",

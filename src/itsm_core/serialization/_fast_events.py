@@ -336,10 +336,42 @@ def _record(cls: type, tag: tuple[str, str] | None, records: dict[Any, Any]) -> 
     if tag is not None:
         names |= {tag[0]}
     build: Check = _generate(cls, fields, names, frozenset(instants))
+    if tag is None:
+        build = _remembered(build)
     records[cls] = build
     if tag is not None and _unrefusable(cls):
         records[cls, _CHECK] = _generate(cls, fields, names, frozenset(instants), construct=False)
     return build
+
+
+#: Records nested in events (an escalation's actions...) built at most this many per
+#: builder before its memory is emptied: exports repeat the same few again and again.
+_NESTED_HELD = 4096
+
+
+def _remembered(build: Check) -> Check:
+    """``build`` of a nested record, remembered per plain form (records are immutable).
+
+    A plain form read from JSON holds only text, numbers, booleans, ``None``,
+    lists and tables, whose ``repr`` tells every two different forms apart
+    (``1``, ``1.0``, ``True`` and ``"1"`` included), so equal texts build equal
+    records. Refused forms are not remembered: each one is judged again.
+    """
+    held: dict[str, Any] = {}
+
+    def remembered(value: Any) -> Any:
+        if type(value) is not dict:
+            return build(value)
+        key = repr(value)
+        found = held.get(key)
+        if found is None:
+            found = build(value)
+            if len(held) >= _NESTED_HELD:
+                held.clear()
+            held[key] = found
+        return found
+
+    return remembered
 
 
 #: The key of a record's check-only function (beside its builder) in the records.
