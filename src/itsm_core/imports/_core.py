@@ -163,12 +163,7 @@ class _Rules:
         self.lifecycle = lifecycle
         # Every (state, trigger, destination, its category) the lifecycle allows: one set
         # lookup per state change instead of a walk over the trigger's candidates.
-        self.allowed = frozenset(
-            (state, trigger, c.dest, c.dest_category)
-            for state in lifecycle.states
-            for trigger in lifecycle.triggers_from(state)
-            for c in lifecycle.transitions_from(state, trigger)
-        )
+        self.allowed = lifecycle.moves
 
     def check_event(self, index: int, state: str | None, event: Event) -> None:
         kind = type(event)

@@ -269,7 +269,6 @@ allowed here: cancel, hold, merge, resolve, start
         "_categories",
         "_fields",
         "_handlers",
-        "_moves",
         "_steps",
         "_table",
         "_triggers",
@@ -277,6 +276,7 @@ allowed here: cancel, hold, merge, resolve, start
         "definition",
         "machine",
         "matrix",
+        "moves",
         "name",
         "states",
     )
@@ -304,9 +304,8 @@ allowed here: cancel, hold, merge, resolve, start
         for state, trigger in self._table:
             triggers[state].append(trigger)
         self._triggers = {s: tuple(sorted(t)) for s, t in triggers.items()}
-        #: Every state change the table allows, as ``check_event`` reads it:
-        #: (state, trigger, to_state, to_category).
-        self._moves = frozenset(
+        #: Every state change the table allows: (state, trigger, to_state, to_category).
+        self.moves: frozenset[tuple[str, str, str, str]] = frozenset(
             (state, trigger, c.dest, self._categories[c.dest])
             for (state, trigger), candidates in self._table.items()
             for c in candidates
@@ -853,7 +852,14 @@ allowed here: cancel, hold, merge, resolve, start
         state change must leave ``state`` by a transition of the table to its
         ``to_state`` (any candidate of its trigger). A
         :class:`~itsm_core.lifecycle.History` built with this lifecycle calls
-        it for every event.
+        it for every event. The moves of the table are :attr:`moves`:
+
+        >>> from itsm_core.lifecycle import incident
+        >>> moves = Lifecycle(incident()).moves
+        >>> ("assigned", "hold", "on_hold.awaiting_vendor", "on_hold") in moves
+        True
+        >>> ("assigned", "hold", "resolved", "resolved") in moves
+        False
         """
         if isinstance(event, TicketOpened):
             if event.type != self.name:
@@ -872,7 +878,7 @@ allowed here: cancel, hold, merge, resolve, start
                 )
         elif isinstance(event, StateChanged) and state is not None:
             if event.from_state == state and (
-                (state, event.trigger, event.to_state, event.to_category) in self._moves
+                (state, event.trigger, event.to_state, event.to_category) in self.moves
             ):
                 return  # a move of the table: what the checks below accept, at once
             if event.from_state != state:
