@@ -120,8 +120,12 @@ def test_every_impossible_history_is_refused_naming_the_event_and_the_field() ->
         [*events[:-1], attrs.evolve(last, to_category="closed")],
         f"events[{len(events) - 1}].to_category",
     )
-    with pytest.raises(NaiveDatetimeError):
+    with pytest.raises(NaiveDatetimeError) as naive:
         History([attrs.evolve(opened, at=datetime(2026, 3, 2, 9))])
+    assert naive.value.field == "events[0].at"
+    with pytest.raises(NaiveDatetimeError) as later:
+        History([opened, attrs.evolve(events[1], at=datetime(2026, 3, 2, 9))])
+    assert later.value.field == "events[1].at"
 
 
 def test_instants_are_compared_as_instants_across_a_dst_fall_back() -> None:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Protocol, overload
 
 from itsm_core._time import to_us
-from itsm_core.errors import InvalidValueError
+from itsm_core.errors import InvalidValueError, ItsmError
 from itsm_core.ticket import Event, StateChanged, Ticket, TicketOpened
 
 __all__ = ["EventRules", "History"]
@@ -140,7 +140,10 @@ this history, got 'INC-2'
                     event.ticket_id,
                     f"{ticket_id!r}, the ticket of this history",
                 )
-            instant = _instant(event, index, self._field)
+            try:
+                instant = to_us(event.at)
+            except ItsmError:  # the field's name is written only for the error
+                instant = _instant(event, index, self._field)
             if last is not None and instant < last:
                 raise InvalidValueError(
                     f"{self._field}[{index}].at",
