@@ -41,7 +41,7 @@ from itsm_core.imports import (
 from itsm_core.lifecycle import History
 from itsm_core.serialization import encode_event
 
-__all__ = ["add_parser", "read_profile", "read_rows", "sorted_rows"]
+__all__ = ["add_parser", "read_profile", "read_rows", "sorted_cells", "sorted_rows"]
 
 
 def read_profile(name: str, timezone: str | None = None) -> Profile:
@@ -160,13 +160,43 @@ def sorted_rows(
     return generic()
 
 
+def sorted_cells(
+    rows: Iterable[Mapping[str, Any]], profile: Profile, *, chunk: int = 50_000
+) -> tuple[tuple[str, ...] | None, Iterator[Any]]:
+    """:func:`sorted_rows` in the form ``import_stream(rows, profile, columns=...)`` reads fastest.
+
+    ``(columns, rows)``: for a CSV file whose header names every column the
+    profile reads, the rows come as sequences of those cells (no dict per
+    row) with ``columns`` naming them; otherwise ``columns`` is ``None`` and
+    the rows are :func:`sorted_rows`' dicts. Either way the import reads the
+    same values.
+
+    >>> from itsm_core.imports import PROFILES
+    >>> rows = [{"number": "B", "x": "1"}, {"number": "A", "x": "2"}]
+    >>> columns, ordered = sorted_cells(rows, PROFILES["servicenow_snapshot"])
+    >>> columns, [row["number"] for row in ordered]
+    (None, ['A', 'B'])
+    """
+    if isinstance(rows, _CsvRows):
+        wanted = tuple(dict.fromkeys(name for _, name in profile.columns))
+        try:
+            with rows.file.open(newline="", encoding="utf-8-sig") as handle:
+                header = next(csv.reader(handle), None)
+        except (OSError, UnicodeDecodeError, csv.Error):
+            header = None  # the reading itself reports it
+        if header is not None and all(name in header for name in wanted):
+            column = profile.column("ticket_id") or ""
+            return wanted, _sorted_csv(rows.file, wanted, column, chunk, None)
+    return None, sorted_rows(rows, profile, chunk=chunk)
+
+
 def _sorted_csv(
     file: Path,
     wanted: tuple[str, ...],
     column: str,
     chunk: int,
-    generic: Callable[[], Iterator[dict[str, Any]]],
-) -> Iterator[dict[str, Any]]:
+    generic: Callable[[], Iterator[dict[str, Any]]] | None,
+) -> Iterator[Any]:
     """:func:`sorted_rows` of a CSV file, read with ``csv.reader`` when its header names every
     column the profile reads (else the rows ``csv.DictReader`` reads, sorted as any rows).
 
@@ -174,6 +204,8 @@ def _sorted_csv(
     character (a row with that character in a cell, or with too few cells,
     as :mod:`marshal` bytes of its cells), so the sort encodes nothing per
     row; the rows come back as the dicts ``csv.DictReader`` would have given.
+    Without ``generic`` (:func:`sorted_cells`) they come back as the cells
+    of the ``wanted`` columns, in that order.
     """
     if chunk < 1:
         raise InputError("--sort-chunk", f"expected a positive number of rows, got {chunk}")
@@ -184,8 +216,13 @@ def _sorted_csv(
             split, loads = _SEPARATOR, marshal.loads
             for held in _sorted_held(_held_rows(lines, header, wanted, column), chunk):
                 cells = held.split(split) if isinstance(held, str) else loads(held)
-                yield dict(zip(wanted, cells))  # noqa: B905 - one cell per wanted column
+                if generic is None:
+                    yield cells
+                else:
+                    yield dict(zip(wanted, cells))  # noqa: B905 - one cell per wanted column
             return
+    if generic is None:  # pragma: no cover - sorted_cells read this header a moment before
+        raise InputError(str(file), "the header changed while the export was read")
     yield from generic()
 
 

@@ -44,7 +44,7 @@ from itsm_core.cli._common import (
     sorted_by_ticket,
 )
 from itsm_core.cli.html import Analytics, TicketFacts, facts_of, render_html
-from itsm_core.cli.imports import read_profile, read_rows, sorted_rows
+from itsm_core.cli.imports import read_profile, read_rows, sorted_cells
 from itsm_core.desk import Desk
 from itsm_core.errors import ItsmError
 from itsm_core.imports import PROFILES, ImportCounts, RefusedTicket, import_stream
@@ -919,8 +919,8 @@ def _imported(args: argparse.Namespace, counts: dict[str, int]) -> Iterator[Any]
         raise InputError("--map", "a profile names the export's columns; use one or the other")
     profile = read_profile(args.profile, args.timezone)
     rows = read_rows(args.events, profile)
-    ordered = sorted_rows(rows, profile, chunk=args.sort_chunk)
-    for item in import_stream(ordered, profile):
+    columns, ordered = sorted_cells(rows, profile, chunk=args.sort_chunk)
+    for item in import_stream(ordered, profile, columns=columns):
         if isinstance(item, ImportCounts):
             counts["bad"] = counts.get("bad", 0) + item.skipped_rows
             for reason, count in item.skipped:
