@@ -8,6 +8,7 @@ import heapq
 import io
 import json
 import marshal
+import operator
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -33,6 +34,7 @@ __all__ = [
     "InputError",
     "Progress",
     "add_event_input",
+    "by_ticket",
     "column_map",
     "group_by_ticket",
     "json_loads",
@@ -352,7 +354,7 @@ def sorted_by_ticket(
             if len(buffer) >= chunk:
                 files.append(_spill(buffer))
                 buffer = []
-        buffer.sort()
+        buffer.sort(key=by_ticket)  # by ticket, stable: input order within a ticket
         if files and buffer:
             files.append(_spill(buffer))
             buffer = []
@@ -366,12 +368,16 @@ def sorted_by_ticket(
             handle.close()
 
 
+#: The ticket of a held entry ``(ticket, sequence, ...)``: chunks sort on it alone (stable),
+#: which keeps the input order the sequence numbers give, at a fraction of a tuple sort's cost.
+by_ticket = operator.itemgetter(0)
+
 #: Entries written to a temporary file per block (one ``marshal`` record each).
 _SPILL_BLOCK = 512
 
 
 def _spill(buffer: list[tuple[str, int, bytes]]) -> Any:
-    buffer.sort()  # by ticket, then input order (sequence numbers are unique)
+    buffer.sort(key=by_ticket)  # by ticket, stable: input order within a ticket
     handle = tempfile.TemporaryFile("w+b")  # noqa: SIM115 - closed by the caller
     for start in range(0, len(buffer), _SPILL_BLOCK):
         block = marshal.dumps(buffer[start : start + _SPILL_BLOCK])

@@ -25,7 +25,7 @@ from typing import Any, BinaryIO, TextIO
 
 import attrs
 
-from itsm_core.cli._common import EXIT_INVALID, EXIT_OK, InputError, sorted_by_ticket
+from itsm_core.cli._common import EXIT_INVALID, EXIT_OK, InputError, by_ticket, sorted_by_ticket
 from itsm_core.errors import ConfigurationError
 from itsm_core.imports import (
     PROFILES,
@@ -274,7 +274,7 @@ def _sorted_held(rows: Iterable[tuple[str, str | bytes]], chunk: int) -> Iterato
         if files and buffer:
             files.append(_spill(buffer))
             buffer = []
-        buffer.sort()  # by ticket, then input order (sequence numbers are unique)
+        buffer.sort(key=by_ticket)  # by ticket, stable: input order within a ticket
         entries: Iterable[tuple[str, int, str | bytes]] = (
             heapq.merge(*(_read_spill(handle) for handle in files)) if files else buffer
         )
@@ -290,7 +290,7 @@ _SPILL_BLOCK = 1024
 
 
 def _spill(buffer: list[tuple[str, int, str | bytes]]) -> Any:
-    buffer.sort()
+    buffer.sort(key=by_ticket)  # by ticket, stable: input order within a ticket
     handle = tempfile.TemporaryFile("w+b")  # noqa: SIM115 - closed by the caller
     for start in range(0, len(buffer), _SPILL_BLOCK):
         block = marshal.dumps(buffer[start : start + _SPILL_BLOCK])

@@ -32,6 +32,7 @@ from itsm_core.cli._common import (
     EXIT_OK,
     InputError,
     add_event_input,
+    by_ticket,
     column_map,
     decode_lines,
     floatless,
@@ -826,15 +827,11 @@ def _read_chunks(
             buffer.clear()
             held = False
         append(entry)
-    buffer.sort(key=_first)  # stable: a ticket's lines keep their input order
+    buffer.sort(key=by_ticket)  # stable: a ticket's lines keep their input order
     return [
         (ticket, place, source if event is None else event)
         for ticket, place, event, source in buffer
     ]
-
-
-def _first(entry: tuple[Any, ...]) -> Any:
-    return entry[0]
 
 
 def _reference_line(
@@ -858,7 +855,7 @@ def _reference_line(
 
 def _spill(buffer: list[tuple[str, int, Event | None, bytes | str]]) -> BinaryIO:
     """One sorted chunk in a temporary file: ``(ticket, line number, source)``, in blocks."""
-    buffer.sort(key=_first)
+    buffer.sort(key=by_ticket)
     handle = tempfile.TemporaryFile("w+b")  # noqa: SIM115 - closed by _ordered
     for start in range(0, len(buffer), _SPILL_BLOCK):
         block = marshal.dumps(
