@@ -16,11 +16,12 @@ import heapq
 import json
 import marshal
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO, cast
 
 import attrs
 import pendulum
@@ -610,24 +611,41 @@ def _run_dask(args: argparse.Namespace, desk: Desk, now: datetime, out: TextIO) 
     return EXIT_OK
 
 
-def _histories(args: argparse.Namespace, counts: dict[str, int]) -> Iterator[Any]:
+def _format_of(args: argparse.Namespace) -> str:
+    return str(args.input_format or ("csv" if args.events.endswith(".csv") else "jsonl"))
+
+
+def _fast_reading(args: argparse.Namespace) -> bool:
+    """Whether the input is read by :func:`ordered_events` (JSON Lines, orjson, no ``--map``)."""
+    return (
+        not args.profile
+        and _format_of(args) == "jsonl"
+        and not column_map(args.map)
+        and _orjson_loads is not None
+    )
+
+
+def _histories(
+    args: argparse.Namespace, counts: dict[str, int], defer_checks: bool = False
+) -> Iterator[Any]:
     """The input's tickets, grouped by the report itself (any input order)."""
     if args.profile:
         return _imported(args, counts)
-    fmt = args.input_format or ("csv" if args.events.endswith(".csv") else "jsonl")
+    fmt = _format_of(args)
     progress = None
     if fmt == "jsonl" and not args.no_progress:
         size = os.path.getsize(args.events) if os.path.exists(args.events) else 0
         if size >= args.progress_above:
             progress = progress_bar(size, sys.stderr)
     columns = column_map(args.map)
-    if fmt == "jsonl" and not columns and _orjson_loads is not None:
+    if _fast_reading(args):
         ordered = ordered_events(
             args.events,
             skip_bad=args.skip_bad,
             counts=counts,
             progress=progress,
             chunk=args.sort_chunk,
+            defer_checks=defer_checks,
         )
     else:
         ordered = reference_ordered_events(
@@ -691,6 +709,7 @@ def ordered_events(
     counts: dict[str, int],
     progress: Callable[[int], None] | None = None,
     chunk: int = 50_000,
+    defer_checks: bool = False,
 ) -> Iterator[Event]:
     """:func:`reference_ordered_events` of a JSON Lines file, decoding each line once where it can.
 
@@ -704,6 +723,14 @@ def ordered_events(
     that one line; a bad line without ``skip_bad``, text that is not UTF-8
     or a carriage return inside a line make the reference read the whole
     input from its start, so every error is its own, word for word.
+
+    With ``defer_checks``, a line of a spilled input whose kind the direct
+    decoder reads and whose ticket is text is not checked before the sort:
+    it is judged once, when it is decoded after the merge (a bad one there is
+    counted with ``skip_bad``; the first bad line counted is still the
+    earliest). A line found bad after the merge without ``skip_bad`` raises
+    ``_Restart`` after events were handed on: a caller that defers (the
+    report, which holds its output back) reads the input again without it.
     """
     if chunk < 1:
         raise InputError("--sort-chunk", f"expected a positive number of rows, got {chunk}")
@@ -713,7 +740,7 @@ def ordered_events(
         return reference_ordered_events(
             path, skip_bad=skip_bad, counts=counts, progress=progress, chunk=chunk
         )
-    return _ordered(handle, path, skip_bad, counts, progress, chunk)
+    return _ordered(handle, path, skip_bad, counts, progress, chunk, defer_checks)
 
 
 def _ordered(
@@ -723,6 +750,7 @@ def _ordered(
     counts: dict[str, int],
     progress: Callable[[int], None] | None,
     chunk: int,
+    defer: bool,
 ) -> Iterator[Event]:
     files: list[BinaryIO] = []
     try:
@@ -731,7 +759,7 @@ def _ordered(
         # and again (measured: about as long as building them). Young ones still run.
         try:
             with _fewer_collections(middle=1000, old=100), handle:
-                buffer = _read_chunks(handle, path, skip_bad, counts, progress, chunk, files)
+                buffer = _read_chunks(handle, path, skip_bad, counts, progress, chunk, files, defer)
         except _Restart:
             buffer = None
         if buffer is None:
@@ -743,10 +771,13 @@ def _ordered(
             yield from reference_ordered_events(
                 path, skip_bad=skip_bad, counts=counts, progress=progress, chunk=chunk
             )
-        elif files:
-            yield from _events_of(heapq.merge(*(_read_spill(handle) for handle in files), buffer))
         else:
-            yield from _events_of(_handed_on(buffer))
+            entries = (
+                heapq.merge(*(_read_spill(handle) for handle in files), buffer)
+                if files
+                else _handed_on(buffer)
+            )
+            yield from _events_of(entries, path, skip_bad, counts)
     finally:
         for spilled in files:
             spilled.close()
@@ -767,18 +798,21 @@ def _read_chunks(
     progress: Callable[[int], None] | None,
     chunk: int,
     files: list[BinaryIO],
+    defer: bool = False,
 ) -> list[tuple[str, int, Event | bytes | str]]:
     """Read every line, spilling each full chunk to ``files``; the last chunk, sorted.
 
     An entry is ``(ticket, line number, event, source)``: the source is the
     line's bytes (read again by the direct path) or its text (by the
     reference). Until the first spill every event is built and held; after
-    it, a line is only checked (its event is built once, after the merge).
+    it, a line is only checked (its event is built once, after the merge);
+    with ``defer``, only its kind and ticket are (see :func:`ordered_events`).
     """
     loads = _orjson_loads
     assert loads is not None
     decoder = event_decoder()
     reads = decoder.reads
+    direct = decoder.direct_kinds()
     floating = decoder.float_kinds()
     tag = EVENT_TAG
     buffer: list[tuple[str, int, Event | None, bytes | str]] = []
@@ -803,10 +837,15 @@ def _read_chunks(
             data = loads(line)
         except ValueError:
             data = None
-        event = decoder(data) if held else None
-        if (event is not None if held else reads(data)) and (
-            data[tag] not in floating or floatless(data)
-        ):
+        event = None
+        if held:
+            good = (event := decoder(data)) is not None
+        elif defer:  # judged when decoded after the merge: a kind read directly, a text ticket
+            kind = data.get(tag) if type(data) is dict else None
+            good = type(kind) is str and kind in direct and type(data.get("ticket_id")) is str
+        else:
+            good = reads(data)
+        if good and (data[tag] not in floating or floatless(data)):
             entry: tuple[str, int, Event | None, bytes | str] = (
                 data["ticket_id"],
                 number,
@@ -849,7 +888,7 @@ def _reference_line(
         raise _Restart from None
     if found.get("bad"):
         counts["bad"] = counts.get("bad", 0) + 1
-        counts.setdefault("first_bad", number)
+        counts["first_bad"] = min(counts.get("first_bad", number), number)  # lines judged late
     return events[0] if events else None
 
 
@@ -885,13 +924,28 @@ def _handed_on(entries: list[tuple[str, int, Event | bytes | str]]) -> Iterator[
         yield entries.pop()
 
 
-def _events_of(entries: Iterable[tuple[str, int, Event | bytes | str]]) -> Iterator[Event]:
-    """The event of each entry: held, or read again from its source (bytes or text)."""
+def _events_of(
+    entries: Iterable[tuple[str, int, Event | bytes | str]],
+    path: str,
+    skip_bad: bool,
+    counts: dict[str, int],
+) -> Iterator[Event]:
+    """The event of each entry: held, or read again from its source (bytes or text).
+
+    Bytes the direct decoder does not take (lines whose checks were deferred)
+    are judged by the reference, as the first reading would have judged them.
+    """
     loads = _orjson_loads
     assert loads is not None
-    for _, _, item in entries:
+    decoder = event_decoder()
+    for _, number, item in entries:
         if type(item) is bytes:
-            yield decode_event(loads(item))  # the direct path, as the first reading took
+            event = decoder(loads(item))  # the direct path, as the first reading took
+            if event is None:
+                event = _reference_line(item.decode("utf-8"), number, path, skip_bad, counts)
+                if event is None:
+                    continue  # a bad line, skipped and counted
+            yield event
         elif type(item) is str:
             yield decode_event(json_loads(item))  # the reference, as the first reading took
         else:
@@ -962,7 +1016,49 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             "--sort-chunk", f"expected a positive number of rows, got {args.sort_chunk}"
         )
     counts: dict[str, int] = {}
-    verdicts = evaluate_all(_histories(args, counts), desk, now)
+    if not _fast_reading(args):
+        _evaluate(args, desk, now, out, counts)
+    else:
+        # The fast reading judges a spilled input's lines when it decodes them after the
+        # sort (one check instead of two): the output is held back until every line has
+        # been decoded, and a line found bad then without --skip-bad has the input read
+        # again, every line checked before anything is written.
+        held = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed by the with below
+            max_size=_HELD_IN_MEMORY, mode="w+", encoding="utf-8", newline=""
+        )
+        with held:
+            try:
+                _evaluate(args, desk, now, cast(TextIO, held), counts, defer_checks=True)
+            except _Restart:
+                counts = {}
+                _evaluate(args, desk, now, out, counts)
+            else:
+                held.seek(0)
+                shutil.copyfileobj(held, out)
+    tickets, bad = counts.get("tickets", 0), counts.get("bad", 0)
+    if args.skip_bad or bad:
+        first = f", the first at line {counts['first_bad']}" if "first_bad" in counts else ""
+        print(f"itsm-core: {args.events}: skipped {bad} bad line(s){first}", file=sys.stderr)
+    if bad and not tickets:
+        print(f"itsm-core: {args.events}: no good line, nothing to report", file=sys.stderr)
+        return EXIT_INVALID
+    return EXIT_OK
+
+
+#: The report's output held back in memory up to this many characters, then in a file.
+_HELD_IN_MEMORY = 8 << 20
+
+
+def _evaluate(
+    args: argparse.Namespace,
+    desk: Desk,
+    now: datetime,
+    out: TextIO,
+    counts: dict[str, int],
+    defer_checks: bool = False,
+) -> None:
+    """The local engine's rows and summary, written to ``out``; ``counts`` filled as read."""
+    verdicts = evaluate_all(_histories(args, counts, defer_checks), desk, now)
     writer: csv.DictWriter[str] | None = None
     if args.format == "csv":
         writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS, lineterminator="\n")
@@ -1023,13 +1119,6 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             by_verdict,
             analytics=analytics,
         )
-    if args.skip_bad or bad:
-        first = f", the first at line {counts['first_bad']}" if "first_bad" in counts else ""
-        print(f"itsm-core: {args.events}: skipped {bad} bad line(s){first}", file=sys.stderr)
-    if bad and not tickets:
-        print(f"itsm-core: {args.events}: no good line, nothing to report", file=sys.stderr)
-        return EXIT_INVALID
-    return EXIT_OK
 
 
 def _print_row(row: Row, out: TextIO) -> None:

@@ -552,6 +552,16 @@ class EventDecoder:
         """How many kinds are read directly (the others always take the cattrs path)."""
         return sum(build is not None for build in self._builders.values())
 
+    def direct_kinds(self) -> frozenset[str]:
+        """The kinds read directly: a form of any other kind always answers ``None``.
+
+        >>> from itsm_core.serialization import event_types
+        >>> kinds = EventDecoder(event_types(), "event").direct_kinds()
+        >>> "watched" in kinds, "no_such_kind" in kinds
+        (True, False)
+        """
+        return frozenset(self._checks)
+
     def reads(self, data: object) -> bool:
         """Whether ``self(data)`` is an event, found without building it where that cannot fail.
 
