@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,10 +41,18 @@ def _profiler_enabled() -> bool:
     return bool(dask.config.get("distributed.worker.profile.enabled"))
 
 
+def _http_port(dask_scheduler: Any) -> int:
+    return int(dask_scheduler.http_server.port)
+
+
 def test_a_report_cluster_has_its_workers_and_no_profiler_sampling_them(scheduler: str) -> None:
     with distributed.Client(scheduler) as client:
         answers = client.run(_profiler_enabled)
         threads = client.nthreads()
+        port = client.run_on_scheduler(_http_port)
+    # no dashboard, and not Dask's default port: two report clusters side by side never
+    # contend for it (the second one used to warn, and failed under warnings as errors)
+    assert port != 8787
     assert list(answers.values()) == [False, False]
     assert sorted(threads.values()) == [1, 1]
     assert _profiler_enabled()  # the setting stays with the cluster's workers

@@ -21,7 +21,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, BinaryIO, TextIO, cast
+from typing import Any, BinaryIO, TextIO
 
 import attrs
 import pendulum
@@ -1023,12 +1023,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         # sort (one check instead of two): the output is held back until every line has
         # been decoded, and a line found bad then without --skip-bad has the input read
         # again, every line checked before anything is written.
-        held = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed by the with below
-            max_size=_HELD_IN_MEMORY, mode="w+", encoding="utf-8", newline=""
-        )
-        with held:
+        with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as held:
             try:
-                _evaluate(args, desk, now, cast(TextIO, held), counts, defer_checks=True)
+                _evaluate(args, desk, now, held, counts, defer_checks=True)
             except _Restart:
                 counts = {}
                 _evaluate(args, desk, now, out, counts)
@@ -1043,10 +1040,6 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         print(f"itsm-core: {args.events}: no good line, nothing to report", file=sys.stderr)
         return EXIT_INVALID
     return EXIT_OK
-
-
-#: The report's output held back in memory up to this many characters, then in a file.
-_HELD_IN_MEMORY = 8 << 20
 
 
 def _evaluate(

@@ -153,7 +153,9 @@ def _check_workers(workers: object) -> None:
 def local_cluster(workers: int) -> LocalCluster:
     """A ``LocalCluster`` of ``workers`` single-threaded processes, as a report starts one.
 
-    It serves no dashboard, and its workers do not run Dask's statistical
+    It serves no dashboard (its scheduler's health and metrics routes listen
+    on a free port, so clusters started side by side never contend for
+    Dask's default 8787), and its workers do not run Dask's statistical
     profiler (a thread sampling each worker's stack every 10 ms, whose samples
     only a dashboard shows): on a machine with as many cores as workers, that
     sampling and the scheduler share the cores with the evaluation.
@@ -171,7 +173,11 @@ def local_cluster(workers: int) -> LocalCluster:
         raise _missing_dask() from None
     with dask.config.set({"distributed.worker.profile.enabled": False}):
         return LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": ":0"},
         )
 
 
