@@ -43,7 +43,9 @@ __all__ = [
     "read_desk",
     "read_event_pairs",
     "read_events",
+    "read_spilled",
     "sorted_by_ticket",
+    "spill",
 ]
 
 EXIT_OK = 0
@@ -352,14 +354,14 @@ def sorted_by_ticket(
         for seq, item in enumerate(items):
             buffer.append((key(item), seq, dumps(dump(item))))
             if len(buffer) >= chunk:
-                files.append(_spill(buffer))
+                files.append(spill(buffer))
                 buffer = []
         buffer.sort(key=by_ticket)  # by ticket, stable: input order within a ticket
         if files and buffer:
-            files.append(_spill(buffer))
+            files.append(spill(buffer))
             buffer = []
         entries: Iterable[tuple[str, int, bytes]] = (
-            heapq.merge(*(_read_spill(handle) for handle in files)) if files else buffer
+            heapq.merge(*(read_spilled(handle) for handle in files)) if files else buffer
         )
         for _, _, data in entries:
             yield load(loads(data))
@@ -373,21 +375,28 @@ def sorted_by_ticket(
 by_ticket = operator.itemgetter(0)
 
 #: Entries written to a temporary file per block (one ``marshal`` record each).
-_SPILL_BLOCK = 512
+SPILL_BLOCK = 512
 
 
-def _spill(buffer: list[tuple[str, int, bytes]]) -> Any:
-    buffer.sort(key=by_ticket)  # by ticket, stable: input order within a ticket
+def spill(entries: list[tuple[Any, ...]], block: int = SPILL_BLOCK) -> BinaryIO:
+    """One chunk of an external sort in a temporary file, sorted by ticket (stable).
+
+    ``entries`` are ``(ticket, sequence, ...)`` of plain data (:mod:`marshal`),
+    sorted in place on the ticket alone and written ``block`` at a time;
+    :func:`read_spilled` reads them back in order. The caller closes the file.
+    """
+    entries.sort(key=by_ticket)  # by ticket, stable: input order within a ticket
     handle = tempfile.TemporaryFile("w+b")  # noqa: SIM115 - closed by the caller
-    for start in range(0, len(buffer), _SPILL_BLOCK):
-        block = marshal.dumps(buffer[start : start + _SPILL_BLOCK])
-        handle.write(len(block).to_bytes(8, "little"))
-        handle.write(block)
+    for start in range(0, len(entries), block):
+        data = marshal.dumps(entries[start : start + block])
+        handle.write(len(data).to_bytes(8, "little"))
+        handle.write(data)
     handle.seek(0, os.SEEK_SET)
     return handle
 
 
-def _read_spill(handle: BinaryIO) -> Iterator[tuple[str, int, bytes]]:
+def read_spilled(handle: BinaryIO) -> Iterator[tuple[Any, ...]]:
+    """The entries :func:`spill` wrote, in their order."""
     while True:
         head = handle.read(8)
         if not head:

@@ -16,16 +16,23 @@ import json
 import marshal
 import operator
 import sys
-import tempfile
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import Any, TextIO
 
 import attrs
 
-from itsm_core.cli._common import EXIT_INVALID, EXIT_OK, InputError, by_ticket, sorted_by_ticket
+from itsm_core.cli._common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    InputError,
+    by_ticket,
+    read_spilled,
+    sorted_by_ticket,
+    spill,
+)
 from itsm_core.errors import ConfigurationError
 from itsm_core.imports import (
     PROFILES,
@@ -269,14 +276,14 @@ def _sorted_held(rows: Iterable[tuple[str, str | bytes]], chunk: int) -> Iterato
         for seq, (ticket_id, cells) in enumerate(rows):
             buffer.append((ticket_id, seq, cells))
             if len(buffer) >= chunk:
-                files.append(_spill(buffer))
+                files.append(spill(buffer, _SPILL_BLOCK))
                 buffer = []
         if files and buffer:
-            files.append(_spill(buffer))
+            files.append(spill(buffer, _SPILL_BLOCK))
             buffer = []
         buffer.sort(key=by_ticket)  # by ticket, stable: input order within a ticket
         entries: Iterable[tuple[str, int, str | bytes]] = (
-            heapq.merge(*(_read_spill(handle) for handle in files)) if files else buffer
+            heapq.merge(*(read_spilled(handle) for handle in files)) if files else buffer
         )
         for _, _, cells in entries:
             yield cells
@@ -287,25 +294,6 @@ def _sorted_held(rows: Iterable[tuple[str, str | bytes]], chunk: int) -> Iterato
 
 #: Rows written to a temporary file per block (one ``marshal`` record each).
 _SPILL_BLOCK = 1024
-
-
-def _spill(buffer: list[tuple[str, int, str | bytes]]) -> Any:
-    buffer.sort(key=by_ticket)  # by ticket, stable: input order within a ticket
-    handle = tempfile.TemporaryFile("w+b")  # noqa: SIM115 - closed by the caller
-    for start in range(0, len(buffer), _SPILL_BLOCK):
-        block = marshal.dumps(buffer[start : start + _SPILL_BLOCK])
-        handle.write(len(block).to_bytes(8, "little"))
-        handle.write(block)
-    handle.seek(0)
-    return handle
-
-
-def _read_spill(handle: BinaryIO) -> Iterator[tuple[str, int, str | bytes]]:
-    while True:
-        head = handle.read(8)
-        if not head:
-            return
-        yield from marshal.loads(handle.read(int.from_bytes(head, "little")))
 
 
 def _report(refused: Iterable[RefusedTicket], counts: ImportCounts, err: TextIO) -> None:

@@ -14,7 +14,6 @@ import csv
 import gc
 import heapq
 import json
-import marshal
 import os
 import shutil
 import sys
@@ -43,7 +42,9 @@ from itsm_core.cli._common import (
     progress_bar,
     read_desk,
     read_event_pairs,
+    read_spilled,
     sorted_by_ticket,
+    spill,
 )
 from itsm_core.cli.html import Analytics, TicketFacts, facts_of, render_html
 from itsm_core.cli.imports import read_profile, read_rows, sorted_cells
@@ -773,7 +774,7 @@ def _ordered(
             )
         else:
             entries = (
-                heapq.merge(*(_read_spill(handle) for handle in files), buffer)
+                heapq.merge(*(read_spilled(handle) for handle in files), buffer)
                 if files
                 else _handed_on(buffer)
             )
@@ -783,8 +784,6 @@ def _ordered(
             spilled.close()
 
 
-#: Entries written to a temporary file per block (one ``marshal`` record each).
-_SPILL_BLOCK = 512
 #: After this many lines (or a chunk) the reading guesses from the file's size
 #: whether the input fits in one chunk; if not, it builds no event before the sort.
 _GUESS_AFTER = 1024
@@ -893,28 +892,8 @@ def _reference_line(
 
 
 def _spill(buffer: list[tuple[str, int, Event | None, bytes | str]]) -> BinaryIO:
-    """One sorted chunk in a temporary file: ``(ticket, line number, source)``, in blocks."""
-    buffer.sort(key=by_ticket)
-    handle = tempfile.TemporaryFile("w+b")  # noqa: SIM115 - closed by _ordered
-    for start in range(0, len(buffer), _SPILL_BLOCK):
-        block = marshal.dumps(
-            [
-                (ticket, place, source)
-                for ticket, place, _, source in buffer[start : start + _SPILL_BLOCK]
-            ]
-        )
-        handle.write(len(block).to_bytes(8, "little"))
-        handle.write(block)
-    handle.seek(0, os.SEEK_SET)
-    return handle
-
-
-def _read_spill(handle: BinaryIO) -> Iterator[tuple[str, int, bytes | str]]:
-    while True:
-        head = handle.read(8)
-        if not head:
-            return
-        yield from marshal.loads(handle.read(int.from_bytes(head, "little")))
+    """One chunk in a temporary file: ``(ticket, line number, source)`` (the events let go)."""
+    return spill([(ticket, place, source) for ticket, place, _, source in buffer])
 
 
 def _handed_on(entries: list[tuple[str, int, Event | bytes | str]]) -> Iterator[Any]:
