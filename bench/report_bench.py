@@ -45,7 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from bench._runner import BenchReport, Figure
@@ -65,6 +65,19 @@ from itsm_core.serialization import decode_event, encode_event
 from itsm_core.ticket import Event
 
 DESK = Path(__file__).resolve().parents[1] / "src" / "itsm_core" / "cli" / "desk.toml"
+
+
+def _cpu_interleaved(
+    fns: Mapping[str, Callable[[], object]], rounds: int
+) -> dict[str, list[float]]:
+    """Each function's CPU seconds per round, the functions taking turns round by round."""
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            start = time.process_time()
+            fn()
+            samples[name].append(time.process_time() - start)
+    return samples
 
 
 def write_events(path: Path, count: int) -> tuple[int, str]:
@@ -220,26 +233,14 @@ def run(quick: bool) -> BenchReport:
             ONE_WALK: _analytics(histories, one_walk=True),
             THREE_WALKS: _analytics(histories, one_walk=False),
         }
-        walk_samples: dict[str, list[float]] = {name: [] for name in walks}
         for fn in walks.values():
-            fn()
-        for _ in range(max(rounds, 3)):
-            for name, fn in walks.items():
-                start_cpu = time.process_time()
-                fn()
-                walk_samples[name].append(time.process_time() - start_cpu)
-        for name in walks:
-            report.figures[name] = _figure(walk_samples[name], walked)
+            fn()  # warm-up
+        for name, samples_of in _cpu_interleaved(walks, max(rounds, 3)).items():
+            report.figures[name] = _figure(samples_of, walked)
         # the first stage both ways, interleaved, in CPU time
         reads = {READ_REFERENCE: _ordered(path, fast=False), READ_FAST: _ordered(path, fast=True)}
-        read_samples: dict[str, list[float]] = {name: [] for name in reads}
-        for _ in range(max(rounds, 3)):
-            for name, fn in reads.items():
-                start_cpu = time.process_time()
-                fn()
-                read_samples[name].append(time.process_time() - start_cpu)
-        for name in reads:
-            report.figures[name] = _figure(read_samples[name], events)
+        for name, samples_of in _cpu_interleaved(reads, max(rounds, 3)).items():
+            report.figures[name] = _figure(samples_of, events)
     report.values["events"] = events
     report.values["report events/s (wall, median)"] = round(
         1e6 / report.figures["whole report (wall), per event"].median_us
