@@ -375,10 +375,10 @@ def sorted_by_ticket(
 by_ticket = operator.itemgetter(0)
 
 #: Entries written to a temporary file per block (one ``marshal`` record each).
-SPILL_BLOCK = 512
+_SPILL_BLOCK = 512
 
 
-def spill(entries: list[tuple[Any, ...]], block: int = SPILL_BLOCK) -> BinaryIO:
+def spill(entries: list[tuple[Any, ...]], block: int = _SPILL_BLOCK) -> BinaryIO:
     """One chunk of an external sort in a temporary file, sorted by ticket (stable).
 
     ``entries`` are ``(ticket, sequence, ...)`` of plain data (:mod:`marshal`),
