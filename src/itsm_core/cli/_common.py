@@ -45,6 +45,7 @@ __all__ = [
     "read_events",
     "read_spilled",
     "sorted_by_ticket",
+    "sorted_entries",
     "spill",
 ]
 
@@ -345,29 +346,10 @@ def sorted_by_ticket(
     ...     rows, lambda row: row["id"], dump=dict, load=dict, chunk=2)]
     [2, 1, 3]
     """
-    if chunk < 1:
-        raise InputError("--sort-chunk", f"expected a positive number of rows, got {chunk}")
-    buffer: list[tuple[str, int, bytes]] = []
-    files: list[Any] = []
     dumps, loads = marshal.dumps, marshal.loads
-    try:
-        for seq, item in enumerate(items):
-            buffer.append((key(item), seq, dumps(dump(item))))
-            if len(buffer) >= chunk:
-                files.append(spill(buffer))
-                buffer = []
-        buffer.sort(key=by_ticket)  # by ticket, stable: input order within a ticket
-        if files and buffer:
-            files.append(spill(buffer))
-            buffer = []
-        entries: Iterable[tuple[str, int, bytes]] = (
-            heapq.merge(*(read_spilled(handle) for handle in files)) if files else buffer
-        )
-        for _, _, data in entries:
-            yield load(loads(data))
-    finally:
-        for handle in files:
-            handle.close()
+    held = ((key(item), dumps(dump(item))) for item in items)
+    for data in sorted_entries(held, chunk):
+        yield load(loads(data))
 
 
 #: The ticket of a held entry ``(ticket, sequence, ...)``: chunks sort on it alone (stable),
@@ -402,6 +384,44 @@ def read_spilled(handle: BinaryIO) -> Iterator[tuple[Any, ...]]:
         if not head:
             return
         yield from marshal.loads(handle.read(int.from_bytes(head, "little")))
+
+
+def sorted_entries(
+    entries: Iterable[tuple[str, Any]], chunk: int, block: int = _SPILL_BLOCK
+) -> Iterator[Any]:
+    """The data of ``(ticket, data)`` entries ordered by ticket, stable, in bounded memory.
+
+    The external sort itself: ``chunk`` entries at a time are held, each full
+    chunk sorted and spilled (:func:`spill`, ``block`` entries per record), and
+    the files merged with :func:`heapq.merge`; an input of one chunk is sorted
+    in memory. ``data`` must be plain (:mod:`marshal`). The temporary files are
+    removed when the iterator ends or is closed.
+
+    >>> list(sorted_entries([("B", 1), ("A", 2), ("B", 3)], chunk=2))
+    [2, 1, 3]
+    """
+    if chunk < 1:
+        raise InputError("--sort-chunk", f"expected a positive number of rows, got {chunk}")
+    buffer: list[tuple[str, int, Any]] = []
+    files: list[BinaryIO] = []
+    try:
+        for seq, (ticket, data) in enumerate(entries):
+            buffer.append((ticket, seq, data))
+            if len(buffer) >= chunk:
+                files.append(spill(buffer, block))
+                buffer = []
+        if files and buffer:
+            files.append(spill(buffer, block))
+            buffer = []
+        buffer.sort(key=by_ticket)  # by ticket, stable: input order within a ticket
+        merged: Iterable[tuple[str, int, Any]] = (
+            heapq.merge(*(read_spilled(handle) for handle in files)) if files else buffer
+        )
+        for _, _, data in merged:
+            yield data
+    finally:
+        for handle in files:
+            handle.close()
 
 
 def parse_instant(text: str, field: str) -> pendulum.DateTime:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import heapq
 import json
 import marshal
 import operator
@@ -28,10 +27,8 @@ from itsm_core.cli._common import (
     EXIT_INVALID,
     EXIT_OK,
     InputError,
-    by_ticket,
-    read_spilled,
     sorted_by_ticket,
-    spill,
+    sorted_entries,
 )
 from itsm_core.errors import ConfigurationError
 from itsm_core.imports import (
@@ -221,7 +218,9 @@ def _sorted_csv(
         header = next(lines, None)
         if header is not None and all(name in header for name in wanted):
             split, loads = _SEPARATOR, marshal.loads
-            for held in _sorted_held(_held_rows(lines, header, wanted, column), chunk):
+            for held in sorted_entries(
+                _held_rows(lines, header, wanted, column), chunk, _SPILL_BLOCK
+            ):
                 cells = held.split(split) if isinstance(held, str) else loads(held)
                 if generic is None:
                     yield cells
@@ -260,36 +259,6 @@ def _held_rows(
             yield ticket_id, text if text.count(separator) == gaps else dumps(cells)
         else:
             yield ticket_id, dumps(tuple([row[i] if i < size else None for i in places]))
-
-
-def _sorted_held(rows: Iterable[tuple[str, str | bytes]], chunk: int) -> Iterator[str | bytes]:
-    """The held cells ordered by ticket (stable): an external sort of ``chunk`` rows at a time.
-
-    :func:`~itsm_core.cli._common.sorted_by_ticket` for rows that are already
-    plain text or bytes (held as they are, no encoding per row): each sorted
-    chunk is written to a temporary file in :mod:`marshal` blocks, and the files
-    are merged with :func:`heapq.merge`.
-    """
-    buffer: list[tuple[str, int, str | bytes]] = []
-    files: list[Any] = []
-    try:
-        for seq, (ticket_id, cells) in enumerate(rows):
-            buffer.append((ticket_id, seq, cells))
-            if len(buffer) >= chunk:
-                files.append(spill(buffer, _SPILL_BLOCK))
-                buffer = []
-        if files and buffer:
-            files.append(spill(buffer, _SPILL_BLOCK))
-            buffer = []
-        buffer.sort(key=by_ticket)  # by ticket, stable: input order within a ticket
-        entries: Iterable[tuple[str, int, str | bytes]] = (
-            heapq.merge(*(read_spilled(handle) for handle in files)) if files else buffer
-        )
-        for _, _, cells in entries:
-            yield cells
-    finally:
-        for handle in files:
-            handle.close()
 
 
 #: Rows written to a temporary file per block (one ``marshal`` record each).
