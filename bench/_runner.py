@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,22 @@ class BenchReport:
             lines += [f"  {k:<{width}}  {v:>10.1f}x" for k, v in self.ratios.items()]
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
+
+
+def interleaved(
+    fns: Mapping[str, Callable[[], object]],
+    rounds: int,
+    clock: Callable[[], float] = time.process_time,
+) -> dict[str, list[float]]:
+    """Seconds of each function per round (``clock``: CPU by default), taking turns round by
+    round so that a busy machine slows them alike."""
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            start = clock()
+            fn()
+            samples[name].append(clock() - start)
+    return samples
 
 
 def measure(fn: Callable[[], object], *, ops: int, rounds: int = 5, warmup: int = 1) -> Figure:

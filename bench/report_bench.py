@@ -45,10 +45,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 
-from bench._runner import BenchReport, Figure
+from bench._runner import BenchReport, Figure, interleaved
 from itsm_core.cli import simulate_week
 from itsm_core.cli._common import json_loads, read_desk
 from itsm_core.cli.report import ordered_events, reference_ordered_events
@@ -65,19 +65,6 @@ from itsm_core.serialization import decode_event, encode_event
 from itsm_core.ticket import Event
 
 DESK = Path(__file__).resolve().parents[1] / "src" / "itsm_core" / "cli" / "desk.toml"
-
-
-def _cpu_interleaved(
-    fns: Mapping[str, Callable[[], object]], rounds: int
-) -> dict[str, list[float]]:
-    """Each function's CPU seconds per round, the functions taking turns round by round."""
-    samples: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(rounds):
-        for name, fn in fns.items():
-            start = time.process_time()
-            fn()
-            samples[name].append(time.process_time() - start)
-    return samples
 
 
 def write_events(path: Path, count: int) -> tuple[int, str]:
@@ -235,11 +222,11 @@ def run(quick: bool) -> BenchReport:
         }
         for fn in walks.values():
             fn()  # warm-up
-        for name, samples_of in _cpu_interleaved(walks, max(rounds, 3)).items():
+        for name, samples_of in interleaved(walks, max(rounds, 3)).items():
             report.figures[name] = _figure(samples_of, walked)
         # the first stage both ways, interleaved, in CPU time
         reads = {READ_REFERENCE: _ordered(path, fast=False), READ_FAST: _ordered(path, fast=True)}
-        for name, samples_of in _cpu_interleaved(reads, max(rounds, 3)).items():
+        for name, samples_of in interleaved(reads, max(rounds, 3)).items():
             report.figures[name] = _figure(samples_of, events)
     report.values["events"] = events
     report.values["report events/s (wall, median)"] = round(

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench._runner import BenchReport, Figure
+from bench._runner import BenchReport, Figure, interleaved
 from itsm_core.cli import simulate_week
 from itsm_core.cli.demo import demo_desk
 from itsm_core.cli.scale import PartitionResult, evaluate_shard, local_cluster, run_dask
@@ -69,12 +69,7 @@ def _alternating(
     """Wall time of each batch, round by round in turn, after one warm-up each."""
     for fn in batches.values():
         fn()  # warm-up: the workers load the desk and compile its calendars once
-    seconds: dict[str, list[float]] = {key: [] for key in batches}
-    for _ in range(rounds):
-        for key, fn in batches.items():
-            start = time.perf_counter()
-            fn()
-            seconds[key].append(time.perf_counter() - start)
+    seconds = interleaved(batches, rounds, time.perf_counter)
     return {
         key: Figure(
             median_us=statistics.median(values) * 1e6 / ops,
