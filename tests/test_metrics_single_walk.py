@@ -164,8 +164,12 @@ def tickets(draw: st.DrawFn, tid: str) -> list[Event]:
                              priority=draw(sampled((None, "P1"))))  # fmt: skip
             person = None
         elif kind == 11:
-            field = draw(sampled(("category", "service", "title")))
-            event = FieldChanged(**common, field=field, old=None, new="x")
+            # dimensions and unread fields (followed), and fields the walk reads (plain walk)
+            field = draw(sampled(("category", "service", "title", "type", "channel",
+                                  "resolution_code", "group", "state_category")))  # fmt: skip
+            event = FieldChanged(**common, field=field, old=None,
+                                 new=draw(sampled(("x", "active", *([None] * (field != "type"))))),
+                                 custom=draw(st.booleans()))  # fmt: skip
         else:
             event = Regroup(**common, group=draw(sampled(GROUPS)))
         events.append(event)

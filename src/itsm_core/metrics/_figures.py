@@ -6,14 +6,16 @@ full ticket per event). A report wants all three over the same tickets:
 :meth:`ServiceFigures.of` walks each history once and fills the three
 accumulators from that one walk. Over a validated
 :class:`~itsm_core.lifecycle.History` whose events are all of the ticket
-module's own kinds (except ``FieldChanged``, which may set any field) or of
-kinds of other rooms that change no ticket field, the walk follows only the
-handful of ticket fields the accumulators read (assignee, group, support line,
-priority, state category, first response) instead of folding whole tickets,
-and reads the instants the history already holds. Kinds of other rooms that
-do change fields are read from the history's own fold (kept by the history,
-so shared with whoever else folded it); raw event lists and a
-``FieldChanged`` go through :func:`walk`. The answers are exactly the three
+module's own kinds or of kinds of other rooms that change no ticket field, the
+walk follows only the handful of ticket fields the accumulators read
+(assignee, group, support line, priority, type, service, category, channel,
+state category, first response) instead of folding whole tickets, and reads
+the instants the history already holds. A ``FieldChanged`` is followed when it
+sets one of those dimensions or a field the walk does not read (a custom
+field, the title, the requester...). Kinds of other rooms that do change
+fields are read from the history's own fold (kept by the history, so shared
+with whoever else folded it); raw event lists and a ``FieldChanged`` of any
+other field go through :func:`walk`. The answers are exactly the three
 separate ones (a property test compares them).
 """
 
@@ -75,8 +77,8 @@ Dims = tuple[tuple[str, str], ...]
 
 # The event kinds the one walk follows without folding tickets: those that set none of
 # the fields it reads, and those whose effect on them it writes out below. A FieldChanged
-# may set any field, and kinds of other rooms may do anything: those histories are walked
-# the plain way.
+# may set any field: it is followed when it sets a dimension or a field the walk does not
+# read (``_followed_field``); kinds of other rooms may do anything.
 _INERT: frozenset[type] = frozenset(
     {
         RequesterChanged,
@@ -107,6 +109,35 @@ _FOLLOWED: frozenset[type] = _INERT | {
     SurveyAnswered,
     CallbackRecorded,
 }
+
+
+#: The ticket dimensions a FieldChanged may set, followed by the one walk.
+_DIM_FIELDS = frozenset({"type", "service", "category", "channel"})
+#: Ticket fields the walk never reads: a FieldChanged setting one changes nothing it counts.
+_UNREAD_FIELDS = frozenset(
+    {
+        "title",
+        "requester",
+        "description",
+        "customer",
+        "impact",
+        "urgency",
+        "derived_priority",
+        "priority_override",
+        "hold_reason",
+        "resolution_code",
+        "resolution",
+        "approval",
+    }
+)
+
+
+def _followed_field(event: FieldChanged) -> bool:
+    """Whether the one walk follows ``event``: a custom field, a dimension or an unread field."""
+    field = event.field
+    if type(field) is not str:
+        return False
+    return event.custom or field in _DIM_FIELDS or field in _UNREAD_FIELDS
 
 
 class _Sums:
@@ -233,6 +264,10 @@ class _Sums:
         """Walk one history (``index``: its position, naming a bad event) into the buckets."""
         if isinstance(events, History):
             modes = {_MODES.get(cls) or _mode(cls) for cls in set(map(type, events.events))}
+            if _FIELD in modes and not all(
+                _followed_field(e) for e in events.events if type(e) is FieldChanged
+            ):
+                modes.add(_PLAIN)
             if _PLAIN not in modes:
                 if _FROM_FOLD not in modes or all(
                     changes_no_field(e) for e in events.events if _MODES[type(e)] == _FROM_FOLD
@@ -271,19 +306,27 @@ class _Sums:
         opened_us = instants[0]
         want_agent, want_group = "agent" in union, "group" in union
 
-        def ticket_dims(t: TicketOpened | Ticket, priority: str | None) -> Dims:
+        # type, service, category and channel as the walk's ticket has them, and its priority
+        fields: dict[str, Any] = {
+            "type": opened.type,
+            "service": opened.service,
+            "category": opened.category,
+            "channel": opened.channel,
+        }
+        priority = opened.effective_priority
+
+        def ticket_dims() -> Dims:
             values = (
                 ("all", ""),
-                ("type", t.type),
-                ("service", t.service or ""),
-                ("category", t.category or ""),
-                ("channel", t.channel or ""),
+                ("type", fields["type"]),
+                ("service", fields["service"] or ""),
+                ("category", fields["category"] or ""),
+                ("channel", fields["channel"] or ""),
                 ("priority", priority or ""),
             )
             return tuple(pair for pair in values if pair[0] in union)
 
-        source: TicketOpened | Ticket = opened  # where type, service... were last read
-        only = ticket_dims(source, opened.effective_priority)
+        only = ticket_dims()
 
         def people(agent: str | None, group: str | None) -> Dims:
             found = only
@@ -342,7 +385,13 @@ class _Sums:
                     count("first_response", at, people(event.actor, group), elapsed(opened_us, at))
                 continue
             if cls is PriorityChanged:
-                only = ticket_dims(source, event.effective)  # type: ignore[attr-defined]
+                priority = event.effective  # type: ignore[attr-defined]
+                only = ticket_dims()
+                continue
+            if cls is FieldChanged:  # a custom, unread or dimension field (_followed_field)
+                if not event.custom and event.field in _DIM_FIELDS:  # type: ignore[attr-defined]
+                    fields[event.field] = event.new  # type: ignore[attr-defined]
+                    only = ticket_dims()
                 continue
             if cls is SurveyRequested or cls is SurveyAnswered:
                 name = event.survey  # type: ignore[attr-defined]
@@ -369,8 +418,14 @@ class _Sums:
                 ticket = ticket_after(j)
                 agent, group, line = ticket.assignee, ticket.group, ticket.support_line
                 state_category = ticket.state_category
-                source = ticket
-                only = ticket_dims(source, ticket.effective_priority)
+                fields.update(
+                    type=ticket.type,
+                    service=ticket.service,
+                    category=ticket.category,
+                    channel=ticket.channel,
+                )
+                priority = ticket.effective_priority
+                only = ticket_dims()
                 if not responded and ticket.first_response_at is not None:
                     count("first_response", at, people(agent, group), elapsed(opened_us, at))
                 responded = ticket.first_response_at is not None
@@ -412,11 +467,15 @@ class _Sums:
 
 # How the one walk reads an event kind: directly (its effect on the fields read is
 # written out above), from the history's fold (a kind of another room, which can only
-# change fields through the fold), or by the plain walk for the whole history
-# (``FieldChanged`` may rename the ticket; a subclass of a kind the walk tells apart
-# counts as that kind there).
-_DIRECT, _FROM_FOLD, _PLAIN = 1, 2, 3
-_MODES: dict[type, int] = dict.fromkeys(_FOLLOWED | {TicketOpened}, _DIRECT)
+# change fields through the fold), by the plain walk for the whole history (a subclass
+# of a kind the walk tells apart counts as that kind there), or, for ``FieldChanged``,
+# directly when every one of them sets a field ``_followed_field`` names (another may
+# rename the ticket or set a field the walk reads), else by the plain walk.
+_DIRECT, _FROM_FOLD, _PLAIN, _FIELD = 1, 2, 3, 4
+_MODES: dict[type, int] = {
+    **dict.fromkeys(_FOLLOWED | {TicketOpened}, _DIRECT),
+    FieldChanged: _FIELD,
+}
 _TOLD_APART = (TicketOpened, StateChanged, CommentAdded, SurveyRequested, SurveyAnswered,
                CallbackRecorded, FieldChanged)  # fmt: skip
 
