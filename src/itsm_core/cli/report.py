@@ -220,27 +220,30 @@ def rows_of(verdict: Verdict, desk: Desk) -> Iterator[Row]:
     if status is None:
         yield _empty_row(verdict.ticket_id, "", "", verdict.verdict, verdict.note)
         return
-    for clock in status.clocks:
-        if not clock.cycles:
-            why, note = _no_cycle(desk, status, clock.metric)
-            yield _empty_row(status.ticket_id, status.policy, clock.metric, why, note)
+    for metric, _, cycle_rows in status.clock_rows:  # the compact rows: no Cycle record built
+        if not cycle_rows:
+            why, note = _no_cycle(desk, status, metric)
+            yield _empty_row(status.ticket_id, status.policy, metric, why, note)
             continue
-        cycles = len(clock.cycles)
-        for cycle in clock.cycles:
-            iso = iso_in(cycle.timezone)  # ``from_us(us, zone).isoformat()``, written directly
-            # durations from the cycle's integers: the text of each distinct value is
-            # remembered, and seconds are microseconds / 10**6 (timedelta.total_seconds)
-            target_us, elapsed_us = cycle.target_us, cycle.elapsed_us
-            paused_us, remaining_us = cycle.paused_us, target_us - elapsed_us
+        cycles = len(cycle_rows)
+        iso = iso_in(status.timezone)  # ``from_us(us, zone).isoformat()``, written directly
+        for cycle in cycle_rows:
+            # CycleRow: (number, stage, running, started, ended, target, elapsed, paused, due,
+            # breached, met, segments, hidden); durations from its integers: the text of each
+            # distinct value is remembered, and seconds are microseconds / 10**6
+            # (timedelta.total_seconds)
+            number, stage, _, started_us, _, target_us, elapsed_us, paused_us = cycle[:8]
+            due_us, breached_us, met_us = cycle[8], cycle[9], cycle[10]
+            remaining_us = target_us - elapsed_us
             yield {
                 "ticket_id": status.ticket_id,
                 "policy": status.policy,
-                "metric": clock.metric,
-                "cycle": cycle.number,
+                "metric": metric,
+                "cycle": number,
                 "cycles": cycles,
-                "verdict": cycle.stage.value,
-                "started_at": iso(cycle.started_us),
-                "due_at": None if cycle.due_us is None else iso(cycle.due_us),
+                "verdict": stage.value,
+                "started_at": iso(started_us),
+                "due_at": None if due_us is None else iso(due_us),
                 "target": _duration_text(target_us),
                 "target_seconds": target_us / _US_PER_SECOND,
                 "elapsed": _duration_text(elapsed_us),
@@ -249,9 +252,12 @@ def rows_of(verdict: Verdict, desk: Desk) -> Iterator[Row]:
                 "paused_seconds": paused_us / _US_PER_SECOND,
                 "remaining": _duration_text(remaining_us),
                 "remaining_seconds": remaining_us / _US_PER_SECOND,
-                "percent_of_target": (round(cycle.percent, 1) if target_us > 0 else None),
-                "breached_at": None if cycle.breached_us is None else iso(cycle.breached_us),
-                "met_at": None if cycle.met_us is None else iso(cycle.met_us),
+                # Cycle.percent, rounded
+                "percent_of_target": (
+                    round(elapsed_us * 100 / target_us, 1) if target_us > 0 else None
+                ),
+                "breached_at": None if breached_us is None else iso(breached_us),
+                "met_at": None if met_us is None else iso(met_us),
                 "note": "",
             }
 

@@ -149,32 +149,36 @@ class Compliance:
         """Compliance of many statuses, counted in one pass in constant memory."""
         if period not in PERIODS:
             raise InvalidValueError("period", period, f"one of {', '.join(PERIODS)}")
-        counts: dict[ComplianceKey, list[int]] = {}
+        # keyed by plain tuples while counting (one ComplianceKey per bucket, at the end);
+        # the cycles are read from the statuses' compact rows (no Cycle record is built)
+        counts: dict[tuple[str, str, str, str, str], list[int]] = {}
+        met, breached = Stage.MET, Stage.BREACHED
         for status in statuses:
-            for clock in status.clocks:
-                for cycle in clock.cycles:
-                    if cycle.stage is Stage.MET:
-                        outcome, column = cycle.ended_us, 0
-                    elif cycle.stage is Stage.BREACHED:
-                        outcome = (
-                            cycle.ended_us if cycle.ended_us is not None else cycle.breached_us
-                        )
-                        column = 1
+            zone = timezone or status.timezone
+            policy, priority, group = status.policy, status.priority or "", status.group or ""
+            for metric, _, rows in status.clock_rows:
+                for row in rows:
+                    stage, ended = row[1], row[4]  # CycleRow: (number, stage, running, ...)
+                    if stage is met:
+                        outcome, column = ended, 0
+                    elif stage is breached:
+                        outcome, column = (ended if ended is not None else row[9]), 1
                     else:
                         continue
                     assert outcome is not None
-                    key = ComplianceKey(
-                        period=period_of(outcome, timezone or status.timezone, period),
-                        policy=status.policy,
-                        metric=clock.metric,
-                        priority=status.priority or "",
-                        group=status.group or "",
-                    )
+                    key = (period_of(outcome, zone, period), policy, metric, priority, group)
                     found = counts.get(key)
                     if found is None:
                         found = counts[key] = [0, 0]
                     found[column] += 1
-        return cls({k: (v[0], v[1]) for k, v in counts.items()})
+        return cls(
+            {
+                ComplianceKey(
+                    period=name, policy=policy, metric=metric, priority=priority, group=group
+                ): (v[0], v[1])
+                for (name, policy, metric, priority, group), v in counts.items()
+            }
+        )
 
     def __add__(self, other: Compliance) -> Compliance:
         if not isinstance(other, Compliance):
