@@ -57,6 +57,14 @@ ODD_LINES = st.sampled_from(
         '"field": "seats", "old": 1, "new": 2.5}',
         '{"event": "watched", "ticket_id": "T-2", "actor": "a", "at": "' + AT + '", '
         '"watcher": 12345678901234567890123}',
+        # the library's own start (sorted unparsed when deferred), then not what it seems
+        '{"event": "watched", "ticket_id": "T-1", "actor": "a", "at": "' + AT + '", "watcher"',
+        '{"event": "watched", "ticket_id": "T-1", "actor": "a", "at": "' + AT + '", '
+        '"watcher": "b", "ticket_id": "T-2"}',
+        '{"event": "watched", "ticket_id": "T-1", "actor": "a", "at": "' + AT + '", '
+        '"event": "field_changed", "field": "seats", "old": 1, "new": 2.5}',
+        '{"event": "watched", "ticket_id": "T-1", "actor": "a", "at": "' + AT + '", '
+        '"watcher": "b\u0001", "note": "\t"}',
     ]
 )
 
@@ -345,6 +353,34 @@ def test_a_line_found_bad_only_after_the_sort_leaves_the_report_as_the_reference
         assert fast[0] != 0
         assert fast[1] == ""  # nothing written before the error
         assert f":{where}:" in fast[2]
+
+
+_HEAD = b'{"event": "watched", "ticket_id": "T-1", "actor": "a", "at": "' + AT.encode() + b'", '
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        _HEAD + b'"watcher": "b\xff"}',
+        _HEAD + b'"watcher": "b\x01"}',
+        _HEAD + b'"watcher": "b"} trailing',
+        _HEAD.replace(b"T-1", b"T-\xff") + b'"watcher": "b"}',
+    ],
+)
+def test_a_line_sorted_by_its_start_alone_is_judged_as_the_reference_judges_it(
+    line: bytes,
+) -> None:
+    # Bytes that are not UTF-8 (in the ticket or past it), a raw control character in a
+    # string, text after the object. Deferred, the line is sorted by its start, unparsed,
+    # and judged after the merge; every outcome is the reference's.
+    good = {"event": "watched", "ticket_id": "T-2", "actor": "a", "at": AT, "watcher": "w"}
+    raw = json.dumps(good).encode() + b"\n" + line + b"\n"
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "events.jsonl")
+        Path(path).write_bytes(raw)
+        for skip_bad in (False, True):
+            reference = outcome(reference_ordered_events, path, chunk=1, skip_bad=skip_bad)
+            assert deferred(path, chunk=1, skip_bad=skip_bad) == reference
 
 
 def test_a_deferred_line_the_direct_decoder_leaves_to_the_reference_is_read_by_it() -> None:
