@@ -941,7 +941,9 @@ def _events_of(
     """The event of each entry: held, or read again from its source (bytes or text).
 
     Bytes the direct decoder does not take (lines whose checks were deferred)
-    are judged by the reference, as the first reading would have judged them.
+    are judged by the reference, as the first reading would have judged them;
+    a line whose event is not of the ticket it was sorted under (read from the
+    line's start, which a repeated key contradicts) raises ``_Restart``.
     """
     loads = _orjson_loads
     assert loads is not None
