@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import functools
+import io
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from itsm_core.cli._common import sorted_by_ticket
+from itsm_core.cli._common import csv_rows, sorted_by_ticket
 from itsm_core.cli.imports import sorted_rows
 from itsm_core.imports import PROFILES, ImportCounts, RefusedTicket, import_rows, import_stream
 from itsm_core.lifecycle import History
@@ -111,3 +113,32 @@ def test_a_row_without_a_column_of_the_profile_is_held_whole_so_the_import_names
     assert held == row
     with pytest.raises(Exception, match="incident_state"):
         list(import_stream([held], SNOW))
+
+
+#: CSV text of the characters that matter to the reader (quotes, line ends, NUL, commas).
+CSV_TEXT = st.text(alphabet=st.sampled_from(["a", "b", " ", ",", '"', "\r", "\n", "\0"]))
+
+
+def _rows(read: Callable[[Iterable[str]], Iterator[list[str]]], text: str) -> Any:
+    """The rows ``read`` gives of ``text`` as a file opened with ``newline=""``, or its error."""
+    try:
+        return ("rows", list(read(io.StringIO(text, newline=""))))
+    except csv.Error as exc:
+        return ("error", str(exc))
+
+
+@settings(max_examples=max(500, settings().max_examples))
+@given(CSV_TEXT)
+def test_csv_rows_gives_the_rows_and_errors_of_csv_reader(text: str) -> None:
+    assert _rows(csv_rows, text) == _rows(csv.reader, text)
+
+
+@pytest.mark.parametrize("text", ["abcdefgh,a\n", "a,b\nabc,abcdefgh\r\n", "a\n\n" + "b" * 9])
+def test_csv_rows_leaves_a_line_longer_than_the_field_limit_to_the_reader(text: str) -> None:
+    before = csv.field_size_limit(5)
+    try:
+        expected = _rows(csv.reader, text)
+        assert expected[0] == "error"
+        assert _rows(csv_rows, text) == expected
+    finally:
+        csv.field_size_limit(before)

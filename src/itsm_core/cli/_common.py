@@ -36,6 +36,7 @@ __all__ = [
     "add_event_input",
     "by_ticket",
     "column_map",
+    "csv_rows",
     "group_by_ticket",
     "json_loads",
     "parse_instant",
@@ -384,6 +385,49 @@ def read_spilled(handle: BinaryIO) -> Iterator[tuple[Any, ...]]:
         if not head:
             return
         yield from marshal.loads(handle.read(int.from_bytes(head, "little")))
+
+
+def csv_rows(handle: Iterable[str]) -> Iterator[list[str]]:
+    """The rows ``csv.reader(handle)`` gives (default dialect), splitting simple lines itself.
+
+    ``handle`` is text read with ``newline=""``. A line with no quote, no NUL,
+    no carriage return but its own line end, and no longer than the reader's
+    field limit is split at its commas; any other line is handed to
+    ``csv.reader``, with the lines that continue its record (a quoted field may
+    hold line ends), so the rows and errors are the reader's.
+
+    >>> list(csv_rows(["a,b\\r\\n", "\\r\\n", '"x\\n', 'y",z\\n', "c,\\n"]))
+    [['a', 'b'], [], ['x\\ny', 'z'], ['c', '']]
+    """
+    lines = iter(handle)
+    pending: list[str] = []
+
+    def fed() -> Iterator[str]:  # a line handed back, then the rest of the record's lines
+        while True:
+            if pending:
+                yield pending.pop()
+            else:
+                line = next(lines, None)
+                if line is None:
+                    return
+                yield line
+
+    reader = csv.reader(fed())
+    limit = csv.field_size_limit()  # a longer line may hold a field the reader refuses
+    for line in lines:
+        if line.endswith("\r\n"):
+            body = line[:-2]
+        elif line.endswith(("\n", "\r")):
+            body = line[:-1]
+        else:
+            body = line
+        if '"' in body or "\r" in body or "\0" in body or "\n" in body or len(body) > limit:
+            pending.append(line)
+            row = next(reader, None)
+            if row is not None:
+                yield row
+        else:
+            yield body.split(",") if body else []  # a blank line: an empty row, as the reader's
 
 
 def sorted_entries(

@@ -27,6 +27,7 @@ from itsm_core.cli._common import (
     EXIT_INVALID,
     EXIT_OK,
     InputError,
+    csv_rows,
     sorted_by_ticket,
     sorted_entries,
 )
@@ -201,8 +202,9 @@ def _sorted_csv(
     chunk: int,
     generic: Callable[[], Iterator[dict[str, Any]]] | None,
 ) -> Iterator[Any]:
-    """:func:`sorted_rows` of a CSV file, read with ``csv.reader`` when its header names every
-    column the profile reads (else the rows ``csv.DictReader`` reads, sorted as any rows).
+    """:func:`sorted_rows` of a CSV file, read as ``csv.reader`` reads it (``csv_rows``) when
+    its header names every column the profile reads (else the rows ``csv.DictReader``
+    reads, sorted as any rows).
 
     Each row is held as the text of those cells only, joined by a control
     character (a row with that character in a cell, or with too few cells,
@@ -214,7 +216,7 @@ def _sorted_csv(
     if chunk < 1:
         raise InputError("--sort-chunk", f"expected a positive number of rows, got {chunk}")
     with file.open(newline="", encoding="utf-8-sig") as handle:
-        lines = csv.reader(handle)
+        lines = csv_rows(handle)  # csv.reader's rows; a line without quotes split directly
         header = next(lines, None)
         if header is not None and all(name in header for name in wanted):
             split, loads = _SEPARATOR, marshal.loads
