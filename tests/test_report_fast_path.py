@@ -19,19 +19,34 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from itsm_core.calendar import BusinessCalendar
 from itsm_core.cli import main
 from itsm_core.cli._common import InputError
-from itsm_core.cli.report import _Restart, ordered_events, reference_ordered_events
+from itsm_core.cli.report import (
+    REFUSED,
+    Verdict,
+    _Restart,
+    json_rows_of,
+    ordered_events,
+    reference_ordered_events,
+    rows_of,
+)
+from itsm_core.desk import Desk
 from itsm_core.serialization import encode_event
 from itsm_core.serialization._converter import event_decoder
-from itsm_core.testing import events
+from itsm_core.sla import SlaStatus
+from itsm_core.testing import events, sla_statuses, standard_policy
 from itsm_core.ticket import Event
 
 Outcome = tuple[Any, ...]
+
+#: A policy of the name drawn statuses have (``policy``): rows without a cycle look it up.
+_POLICY = standard_policy(BusinessCalendar.always_open("UTC"), name="policy")
 
 #: A few ticket ids, so that tickets come back later in the input and the sort matters.
 TICKETS = st.sampled_from(["T-2", "T-1", "T-10", "A"])
@@ -398,3 +413,22 @@ def test_a_deferred_line_the_direct_decoder_leaves_to_the_reference_is_read_by_i
         assert outcome(ordered_events, path, chunk=1, skip_bad=False, defer_checks=True) == (
             reference
         )
+
+
+@settings(max_examples=max(50, settings().max_examples // 2), deadline=None)
+@given(sla_statuses(), st.text(max_size=8), st.text(max_size=8), st.booleans())
+def test_json_rows_of_writes_the_text_json_dumps_writes_of_each_row(
+    status: SlaStatus, ticket_id: str, policy: str, keep_policy: bool
+) -> None:
+    # names with quotes, escapes and non-ASCII; a desk that has the status's policy or not
+    renamed = attrs.evolve(status, ticket_id=ticket_id, policy=policy)
+    desk = Desk(sla_policies=(_POLICY,)) if keep_policy else Desk()
+    for verdict in (
+        Verdict(ticket_id=ticket_id, status=renamed),
+        Verdict(ticket_id=ticket_id, status=status),
+        Verdict(ticket_id=ticket_id, verdict=f"{REFUSED}: {policy}", note=policy),
+    ):
+        expected = [
+            (row["metric"], row["verdict"], json.dumps(row)) for row in rows_of(verdict, desk)
+        ]
+        assert list(json_rows_of(verdict, desk)) == expected

@@ -83,6 +83,7 @@ __all__ = [
     "add_parser",
     "analytics_json",
     "evaluate_all",
+    "json_rows_of",
     "rows_of",
     "run",
 ]
@@ -261,6 +262,63 @@ def rows_of(verdict: Verdict, desk: Desk) -> Iterator[Row]:
                 "met_at": None if met_us is None else iso(met_us),
                 "note": "",
             }
+
+
+def json_rows_of(verdict: Verdict, desk: Desk) -> Iterator[tuple[str, str, str]]:
+    """``(metric, verdict, text)`` of each row of :func:`rows_of`, the text ``json.dumps(row)``.
+
+    A cycle's line is written straight from the status's compact rows (no
+    row dict, no encoder call per row): texts the report writes itself (the
+    instants, the durations) go in as they are, names through the JSON
+    encoder's own string escaping, numbers as ``json`` writes them (a
+    Hypothesis property compares every line with ``json.dumps``). A ticket
+    or metric without a cycle is written by ``json.dumps`` of its row.
+    """
+    status = verdict.status
+    if status is None:
+        for row in rows_of(verdict, desk):
+            yield row["metric"], row["verdict"], json.dumps(row)
+        return
+    quote = _json_string
+    iso = iso_in(status.timezone)
+    head = f'{{"ticket_id": {quote(status.ticket_id)}, "policy": {quote(status.policy)}, "metric": '
+    for metric, _, cycle_rows in status.clock_rows:
+        if not cycle_rows:
+            why, note = _no_cycle(desk, status, metric)
+            row = _empty_row(status.ticket_id, status.policy, metric, why, note)
+            yield metric, why, json.dumps(row)
+            continue
+        cycles = len(cycle_rows)
+        start = f"{head}{quote(metric)}, "
+        for cycle in cycle_rows:
+            number, stage, _, started_us, _, target_us, elapsed_us, paused_us = cycle[:8]
+            due_us, breached_us, met_us = cycle[8], cycle[9], cycle[10]
+            remaining_us = target_us - elapsed_us
+            verdict_text = stage.value
+            percent = repr(round(elapsed_us * 100 / target_us, 1)) if target_us > 0 else "null"
+            due = "null" if due_us is None else f'"{iso(due_us)}"'
+            breached = "null" if breached_us is None else f'"{iso(breached_us)}"'
+            met = "null" if met_us is None else f'"{iso(met_us)}"'
+            yield (
+                metric,
+                verdict_text,
+                f'{start}"cycle": {number:d}, "cycles": {cycles:d}, "verdict": '
+                f'{quote(verdict_text)}, "started_at": "{iso(started_us)}", "due_at": {due}, '
+                f'"target": "{_duration_text(target_us)}", '
+                f'"target_seconds": {target_us / _US_PER_SECOND!r}, '
+                f'"elapsed": "{_duration_text(elapsed_us)}", '
+                f'"elapsed_seconds": {elapsed_us / _US_PER_SECOND!r}, '
+                f'"paused": "{_duration_text(paused_us)}", '
+                f'"paused_seconds": {paused_us / _US_PER_SECOND!r}, '
+                f'"remaining": "{_duration_text(remaining_us)}", '
+                f'"remaining_seconds": {remaining_us / _US_PER_SECOND!r}, '
+                f'"percent_of_target": {percent}, "breached_at": {breached}, '
+                f'"met_at": {met}, "note": ""}}',
+            )
+
+
+#: A string as ``json.dumps`` writes it (ASCII, escaped, quoted): the encoder's own function.
+_json_string: Callable[[str], str] = json.encoder.encode_basestring_ascii
 
 
 def _summary(
@@ -1106,13 +1164,17 @@ def _evaluate(
                 if args.format == "html":
                     assert verdict.history is not None
                     facts.append(facts_of(verdict.history, verdict.status))
+            if args.format == "json":
+                for metric, verdict_text, text in json_rows_of(verdict, desk):
+                    name = f"{metric or '-'}: {_kind(verdict_text)}"
+                    by_verdict[name] = by_verdict.get(name, 0) + 1
+                    out.write(text + "\n")
+                continue
             for row in rows_of(verdict, desk):
                 name = f"{row['metric'] or '-'}: {_kind(str(row['verdict']))}"
                 by_verdict[name] = by_verdict.get(name, 0) + 1
                 if writer is not None:
                     writer.writerow({key: _text(value) for key, value in row.items()})
-                elif args.format == "json":
-                    print(json.dumps(row), file=out)
                 elif args.format == "table":
                     _print_row(row, out)
 
