@@ -65,6 +65,9 @@ def test_every_event_of_the_library_is_read_directly_and_equals_the_converters_a
     assert fast is not None, f"{type(event).__name__} took the slow path"
     assert same(fast, slow(data))
     assert same(decode_event(data), fast)
+    # written without __init__: the same class, hashable (no list left inside), same hash
+    assert type(fast) is type(event)
+    assert hash(fast) == hash(slow(data))
 
 
 @settings(max_examples=max(50, settings().max_examples // 4))

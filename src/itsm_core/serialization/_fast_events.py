@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from itsm_core._drafts import draft_class, record_writer
 from itsm_core._time import zone
 from itsm_core.errors import ItsmError
 from itsm_core.ticket import Event, FieldValue
@@ -378,6 +379,27 @@ def _remembered(build: Check) -> Check:
 _CHECK = "check"
 
 
+def _writer(cls: type, fields: list[tuple[str, Check, bool]]) -> Callable[..., Any] | None:
+    """A function of every field's value, in order, that writes a ``cls`` record directly.
+
+    For an event class that cannot refuse checked values (:func:`_unrefusable`),
+    whose defaults are plain values (no factory), of a layout the interpreter lets
+    a draft become (:func:`~itsm_core._drafts.draft_class`): the record
+    ``cls(**kw)`` gives, without its ``__init__``. Its post-init turns lists into
+    tuples; the checks give tuples already (a property compares the records with
+    cattrs'). ``None`` otherwise.
+    """
+    if not _unrefusable(cls) or draft_class(cls) is None:
+        return None
+    if any(isinstance(a.default, attrs.Factory) for a in attrs.fields(cls)):  # type: ignore[arg-type]
+        return None
+    names = [name for name, _, _ in fields]
+    if names != [a.name for a in attrs.fields(cls)]:  # pragma: no cover - fields come in order
+        return None
+    args = [f"v{i}" for i in range(len(names))]
+    return record_writer(cls, args, dict(zip(names, args, strict=True)), label="decoder")
+
+
 def _unrefusable(cls: type) -> bool:
     """Whether ``cls(**kw)`` cannot refuse values the direct checks accepted.
 
@@ -456,20 +478,30 @@ def _generate(
         else:
             scope[f"c{i}"] = check
             lines.append(f"    v{i} = c{i}(v{i})")
-    lines.append("    kw = {" + ", ".join(f"{name!r}: v{i}" for i, name, _ in required) + "}")
+    writer = _writer(cls, fields) if construct else None
+    if writer is None:
+        lines.append("    kw = {" + ", ".join(f"{name!r}: v{i}" for i, name, _ in required) + "}")
+    else:  # every field in a variable: an absent optional one holds the class's default
+        scope["write"] = writer
+        for i, name, _ in optional:
+            scope[f"d{i}"] = attrs.fields_dict(cls)[name].default
+            lines.append(f"    v{i} = d{i}")
     for i, name, check in optional:
         scope[f"c{i}"] = check
+        target = f"v{i}" if writer is not None else f"kw[{name!r}]"
         if name in instants:
             zone = name + ZONE_SUFFIX
             lines += [
                 f"    if {zone!r} in value:",
-                f"        kw[{name!r}] = zoned(value.get({name!r}), value[{zone!r}])",
+                f"        {target} = zoned(value.get({name!r}), value[{zone!r}])",
                 f"    elif {name!r} in value:",
-                f"        kw[{name!r}] = c{i}(value[{name!r}])",
+                f"        {target} = c{i}(value[{name!r}])",
             ]
         else:
-            lines.append(f"    if {name!r} in value:\n        kw[{name!r}] = c{i}(value[{name!r}])")
-    if construct:
+            lines.append(f"    if {name!r} in value:\n        {target} = c{i}(value[{name!r}])")
+    if writer is not None:
+        lines.append("    return write(" + ", ".join(f"v{i}" for i in range(len(fields))) + ")")
+    elif construct:
         lines += [
             "    try:",
             "        return cls(**kw)",
