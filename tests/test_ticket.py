@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from itsm_core.errors import InvalidValueError
+from itsm_core.testing import events
 from itsm_core.testing._ticket_strategies import TicketHistory, ticket_histories
 from itsm_core.ticket import (
     CATEGORIES,
@@ -32,11 +33,14 @@ from itsm_core.ticket import (
     PriorityChanged,
     Reassigned,
     StateChanged,
+    Ticket,
     TicketOpened,
     TicketSplit,
     Unlinked,
+    event_writer,
     fold_events,
     inverse_link_kind,
+    unrefusable_event,
 )
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -283,3 +287,27 @@ def test_every_history_opens_first_and_never_goes_back_in_time(history: TicketHi
     assert not any(isinstance(e, TicketOpened) for e in events[1:])
     assert all(a.at <= b.at for a, b in itertools.pairwise(events))
     assert {e.ticket_id for e in events} == {history.ticket.id}
+
+
+@given(events())
+def test_an_event_writer_writes_the_record_the_class_builds(event: Event) -> None:
+    fields = attrs.asdict(event, recurse=False)
+    written = event_writer(type(event))(**fields)
+    assert type(written) is type(event)
+    assert written == type(event)(**fields)
+    assert hash(written) == hash(event)
+    # by position too, where the writer takes them
+    if not event_writer(type(event)).__code__.co_kwonlyargcount:
+        assert event_writer(type(event))(*fields.values()) == event
+
+
+def test_an_event_writer_leaves_a_class_with_a_validator_to_its_init() -> None:
+    @attrs.frozen(kw_only=True)
+    class Checked(Event):
+        level: int = attrs.field(validator=attrs.validators.ge(0))
+
+        def _changes(self, ticket: Ticket) -> dict[str, Any]:
+            return {}
+
+    assert not unrefusable_event(Checked)
+    assert event_writer(Checked) is Checked

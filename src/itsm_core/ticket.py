@@ -31,11 +31,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any, ClassVar, TypeAlias
+from typing import Any, ClassVar, TypeAlias, TypeVar
 
 import attrs
 
-from itsm_core._drafts import finisher, record_writer
+from itsm_core._drafts import draft_class, finisher, record_writer
 from itsm_core.errors import InvalidValueError
 
 __all__ = [
@@ -101,8 +101,10 @@ __all__ = [
     "Watch",
     "Watched",
     "changes_no_field",
+    "event_writer",
     "fold_events",
     "inverse_link_kind",
+    "unrefusable_event",
 ]
 
 #: The state categories every lifecycle state belongs to, in their usual order.
@@ -1205,6 +1207,72 @@ class _NoTicket:
 
 
 _NO_TICKET = _NoTicket()
+
+
+def unrefusable_event(cls: type) -> bool:
+    """Whether ``cls(**fields)`` cannot refuse values of the fields' types.
+
+    True for an event class whose fields have no validator and no converter,
+    with no ``__attrs_pre_init__`` and no ``__attrs_post_init__`` but the one of
+    :class:`Event` (which turns lists into tuples).
+
+    >>> unrefusable_event(StateChanged), unrefusable_event(Ticket)
+    (True, False)
+    """
+    return (
+        isinstance(cls, type)
+        and issubclass(cls, Event)
+        and all(a.validator is None and a.converter is None for a in attrs.fields(cls))
+        and not hasattr(cls, "__attrs_pre_init__")
+        and cls.__attrs_post_init__ is Event.__attrs_post_init__
+    )
+
+
+_EVENT_WRITERS: dict[type, Callable[..., Any]] = {}
+_E = TypeVar("_E", bound=Event)
+
+
+def event_writer(cls: type[_E]) -> Callable[..., _E]:
+    """``cls`` for fields already checked: a function of the same keyword arguments that
+    writes the record without calling ``__init__`` (or ``cls`` itself where it cannot).
+    Where every required field comes before the optional ones, the fields may also be
+    given by position, in the class's order.
+
+    For an :func:`unrefusable_event` class whose defaults are plain values (no
+    factory) and whose layout lets a draft become the record
+    (:func:`~itsm_core._drafts.draft_class`). The values must already be what
+    ``__init__`` would keep: tuples, never lists (its post-init would convert them).
+
+    >>> from datetime import datetime, timezone
+    >>> write = event_writer(Assigned)
+    >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> write(ticket_id="I-1", actor="op", at=at, assignee="bob") == Assigned(
+    ...     ticket_id="I-1", actor="op", at=at, assignee="bob")
+    True
+    """
+    found = _EVENT_WRITERS.get(cls)
+    if found is None:
+        fields = attrs.fields(cls)
+        if (
+            not unrefusable_event(cls)
+            or draft_class(cls) is None
+            or any(isinstance(a.default, attrs.Factory) for a in fields)  # type: ignore[arg-type]
+            or any(not a.init or a.alias != a.name for a in fields)
+        ):
+            found = cls
+        else:
+            args = [
+                a.name if a.default is attrs.NOTHING else f"{a.name}=d_{a.name}" for a in fields
+            ]
+            required = [a.default is attrs.NOTHING for a in fields]
+            if required != sorted(required, reverse=True):  # an optional field before a required
+                args.insert(0, "*")  # keywords only
+            defaults = {f"d_{a.name}": a.default for a in fields if a.default is not attrs.NOTHING}
+            found = record_writer(
+                cls, args, {a.name: a.name for a in fields}, defaults, label="event writer"
+            )
+        _EVENT_WRITERS[cls] = found
+    return found
 
 
 def changes_no_field(event: Event) -> bool:

@@ -25,6 +25,7 @@ from itsm_core.ticket import (
     Ticket,
     TicketOpened,
     Unassigned,
+    event_writer,
 )
 
 __all__ = [
@@ -1053,6 +1054,23 @@ def _text(raw: Any) -> Any:
     raise _NotText
 
 
+#: The fast path's events, written without ``__init__`` (its values are checked text, instants
+#: and levels: see :func:`~itsm_core.ticket.event_writer`).
+_WRITE: dict[type[Event], Callable[..., Event]] = {
+    cls: event_writer(cls)
+    for cls in (
+        TicketOpened,
+        Unassigned,
+        GroupAssigned,
+        Assigned,
+        Reassigned,
+        PriorityChanged,
+        StateChanged,
+        FieldChanged,
+    )
+}
+
+
 def _snapshot_cells(
     reader: _Reader,
     ticket_id: str,
@@ -1160,7 +1178,7 @@ def _snapshot_cells(
             svc = f[js] if js >= 0 else None
             state0, cat0 = fast.initial, fast.initial_category
             events.append(
-                TicketOpened(
+                _WRITE[TicketOpened](
                     ticket_id=ticket_id,
                     actor=opener,
                     at=opened_at,
@@ -1187,7 +1205,7 @@ def _snapshot_cells(
             moved = g0 is not None and g0 != group
             if group is None and person is None:
                 new.append(
-                    Unassigned(
+                    _WRITE[Unassigned](
                         ticket_id=ticket_id,
                         actor=actor,
                         at=at,
@@ -1198,7 +1216,7 @@ def _snapshot_cells(
                 )
             elif person is None:
                 new.append(
-                    GroupAssigned(
+                    _WRITE[GroupAssigned](
                         ticket_id=ticket_id,
                         actor=actor,
                         at=at,
@@ -1212,11 +1230,13 @@ def _snapshot_cells(
                 group = group or ""
             elif p0 is None and not moved:
                 new.append(
-                    Assigned(ticket_id=ticket_id, actor=actor, at=at, assignee=person, group=group)
+                    _WRITE[Assigned](
+                        ticket_id=ticket_id, actor=actor, at=at, assignee=person, group=group
+                    )
                 )
             else:
                 new.append(
-                    Reassigned(
+                    _WRITE[Reassigned](
                         ticket_id=ticket_id,
                         actor=actor,
                         at=at,
@@ -1239,7 +1259,7 @@ def _snapshot_cells(
                 effective, override = derived, None
             if impact != imp or urgency != urg or effective != eff:
                 new.append(
-                    PriorityChanged(
+                    _WRITE[PriorityChanged](
                         ticket_id=ticket_id,
                         actor=actor,
                         at=at,
@@ -1293,7 +1313,7 @@ def _snapshot_cells(
                 reader.check_policy_of(trigger, requester_before, assignee_before, actor, index)
             resolving = to_category == "resolved" and cat0 != "resolved"
             new.append(
-                StateChanged(
+                _WRITE[StateChanged](
                     ticket_id=ticket_id,
                     actor=actor,
                     at=at,
@@ -1333,7 +1353,9 @@ def _snapshot_cells(
 
 
 def _field(ticket_id: str, actor: str, at: datetime, field: str, old: Any, new: Any) -> Event:
-    return FieldChanged(ticket_id=ticket_id, actor=actor, at=at, field=field, old=old, new=new)
+    return _WRITE[FieldChanged](
+        ticket_id=ticket_id, actor=actor, at=at, field=field, old=old, new=new
+    )
 
 
 def _reader(profile: Profile, lifecycle: Lifecycle | None, shape: str) -> _Reader:

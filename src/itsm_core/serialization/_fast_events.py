@@ -27,10 +27,9 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from itsm_core._drafts import draft_class, record_writer
 from itsm_core._time import zone
 from itsm_core.errors import ItsmError
-from itsm_core.ticket import Event, FieldValue
+from itsm_core.ticket import Event, FieldValue, event_writer, unrefusable_event
 
 __all__ = ["ZONE_SUFFIX", "EventDecoder", "attach_zone", "instant_fields"]
 
@@ -340,7 +339,7 @@ def _record(cls: type, tag: tuple[str, str] | None, records: dict[Any, Any]) -> 
     if tag is None:
         build = _remembered(build)
     records[cls] = build
-    if tag is not None and _unrefusable(cls):
+    if tag is not None and unrefusable_event(cls):
         records[cls, _CHECK] = _generate(cls, fields, names, frozenset(instants), construct=False)
     return build
 
@@ -377,42 +376,6 @@ def _remembered(build: Check) -> Check:
 
 #: The key of a record's check-only function (beside its builder) in the records.
 _CHECK = "check"
-
-
-def _writer(cls: type, fields: list[tuple[str, Check, bool]]) -> Callable[..., Any] | None:
-    """A function of every field's value, in order, that writes a ``cls`` record directly.
-
-    For an event class that cannot refuse checked values (:func:`_unrefusable`),
-    whose defaults are plain values (no factory), of a layout the interpreter lets
-    a draft become (:func:`~itsm_core._drafts.draft_class`): the record
-    ``cls(**kw)`` gives, without its ``__init__``. Its post-init turns lists into
-    tuples; the checks give tuples already (a property compares the records with
-    cattrs'). ``None`` otherwise.
-    """
-    if not _unrefusable(cls) or draft_class(cls) is None:
-        return None
-    if any(isinstance(a.default, attrs.Factory) for a in attrs.fields(cls)):  # type: ignore[arg-type]
-        return None
-    names = [name for name, _, _ in fields]
-    if names != [a.name for a in attrs.fields(cls)]:  # pragma: no cover - fields come in order
-        return None
-    args = [f"v{i}" for i in range(len(names))]
-    return record_writer(cls, args, dict(zip(names, args, strict=True)), label="decoder")
-
-
-def _unrefusable(cls: type) -> bool:
-    """Whether ``cls(**kw)`` cannot refuse values the direct checks accepted.
-
-    True for an event class whose fields have no validator and no converter,
-    with no ``__attrs_pre_init__`` and no ``__attrs_post_init__`` but the
-    one of :class:`~itsm_core.ticket.Event` (which turns lists into tuples).
-    """
-    return (
-        issubclass(cls, Event)
-        and all(a.validator is None and a.converter is None for a in attrs.fields(cls))
-        and not hasattr(cls, "__attrs_pre_init__")
-        and cls.__attrs_post_init__ is Event.__attrs_post_init__
-    )
 
 
 def _generate(
@@ -478,7 +441,12 @@ def _generate(
         else:
             scope[f"c{i}"] = check
             lines.append(f"    v{i} = c{i}(v{i})")
-    writer = _writer(cls, fields) if construct else None
+    # an event class written directly (event_writer); any other record through __init__
+    writer: Callable[..., Any] | None = (
+        event_writer(cls) if construct and issubclass(cls, Event) else None
+    )
+    if writer is cls:
+        writer = None
     if writer is None:
         lines.append("    kw = {" + ", ".join(f"{name!r}: v{i}" for i, name, _ in required) + "}")
     else:  # every field in a variable: an absent optional one holds the class's default
@@ -500,7 +468,14 @@ def _generate(
         else:
             lines.append(f"    if {name!r} in value:\n        {target} = c{i}(value[{name!r}])")
     if writer is not None:
-        lines.append("    return write(" + ", ".join(f"v{i}" for i in range(len(fields))) + ")")
+        lines.append(
+            "    return write("
+            + ", ".join(  # by position where the writer takes them (fields in order)
+                f"v{i}" if not writer.__code__.co_kwonlyargcount else f"{name}=v{i}"
+                for i, (name, _, _) in enumerate(fields)
+            )
+            + ")"
+        )
     elif construct:
         lines += [
             "    try:",
