@@ -153,8 +153,12 @@ class Compliance:
         # the cycles are read from the statuses' compact rows (no Cycle record is built)
         counts: dict[tuple[str, str, str, str, str], list[int]] = {}
         met, breached = Stage.MET, Stage.BREACHED
+        namers: dict[str, Callable[[int], str]] = {}  # period_of per zone, remembered per hour
         for status in statuses:
             zone = timezone or status.timezone
+            name_of = namers.get(zone)
+            if name_of is None:
+                name_of = namers[zone] = period_namer(zone, period)
             policy, priority, group = status.policy, status.priority or "", status.group or ""
             for metric, _, rows in status.clock_rows:
                 for row in rows:
@@ -166,7 +170,7 @@ class Compliance:
                     else:
                         continue
                     assert outcome is not None
-                    key = (period_of(outcome, zone, period), policy, metric, priority, group)
+                    key = (name_of(outcome), policy, metric, priority, group)
                     found = counts.get(key)
                     if found is None:
                         found = counts[key] = [0, 0]
