@@ -184,12 +184,14 @@ class _Sums:
 
     def count(self, measure: str, at_us: int, dims: Dims, value_us: int | None = None) -> None:
         """A workload fact (a count, or a business time with ``value_us``)."""
-        name = self.name_of(at_us)
+        name = ""  # the period, named at the first dimension the statistics keep
         wanted = self.stats_wanted
         found = self.stats_found
         for dim, value in dims:
             if dim not in wanted:
                 continue
+            if not name:
+                name = self.name_of(at_us)
             bucket = found.get((dim, value, name))
             if bucket is None:
                 bucket = found[(dim, value, name)] = {}
