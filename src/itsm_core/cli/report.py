@@ -898,48 +898,33 @@ def _read_chunks(
             held = False  # by the lines so far, the input will not fit: check lines only
         if b"\r" in line and line.find(b"\r") != len(line) - 2:
             raise _Restart  # the reference also ends a line at a lone carriage return
-        if defer and not held:
+        entry: tuple[str, int, Event | None, bytes | str]
+        start = _PREFIX(line) if defer and not held else None
+        if start is not None and start[1] in prefixed:
             # The library's own form starts with the kind and the ticket: read them without
             # parsing the line (it is parsed once, after the merge, and checked there).
-            start = _PREFIX(line)
-            if start is not None and start[1] in prefixed:
-                try:
-                    ticket = start[2].decode("utf-8")
-                except UnicodeDecodeError:
-                    raise _Restart from None
-                if len(buffer) >= chunk:
-                    files.append(_spill(buffer))
-                    buffer.clear()
-                append((ticket, number, None, line))
-                continue
-        try:
-            data = loads(line)
-        except ValueError:
-            data = None
-        event = None
-        if held:
-            good = (event := decoder(data)) is not None
-        elif defer:  # judged when decoded after the merge: a kind read directly, a text ticket
-            kind = data.get(tag) if type(data) is dict else None
-            good = type(kind) is str and kind in direct and type(data.get("ticket_id")) is str
-        else:
-            good = reads(data)
-        if good and (data[tag] not in floating or floatless(data)):
-            entry: tuple[str, int, Event | None, bytes | str] = (
-                data["ticket_id"],
-                number,
-                event,
-                line,
-            )
+            entry = (_utf8(start[2]), number, None, line)
         else:
             try:
-                text = line.decode("utf-8")
-            except UnicodeDecodeError:
-                raise _Restart from None
-            found = _reference_line(text, number, path, skip_bad, counts)
-            if found is None:
-                continue
-            entry = (found.ticket_id, number, found if held else None, text)
+                data = loads(line)
+            except ValueError:
+                data = None
+            event = None
+            if held:
+                good = (event := decoder(data)) is not None
+            elif defer:  # judged when decoded after the merge: a kind read directly, a text ticket
+                kind = data.get(tag) if type(data) is dict else None
+                good = type(kind) is str and kind in direct and type(data.get("ticket_id")) is str
+            else:
+                good = reads(data)
+            if good and (data[tag] not in floating or floatless(data)):
+                entry = (data["ticket_id"], number, event, line)
+            else:
+                text = _utf8(line)
+                found = _reference_line(text, number, path, skip_bad, counts)
+                if found is None:
+                    continue
+                entry = (found.ticket_id, number, found if held else None, text)
         if len(buffer) >= chunk:
             files.append(_spill(buffer))
             buffer.clear()
@@ -957,6 +942,14 @@ def _read_chunks(
 _PREFIX = re.compile(
     rb'\{"' + EVENT_TAG.encode() + rb'": "([a-z_]+)", "ticket_id": "([^"\\]*)"'
 ).match
+
+
+def _utf8(raw: bytes) -> str:
+    """The text of a line's bytes; bytes that are not UTF-8 are the reference's to word."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Restart from None
 
 
 def _reference_line(
@@ -1020,11 +1013,7 @@ def _events_of(
                 else None
             )
             if event is None:
-                try:
-                    text = item.decode("utf-8")
-                except UnicodeDecodeError:
-                    raise _Restart from None
-                event = _reference_line(text, number, path, skip_bad, counts)
+                event = _reference_line(_utf8(item), number, path, skip_bad, counts)
                 if event is None:
                     continue  # a bad line, skipped and counted
             if event.ticket_id != ticket:  # sorted under another ticket (a repeated key)
