@@ -971,6 +971,9 @@ class _Fast:
         self.positions = tuple(where.get(fact, -1) for fact in _POSITIONS)
         self.initial = reader.lc.definition.initial
         self.initial_category = reader.lc.category_of(self.initial)
+        #: The events written without ``__init__`` (its values are checked text, instants
+        #: and levels): built at the first import, not when the module loads.
+        self.write = {cls: event_writer(cls) for cls in _DIFFED_EVENTS}
 
     def convert(self, index: int, raw: Any, row: int) -> str | None:
         """The fact of planned cell ``index`` (``_Reader.facts`` for one cell), remembered."""
@@ -1054,21 +1057,17 @@ def _text(raw: Any) -> Any:
     raise _NotText
 
 
-#: The fast path's events, written without ``__init__`` (its values are checked text, instants
-#: and levels: see :func:`~itsm_core.ticket.event_writer`).
-_WRITE: dict[type[Event], Callable[..., Event]] = {
-    cls: event_writer(cls)
-    for cls in (
-        TicketOpened,
-        Unassigned,
-        GroupAssigned,
-        Assigned,
-        Reassigned,
-        PriorityChanged,
-        StateChanged,
-        FieldChanged,
-    )
-}
+#: The kinds of event the fast path writes (through :func:`~itsm_core.ticket.event_writer`).
+_DIFFED_EVENTS = (
+    TicketOpened,
+    Unassigned,
+    GroupAssigned,
+    Assigned,
+    Reassigned,
+    PriorityChanged,
+    StateChanged,
+    FieldChanged,
+)
 
 
 def _snapshot_cells(
@@ -1079,6 +1078,7 @@ def _snapshot_cells(
 ) -> tuple[tuple[Event, ...], int]:
     projection = reader.projection
     fast = reader.fast
+    write = fast.write
     # -- order: by the sequence column, else by the instant; ties in input order
     keyed: list[tuple[Any, int, tuple[Any, ...]]]
     if projection.sequence is not None:
@@ -1178,7 +1178,7 @@ def _snapshot_cells(
             svc = f[js] if js >= 0 else None
             state0, cat0 = fast.initial, fast.initial_category
             events.append(
-                _WRITE[TicketOpened](
+                write[TicketOpened](
                     ticket_id=ticket_id,
                     actor=opener,
                     at=opened_at,
@@ -1205,7 +1205,7 @@ def _snapshot_cells(
             moved = g0 is not None and g0 != group
             if group is None and person is None:
                 new.append(
-                    _WRITE[Unassigned](
+                    write[Unassigned](
                         ticket_id=ticket_id,
                         actor=actor,
                         at=at,
@@ -1216,7 +1216,7 @@ def _snapshot_cells(
                 )
             elif person is None:
                 new.append(
-                    _WRITE[GroupAssigned](
+                    write[GroupAssigned](
                         ticket_id=ticket_id,
                         actor=actor,
                         at=at,
@@ -1230,13 +1230,13 @@ def _snapshot_cells(
                 group = group or ""
             elif p0 is None and not moved:
                 new.append(
-                    _WRITE[Assigned](
+                    write[Assigned](
                         ticket_id=ticket_id, actor=actor, at=at, assignee=person, group=group
                     )
                 )
             else:
                 new.append(
-                    _WRITE[Reassigned](
+                    write[Reassigned](
                         ticket_id=ticket_id,
                         actor=actor,
                         at=at,
@@ -1259,7 +1259,7 @@ def _snapshot_cells(
                 effective, override = derived, None
             if impact != imp or urgency != urg or effective != eff:
                 new.append(
-                    _WRITE[PriorityChanged](
+                    write[PriorityChanged](
                         ticket_id=ticket_id,
                         actor=actor,
                         at=at,
@@ -1313,7 +1313,7 @@ def _snapshot_cells(
                 reader.check_policy_of(trigger, requester_before, assignee_before, actor, index)
             resolving = to_category == "resolved" and cat0 != "resolved"
             new.append(
-                _WRITE[StateChanged](
+                write[StateChanged](
                     ticket_id=ticket_id,
                     actor=actor,
                     at=at,
@@ -1353,7 +1353,7 @@ def _snapshot_cells(
 
 
 def _field(ticket_id: str, actor: str, at: datetime, field: str, old: Any, new: Any) -> Event:
-    return _WRITE[FieldChanged](
+    return event_writer(FieldChanged)(
         ticket_id=ticket_id, actor=actor, at=at, field=field, old=old, new=new
     )
 
