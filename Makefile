@@ -31,8 +31,8 @@ demo: $(STAMP)
 	$(BIN)/itsm-core demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench examples
-	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/ruff check src tests bench examples conftest.py
+	$(BIN)/ruff format --check src tests bench examples conftest.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict
@@ -53,7 +53,7 @@ test: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -n auto --dist worksteal --durations=10 --cov --cov-branch --cov-fail-under=95 --cov-report=term
 
-# Every property with twenty times the ci profile's examples, random draws (not in CI:
+# Every property with forty times the ci profile's examples, random draws (not in CI:
 # run it before a release; it takes hours).
 soak: $(STAMP)
 	ITSM_HYPOTHESIS_PROFILE=soak $(BIN)/python -m pytest -n auto --dist worksteal --durations=20 -q

@@ -1,24 +1,4 @@
-"""Shared test configuration: Hypothesis profiles.
-
-``ITSM_HYPOTHESIS_PROFILE`` selects one (``.ci/run`` selects ``ci``, ``make soak``
-selects ``soak``):
-
-* ``dev`` (the default): 100 examples per property, random, for quick local runs.
-* ``ci``: 2,000 examples per property, derandomized: every run draws the same
-  examples, so a red CI is red again on anyone's machine with the same profile,
-  a change cannot fail CI because of a lucky draw, and the suite's time is the
-  same from run to run. The price is that CI never explores new examples; that
-  is what ``dev`` runs and ``soak`` are for. No health check is suppressed:
-  a strategy that becomes slow or filters too much fails loudly here.
-* ``soak``: twenty times the ``ci`` examples (40,000 per property), random, with
-  the example database (``.hypothesis/``) so a failure found is replayed on
-  the next run. Not part of CI; run it before a release.
-* ``mutate``: 30 examples per property, derandomized, for ``make mutate``: every
-  mutant meets the same examples, so a mutant's verdict does not depend on a draw.
-
-Properties that run a share of the profile's examples (``max_examples //
-4``...) get the same share in every profile, so ``soak`` multiplies every
-property by twenty.
+"""Configuration of the test modules (the Hypothesis profiles are in the root ``conftest.py``).
 
 Coverage: when the run measures coverage (``--cov``), each test is traced for
 its first ``TRACED_EXAMPLES`` Hypothesis examples (half the ``dev`` profile's
@@ -31,37 +11,11 @@ of what the whole run reaches, at about half the price.
 from __future__ import annotations
 
 import gc
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from hypothesis import core as hypothesis_core
-from hypothesis import settings
-
-from itsm_core.testing import register_strategies
-
-CI_EXAMPLES = 2000
-SOAK_FACTOR = 20
-
-settings.register_profile("dev", max_examples=100, deadline=None)
-settings.register_profile(
-    "ci", max_examples=CI_EXAMPLES, derandomize=True, deadline=None, print_blob=True
-)
-settings.register_profile(
-    "soak",
-    max_examples=CI_EXAMPLES * SOAK_FACTOR,
-    derandomize=False,
-    deadline=None,
-    print_blob=True,
-)
-settings.register_profile("mutate", max_examples=30, derandomize=True, deadline=None)
-settings.load_profile(os.environ.get("ITSM_HYPOTHESIS_PROFILE", "dev"))
-
-# The suite registers the strategies itself rather than rely on when the entry
-# point's import hook fires (coverage and xdist change the import order).
-register_strategies()
-
 
 TRACED_EXAMPLES = 50
 

@@ -3,7 +3,7 @@
 For every ``now``, a clock's stage is ``breached`` exactly when ``breached_at <= now``,
 and ``breached_at`` does not depend on when the clock is read (targets ending exactly
 at closing times and across DST nights included). Runs with the profile's example
-count (2,000 under ``ci``).
+count (1,000 under ``ci``).
 """
 
 from __future__ import annotations

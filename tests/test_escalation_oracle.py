@@ -205,7 +205,7 @@ def desks(draw: st.DrawFn) -> tuple[Desk, list[Event]]:
 
 
 # Each example builds a desk and a history through its lifecycle (~30 ms of CPU): 15 % of
-# the profile's examples (300 under ci); the engine property above carries the 2,000.
+# the profile's examples (150 under ci); the engine property above carries the 1,000.
 @settings(max_examples=settings().max_examples * 3 // 20)
 @given(scenario=desks(), minutes=st.integers(0, 4 * 24 * 60))
 def test_the_desk_verbs_agree_with_the_reference(

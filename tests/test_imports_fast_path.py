@@ -192,7 +192,7 @@ def _same(fast: Any, reference: Any) -> None:
 
 
 #: Each example imports a small export two to four times (about 10 ms): the properties run
-#: a fixed number of examples, not the profile's (2,000 under ``ci``).
+#: a fixed number of examples, not the profile's (1,000 under ``ci``).
 EXAMPLES = settings(max_examples=300)
 
 

@@ -627,7 +627,7 @@ FIRST, LAST = date(2011, 9, 1), date(2012, 5, 31)
 STARTS = instants(first=FIRST, last=LAST)
 # Each example draws a random calendar (compiled anew) and a history; the reference
 # walks it with the calendar oracle. These properties run a fixed share of the
-# profile's examples (500 of the ci profile's 2,000 for the reference, 1,000 for the
+# profile's examples (250 of the ci profile's 1,000 for the reference, 500 for the
 # others) so that the whole suite stays well inside the CI budget.
 QUARTER = settings(max_examples=max(50, settings().max_examples // 4))
 HALF = settings(max_examples=max(50, settings().max_examples // 2))
