@@ -12,12 +12,15 @@ import pytest
 from itsm_core.calendar import BusinessCalendar
 from itsm_core.errors import InvalidValueError, NaiveDatetimeError
 from itsm_core.lifecycle import History, default_lifecycles
+from itsm_core.metrics import Stats
 from itsm_core.sla import Metric, SlaPolicy, evaluate
 from itsm_core.ticket import (
+    CHANGEABLE_FIELDS,
     AddComment,
     Assign,
     CommentAdded,
     Event,
+    FieldChanged,
     OpenTicket,
     StateChanged,
     TicketOpened,
@@ -126,6 +129,52 @@ def test_every_impossible_history_is_refused_naming_the_event_and_the_field() ->
     with pytest.raises(NaiveDatetimeError) as later:
         History([opened, attrs.evolve(events[1], at=datetime(2026, 3, 2, 9))])
     assert later.value.field == "events[1].at"
+
+
+@pytest.mark.parametrize(
+    ("field", "new", "custom", "refused"),
+    [
+        ("state", "closed", False, "field"),  # a state changes through StateChanged
+        ("hold_reason", "awaiting_caller", False, "field"),
+        ("opened_at", "2026-01-01", False, "field"),
+        ("assignee", "dana", False, "field"),  # through Assigned
+        ("no_such_field", "x", False, "field"),
+        ("", "x", True, "field"),
+        ("type", None, False, "new"),  # a required field cannot be unset
+        ("title", 5, False, "new"),
+        ("category", 5, False, "new"),
+        ("floor", ["a list"], True, "new"),
+        ("floor", 3, "yes", "custom"),
+    ],
+)
+def test_a_field_change_a_ticket_cannot_take_is_refused_naming_the_field(
+    field: str, new: object, custom: object, refused: str
+) -> None:
+    events = worked_history()
+    change = FieldChanged(
+        ticket_id="INC-1", actor="dana", at=events[-1].at, field=field, old=None,
+        new=new, custom=custom,  # type: ignore[arg-type]
+    )  # fmt: skip
+    index = len(events)
+    _refused([*events, change], f"events[{index}].{refused}")
+    with pytest.raises(InvalidValueError) as caught:  # the report's statistics, raw events
+        Stats.of([[*events, change]], calendar=BusinessCalendar.always_open("UTC"))
+    assert caught.value.field == f"histories[0][{index}].{refused}"
+
+
+@pytest.mark.parametrize(("field", "optional"), sorted(CHANGEABLE_FIELDS.items()))
+def test_every_changeable_field_takes_text_and_the_optional_ones_none(
+    field: str, optional: bool
+) -> None:
+    events = worked_history()
+    values: list[str | None] = ["Printers", *([None] if optional else [])]
+    for value in values:
+        change = FieldChanged(
+            ticket_id="INC-1", actor="dana", at=events[-1].at, field=field, old=None, new=value
+        )
+        history = History([*events, change], lifecycle=INCIDENT)
+        assert getattr(history.ticket, field) == value
+        assert history.states[-1] == history.states[-2]
 
 
 def test_instants_are_compared_as_instants_across_a_dst_fall_back() -> None:

@@ -166,7 +166,7 @@ def tickets(draw: st.DrawFn, tid: str) -> list[Event]:
         elif kind == 11:
             # dimensions and unread fields (followed), and fields the walk reads (plain walk)
             field = draw(sampled(("category", "service", "title", "type", "channel",
-                                  "resolution_code", "group", "state_category")))  # fmt: skip
+                                  "resolution_code", "effective_priority")))  # fmt: skip
             event = FieldChanged(**common, field=field, old=None,
                                  new=draw(sampled(("x", "active", *([None] * (field != "type"))))),
                                  custom=draw(st.booleans()))  # fmt: skip

@@ -29,8 +29,9 @@ matches (``"assign"``, ``"comment.public"``, ``"transition:resolve"`` ...):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, ClassVar, TypeAlias, TypeVar
 
 import attrs
@@ -40,6 +41,7 @@ from itsm_core.errors import InvalidValueError
 
 __all__ = [
     "CATEGORIES",
+    "CHANGEABLE_FIELDS",
     "FINAL_CATEGORIES",
     "LINK_KINDS",
     "AddComment",
@@ -114,6 +116,30 @@ FINAL_CATEGORIES: frozenset[str] = frozenset({"closed", "cancelled"})
 
 #: A typed custom field value.
 FieldValue: TypeAlias = str | int | float | bool
+
+#: The built-in ticket fields a :class:`FieldChanged` may set, each with whether it may
+#: be unset (``new=None``). The others change through events of their own (a state
+#: through ``StateChanged``, an assignee through ``Assigned``...) or never (the id).
+CHANGEABLE_FIELDS: Mapping[str, bool] = MappingProxyType(
+    {
+        "type": False,
+        "title": False,
+        "requester": False,
+        "description": False,
+        "resolution": False,
+        "category": True,
+        "service": True,
+        "customer": True,
+        "channel": True,
+        "resolution_code": True,
+        "impact": True,
+        "urgency": True,
+        "derived_priority": True,
+        "priority_override": True,
+        "effective_priority": True,
+        "approval": True,
+    }
+)
 
 #: Link kinds and their inverse (the kind the other ticket records).
 _INVERSE: dict[str, str] = {
@@ -946,6 +972,51 @@ class FieldChanged(Event):
     old: FieldValue | None
     new: FieldValue | None
     custom: bool = False
+
+    def check(self, where: str = "event") -> None:
+        """Raise unless a ticket can take this change; ``where`` names the event in the error.
+
+        A built-in field must be one of :data:`CHANGEABLE_FIELDS` and get text
+        (or ``None`` where the field may be unset); the other fields change
+        through events of their own (a state through ``StateChanged``...). A
+        custom field gets any :data:`FieldValue` or ``None``.
+        :class:`~itsm_core.lifecycle.History` checks every ``FieldChanged`` so.
+
+        >>> from datetime import datetime, timezone
+        >>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+        >>> FieldChanged(ticket_id="I-1", actor="op", at=at, field="type", old="incident",
+        ...              new="request").check()
+        >>> FieldChanged(ticket_id="I-1", actor="op", at=at, field="type", old="incident",
+        ...              new=None).check("events[3]")
+        Traceback (most recent call last):
+        ...
+        itsm_core.errors.InvalidValueError: events[3].new: expected text (type cannot be \
+unset), got None
+        >>> FieldChanged(ticket_id="I-1", actor="op", at=at, field="state", old="new",
+        ...              new="closed").check("events[3]")
+        Traceback (most recent call last):
+        ...
+        itsm_core.errors.InvalidValueError: events[3].field: expected one of type, title, \
+...
+        """
+        field, new = self.field, self.new
+        if type(field) is not str or not field:
+            raise InvalidValueError(f"{where}.field", field, "a field name")
+        if self.custom is True:
+            if new is not None and type(new) not in (str, int, float, bool):
+                raise InvalidValueError(f"{where}.new", new, "text, a number, True, False or None")
+            return
+        if self.custom is not False:
+            raise InvalidValueError(f"{where}.custom", self.custom, "True or False")
+        optional = CHANGEABLE_FIELDS.get(field)
+        if optional is None:
+            names = ", ".join(CHANGEABLE_FIELDS)
+            raise InvalidValueError(
+                f"{where}.field", field, f"one of {names}, or a custom field (custom=True)"
+            )
+        if type(new) is not str and not (optional and new is None):
+            expected = "text or None" if optional else f"text ({field} cannot be unset)"
+            raise InvalidValueError(f"{where}.new", new, expected)
 
     def _changes(self, ticket: Ticket) -> dict[str, Any]:
         if self.custom:

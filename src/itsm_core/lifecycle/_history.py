@@ -14,7 +14,7 @@ from typing import Protocol, overload
 
 from itsm_core._time import to_us
 from itsm_core.errors import InvalidValueError, ItsmError
-from itsm_core.ticket import Event, StateChanged, Ticket, TicketOpened
+from itsm_core.ticket import Event, FieldChanged, StateChanged, Ticket, TicketOpened
 
 __all__ = ["EventRules", "History"]
 
@@ -44,7 +44,9 @@ class History(Sequence[Event]):
     A history is checked when it is built: every item is an
     :class:`~itsm_core.ticket.Event`, the first one (and only the first)
     opens the ticket, every event names the same ticket, instants never go
-    back (compared as instants, so a DST fall-back hour is in order), and
+    back (compared as instants, so a DST fall-back hour is in order), every
+    ``FieldChanged`` sets a field a ticket can take
+    (:meth:`~itsm_core.ticket.FieldChanged.check`), and
     with ``lifecycle`` every state change is a transition the lifecycle
     allows from the state the ticket is in. An impossible history raises
     :class:`~itsm_core.errors.InvalidValueError` naming ``events[i].field``.
@@ -152,7 +154,9 @@ this history, got 'INC-2'
                 )
             if lifecycle is not None:
                 lifecycle.check_event(index, state if index else None, event)
-            if isinstance(event, StateChanged):
+            if isinstance(event, FieldChanged):
+                event.check(f"{self._field}[{index}]")
+            elif isinstance(event, StateChanged):
                 state, category = event.to_state, event.to_category
                 hold = event.hold_reason if category == "on_hold" else None
             elif isinstance(event, TicketOpened):

@@ -124,7 +124,6 @@ _UNREAD_FIELDS = frozenset(
         "urgency",
         "derived_priority",
         "priority_override",
-        "hold_reason",
         "resolution_code",
         "resolution",
         "approval",
@@ -134,9 +133,7 @@ _UNREAD_FIELDS = frozenset(
 
 def _followed_field(event: FieldChanged) -> bool:
     """Whether the one walk follows ``event``: a custom field, a dimension or an unread field."""
-    field = event.field
-    if type(field) is not str:
-        return False
+    field = event.field  # a field FieldChanged.check let through: the history checked it
     return event.custom or field in _DIM_FIELDS or field in _UNREAD_FIELDS
 
 

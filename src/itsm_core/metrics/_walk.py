@@ -14,6 +14,7 @@ from itsm_core.ticket import (
     CallbackRecorded,
     CommentAdded,
     Event,
+    FieldChanged,
     StateChanged,
     SurveyAnswered,
     SurveyRequested,
@@ -167,6 +168,8 @@ def walk(
             raise InvalidValueError(
                 f"{path}.ticket_id", event.ticket_id, f"the history's ticket {ticket.id!r}"
             )
+        elif isinstance(event, FieldChanged):
+            event.check(path)
         at = to_us(event.at, f"{path}.at")
         before = ticket
         ticket = event.apply_to(ticket)
