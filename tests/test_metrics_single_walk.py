@@ -390,3 +390,18 @@ def test_a_worked_example_counts_the_same_facts_on_both_paths() -> None:
     assert str(stats.tally().median("on_hold")) == "1:00:00"
     assert stats.tally().first_response == (1_200_000_000, 4_800_000_000)  # a reply, a handover
     assert stats.tally().resolution == (3_600_000_000, 7_200_000_000)
+
+
+def test_a_ticket_opened_on_hold_is_held_from_its_opening_on_both_paths() -> None:
+    # An imported ticket may be first seen waiting: its hold ends at its first move out.
+    opened = TicketOpened(ticket_id="H", actor="req", at=START + timedelta(hours=2),
+                          type="incident", state="waiting", state_category="on_hold",
+                          title="t", requester="req")  # fmt: skip
+    resumed = StateChanged(ticket_id="H", actor="ann", at=START + timedelta(hours=3, minutes=30),
+                           trigger="resume", from_state="waiting", to_state="active",
+                           from_category="on_hold", to_category="active")  # fmt: skip
+    events = [opened, resumed]
+    figures = ServiceFigures.of([History(events)], calendar=OFFICE)  # the one walk
+    assert figures == ServiceFigures.of([events], calendar=OFFICE)  # the plain walk
+    assert figures == one_by_one([History(events)])
+    assert str(figures.stats.tally().median("on_hold")) == "1:30:00"

@@ -346,7 +346,8 @@ class _Sums:
         assigned_once = False
         resolved_once: tuple[int, Dims, int | None, int] | None = None
         resolver: tuple[str | None, str | None] = (None, None)
-        hold_since: int | None = None
+        # a ticket may open on hold (an imported one, first seen waiting): held from its opening
+        hold_since: int | None = opened_us if state_category == "on_hold" else None
         reassigned_before = False
         reopened = False
         surveys: dict[str, list[Any]] = {}

@@ -177,6 +177,8 @@ def walk(
             opened_us = at
             observations.append(Observation(measure="arrived", at_us=at, dims=_only(ticket)))
             states.append((at, ticket))
+            if ticket.state_category == "on_hold":  # opened on hold: held from its opening
+                hold_since = at
             continue
         agent, group = ticket.assignee, ticket.group
         if agent is not None and agent not in seen_agents:
