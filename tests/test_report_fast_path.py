@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import io
+import itertools
 import json
 import os
 import tempfile
@@ -25,7 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from itsm_core.calendar import BusinessCalendar
-from itsm_core.cli import main
+from itsm_core.cli import main, report
 from itsm_core.cli._common import InputError
 from itsm_core.cli.report import (
     REFUSED,
@@ -102,10 +103,29 @@ ENDS = [
 ]
 
 
+def _ticket_of(line: str) -> str:
+    """The ticket a line names, as the report sorts it (``""`` for a line without one)."""
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return ""
+    ticket = data.get("ticket_id") if isinstance(data, dict) else None
+    return ticket if isinstance(ticket, str) else ""
+
+
 @st.composite
-def inputs(draw: st.DrawFn) -> bytes:
+def ordered_lines(draw: st.DrawFn) -> list[str]:
+    """Lines in ticket order (as the library's import writes them), maybe one moved out of it."""
+    lines = sorted(draw(LINES), key=_ticket_of)
+    if len(lines) > 1 and draw(st.booleans()):
+        lines.insert(draw(st.integers(0, len(lines) - 1)), lines.pop())
+    return lines
+
+
+@st.composite
+def inputs(draw: st.DrawFn, drawn: st.SearchStrategy[list[str]] = LINES) -> bytes:
     """A JSON Lines file: lines ending in LF or CRLF, maybe a byte-order mark, maybe no last end."""
-    lines = draw(LINES)
+    lines = draw(drawn)
     ends = draw(ENDS[len(lines)])
     text = "".join(line + end for line, end in zip(lines, ends, strict=True))
     unended = draw(st.booleans())
@@ -155,6 +175,58 @@ def test_the_fast_reading_gives_the_references_events_counts_and_errors(
         reference = outcome(reference_ordered_events, path, chunk=chunk, skip_bad=skip_bad)
         assert outcome(ordered_events, path, chunk=chunk, skip_bad=skip_bad) == reference
         assert deferred(path, chunk=chunk, skip_bad=skip_bad) == reference
+
+
+@given(inputs(ordered_lines()), st.integers(1, 5), st.booleans())
+def test_an_input_in_ticket_order_is_read_as_the_reference_reads_it(
+    raw: bytes, chunk: int, skip_bad: bool
+) -> None:
+    # Read with deferred checks, a spilled input whose first chunk is in ticket order is
+    # handed on as it is read, until a line of an earlier ticket has it read again, sorted.
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "events.jsonl")
+        Path(path).write_bytes(raw)
+        reference = outcome(reference_ordered_events, path, chunk=chunk, skip_bad=skip_bad)
+        assert deferred(path, chunk=chunk, skip_bad=skip_bad) == reference
+        assert outcome(ordered_events, path, chunk=chunk, skip_bad=skip_bad) == reference
+
+
+def test_an_input_in_ticket_order_is_handed_on_as_read_and_nothing_is_spilled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def line(ticket: str, n: int) -> str:
+        data = {"event": "watched", "ticket_id": ticket, "actor": f"a{n}", "at": AT}
+        return json.dumps({**data, "watcher": "w"}) + "\n"
+
+    ordered = tmp_path / "ordered.jsonl"
+    ordered.write_text("".join(line(t, n) for n, t in enumerate("AABBBCDD")))
+    spilled: list[int] = []
+    spill = report._spill
+
+    def counted(buffer: list[Any]) -> Any:
+        spilled.append(len(buffer))
+        return spill(buffer)
+
+    monkeypatch.setattr(report, "_spill", counted)
+    reference = outcome(reference_ordered_events, str(ordered), chunk=2, skip_bad=False)
+    found = outcome(ordered_events, str(ordered), chunk=2, skip_bad=False, defer_checks=True)
+    assert found == reference
+    assert spilled == []
+    # One ticket out of order after the first chunk: the events handed on so far are taken
+    # back (_Restart, the report reads the input again); read before, it would be spilled.
+    late = tmp_path / "late.jsonl"
+    late.write_text("".join(line(t, n) for n, t in enumerate("AABBBCDA")))
+    reading = ordered_events(str(late), skip_bad=False, counts={}, chunk=2, defer_checks=True)
+    assert [event.ticket_id for event in itertools.islice(reading, 6)] == list("AABBBC")
+    with pytest.raises(_Restart):
+        list(reading)
+    assert spilled == []
+    early = tmp_path / "early.jsonl"
+    early.write_text("".join(line(t, n) for n, t in enumerate("BAABBCDD")))
+    reference = outcome(reference_ordered_events, str(early), chunk=2, skip_bad=False)
+    found = outcome(ordered_events, str(early), chunk=2, skip_bad=False, defer_checks=True)
+    assert found == reference
+    assert spilled == [2, 2, 2]
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 3, 100])

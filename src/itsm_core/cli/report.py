@@ -13,6 +13,7 @@ import contextlib
 import csv
 import gc
 import heapq
+import itertools
 import json
 import os
 import re
@@ -797,6 +798,9 @@ def ordered_events(
     earliest). A line found bad after the merge without ``skip_bad`` raises
     ``_Restart`` after events were handed on: a caller that defers (the
     report, which holds its output back) reads the input again without it.
+    Deferring, an input whose first chunk is already in ticket order is not
+    sorted: its events are handed on as they are read, and a line of an
+    earlier ticket after that chunk raises ``_Restart`` too.
     """
     if chunk < 1:
         raise InputError("--sort-chunk", f"expected a positive number of rows, got {chunk}")
@@ -823,12 +827,15 @@ def _ordered(
         # The events held before the sort live long: the collector's older generations,
         # examined every 10 young collections by default, would walk all of them again
         # and again (measured: about as long as building them). Young ones still run.
+        reading = _Reading(defer)
         try:
-            with _fewer_collections(middle=1000, old=100), handle:
-                buffer = _read_chunks(handle, path, skip_bad, counts, progress, chunk, files, defer)
+            with _fewer_collections(middle=1000, old=100):
+                entries = _line_entries(handle, path, skip_bad, counts, progress, chunk, reading)
+                buffer, rest = _read_chunks(entries, chunk, files, reading)
         except _Restart:
-            buffer = None
+            buffer, rest = None, None
         if buffer is None:
+            handle.close()
             for spilled in files:
                 spilled.close()
             files.clear()
@@ -837,14 +844,18 @@ def _ordered(
             yield from reference_ordered_events(
                 path, skip_bad=skip_bad, counts=counts, progress=progress, chunk=chunk
             )
+        elif rest is not None:  # ordered by ticket so far: handed on as it is read
+            yield from _events_of(itertools.chain(_handed_on(buffer), rest), path, skip_bad, counts)
         else:
-            entries = (
-                heapq.merge(*(read_spilled(handle) for handle in files), buffer)
+            handle.close()
+            merged = (
+                heapq.merge(*(read_spilled(spilled) for spilled in files), buffer)
                 if files
                 else _handed_on(buffer)
             )
-            yield from _events_of(entries, path, skip_bad, counts)
+            yield from _events_of(merged, path, skip_bad, counts)
     finally:
+        handle.close()
         for spilled in files:
             spilled.close()
 
@@ -854,23 +865,36 @@ def _ordered(
 _GUESS_AFTER = 1024
 
 
-def _read_chunks(
+class _Reading:
+    """How :func:`_line_entries` reads the next line: ``held`` (build its event now) and
+    ``defer`` (see :func:`ordered_events`); the chunking turns ``held`` off at its spill."""
+
+    __slots__ = ("defer", "held")
+
+    def __init__(self, defer: bool) -> None:
+        self.defer = defer
+        self.held = True
+
+
+#: An entry of the sort: ``(ticket, line number, event or None, source)``.
+_Entry = tuple[str, int, Event | None, bytes | str]
+
+
+def _line_entries(
     handle: BinaryIO,
     path: str,
     skip_bad: bool,
     counts: dict[str, int],
     progress: Callable[[int], None] | None,
     chunk: int,
-    files: list[BinaryIO],
-    defer: bool = False,
-) -> list[tuple[str, int, Event | bytes | str]]:
-    """Read every line, spilling each full chunk to ``files``; the last chunk, sorted.
+    reading: _Reading,
+) -> Iterator[_Entry]:
+    """The entry of each line, as :func:`_read_chunks` sorts them.
 
-    An entry is ``(ticket, line number, event, source)``: the source is the
-    line's bytes (read again by the direct path) or its text (by the
-    reference). Until the first spill every event is built and held; after
-    it, a line is only checked (its event is built once, after the merge);
-    with ``defer``, only its kind and ticket are (see :func:`ordered_events`).
+    The source is the line's bytes (read again by the direct path) or its text
+    (by the reference). While ``reading.held`` every event is built; after it,
+    a line is only checked (its event is built once, after the sort); with
+    ``reading.defer``, only its kind and ticket are (see :func:`ordered_events`).
     """
     loads = _orjson_loads
     assert loads is not None
@@ -880,9 +904,7 @@ def _read_chunks(
     floating = decoder.float_kinds()
     prefixed = frozenset(kind.encode() for kind in direct - floating)
     tag = EVENT_TAG
-    buffer: list[tuple[str, int, Event | None, bytes | str]] = []
-    append = buffer.append
-    held = True
+    defer = reading.defer
     size = os.fstat(handle.fileno()).st_size
     read = 0
     number = 0
@@ -894,47 +916,88 @@ def _read_chunks(
         read += len(line)
         if progress is not None:
             progress(read)
+        held = reading.held
         if number == guess and held and size > read * chunk // number:
-            held = False  # by the lines so far, the input will not fit: check lines only
+            held = reading.held = False  # by the lines so far, the input will not fit
         if b"\r" in line and line.find(b"\r") != len(line) - 2:
             raise _Restart  # the reference also ends a line at a lone carriage return
-        entry: tuple[str, int, Event | None, bytes | str]
         start = _PREFIX(line) if defer and not held else None
         if start is not None and start[1] in prefixed:
             # The library's own form starts with the kind and the ticket: read them without
-            # parsing the line (it is parsed once, after the merge, and checked there).
-            entry = (_utf8(start[2]), number, None, line)
+            # parsing the line (it is parsed once, after the sort, and checked there).
+            yield (_utf8(start[2]), number, None, line)
+            continue
+        try:
+            data = loads(line)
+        except ValueError:
+            data = None
+        event = None
+        if held:
+            good = (event := decoder(data)) is not None
+        elif defer:  # judged when decoded after the sort: a kind read directly, a text ticket
+            kind = data.get(tag) if type(data) is dict else None
+            good = type(kind) is str and kind in direct and type(data.get("ticket_id")) is str
         else:
-            try:
-                data = loads(line)
-            except ValueError:
-                data = None
-            event = None
-            if held:
-                good = (event := decoder(data)) is not None
-            elif defer:  # judged when decoded after the merge: a kind read directly, a text ticket
-                kind = data.get(tag) if type(data) is dict else None
-                good = type(kind) is str and kind in direct and type(data.get("ticket_id")) is str
-            else:
-                good = reads(data)
-            if good and (data[tag] not in floating or floatless(data)):
-                entry = (data["ticket_id"], number, event, line)
-            else:
-                text = _utf8(line)
-                found = _reference_line(text, number, path, skip_bad, counts)
-                if found is None:
-                    continue
-                entry = (found.ticket_id, number, found if held else None, text)
+            good = reads(data)
+        if good and (data[tag] not in floating or floatless(data)):
+            yield (data["ticket_id"], number, event, line)
+            continue
+        text = _utf8(line)
+        found = _reference_line(text, number, path, skip_bad, counts)
+        if found is not None:
+            yield (found.ticket_id, number, found if held else None, text)
+
+
+def _read_chunks(
+    entries: Iterator[_Entry], chunk: int, files: list[BinaryIO], reading: _Reading
+) -> tuple[list[tuple[str, int, Event | bytes | str]], Iterator[Any] | None]:
+    """Sort the entries, spilling each full chunk to ``files``: the last chunk, sorted.
+
+    Until the first spill every event is built and held; after it, a line is
+    only checked (see :func:`_line_entries`). An input whose first chunk is
+    already ordered by ticket, read with ``reading.defer``, is not sorted: that
+    chunk comes back with the rest of the entries, handed on as they are read
+    (none held, nothing spilled), until an entry of an earlier ticket raises
+    ``_Restart`` (see :func:`ordered_events`).
+    """
+    buffer: list[_Entry] = []
+    append = buffer.append
+    last = ""
+    ordered = True
+    for entry in entries:
         if len(buffer) >= chunk:
+            if ordered and reading.defer and not files and entry[0] >= last:
+                reading.held = False
+                return _kept(buffer), _in_ticket_order(entry, entries)
             files.append(_spill(buffer))
             buffer.clear()
-            held = False
+            reading.held = False
+        if ordered:
+            ticket = entry[0]
+            ordered = ticket >= last
+            last = ticket
         append(entry)
     buffer.sort(key=by_ticket)  # stable: a ticket's lines keep their input order
+    return _kept(buffer), None
+
+
+def _kept(buffer: list[_Entry]) -> list[tuple[str, int, Event | bytes | str]]:
+    """``(ticket, line number, event or source)`` of each entry."""
     return [
         (ticket, place, source if event is None else event)
         for ticket, place, event, source in buffer
     ]
+
+
+def _in_ticket_order(first: _Entry, entries: Iterator[_Entry]) -> Iterator[Any]:
+    """``first`` and the entries after it as :func:`_kept` gives them, while each one's
+    ticket is at or after the one before (``_Restart`` at the first that is not)."""
+    last = first[0]
+    for ticket, place, event, source in itertools.chain((first,), entries):
+        if ticket < last:
+            raise _Restart  # ordered no longer: the input is read again, sorted
+        last = ticket
+        yield ticket, place, source if event is None else event
 
 
 #: The start of a line in the library's own form (``encode_event`` as JSON): its kind and
