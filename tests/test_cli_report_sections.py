@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import importlib.util
 import io
 import json
 import random
@@ -287,3 +289,34 @@ def test_a_definition_with_no_condition_counts_every_resolved_ticket() -> None:
 def test_a_chunk_of_no_history_is_refused_naming_it() -> None:
     with pytest.raises(InputError, match="chunk"):
         AnalyticsFold(_calendar(), chunk=0)
+
+
+def test_a_rating_outside_the_scale_leaves_its_ticket_out_of_the_analytics_named(
+    tmp_path: Path,
+) -> None:
+    # One answer off the five-point scale: the ticket keeps its SLA rows, the analytics
+    # count every other ticket and name it with why, in every format; the run succeeds.
+    path = tmp_path / "events.jsonl"
+    odd = {**SURVEYS[-1], "rating": 9}  # K-006 answers 9
+    lines = Path(EVENTS).read_text().splitlines()
+    path.write_text("\n".join([*lines, *(json.dumps(s) for s in [*SURVEYS[:-1], odd])]) + "\n")
+    reason = "events[7].rating: expected a point of scale 'five_point' from 1 to 5, got 9"
+    code, out, _ = run("report", str(path), "--config", DESK, "--now", NOW, "--format", "json")
+    assert code == 0
+    last = json.loads(out.splitlines()[-1])
+    assert last["left_out_of_analytics"] == [{"ticket_id": "K-006", "reason": reason}]
+    assert last["summary"]["tickets"] == 6
+    rows = [line for line in out.splitlines() if '"ticket_id": "K-006"' in line]
+    assert len(rows) == 3  # its SLA rows, as without the odd answer
+    survey = last["satisfaction"]
+    assert (survey["requested"], survey["answered"], survey["satisfied"]) == (2, 1, 1)
+    assert last["workload"]["agent"]["dana"]["resolved"] == 1  # K-005 only
+    code, out, _ = run("report", str(path), "--config", DESK, "--now", NOW)
+    assert code == 0
+    assert f"left out of the analytics: ticket K-006: {reason}" in out
+    if importlib.util.find_spec("matplotlib") is not None:
+        code, out, _ = run("report", str(path), "--config", DESK, "--now", NOW, "--format", "html")
+        assert code == 0
+        assert f"Left out of the analytics: ticket K-006: {html.escape(reason)}" in out
+    clean = _folded(SURVEYED, 4)
+    assert clean["left_out_of_analytics"] == []

@@ -7,8 +7,9 @@ holding any values those types allow (a ``FieldChanged`` of any field, a
 ticket's history...), put in one ticket's order, and handed to ``History``,
 the desk (clocks, status, due work, the next step), the report's verdicts and
 rows, and the analytics, both as raw event lists and as checked histories.
-Each call either answers or raises an :class:`~itsm_core.errors.ItsmError`;
-nothing else escapes.
+The report's analytics fold, its compliance table and the facts of its
+HTML page are built from the verdicts. Each call either answers or raises an
+:class:`~itsm_core.errors.ItsmError`; nothing else escapes.
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ from hypothesis import strategies as st
 
 from itsm_core.calendar import BusinessCalendar
 from itsm_core.cli._common import read_desk
-from itsm_core.cli.report import evaluate_all, json_rows_of, rows_of
+from itsm_core.cli.html import facts_of
+from itsm_core.cli.report import AnalyticsFold, evaluate_all, json_rows_of, rows_of
 from itsm_core.errors import ItsmError
 from itsm_core.lifecycle import History
 from itsm_core.metrics import (
+    Compliance,
     FcrDefinition,
     FirstContact,
     RatingScale,
@@ -92,6 +95,7 @@ def _analytics(histories: list[Any]) -> None:
 
 
 # About 8 ms an example: half the profile's examples (500 under ci).
+# About 8 ms an example: half the profile's examples (500 under ci).
 @settings(max_examples=max(50, settings().max_examples // 2), deadline=None)
 @given(odd_histories())
 def test_odd_histories_get_answers_or_the_librarys_own_errors(raw: list[Event]) -> None:
@@ -109,7 +113,15 @@ def test_odd_histories_get_answers_or_the_librarys_own_errors(raw: list[Event]) 
         _answers(lambda: DESK.due(history, now))
         _answers(lambda: DESK.advance(history, now))
         _answers(lambda: DESK.next_wakeup(history, now))
+    fold = AnalyticsFold(CALENDAR)
     for verdict in evaluate_all([raw], DESK, now):  # every ticket is a verdict, never an error
         assert verdict.ticket_id == "T-1"
         list(rows_of(verdict, DESK))
         list(json_rows_of(verdict, DESK))
+        if verdict.history is not None:
+            fold.add(verdict.history)  # the report's analytics and its HTML page's facts
+        if verdict.status is not None:
+            assert verdict.history is not None
+            facts_of(verdict.history, verdict.status)
+            Compliance.of([verdict.status])
+    fold.result()  # a rating off the scale leaves the ticket out, named: never an error

@@ -48,11 +48,14 @@ class Analytics:
 
     ``satisfaction`` and ``first_contact`` are grouped at least by ``all``,
     ``agent`` and ``group``; ``stats`` at least by ``agent`` and ``group``.
+    ``left_out`` names each ticket the figures could not count, with why (a
+    survey rating outside the report's scale): its SLA rows are still there.
     """
 
     satisfaction: Satisfaction
     first_contact: FirstContact
     stats: Stats
+    left_out: tuple[tuple[str, str], ...] = ()
 
 
 @attrs.frozen(kw_only=True)
@@ -208,7 +211,9 @@ def _analytics_lines(analytics: Analytics | None) -> str:
         if rate is None
         else f"First-contact resolution: {rate:.1f} % ({first} of {resolved} resolved)."
     )
-    return f"<p>{html.escape(survey)}</p>\n<p>{html.escape(fcr)}</p>"
+    lines = [survey, fcr]
+    lines += [f"Left out of the analytics: ticket {t}: {why}" for t, why in analytics.left_out]
+    return "\n".join(f"<p>{html.escape(line)}</p>" for line in lines)
 
 
 def render_html(

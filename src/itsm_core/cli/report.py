@@ -51,7 +51,7 @@ from itsm_core.cli._common import (
 from itsm_core.cli.html import Analytics, TicketFacts, facts_of, render_html
 from itsm_core.cli.imports import read_profile, read_rows, sorted_cells
 from itsm_core.desk import Desk
-from itsm_core.errors import ItsmError
+from itsm_core.errors import InvalidValueError, ItsmError
 from itsm_core.imports import PROFILES, ImportCounts, RefusedTicket, import_stream
 from itsm_core.lifecycle import History
 from itsm_core.metrics import (
@@ -431,6 +431,7 @@ class AnalyticsFold:
             definition=FcrDefinition() if definition is None else definition, by=_DIMENSIONS
         )
         self._stats: list[tuple[int, Stats]] = []
+        self._left_out: list[tuple[str, str]] = []
 
     def add(self, history: Sequence[Event]) -> None:
         """Count one ticket's history (folded with the next ones of its chunk)."""
@@ -442,15 +443,19 @@ class AnalyticsFold:
         if not self._pending:
             return
         part, self._pending = self._pending, []
-        # one walk per history for the three (the same answers as each one's own ``of``)
-        figures = ServiceFigures.of(
-            part,
-            calendar=self.calendar,
-            scale=self._satisfaction.scale,
-            definition=self._first_contact.definition,
-            by=_DIMENSIONS,
-            stats_by=_DIMENSIONS[1:],
-        )
+        try:
+            figures = self._figures(part)
+        except InvalidValueError:  # a history the figures cannot count: found, and left out
+            counted = []
+            for history in part:
+                try:
+                    self._figures([history])
+                except InvalidValueError as exc:
+                    reason = _HISTORY_INDEX.sub("events", str(exc), count=1)
+                    self._left_out.append((history[0].ticket_id, reason))
+                else:
+                    counted.append(history)
+            figures = self._figures(counted)
         self._satisfaction = self._satisfaction + figures.satisfaction
         self._first_contact = self._first_contact + figures.first_contact
         stats, size = figures.stats, 1
@@ -459,15 +464,45 @@ class AnalyticsFold:
             stats, size = other + stats, size + other_size
         self._stats.append((size, stats))
 
+    def _figures(self, histories: list[Sequence[Event]]) -> ServiceFigures:
+        """One walk per history for the three (the same answers as each one's own ``of``)."""
+        return ServiceFigures.of(
+            histories,
+            calendar=self.calendar,
+            scale=self._satisfaction.scale,
+            definition=self._first_contact.definition,
+            by=_DIMENSIONS,
+            stats_by=_DIMENSIONS[1:],
+        )
+
     def result(self) -> Analytics:
-        """Everything added so far, merged."""
+        """Everything added so far, merged; a history the figures refuse is left out, named.
+
+        >>> from datetime import datetime, timezone
+        >>> from itsm_core.calendar import BusinessCalendar
+        >>> from itsm_core.ticket import SurveyAnswered, TicketOpened
+        >>> at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+        >>> fold = AnalyticsFold(BusinessCalendar.always_open("UTC"))
+        >>> fold.add([TicketOpened(ticket_id="I-1", actor="r", at=at, type="incident",
+        ...     state="new", state_category="new", title="t", requester="r"),
+        ...     SurveyAnswered(ticket_id="I-1", actor="r", at=at, rating=9)])
+        >>> fold.result().left_out
+        (('I-1', "events[1].rating: expected a point of scale 'five_point' from 1 to 5, got 9"),)
+        """
         self._flush()
         stats = Stats(by=_DIMENSIONS[1:])
         for _, part in self._stats:
             stats = stats + part
         return Analytics(
-            satisfaction=self._satisfaction, first_contact=self._first_contact, stats=stats
+            satisfaction=self._satisfaction,
+            first_contact=self._first_contact,
+            stats=stats,
+            left_out=tuple(self._left_out),
         )
+
+
+#: The start of the path an error of a metric names (``histories[3][7].rating``).
+_HISTORY_INDEX = re.compile(r"^histories\[\d+\]")
 
 
 def _fcr_terms(definition: FcrDefinition) -> list[str]:
@@ -544,6 +579,9 @@ def analytics_json(analytics: Analytics) -> dict[str, Any]:
             "agent": _workload(analytics.stats, "agent"),
             "group": _workload(analytics.stats, "group"),
         },
+        "left_out_of_analytics": [
+            {"ticket_id": ticket_id, "reason": reason} for ticket_id, reason in analytics.left_out
+        ],
     }
 
 
@@ -623,6 +661,8 @@ def _analytics_tables(analytics: Analytics, out: TextIO) -> None:
             [(str(fcr["resolved"]), str(fcr["first_contact"]), _percent_text(fcr["rate"]))],
             out,
         )
+    for ticket_id, reason in analytics.left_out:
+        print(f"left out of the analytics: ticket {ticket_id}: {reason}", file=out)
     for by in ("agent", "group"):
         rows = [
             (
