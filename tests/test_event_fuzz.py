@@ -5,7 +5,8 @@ decoder; these properties start where it stops: events of the right types
 holding any values those types allow (a ``FieldChanged`` of any field, a
 ``StateChanged`` to a state no lifecycle knows, an escalation event in a
 ticket's history...), put in one ticket's order, and handed to ``History``,
-the desk (clocks, status, due work, the next step), the report's verdicts and
+the desk (clocks, status, due work, the next step), the permission policy's
+views (what a requester, an agent and a stranger may see), the report's verdicts and
 rows, and the analytics, both as raw event lists and as checked histories.
 The report's analytics fold, its compliance table and the facts of its
 HTML page are built from the verdicts. Each call either answers or raises an
@@ -15,6 +16,7 @@ HTML page are built from the verdicts. Each call either answers or raises an
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,9 +42,11 @@ from itsm_core.metrics import (
     ServiceFigures,
     Stats,
 )
+from itsm_core.permissions import default_policy
 from itsm_core.testing import events
 from itsm_core.ticket import Event, TicketOpened
 
+POLICY = default_policy()
 DESK = read_desk(str(Path(__file__).parents[1] / "src" / "itsm_core" / "cli" / "desk.toml"))
 CALENDAR = BusinessCalendar.eight_by_five("Europe/Oslo")
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -84,6 +88,11 @@ def _answers(call: Callable[[], Any]) -> None:
         call()
 
 
+def _views(principal: str, history: History, raw: list[Event]) -> None:
+    POLICY.visible_events(principal, history.ticket, raw)
+    POLICY.view(principal, history.ticket)
+
+
 def _analytics(histories: list[Any]) -> None:
     for figure in (
         lambda: ServiceFigures.of(histories, calendar=CALENDAR, scale=SCALE),
@@ -108,6 +117,8 @@ def test_odd_histories_get_answers_or_the_librarys_own_errors(raw: list[Event]) 
         history = None
     if history is not None:
         _answers(lambda: history.tickets)
+        for principal in ("ann", "dana", "bob"):  # the requester, an agent, a stranger
+            _answers(functools.partial(_views, principal, history, raw))
         _analytics([history])
         _answers(lambda: DESK.status(history, now))
         _answers(lambda: DESK.due(history, now))
