@@ -9,10 +9,11 @@ import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from itsm_core.cli import main
+from itsm_core.cli import _common, main
 from itsm_core.cli._common import InputError, sorted_by_ticket
 
 EXAMPLES = Path(__file__).parent.parent / "docs" / "examples"
@@ -506,6 +507,33 @@ def test_a_servicenow_export_in_any_order_reports_every_ticket_as_sorted_input_d
     assert {ticket for ticket, _, _ in grouped} == tickets
     assert _verdicts(shuffled, "--sort-chunk", "17") == grouped
     assert _verdicts(shuffled) == grouped
+
+
+def test_an_export_in_ticket_order_is_read_as_it_comes_and_one_out_of_order_is_sorted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not SAMPLE.exists():
+        pytest.skip(f"the shared ServiceNow sample is not at {SAMPLE}")
+    spilled: list[int] = []
+    spill = _common.spill
+
+    def counted(entries: list[Any], block: int) -> Any:
+        spilled.append(len(entries))
+        return spill(entries, block)
+
+    monkeypatch.setattr(_common, "spill", counted)
+    argv = ["--profile", "servicenow_snapshot", "--config", SN_DESK, "--now", SN_NOW]
+    whole = run("report", str(SAMPLE), *argv, "--format", "json")  # one chunk: in memory
+    assert whole[0] == 0
+    assert run("report", str(SAMPLE), *argv, "--format", "json", "--sort-chunk", "17") == whole
+    assert spilled == []  # the sample is in ticket order: handed on as read
+    header, *lines = SAMPLE.read_text(encoding="utf-8").splitlines()
+    first = lines[0].split(",", 1)[0]
+    late = tmp_path / "late.csv"  # the first ticket's last row, moved to the end
+    moved = max(i for i, line in enumerate(lines) if line.startswith(first + ","))
+    late.write_text("\n".join([header, *lines[:moved], *lines[moved + 1 :], lines[moved]]) + "\n")
+    assert run("report", str(late), *argv, "--format", "json", "--sort-chunk", "17") == whole
+    assert spilled  # read again, sorted
 
 
 def test_a_refused_imported_ticket_is_a_row_and_profile_options_are_checked(

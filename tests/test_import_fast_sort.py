@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from itsm_core.cli._common import csv_rows, sorted_by_ticket
+from itsm_core.cli._common import OutOfOrder, csv_rows, sorted_by_ticket, sorted_entries
 from itsm_core.cli.imports import sorted_rows
 from itsm_core.imports import PROFILES, ImportCounts, RefusedTicket, import_rows, import_stream
 from itsm_core.lifecycle import History
@@ -45,6 +45,33 @@ def test_the_spilled_sort_equals_a_stable_sort_in_memory(
         sorted_by_ticket(items, lambda item: item[0], dump=list, load=tuple, chunk=chunk)
     )
     assert spilled == sorted(items, key=lambda item: item[0])
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from("ABCDE"), st.integers()), max_size=16),
+    st.integers(min_value=1, max_value=5),
+    st.data(),
+)
+def test_streaming_an_input_in_ticket_order_gives_the_sort_or_says_it_was_not(
+    items: list[tuple[str, int]], chunk: int, data: st.DataObject
+) -> None:
+    # In ticket order (a report of the import's output, an export sorted by number), maybe
+    # with one entry moved out of it: handed on as read, or OutOfOrder after the first chunk.
+    entries = sorted(items, key=lambda item: item[0])
+    if len(entries) > 1 and data.draw(st.booleans()):
+        entries.insert(data.draw(st.integers(0, len(entries) - 1)), entries.pop())
+    expected = list(sorted_entries(entries, chunk))
+    assert expected == [n for _, n in sorted(entries, key=lambda item: item[0])]
+    handed: list[int] = []
+    try:
+        for found in sorted_entries(entries, chunk, stream=True):
+            handed.append(found)
+    except OutOfOrder:
+        assert entries != sorted(entries, key=lambda item: item[0])
+        assert len(handed) >= chunk  # only once the first chunk was handed on
+        assert handed == [n for _, n in entries[: len(handed)]]
+    else:
+        assert handed == expected
 
 
 @functools.cache

@@ -32,6 +32,7 @@ __all__ = [
     "EXIT_INVALID",
     "EXIT_OK",
     "InputError",
+    "OutOfOrder",
     "Progress",
     "add_event_input",
     "by_ticket",
@@ -430,8 +431,17 @@ def csv_rows(handle: Iterable[str]) -> Iterator[list[str]]:
             yield body.split(",") if body else []  # a blank line: an empty row, as the reader's
 
 
+class OutOfOrder(Exception):
+    """An entry of an earlier ticket came after :func:`sorted_entries` began handing the
+    input on as it was read (``stream=True``): the caller reads the input again, sorted."""
+
+
 def sorted_entries(
-    entries: Iterable[tuple[str, Any]], chunk: int, block: int = _SPILL_BLOCK
+    entries: Iterable[tuple[str, Any]],
+    chunk: int,
+    block: int = _SPILL_BLOCK,
+    *,
+    stream: bool = False,
 ) -> Iterator[Any]:
     """The data of ``(ticket, data)`` entries ordered by ticket, stable, in bounded memory.
 
@@ -441,15 +451,44 @@ def sorted_entries(
     in memory. ``data`` must be plain (:mod:`marshal`). The temporary files are
     removed when the iterator ends or is closed.
 
+    With ``stream``, an input whose first chunk is already in ticket order is
+    not sorted: its data is handed on as it is read (nothing held, nothing
+    spilled), and an entry of an earlier ticket after that chunk raises
+    :class:`OutOfOrder`, for a caller that can take back what it was handed.
+
     >>> list(sorted_entries([("B", 1), ("A", 2), ("B", 3)], chunk=2))
     [2, 1, 3]
+    >>> list(sorted_entries([("A", 1), ("B", 2), ("B", 3), ("C", 4)], chunk=2, stream=True))
+    [1, 2, 3, 4]
+    >>> list(sorted_entries([("A", 1), ("B", 2), ("C", 3), ("A", 4)], chunk=2, stream=True))
+    Traceback (most recent call last):
+    ...
+    itsm_core.cli._common.OutOfOrder
     """
     if chunk < 1:
         raise InputError("--sort-chunk", f"expected a positive number of rows, got {chunk}")
     buffer: list[tuple[str, int, Any]] = []
     files: list[BinaryIO] = []
     try:
-        for seq, (ticket, data) in enumerate(entries):
+        numbered = enumerate(entries)
+        last = ""
+        for seq, (ticket, data) in numbered if stream else ():
+            if ticket < last:  # not in ticket order: sorted, as any input
+                buffer.append((ticket, seq, data))
+                break
+            last = ticket
+            if len(buffer) >= chunk:  # a whole chunk in ticket order: handed on as read
+                yield from (held for _, _, held in buffer)
+                buffer = []
+                yield data
+                for _, (ticket, data) in numbered:  # the same entries, read on
+                    if ticket < last:
+                        raise OutOfOrder
+                    last = ticket
+                    yield data
+                return
+            buffer.append((ticket, seq, data))
+        for seq, (ticket, data) in numbered:
             buffer.append((ticket, seq, data))
             if len(buffer) >= chunk:
                 files.append(spill(buffer, block))

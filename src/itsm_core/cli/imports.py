@@ -166,7 +166,11 @@ def sorted_rows(
 
 
 def sorted_cells(
-    rows: Iterable[Mapping[str, Any]], profile: Profile, *, chunk: int = 50_000
+    rows: Iterable[Mapping[str, Any]],
+    profile: Profile,
+    *,
+    chunk: int = 50_000,
+    stream: bool = False,
 ) -> tuple[tuple[str, ...] | None, Iterator[Any]]:
     """:func:`sorted_rows` in the form ``import_stream(rows, profile, columns=...)`` reads fastest.
 
@@ -174,7 +178,9 @@ def sorted_cells(
     profile reads, the rows come as sequences of those cells (no dict per
     row) with ``columns`` naming them; otherwise ``columns`` is ``None`` and
     the rows are :func:`sorted_rows`' dicts. Either way the import reads the
-    same values.
+    same values. With ``stream``, the cells of a CSV file already in ticket
+    order are handed on as they are read (``sorted_entries(..., stream=True)``:
+    ``OutOfOrder`` if a row of an earlier ticket comes after the first chunk).
 
     >>> from itsm_core.imports import PROFILES
     >>> rows = [{"number": "B", "x": "1"}, {"number": "A", "x": "2"}]
@@ -191,7 +197,7 @@ def sorted_cells(
             header = None  # the reading itself reports it
         if header is not None and all(name in header for name in wanted):
             column = profile.column("ticket_id") or ""
-            return wanted, _sorted_csv(rows.file, wanted, column, chunk, None)
+            return wanted, _sorted_csv(rows.file, wanted, column, chunk, None, stream)
     return None, sorted_rows(rows, profile, chunk=chunk)
 
 
@@ -201,6 +207,7 @@ def _sorted_csv(
     column: str,
     chunk: int,
     generic: Callable[[], Iterator[dict[str, Any]]] | None,
+    stream: bool = False,
 ) -> Iterator[Any]:
     """:func:`sorted_rows` of a CSV file, read as ``csv.reader`` reads it (``csv_rows``) when
     its header names every column the profile reads (else the rows ``csv.DictReader``
@@ -221,7 +228,7 @@ def _sorted_csv(
         if header is not None and all(name in header for name in wanted):
             split, loads = _SEPARATOR, marshal.loads
             for held in sorted_entries(
-                _held_rows(lines, header, wanted, column), chunk, _SPILL_BLOCK
+                _held_rows(lines, header, wanted, column), chunk, _SPILL_BLOCK, stream=stream
             ):
                 cells = held.split(split) if isinstance(held, str) else loads(held)
                 if generic is None:

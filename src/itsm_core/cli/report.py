@@ -33,6 +33,7 @@ from itsm_core.cli._common import (
     EXIT_INVALID,
     EXIT_OK,
     InputError,
+    OutOfOrder,
     add_event_input,
     by_ticket,
     column_map,
@@ -737,7 +738,7 @@ def _histories(
 ) -> Iterator[Any]:
     """The input's tickets, grouped by the report itself (any input order)."""
     if args.profile:
-        return _imported(args, counts)
+        return _imported(args, counts, stream=defer_checks)
     fmt = _format_of(args)
     progress = None
     if fmt == "jsonl" and not args.no_progress:
@@ -1140,13 +1141,17 @@ def _at(event: Event) -> datetime:
     return event.at
 
 
-def _imported(args: argparse.Namespace, counts: dict[str, int]) -> Iterator[Any]:
-    """Histories of a ticket system's export, read through an import profile."""
+def _imported(args: argparse.Namespace, counts: dict[str, int], stream: bool) -> Iterator[Any]:
+    """Histories of a ticket system's export, read through an import profile.
+
+    With ``stream``, a CSV export already in ticket order is not sorted (see
+    :func:`~itsm_core.cli.imports.sorted_cells`): ``OutOfOrder`` if it was not.
+    """
     if args.map:
         raise InputError("--map", "a profile names the export's columns; use one or the other")
     profile = read_profile(args.profile, args.timezone)
     rows = read_rows(args.events, profile)
-    columns, ordered = sorted_cells(rows, profile, chunk=args.sort_chunk)
+    columns, ordered = sorted_cells(rows, profile, chunk=args.sort_chunk, stream=stream)
     for item in import_stream(ordered, profile, columns=columns):
         if isinstance(item, ImportCounts):
             counts["bad"] = counts.get("bad", 0) + item.skipped_rows
@@ -1192,17 +1197,19 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             "--sort-chunk", f"expected a positive number of rows, got {args.sort_chunk}"
         )
     counts: dict[str, int] = {}
-    if not _fast_reading(args):
+    if not _fast_reading(args) and not args.profile:
         _evaluate(args, desk, now, out, counts)
     else:
         # The fast reading judges a spilled input's lines when it decodes them after the
-        # sort (one check instead of two): the output is held back until every line has
-        # been decoded, and a line found bad then without --skip-bad has the input read
-        # again, every line checked before anything is written.
+        # sort (one check instead of two), and it hands on an input already in ticket
+        # order as it reads it, as the reading of an export does: the output is held
+        # back until the end, and a line found bad then without --skip-bad, or a line
+        # of an earlier ticket, has the input read again, every line checked and
+        # sorted before anything is written.
         with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as held:
             try:
                 _evaluate(args, desk, now, held, counts, defer_checks=True)
-            except _Restart:
+            except (_Restart, OutOfOrder):
                 counts = {}
                 _evaluate(args, desk, now, out, counts)
             else:
