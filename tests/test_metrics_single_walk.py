@@ -29,6 +29,7 @@ from itsm_core.sla import Applicability, Metric, SlaPolicy, evaluate
 from itsm_core.testing import ticket_histories
 from itsm_core.testing._memo import sampled
 from itsm_core.ticket import (
+    CHANGEABLE_FIELDS,
     ApprovalRequested,
     Assigned,
     CallbackRecorded,
@@ -167,9 +168,10 @@ def tickets(draw: st.DrawFn, tid: str) -> list[Event]:
             # dimensions and unread fields (followed), and fields the walk reads (plain walk)
             field = draw(sampled(("category", "service", "title", "type", "channel",
                                   "resolution_code", "effective_priority")))  # fmt: skip
-            event = FieldChanged(**common, field=field, old=None,
-                                 new=draw(sampled(("x", "active", *([None] * (field != "type"))))),
-                                 custom=draw(st.booleans()))  # fmt: skip
+            custom = draw(st.booleans())  # None unsets a custom or an optional field
+            unset = [None] * (custom or CHANGEABLE_FIELDS[field])
+            new = draw(sampled(("x", "active", *unset)))
+            event = FieldChanged(**common, field=field, old=None, new=new, custom=custom)
         else:
             event = Regroup(**common, group=draw(sampled(GROUPS)))
         events.append(event)

@@ -431,9 +431,18 @@ def csv_rows(handle: Iterable[str]) -> Iterator[list[str]]:
             yield body.split(",") if body else []  # a blank line: an empty row, as the reader's
 
 
-class OutOfOrder(Exception):
+class OutOfOrder(ItsmError, ValueError):
     """An entry of an earlier ticket came after :func:`sorted_entries` began handing the
-    input on as it was read (``stream=True``): the caller reads the input again, sorted."""
+    input on as it was read (``stream=True``): the caller reads the input again, sorted.
+
+    >>> print(OutOfOrder("A", "C"))
+    ticket 'A' came after ticket 'C': the input is not in ticket order
+    """
+
+    def __init__(self, ticket: str, after: str) -> None:
+        super().__init__(
+            f"ticket {ticket!r} came after ticket {after!r}: the input is not in ticket order"
+        )
 
 
 def sorted_entries(
@@ -463,7 +472,8 @@ def sorted_entries(
     >>> list(sorted_entries([("A", 1), ("B", 2), ("C", 3), ("A", 4)], chunk=2, stream=True))
     Traceback (most recent call last):
     ...
-    itsm_core.cli._common.OutOfOrder
+    itsm_core.cli._common.OutOfOrder: ticket 'A' came after ticket 'C': the input is not in \
+ticket order
     """
     if chunk < 1:
         raise InputError("--sort-chunk", f"expected a positive number of rows, got {chunk}")
@@ -483,7 +493,7 @@ def sorted_entries(
                 yield data
                 for _, (ticket, data) in numbered:  # the same entries, read on
                     if ticket < last:
-                        raise OutOfOrder
+                        raise OutOfOrder(ticket, last)
                     last = ticket
                     yield data
                 return
