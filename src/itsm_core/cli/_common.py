@@ -13,7 +13,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO, TypeVar
 
 import pendulum
 
@@ -39,6 +39,7 @@ __all__ = [
     "column_map",
     "csv_rows",
     "group_by_ticket",
+    "in_ticket_order",
     "json_loads",
     "parse_instant",
     "progress_bar",
@@ -445,6 +446,24 @@ class OutOfOrder(ItsmError, ValueError):
         )
 
 
+_Entry = TypeVar("_Entry", bound=tuple[Any, ...])
+
+
+def in_ticket_order(entries: Iterable[_Entry], last: str) -> Iterator[_Entry]:
+    """``(ticket, ...)`` entries as they come, while each one's ticket is at or after the
+    one before (``last`` before the first); :class:`OutOfOrder` at the first that is not.
+
+    >>> list(in_ticket_order([("B", 1), ("B", 2), ("C", 3)], "A"))
+    [('B', 1), ('B', 2), ('C', 3)]
+    """
+    for entry in entries:
+        ticket = entry[0]
+        if ticket < last:
+            raise OutOfOrder(ticket, last)
+        last = ticket
+        yield entry
+
+
 def sorted_entries(
     entries: Iterable[tuple[str, Any]],
     chunk: int,
@@ -480,7 +499,8 @@ ticket order
     buffer: list[tuple[str, int, Any]] = []
     files: list[BinaryIO] = []
     try:
-        numbered = enumerate(entries)
+        source = iter(entries)
+        numbered = enumerate(source)
         last = ""
         for seq, (ticket, data) in numbered if stream else ():
             if ticket < last:  # not in ticket order: sorted, as any input
@@ -491,10 +511,7 @@ ticket order
                 yield from (held for _, _, held in buffer)
                 buffer = []
                 yield data
-                for _, (ticket, data) in numbered:  # the same entries, read on
-                    if ticket < last:
-                        raise OutOfOrder(ticket, last)
-                    last = ticket
+                for _, data in in_ticket_order(source, last):  # the same entries, read on
                     yield data
                 return
             buffer.append((ticket, seq, data))

@@ -40,6 +40,7 @@ from itsm_core.cli._common import (
     decode_lines,
     floatless,
     group_by_ticket,
+    in_ticket_order,
     json_loads,
     parse_instant,
     progress_bar,
@@ -841,7 +842,7 @@ def ordered_events(
     report, which holds its output back) reads the input again without it.
     Deferring, an input whose first chunk is already in ticket order is not
     sorted: its events are handed on as they are read, and a line of an
-    earlier ticket after that chunk raises ``_Restart`` too.
+    earlier ticket after that chunk raises ``OutOfOrder``, taken alike.
     """
     if chunk < 1:
         raise InputError("--sort-chunk", f"expected a positive number of rows, got {chunk}")
@@ -999,7 +1000,7 @@ def _read_chunks(
     already ordered by ticket, read with ``reading.defer``, is not sorted: that
     chunk comes back with the rest of the entries, handed on as they are read
     (none held, nothing spilled), until an entry of an earlier ticket raises
-    ``_Restart`` (see :func:`ordered_events`).
+    ``OutOfOrder`` (see :func:`ordered_events`).
     """
     buffer: list[_Entry] = []
     append = buffer.append
@@ -1032,12 +1033,9 @@ def _kept(buffer: list[_Entry]) -> list[tuple[str, int, Event | bytes | str]]:
 
 def _in_ticket_order(first: _Entry, entries: Iterator[_Entry]) -> Iterator[Any]:
     """``first`` and the entries after it as :func:`_kept` gives them, while each one's
-    ticket is at or after the one before (``_Restart`` at the first that is not)."""
-    last = first[0]
-    for ticket, place, event, source in itertools.chain((first,), entries):
-        if ticket < last:
-            raise _Restart  # ordered no longer: the input is read again, sorted
-        last = ticket
+    ticket is at or after the one before (``OutOfOrder`` at the first that is not)."""
+    ordered = in_ticket_order(itertools.chain((first,), entries), first[0])
+    for ticket, place, event, source in ordered:
         yield ticket, place, source if event is None else event
 
 
