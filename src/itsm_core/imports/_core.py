@@ -973,7 +973,9 @@ class _Fast:
         self.initial_category = reader.lc.category_of(self.initial)
         #: The events written without ``__init__`` (its values are checked text, instants
         #: and levels): built at the first import, not when the module loads.
-        self.write = {cls: event_writer(cls) for cls in _DIFFED_EVENTS}
+        self.write: dict[type[Event], Callable[..., Event]] = {
+            cls: event_writer(cls) for cls in _DIFFED_EVENTS
+        }
 
     def convert(self, index: int, raw: Any, row: int) -> str | None:
         """The fact of planned cell ``index`` (``_Reader.facts`` for one cell), remembered."""
@@ -1275,18 +1277,18 @@ def _snapshot_cells(
         if jt >= 0:
             value = f[jt] or ""
             if value != title:
-                new.append(_field(ticket_id, actor, at, "title", title, value))
+                new.append(_field(write, ticket_id, actor, at, "title", title, value))
                 title = value
         if jr >= 0:
             value = f[jr] or requester
             if value != requester:
-                new.append(_field(ticket_id, actor, at, "requester", requester, value))
+                new.append(_field(write, ticket_id, actor, at, "requester", requester, value))
                 requester = value
         if jc >= 0 and f[jc] != cat:
-            new.append(_field(ticket_id, actor, at, "category", cat, f[jc]))
+            new.append(_field(write, ticket_id, actor, at, "category", cat, f[jc]))
             cat = f[jc]
         if js >= 0 and f[js] != svc:
-            new.append(_field(ticket_id, actor, at, "service", svc, f[js]))
+            new.append(_field(write, ticket_id, actor, at, "service", svc, f[js]))
             svc = f[js]
         # -- state and resolution
         state: str | None = None
@@ -1332,7 +1334,7 @@ def _snapshot_cells(
                 code0 = None
             state0, cat0 = state, to_category
         elif jrc >= 0 and cat0 == "resolved" and code != code0:
-            new.append(_field(ticket_id, actor, at, "resolution_code", code0, code))
+            new.append(_field(write, ticket_id, actor, at, "resolution_code", code0, code))
             code0 = code
         # -- the row's events, in time
         if new:
@@ -1352,8 +1354,16 @@ def _snapshot_cells(
     return tuple(events), unchanged
 
 
-def _field(ticket_id: str, actor: str, at: datetime, field: str, old: Any, new: Any) -> Event:
-    return event_writer(FieldChanged)(
+def _field(
+    write: Mapping[type[Event], Callable[..., Event]],
+    ticket_id: str,
+    actor: str,
+    at: datetime,
+    field: str,
+    old: Any,
+    new: Any,
+) -> Event:
+    return write[FieldChanged](
         ticket_id=ticket_id, actor=actor, at=at, field=field, old=old, new=new
     )
 
