@@ -223,12 +223,9 @@ def run(quick: bool) -> BenchReport:
                 samples[name].append(time.perf_counter() - start)
                 if name == STDLIB:
                     cpu_loads.append(time.process_time() - start_cpu)
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
-            subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=dict(os.environ))
+            cpu.append(_child_cpu(command))
             whole.append(time.perf_counter() - start)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
             cpu_in_order.append(_child_cpu([*command[:4], str(in_order), *command[5:]]))
         # the children's peak memory before this process holds any history
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
