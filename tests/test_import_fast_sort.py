@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from itsm_core.cli._common import OutOfOrder, csv_rows, sorted_by_ticket, sorted_entries
-from itsm_core.cli.imports import sorted_rows
+from itsm_core.cli.imports import read_rows, sorted_cells, sorted_rows
 from itsm_core.imports import PROFILES, ImportCounts, RefusedTicket, import_rows, import_stream
 from itsm_core.lifecycle import History
 
@@ -127,6 +128,53 @@ def test_an_export_sorted_through_temporary_files_imports_as_the_whole_export_in
         result.unchanged_rows,
         result.priority_mismatches,
     )
+
+
+def _refusals(items: Iterable[Any]) -> dict[str, tuple[int | None, str]]:
+    return {r.ticket_id: (r.row, r.reason) for r in items if isinstance(r, RefusedTicket)}
+
+
+#: Each example imports a few tickets three times: a tenth of the profile's examples.
+@settings(max_examples=max(10, settings().max_examples // 10))
+@given(st.data())
+def test_numbered_rows_sorted_through_temporary_files_keep_the_export_row_numbers(
+    data: st.DataObject,
+) -> None:
+    # A refused ticket names the row of the export where it broke, however the sort
+    # moved the rows: CSV cells and rows as dicts, numbered, import as the export whole.
+    by_ticket = _tickets()
+    chosen = data.draw(
+        st.lists(st.sampled_from(sorted(by_ticket)), min_size=1, max_size=3, unique=True),
+        label="tickets",
+    )
+    rows = data.draw(st.permutations([row for t in chosen for row in by_ticket[t]]), label="order")
+    for place in data.draw(st.lists(st.integers(0, len(rows) - 1), max_size=2), label="bad"):
+        rows[place] = {**rows[place], "incident_state": "Parked"}  # no state of the profile
+    if data.draw(st.booleans(), label="a row without a ticket id"):
+        rows.insert(data.draw(st.integers(0, len(rows))), {**rows[0], "number": "?"})
+    chunk = data.draw(st.integers(min_value=1, max_value=8), label="chunk")
+    stream = data.draw(st.booleans(), label="stream")
+    result = import_rows(rows, SNOW)
+    whole, _ = _outcome([*result.histories, *result.refused])
+    expected = _refusals(result.refused)
+    assert all(row is not None for row, _ in expected.values())
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "export.csv"
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        for source in (read_rows(str(path), SNOW), rows):
+            try:
+                columns, ordered = sorted_cells(
+                    source, SNOW, chunk=chunk, stream=stream, numbered=True
+                )
+                items = list(import_stream(ordered, SNOW, columns=columns, numbered=True))
+            except OutOfOrder:
+                assert stream
+                continue
+            assert _outcome(items)[0] == whole
+            assert _refusals(items) == expected
 
 
 @settings(max_examples=20)

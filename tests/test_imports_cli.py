@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,68 @@ def test_an_imported_export_reports_through_a_desk_with_the_import_lifecycle(
     argv = ["report", str(events), "--config", desk, "--now", now, "--no-progress"]
     assert main(argv, out) == 0
     assert f"{len(tickets)} tickets" in out.getvalue()
+
+
+def _mini(tmp_path: Path) -> Path:
+    profile = tmp_path / "mini.toml"
+    profile.write_text(
+        'name = "mini"\nshape = "snapshot"\nlifecycle = "servicenow_incident"\n'
+        '[columns]\nticket_id = "number"\nat = "sys_updated_at"\nstate = "incident_state"\n'
+        '[values.state]\nNew = "new"\nActive = "in_progress"\n'
+        '[timestamps]\nformats = ["%d/%m/%Y %H:%M"]\ntimezone = "UTC"\n'
+    )
+    return profile
+
+
+def test_an_export_in_any_order_is_written_in_ticket_order_naming_its_own_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = tmp_path / "rows.csv"
+    export.write_text(
+        "number,incident_state,sys_updated_at\n"
+        "INC3,New,1/3/2016 08:00\nINC2,New,1/3/2016 09:00\nINC1,New,1/3/2016 09:00\n"
+        "INC2,Active,1/3/2016 10:00\nINC1,Parked,1/3/2016 11:00\nINC3,Active,1/3/2016 12:00\n"
+    )
+    target = tmp_path / "events.jsonl"
+    target.write_text("kept until the import ends\n")
+    for chunk in ("1", "50000"):  # spilled to temporary files, and sorted in memory
+        args = ["import", str(_mini(tmp_path)), str(export), "-o", str(target)]
+        assert main([*args, "--sort-chunk", chunk]) == 2
+        assert [e.ticket_id for e in _events(target)] == ["INC2", "INC2", "INC3", "INC3"]
+        err = capsys.readouterr().err
+        assert "refused ticket INC1 row 5: state 'Parked'" in err
+        assert "6 rows, 2 tickets imported, 1 refused" in err
+    assert target.stat().st_mode & 0o777 == 0o666 & ~_umask()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no spool left
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_an_export_in_ticket_order_is_read_once_or_again_sorted_when_it_was_not(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [f"INC{n},New,1/3/2016 09:00\nINC{n},Active,1/3/2016 10:00\n" for n in range(1, 5)]
+    header = "number,incident_state,sys_updated_at\n"
+    ordered, moved = tmp_path / "ordered.csv", tmp_path / "moved.csv"
+    ordered.write_text(header + "".join(rows))
+    moved.write_text(header + "".join(rows[1:]) + rows[0])  # INC1 last: found past chunk 1
+    outputs = []
+    for export in (ordered, moved):
+        out = io.StringIO()
+        assert main(["import", str(_mini(tmp_path)), str(export), "--sort-chunk", "2"], out) == 0
+        outputs.append(out.getvalue())
+        assert "8 rows, 4 tickets imported, 0 refused" in capsys.readouterr().err
+    assert outputs[0] == outputs[1]
+    assert [json.loads(line)["ticket_id"] for line in outputs[0].splitlines()][::2] == [
+        "INC1", "INC2", "INC3", "INC4"
+    ]  # fmt: skip
+
+
+def test_a_bad_sort_chunk_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["import", "servicenow_snapshot", str(EXAMPLES / "glpi_logs.csv"), "--sort-chunk", "0"]
+    assert main(args, io.StringIO()) == 2
+    assert "--sort-chunk: expected a positive number of rows, got 0" in capsys.readouterr().err

@@ -332,6 +332,7 @@ def sorted_by_ticket(
     dump: Callable[[Any], Any],
     load: Callable[[Any], Any],
     chunk: int = 50_000,
+    numbered: bool = False,
 ) -> Iterator[Any]:
     """``items`` ordered by ``key`` (the ticket id), stable, in bounded memory.
 
@@ -342,7 +343,8 @@ def sorted_by_ticket(
     one chunk, each sorted chunk is written to a temporary file in blocks and
     the files are merged with :func:`heapq.merge`. Items of one ticket keep
     their input order. The temporary files are removed when the iterator
-    ends or is closed.
+    ends or is closed. With ``numbered``, each comes as ``(place, item)``: its
+    place in the input, from 0.
 
     >>> rows = [{"id": "B", "n": 1}, {"id": "A", "n": 2}, {"id": "B", "n": 3}]
     >>> [row["n"] for row in sorted_by_ticket(
@@ -351,8 +353,12 @@ def sorted_by_ticket(
     """
     dumps, loads = marshal.dumps, marshal.loads
     held = ((key(item), dumps(dump(item))) for item in items)
-    for data in sorted_entries(held, chunk):
-        yield load(loads(data))
+    if numbered:
+        for place, data in sorted_entries(held, chunk, numbered=True):
+            yield place, load(loads(data))
+    else:
+        for data in sorted_entries(held, chunk):
+            yield load(loads(data))
 
 
 #: The ticket of a held entry ``(ticket, sequence, ...)``: chunks sort on it alone (stable),
@@ -470,6 +476,7 @@ def sorted_entries(
     block: int = _SPILL_BLOCK,
     *,
     stream: bool = False,
+    numbered: bool = False,
 ) -> Iterator[Any]:
     """The data of ``(ticket, data)`` entries ordered by ticket, stable, in bounded memory.
 
@@ -483,9 +490,13 @@ def sorted_entries(
     not sorted: its data is handed on as it is read (nothing held, nothing
     spilled), and an entry of an earlier ticket after that chunk raises
     :class:`OutOfOrder`, for a caller that can take back what it was handed.
+    With ``numbered``, each comes as ``(place, data)``: its entry's place in
+    the input, from 0.
 
     >>> list(sorted_entries([("B", 1), ("A", 2), ("B", 3)], chunk=2))
     [2, 1, 3]
+    >>> list(sorted_entries([("B", "x"), ("A", "y"), ("B", "z")], chunk=2, numbered=True))
+    [(1, 'y'), (0, 'x'), (2, 'z')]
     >>> list(sorted_entries([("A", 1), ("B", 2), ("B", 3), ("C", 4)], chunk=2, stream=True))
     [1, 2, 3, 4]
     >>> list(sorted_entries([("A", 1), ("B", 2), ("C", 3), ("A", 4)], chunk=2, stream=True))
@@ -500,14 +511,21 @@ ticket order
     files: list[BinaryIO] = []
     try:
         source = iter(entries)
-        numbered = enumerate(source)
+        places = enumerate(source)
         last = ""
-        for seq, (ticket, data) in numbered if stream else ():
+        for seq, (ticket, data) in places if stream else ():
             if ticket < last:  # not in ticket order: sorted, as any input
                 buffer.append((ticket, seq, data))
                 break
             last = ticket
             if len(buffer) >= chunk:  # a whole chunk in ticket order: handed on as read
+                if numbered:
+                    yield from ((place, held) for _, place, held in buffer)
+                    buffer = []
+                    yield seq, data
+                    read_on = enumerate(in_ticket_order(source, last), seq + 1)
+                    yield from ((place, data) for place, (_, data) in read_on)
+                    return
                 yield from (held for _, _, held in buffer)
                 buffer = []
                 yield data
@@ -515,7 +533,7 @@ ticket order
                     yield data
                 return
             buffer.append((ticket, seq, data))
-        for seq, (ticket, data) in numbered:
+        for seq, (ticket, data) in places:
             buffer.append((ticket, seq, data))
             if len(buffer) >= chunk:
                 files.append(spill(buffer, block))
@@ -527,8 +545,12 @@ ticket order
         merged: Iterable[tuple[str, int, Any]] = (
             heapq.merge(*(read_spilled(handle) for handle in files)) if files else buffer
         )
-        for _, _, data in merged:
-            yield data
+        if numbered:
+            for _, place, data in merged:
+                yield place, data
+        else:
+            for _, _, data in merged:
+                yield data
     finally:
         for handle in files:
             handle.close()

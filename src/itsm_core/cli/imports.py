@@ -14,10 +14,12 @@ import csv
 import json
 import marshal
 import operator
+import os
+import shutil
 import sys
+import tempfile
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -27,6 +29,7 @@ from itsm_core.cli._common import (
     EXIT_INVALID,
     EXIT_OK,
     InputError,
+    OutOfOrder,
     csv_rows,
     sorted_by_ticket,
     sorted_entries,
@@ -37,7 +40,6 @@ from itsm_core.imports import (
     ImportCounts,
     Profile,
     RefusedTicket,
-    import_rows,
     import_stream,
     jira_changelog_rows,
     profile_from_dict,
@@ -141,6 +143,13 @@ def sorted_rows(
     >>> [row["number"] for row in sorted_rows(rows, PROFILES["servicenow_snapshot"], chunk=2)]
     ['A', 'B', 'B']
     """
+    return _sorted_dicts(rows, profile, chunk, False)
+
+
+def _sorted_dicts(
+    rows: Iterable[Mapping[str, Any]], profile: Profile, chunk: int, numbered: bool
+) -> Iterator[Any]:
+    """:func:`sorted_rows`; with ``numbered``, each row as ``(row number, row)``."""
     column = profile.column("ticket_id") or ""
     wanted = tuple(dict.fromkeys(name for _, name in profile.columns))
 
@@ -157,11 +166,16 @@ def sorted_rows(
     def unheld(value: tuple[Any, ...] | dict[str, Any]) -> dict[str, Any]:
         return value if isinstance(value, dict) else dict(zip(wanted, value, strict=True))
 
-    def generic() -> Iterator[dict[str, Any]]:
+    def generic() -> Iterator[Any]:
+        if numbered:
+            numbered_rows = sorted_by_ticket(
+                rows, ticket_of, dump=held, load=unheld, chunk=chunk, numbered=True
+            )
+            return ((place + 1, row) for place, row in numbered_rows)
         return sorted_by_ticket(rows, ticket_of, dump=held, load=unheld, chunk=chunk)
 
     if isinstance(rows, _CsvRows):
-        return _sorted_csv(rows.file, wanted, column, chunk, generic)
+        return _sorted_csv(rows.file, wanted, column, chunk, generic, numbered=numbered)
     return generic()
 
 
@@ -171,6 +185,7 @@ def sorted_cells(
     *,
     chunk: int = 50_000,
     stream: bool = False,
+    numbered: bool = False,
 ) -> tuple[tuple[str, ...] | None, Iterator[Any]]:
     """:func:`sorted_rows` in the form ``import_stream(rows, profile, columns=...)`` reads fastest.
 
@@ -181,12 +196,18 @@ def sorted_cells(
     same values. With ``stream``, the cells of a CSV file already in ticket
     order are handed on as they are read (``sorted_entries(..., stream=True)``:
     ``OutOfOrder`` if a row of an earlier ticket comes after the first chunk).
+    With ``numbered``, each row comes as ``(row number, row)``, numbered as
+    the export's rows are (blank lines not counted), for
+    ``import_stream(..., numbered=True)``.
 
     >>> from itsm_core.imports import PROFILES
     >>> rows = [{"number": "B", "x": "1"}, {"number": "A", "x": "2"}]
     >>> columns, ordered = sorted_cells(rows, PROFILES["servicenow_snapshot"])
     >>> columns, [row["number"] for row in ordered]
     (None, ['A', 'B'])
+    >>> _, ordered = sorted_cells(rows, PROFILES["servicenow_snapshot"], numbered=True)
+    >>> [(number, row["number"]) for number, row in ordered]
+    [(2, 'A'), (1, 'B')]
     """
     if isinstance(rows, _CsvRows):
         wanted = tuple(dict.fromkeys(name for _, name in profile.columns))
@@ -197,8 +218,8 @@ def sorted_cells(
             header = None  # the reading itself reports it
         if header is not None and all(name in header for name in wanted):
             column = profile.column("ticket_id") or ""
-            return wanted, _sorted_csv(rows.file, wanted, column, chunk, None, stream)
-    return None, sorted_rows(rows, profile, chunk=chunk)
+            return wanted, _sorted_csv(rows.file, wanted, column, chunk, None, stream, numbered)
+    return None, _sorted_dicts(rows, profile, chunk, numbered)
 
 
 def _sorted_csv(
@@ -206,8 +227,9 @@ def _sorted_csv(
     wanted: tuple[str, ...],
     column: str,
     chunk: int,
-    generic: Callable[[], Iterator[dict[str, Any]]] | None,
+    generic: Callable[[], Iterator[Any]] | None,
     stream: bool = False,
+    numbered: bool = False,
 ) -> Iterator[Any]:
     """:func:`sorted_rows` of a CSV file, read as ``csv.reader`` reads it (``csv_rows``) when
     its header names every column the profile reads (else the rows ``csv.DictReader``
@@ -218,7 +240,8 @@ def _sorted_csv(
     as :mod:`marshal` bytes of its cells), so the sort encodes nothing per
     row; the rows come back as the dicts ``csv.DictReader`` would have given.
     Without ``generic`` (:func:`sorted_cells`) they come back as the cells
-    of the ``wanted`` columns, in that order.
+    of the ``wanted`` columns, in that order. With ``numbered``, each as
+    ``(number, row)``: its number among the export's rows, from 1.
     """
     if chunk < 1:
         raise InputError("--sort-chunk", f"expected a positive number of rows, got {chunk}")
@@ -227,9 +250,15 @@ def _sorted_csv(
         header = next(lines, None)
         if header is not None and all(name in header for name in wanted):
             split, loads = _SEPARATOR, marshal.loads
-            for held in sorted_entries(
-                _held_rows(lines, header, wanted, column), chunk, _SPILL_BLOCK, stream=stream
-            ):
+            held_rows = _held_rows(lines, header, wanted, column)
+            if numbered:  # the place of a held row is its number among the rows, from 0
+                for place, held in sorted_entries(
+                    held_rows, chunk, _SPILL_BLOCK, stream=stream, numbered=True
+                ):
+                    cells = held.split(split) if isinstance(held, str) else loads(held)
+                    yield place + 1, cells if generic is None else dict(zip(wanted, cells))  # noqa: B905
+                return
+            for held in sorted_entries(held_rows, chunk, _SPILL_BLOCK, stream=stream):
                 cells = held.split(split) if isinstance(held, str) else loads(held)
                 if generic is None:
                     yield cells
@@ -283,35 +312,55 @@ def _report(refused: Iterable[RefusedTicket], counts: ImportCounts, err: TextIO)
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    """Run ``itsm-core import``."""
+    """Run ``itsm-core import``.
+
+    The rows are grouped by ticket in bounded memory (the external sort the
+    report uses; an export already in ticket order is read once, unsorted) and
+    the histories written in ticket order. The events go to a temporary file
+    beside the output (replacing it only when the import ends) or, for
+    standard output, to a temporary file copied out at the end. With
+    ``--sorted`` the rows are taken as grouped and streamed straight out.
+    """
+    if args.sort_chunk < 1:
+        raise InputError(
+            "--sort-chunk", f"expected a positive number of rows, got {args.sort_chunk}"
+        )
     profile = read_profile(args.profile, args.timezone)
-    rows = read_rows(args.export, profile)
-    sink = open(args.output, "w", encoding="utf-8") if args.output else nullcontext(out)  # noqa: SIM115
-    with sink as target:
-        histories = 0
-        refused: list[RefusedTicket] = []
+
+    def items(stream: bool) -> Iterator[History | RefusedTicket | ImportCounts]:
+        rows = read_rows(args.export, profile)  # read anew for each pass
         if args.sorted:
-            counts: ImportCounts | None = None
-            for item in import_stream(rows, profile):
-                if isinstance(item, History):
-                    histories += 1
-                    _write(item, target)
-                elif isinstance(item, RefusedTicket):
-                    refused.append(item)
-                else:
-                    counts = item
-            assert counts is not None
-        else:
-            result = import_rows(rows, profile)
-            for history in result.histories:
-                _write(history, target)
-            histories, refused = len(result.histories), list(result.refused)
-            counts = ImportCounts(
-                rows=result.rows,
-                skipped=result.skipped,
-                unchanged_rows=result.unchanged_rows,
-                priority_mismatches=result.priority_mismatches,
-            )
+            return import_stream(rows, profile)
+        columns, ordered = sorted_cells(
+            rows, profile, chunk=args.sort_chunk, stream=stream, numbered=True
+        )
+        return import_stream(ordered, profile, columns=columns, numbered=True)
+
+    if args.sorted and not args.output:
+        histories, refused, counts = _written(items(False), out)
+    else:
+        where = Path(args.output).resolve().parent if args.output else None
+        spool = tempfile.NamedTemporaryFile(  # noqa: SIM115 - replaced or removed below
+            "w+", encoding="utf-8", dir=where, prefix=".itsm-import-", delete=False
+        )
+        try:
+            with spool:
+                try:
+                    histories, refused, counts = _written(items(not args.sorted), spool)
+                except OutOfOrder:  # not in ticket order after all: sorted, from the start
+                    spool.seek(0)
+                    spool.truncate()
+                    histories, refused, counts = _written(items(False), spool)
+                if not args.output:
+                    spool.seek(0)
+                    shutil.copyfileobj(spool, out)
+            if args.output:
+                mask = os.umask(0)  # a new file's mode, as open() would have made it
+                os.umask(mask)
+                os.chmod(spool.name, 0o666 & ~mask)
+                os.replace(spool.name, args.output)
+        finally:
+            Path(spool.name).unlink(missing_ok=True)
     err = sys.stderr
     _report(refused, counts, err)
     print(
@@ -321,6 +370,25 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         file=err,
     )
     return EXIT_INVALID if refused or (not histories and counts.rows) else EXIT_OK
+
+
+def _written(
+    items: Iterable[History | RefusedTicket | ImportCounts], target: TextIO
+) -> tuple[int, list[RefusedTicket], ImportCounts]:
+    """Write each history's events to ``target``: (histories, refused tickets, counts)."""
+    histories = 0
+    refused: list[RefusedTicket] = []
+    counts: ImportCounts | None = None
+    for item in items:
+        if isinstance(item, History):
+            histories += 1
+            _write(item, target)
+        elif isinstance(item, RefusedTicket):
+            refused.append(item)
+        else:
+            counts = item
+    assert counts is not None  # import_stream ends with its counts
+    return histories, refused, counts
 
 
 def _write(history: History, target: TextIO) -> None:
@@ -344,6 +412,13 @@ def add_parser(commands: Any) -> None:
     command.add_argument(
         "--sorted",
         action="store_true",
-        help="the export's rows are grouped by ticket: stream them in bounded memory",
+        help="the export's rows are grouped by ticket: stream them out as read, unsorted",
+    )
+    command.add_argument(
+        "--sort-chunk",
+        type=int,
+        default=50_000,
+        metavar="N",
+        help="group tickets by sorting N rows at a time in temporary files (default 50000)",
     )
     command.set_defaults(run=run)

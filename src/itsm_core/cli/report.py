@@ -1149,8 +1149,10 @@ def _imported(args: argparse.Namespace, counts: dict[str, int], stream: bool) ->
         raise InputError("--map", "a profile names the export's columns; use one or the other")
     profile = read_profile(args.profile, args.timezone)
     rows = read_rows(args.events, profile)
-    columns, ordered = sorted_cells(rows, profile, chunk=args.sort_chunk, stream=stream)
-    for item in import_stream(ordered, profile, columns=columns):
+    columns, ordered = sorted_cells(
+        rows, profile, chunk=args.sort_chunk, stream=stream, numbered=True
+    )
+    for item in import_stream(ordered, profile, columns=columns, numbered=True):
         if isinstance(item, ImportCounts):
             counts["bad"] = counts.get("bad", 0) + item.skipped_rows
             for reason, count in item.skipped:

@@ -614,18 +614,21 @@ Block = tuple[str, list[tuple[int, Mapping[str, Any]]], str]
 
 
 def _ticket_ids(
-    reader: _Reader, rows: Iterable[Mapping[str, Any]]
+    reader: _Reader, rows: Iterable[tuple[int, Mapping[str, Any]]]
 ) -> Iterator[tuple[int, str, Mapping[str, Any]]]:
-    """(row number, ticket id, row) of every row that names a ticket; the others are counted."""
+    """(row number, ticket id, row) of every ``(row number, row)`` that names a ticket; the
+    others are counted."""
     id_col = reader.columns.get("ticket_id", "")
     facts = (
         SNAPSHOT_FACTS_FOR_CHECK
         if reader.profile.shape == "snapshot"
         else ("ticket_id", "at", "actor", "sequence", "field", "old", "new")
     )
-    for index, row in enumerate(rows, 1):
-        reader.rows = index
-        if index == 1:
+    read = 0
+    for index, row in rows:
+        read += 1
+        reader.rows = read
+        if read == 1:
             _check_columns(row, reader.profile, facts)
         raw = row.get(id_col)
         ticket_id = raw.strip() if isinstance(raw, str) else None
@@ -638,14 +641,17 @@ def _ticket_ids(
 def _grouped(reader: _Reader, rows: Iterable[Mapping[str, Any]]) -> Iterator[Block]:
     """Every ticket's rows, whatever their order (all rows are held in memory)."""
     groups: dict[str, list[tuple[int, Mapping[str, Any]]]] = {}
-    for index, ticket_id, row in _ticket_ids(reader, rows):
+    for index, ticket_id, row in _ticket_ids(reader, enumerate(rows, 1)):
         groups.setdefault(ticket_id, []).append((index, row))
     for ticket_id in list(groups):
         yield ticket_id, groups.pop(ticket_id), ""
 
 
-def _consecutive(reader: _Reader, rows: Iterable[Mapping[str, Any]]) -> Iterator[Block]:
-    """Every ticket's rows, read as they come: a ticket's rows must be together."""
+def _consecutive(
+    reader: _Reader, rows: Iterable[tuple[int, Mapping[str, Any]]]
+) -> Iterator[Block]:
+    """Every ticket's ``(row number, row)``, read as they come: a ticket's rows must be
+    together."""
     seen: dict[str, int] = {}
     current: str | None = None
     block: list[tuple[int, Mapping[str, Any]]] = []
@@ -830,27 +836,28 @@ Run = tuple[str, int, list[tuple[int, tuple[Any, ...]]]]
 
 
 def _snapshot_rows(
-    reader: _Reader, rows: Iterable[Any], columns: Sequence[str] | None
+    reader: _Reader, rows: Iterable[Any], columns: Sequence[str] | None, numbered: bool
 ) -> Iterator[Run]:
     """Runs of consecutive rows of one ticket: (ticket id, first row number, [(row number, cells)]).
 
     Rows that name no ticket are counted (and do not end a run); ``reader.rows``
-    counts the rows read.
+    counts the rows read. ``numbered``: each row comes as ``(row number, row)``.
     """
     projection = reader.projection
     id_col = reader.columns.get("ticket_id", "")
     missing = reader.missing
     skipped = f"no ticket id in column {id_col!r}"
-    index = 0
+    read = 0
     current: str | None = None
     run: list[tuple[int, tuple[Any, ...]]] = []
     append = run.append
     if columns is None:
         get, consts = projection.get, projection.consts
         names = projection.names
-        for index, row in enumerate(rows, 1):
-            if index == 1:
-                reader.rows = index
+        for index, row in rows if numbered else enumerate(rows, 1):
+            read += 1
+            if read == 1:
+                reader.rows = read
                 _check_columns(row, reader.profile, SNAPSHOT_FACTS_FOR_CHECK)
             raw = row.get(id_col)
             ticket_id = raw.strip() if isinstance(raw, str) else None
@@ -865,13 +872,13 @@ def _snapshot_rows(
                 cells += consts
             if ticket_id != current:
                 if run:
-                    reader.rows = index
+                    reader.rows = read
                     yield current, run[0][0], run  # type: ignore[misc]
                 current, run = ticket_id, [(index, cells)]
                 append = run.append
             else:
                 append((index, cells))
-        reader.rows = index
+        reader.rows = read
         if run:
             yield current, run[0][0], run  # type: ignore[misc]
         return
@@ -882,12 +889,11 @@ def _snapshot_rows(
     getter = operator.itemgetter(*[i for i in where if i is not None]) if full else None
     need = max([i for i in where if i is not None], default=-1) + 1
     consts = projection.consts
-    for row in rows:
-        if not row:
-            continue  # a blank line, as csv.DictReader skips it
-        index += 1
-        if index == 1:
-            reader.rows = index
+    # numbered rows come without blank lines; others skip them, as csv.DictReader does
+    for index, row in rows if numbered else enumerate(filter(None, rows), 1):
+        read += 1
+        if read == 1:
+            reader.rows = read
             _check_columns(dict.fromkeys(columns), reader.profile, SNAPSHOT_FACTS_FOR_CHECK)
         size = len(row)
         raw = row[id_at] if id_at is not None and id_at < size else None
@@ -903,13 +909,13 @@ def _snapshot_rows(
             cells += consts
         if ticket_id != current:
             if run:
-                reader.rows = index
+                reader.rows = read
                 yield current, run[0][0], run  # type: ignore[misc]
             current, run = ticket_id, [(index, cells)]
             append = run.append
         else:
             append((index, cells))
-    reader.rows = index
+    reader.rows = read
     if run:
         yield current, run[0][0], run  # type: ignore[misc]
 
@@ -918,12 +924,17 @@ FastBlock = tuple[str, list[tuple[int, tuple[Any, ...]]], str]
 
 
 def _snapshot_blocks(
-    reader: _Reader, rows: Iterable[Any], columns: Sequence[str] | None, *, together: bool
+    reader: _Reader,
+    rows: Iterable[Any],
+    columns: Sequence[str] | None,
+    *,
+    together: bool,
+    numbered: bool = False,
 ) -> Iterator[FastBlock]:
     """Each ticket's rows as cells: all rows held (``together=False``) or as they come."""
     if not together:
         groups: dict[str, list[tuple[int, tuple[Any, ...]]]] = {}
-        for ticket_id, _, run in _snapshot_rows(reader, rows, columns):
+        for ticket_id, _, run in _snapshot_rows(reader, rows, columns, numbered):
             found = groups.get(ticket_id)
             if found is None:
                 groups[ticket_id] = run
@@ -933,7 +944,7 @@ def _snapshot_blocks(
             yield ticket_id, groups.pop(ticket_id), ""
         return
     seen: dict[str, int] = {}
-    for ticket_id, start, run in _snapshot_rows(reader, rows, columns):
+    for ticket_id, start, run in _snapshot_rows(reader, rows, columns, numbered):
         if ticket_id in seen:
             yield (
                 ticket_id,
@@ -1617,6 +1628,7 @@ def import_stream(
     *,
     lifecycle: Lifecycle | None = None,
     columns: Sequence[str] | None = None,
+    numbered: bool = False,
 ) -> Iterator[History | RefusedTicket | ImportCounts]:
     """Histories as the rows are read, in bounded memory, then the counts.
 
@@ -1628,7 +1640,9 @@ def import_stream(
     ticket's is refused for that second block, with the reason (the history
     yielded for its first block is then incomplete: sort first). Rows may be
     sequences of cells with their header as ``columns``, as for
-    :func:`import_snapshot`.
+    :func:`import_snapshot`. With ``numbered``, each row comes as
+    ``(row number, row)``: rows an external sort has grouped keep the numbers
+    they have in the export, which a refused ticket names.
 
     >>> from itsm_core.imports import PROFILES
     >>> header = ["number", "incident_state", "sys_updated_at", "sys_updated_by",
@@ -1660,10 +1674,12 @@ def import_stream(
     reader = _reader(profile, lifecycle, profile.shape if isinstance(profile, Profile) else "")
     if reader.profile.shape == "snapshot":
         header = None if columns is None else _check_header(columns)
-        blocks = _snapshot_blocks(reader, rows, header, together=True)
+        blocks = _snapshot_blocks(reader, rows, header, together=True, numbered=numbered)
         yield from _tickets(reader, blocks, _snapshot_fast)
     else:
-        yield from _tickets(reader, _consecutive(reader, _mappings(rows, columns)))
+        yield from _tickets(
+            reader, _consecutive(reader, _numbered_mappings(rows, columns, numbered))
+        )
     yield _counts(reader)
 
 
@@ -1693,6 +1709,18 @@ def _mappings(
     return _sequence_rows(rows, _check_header(columns))  # type: ignore[arg-type]
 
 
+def _numbered_mappings(
+    rows: Iterable[Any], columns: Sequence[str] | None, numbered: bool
+) -> Iterable[tuple[int, Mapping[str, Any]]]:
+    """``(row number, row as a mapping)``: numbered as they come, or as ``numbered`` rows say."""
+    if not numbered:
+        return enumerate(_mappings(rows, columns), 1)
+    if columns is None:
+        return rows  # type: ignore[no-any-return]
+    names = _check_header(columns)
+    return ((number, found) for number, row in rows for found in _sequence_rows((row,), names))
+
+
 def _import_snapshot_reference(
     rows: Iterable[Mapping[str, Any]] | Iterable[Sequence[Any]],
     profile: Profile,
@@ -1716,11 +1744,12 @@ def _import_stream_reference(
     *,
     lifecycle: Lifecycle | None = None,
     columns: Sequence[str] | None = None,
+    numbered: bool = False,
 ) -> Iterator[History | RefusedTicket | ImportCounts]:
     """:func:`import_stream` the general way (the reference of its fast path)."""
     reader = _reader(profile, lifecycle, profile.shape if isinstance(profile, Profile) else "")
     reader.parse = _plain_parse(reader.profile)
-    yield from _tickets(reader, _consecutive(reader, _mappings(rows, columns)))
+    yield from _tickets(reader, _consecutive(reader, _numbered_mappings(rows, columns, numbered)))
     yield _counts(reader)
 
 
