@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,14 +14,14 @@ import pytest
 from itsm_core.cli import main
 from itsm_core.imports import PROFILES, import_snapshot
 from itsm_core.serialization import decode_event
-from itsm_core.ticket import fold_events
+from itsm_core.ticket import Event, fold_events
 
 ROOT = Path(__file__).parents[1]
 SAMPLE = ROOT.parent / "shared" / "data" / "servicenow" / "incident_event_log_sample.csv"
 EXAMPLES = ROOT / "docs" / "examples" / "imports"
 
 
-def _events(path: Path) -> list[object]:
+def _events(path: Path) -> list[Event]:
     return [decode_event(json.loads(line)) for line in path.read_text().splitlines()]
 
 
@@ -192,6 +193,7 @@ def test_an_export_in_any_order_is_written_in_ticket_order_naming_its_own_rows(
     )
     target = tmp_path / "events.jsonl"
     target.write_text("kept until the import ends\n")
+    target.chmod(0o640)
     for chunk in ("1", "50000"):  # spilled to temporary files, and sorted in memory
         args = ["import", str(_mini(tmp_path)), str(export), "-o", str(target)]
         assert main([*args, "--sort-chunk", chunk]) == 2
@@ -199,14 +201,36 @@ def test_an_export_in_any_order_is_written_in_ticket_order_naming_its_own_rows(
         err = capsys.readouterr().err
         assert "refused ticket INC1 row 5: state 'Parked'" in err
         assert "6 rows, 2 tickets imported, 1 refused" in err
-    assert target.stat().st_mode & 0o777 == 0o666 & ~_umask()
+    assert target.stat().st_mode & 0o777 == 0o640  # the file's own permissions kept
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no spool left
-
-
-def _umask() -> int:
+    new = tmp_path / "new.jsonl"
+    assert main(["import", str(_mini(tmp_path)), str(export), "-o", str(new)]) == 2
     mask = os.umask(0)
     os.umask(mask)
-    return mask
+    assert new.stat().st_mode & 0o777 == 0o666 & ~mask  # as open() makes a new file
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(new)
+    assert main(["import", str(_mini(tmp_path)), str(export), "-o", str(link)]) == 2
+    assert link.is_symlink()  # written through, as open() writes
+    missing = tmp_path / "no" / "such.jsonl"
+    assert main(["import", str(_mini(tmp_path)), str(export), "-o", str(missing)]) == 2
+    assert f"-o: no such directory: {missing.parent}" in capsys.readouterr().err
+
+
+def test_an_output_that_is_no_regular_file_is_written_to_not_replaced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    export = EXAMPLES / "servicenow_snapshot.csv"
+    assert main(["import", "servicenow_snapshot", str(export), "-o", str(fifo)]) == 0
+    reader.join(timeout=30)
+    assert fifo.is_fifo()
+    assert [e.ticket_id for e in map(decode_event, map(json.loads, got[0].splitlines()))]
+    assert "0 refused" in capsys.readouterr().err
 
 
 def test_an_export_in_ticket_order_is_read_once_or_again_sorted_when_it_was_not(

@@ -21,7 +21,7 @@ import tempfile
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
 import attrs
 
@@ -339,9 +339,17 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if args.sorted and not args.output:
         histories, refused, counts = _written(items(False), out)
     else:
-        where = Path(args.output).resolve().parent if args.output else None
+        final = Path(args.output).resolve() if args.output else None
+        if final is not None and not final.parent.is_dir():
+            raise InputError("-o", f"no such directory: {final.parent}")
+        # a regular file (or a new one) is replaced whole; a device or a pipe is written to
+        beside = final is not None and (final.is_file() or not final.exists())
         spool = tempfile.NamedTemporaryFile(  # noqa: SIM115 - replaced or removed below
-            "w+", encoding="utf-8", dir=where, prefix=".itsm-import-", delete=False
+            "w+",
+            encoding="utf-8",
+            dir=final.parent if beside and final is not None else None,
+            prefix=".itsm-import-",
+            delete=False,
         )
         try:
             with spool:
@@ -351,14 +359,16 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
                     spool.seek(0)
                     spool.truncate()
                     histories, refused, counts = _written(items(False), spool)
-                if not args.output:
+                if not beside:
                     spool.seek(0)
-                    shutil.copyfileobj(spool, out)
-            if args.output:
-                mask = os.umask(0)  # a new file's mode, as open() would have made it
-                os.umask(mask)
-                os.chmod(spool.name, 0o666 & ~mask)
-                os.replace(spool.name, args.output)
+                    if final is None:
+                        shutil.copyfileobj(spool, out)
+                    else:
+                        with final.open("w", encoding="utf-8") as sink:
+                            shutil.copyfileobj(spool, sink)
+            if beside and final is not None:
+                os.chmod(spool.name, _mode_of(final))
+                os.replace(spool.name, final)
         finally:
             Path(spool.name).unlink(missing_ok=True)
     err = sys.stderr
@@ -372,8 +382,17 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_INVALID if refused or (not histories and counts.rows) else EXIT_OK
 
 
+def _mode_of(path: Path) -> int:
+    """The permissions ``path`` has, or those ``open(path, "w")`` would give a new file."""
+    if path.exists():
+        return path.stat().st_mode & 0o7777
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def _written(
-    items: Iterable[History | RefusedTicket | ImportCounts], target: TextIO
+    items: Iterable[History | RefusedTicket | ImportCounts], target: IO[str]
 ) -> tuple[int, list[RefusedTicket], ImportCounts]:
     """Write each history's events to ``target``: (histories, refused tickets, counts)."""
     histories = 0
@@ -391,7 +410,7 @@ def _written(
     return histories, refused, counts
 
 
-def _write(history: History, target: TextIO) -> None:
+def _write(history: History, target: IO[str]) -> None:
     for event in history:
         target.write(json.dumps(encode_event(event), ensure_ascii=False) + "\n")
 

@@ -647,9 +647,7 @@ def _grouped(reader: _Reader, rows: Iterable[Mapping[str, Any]]) -> Iterator[Blo
         yield ticket_id, groups.pop(ticket_id), ""
 
 
-def _consecutive(
-    reader: _Reader, rows: Iterable[tuple[int, Mapping[str, Any]]]
-) -> Iterator[Block]:
+def _consecutive(reader: _Reader, rows: Iterable[tuple[int, Mapping[str, Any]]]) -> Iterator[Block]:
     """Every ticket's ``(row number, row)``, read as they come: a ticket's rows must be
     together."""
     seen: dict[str, int] = {}
@@ -1716,7 +1714,7 @@ def _numbered_mappings(
     if not numbered:
         return enumerate(_mappings(rows, columns), 1)
     if columns is None:
-        return rows  # type: ignore[no-any-return]
+        return rows
     names = _check_header(columns)
     return ((number, found) for number, row in rows for found in _sequence_rows((row,), names))
 
