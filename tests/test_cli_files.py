@@ -376,6 +376,22 @@ def test_timeline_draws_bars_and_a_mermaid_gantt() -> None:
     assert "gantt" not in only_bars
 
 
+def test_timeline_reads_a_tickets_events_in_time_order_and_counts_bad_lines(
+    tmp_path: Path,
+) -> None:
+    lines = Path(EVENTS).read_text().splitlines(keepends=True)
+    mine = [line for line in lines if '"K-004"' in line]
+    instants = [json.loads(line)["at"] for line in mine]
+    alone = next(i for i, at in enumerate(instants) if i and instants.count(at) == 1)
+    moved = mine[:alone] + mine[alone + 1 :] + [mine[alone]]  # an event written last
+    export = tmp_path / "events.jsonl"
+    export.write_text('{"event": "nothing"}\n' + "".join(moved))
+    args = ("timeline", "K-004", "--config", DESK, "--now", NOW, "--skip-bad")
+    code, out, err = run(*args, "--events", str(export))
+    assert (code, out) == (0, run(*args, "--events", EVENTS)[1])
+    assert "events.jsonl: skipped 1 bad line(s), the first at line 1" in err
+
+
 def test_timeline_of_an_unknown_ticket_is_a_clear_error() -> None:
     code, _, err = run("timeline", "K-999", "--events", EVENTS, "--config", DESK)
     assert code == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import UTC, datetime, timedelta
+from itertools import zip_longest
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,48 @@ def test_bad_options_and_a_desk_without_a_calendar_are_one_line_errors(
     bare.write_text("schema_version = 1\n")
     assert main(["stats", files[0], "--config", str(bare)]) == 2
     assert "calendar: expected the desk's calendar" in capsys.readouterr().err
+
+
+def test_events_in_any_order_give_the_same_figures_and_bad_lines_are_counted(
+    files: tuple[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Tickets interleaved line by line (each one's events still in order), and a bad line.
+    by_ticket: dict[str, list[str]] = {}
+    for line in Path(files[0]).read_text().splitlines(keepends=True):
+        by_ticket.setdefault(json.loads(line)["ticket_id"], []).append(line)
+    mixed = [line for rank in zip_longest(*by_ticket.values()) for line in rank if line]
+    assert sorted(mixed) == sorted(Path(files[0]).read_text().splitlines(keepends=True))
+    export = tmp_path / "mixed.jsonl"
+    export.write_text("".join(mixed[:3]) + '{"event": "nothing"}\n' + "".join(mixed[3:]))
+    for metric in ("resolution", "csat", "fcr", "handled"):
+        out = io.StringIO()
+        args = ["stats", str(export), "--config", files[1], "--format", "json", "--skip-bad"]
+        assert main([*args, "--metric", metric], out) == 0
+        assert [json.loads(row) for row in out.getvalue().splitlines()] == stats(
+            files, "--metric", metric
+        )
+        assert "mixed.jsonl: skipped 1 bad line(s), the first at line 4" in capsys.readouterr().err
+    assert main(["stats", str(export), "--config", files[1]], io.StringIO()) == 2
+    assert "mixed.jsonl:4:" in capsys.readouterr().err
+
+
+def test_a_ticket_refused_or_with_a_bad_fact_is_named(
+    files: tuple[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = Path(files[0]).read_text().splitlines(keepends=True)
+    export = tmp_path / "events.jsonl"
+    export.write_text("".join(lines[1:]))  # I-0 without its opening
+    out = io.StringIO()
+    assert main(["stats", str(export), "--config", files[1], "--format", "json"], out) == 0
+    err = capsys.readouterr().err
+    assert "left out of the figures: ticket I-0: events[0]: expected a TicketOpened" in err
+    assert [json.loads(row)["count"] for row in out.getvalue().splitlines()] == [2]
+    rated = [json.loads(line) for line in lines]
+    for data in rated:
+        if data["event"] == "survey_answered" and data["ticket_id"] == "I-1":
+            data["rating"] = 9
+    export.write_text("".join(json.dumps(data) + "\n" for data in rated))
+    assert main(["stats", str(export), "--config", files[1], "--metric", "csat"]) == 2
+    err = capsys.readouterr().err
+    assert "ticket I-1: events[" in err
+    assert "].rating: expected a point of scale 'five_point' from 1 to 5, got 9" in err

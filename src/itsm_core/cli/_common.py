@@ -40,6 +40,7 @@ __all__ = [
     "csv_rows",
     "group_by_ticket",
     "in_ticket_order",
+    "in_time_order",
     "json_loads",
     "parse_instant",
     "progress_bar",
@@ -50,6 +51,7 @@ __all__ = [
     "sorted_by_ticket",
     "sorted_entries",
     "spill",
+    "tell_skipped",
 ]
 
 EXIT_OK = 0
@@ -306,6 +308,50 @@ def _decoded(rows: Iterator[tuple[int, Any]], path: str) -> Iterator[tuple[int, 
             path,
             f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); save the file as UTF-8",
         ) from None
+
+
+def in_time_order(events: Iterable[Event]) -> list[Event]:
+    """A ticket's events in time order; events at the same instant keep their input order.
+
+    Every command that reads an export of events orders a ticket's events so.
+
+    >>> from datetime import datetime, timedelta, timezone
+    >>> from itsm_core.ticket import CommentAdded
+    >>> at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    >>> def said(body, minutes):
+    ...     return CommentAdded(ticket_id="T", actor="a", at=at + timedelta(minutes=minutes),
+    ...                         body=body, public=True, by_requester=False)
+    >>> [e.body for e in in_time_order([said("b", 5), said("a", 0), said("c", 5)])]
+    ['a', 'b', 'c']
+    """
+    return sorted(events, key=_at)
+
+
+def _at(event: Event) -> datetime:
+    return event.at
+
+
+def tell_skipped(
+    where: str, counts: Mapping[str, int], skip_bad: bool, tickets: int, err: TextIO
+) -> int:
+    """Say on ``err`` how many bad lines were skipped (always, with ``--skip-bad``); the exit
+    status: ``EXIT_INVALID`` when lines were bad and no ticket was read, else ``EXIT_OK``.
+
+    ``counts`` holds ``bad`` and ``first_bad`` (the first bad line) as the readings fill it.
+
+    >>> import sys
+    >>> tell_skipped("x.jsonl", {"bad": 2, "first_bad": 7}, True, 3, sys.stdout)
+    itsm-core: x.jsonl: skipped 2 bad line(s), the first at line 7
+    0
+    """
+    bad = counts.get("bad", 0)
+    if skip_bad or bad:
+        first = f", the first at line {counts['first_bad']}" if "first_bad" in counts else ""
+        print(f"itsm-core: {where}: skipped {bad} bad line(s){first}", file=err)
+    if bad and not tickets:
+        print(f"itsm-core: {where}: no good line, nothing to report", file=err)
+        return EXIT_INVALID
+    return EXIT_OK
 
 
 def group_by_ticket(events: Iterable[Event]) -> Iterator[list[Event]]:

@@ -41,6 +41,7 @@ from itsm_core.cli._common import (
     floatless,
     group_by_ticket,
     in_ticket_order,
+    in_time_order,
     json_loads,
     parse_instant,
     progress_bar,
@@ -49,6 +50,7 @@ from itsm_core.cli._common import (
     read_spilled,
     sorted_by_ticket,
     spill,
+    tell_skipped,
 )
 from itsm_core.cli.html import Analytics, TicketFacts, facts_of, render_html
 from itsm_core.cli.imports import read_profile, read_rows, sorted_cells
@@ -89,6 +91,7 @@ __all__ = [
     "json_rows_of",
     "rows_of",
     "run",
+    "ticket_histories",
 ]
 
 Row = dict[str, Any]
@@ -504,7 +507,7 @@ class AnalyticsFold:
 
 
 #: The start of the path an error of a metric names (``histories[3][7].rating``).
-_HISTORY_INDEX = re.compile(r"^histories\[\d+\]")
+_HISTORY_INDEX = re.compile(r"^histories\[(\d+)\]")
 
 
 def _fcr_terms(definition: FcrDefinition) -> list[str]:
@@ -726,12 +729,11 @@ def _format_of(args: argparse.Namespace) -> str:
 
 def _fast_reading(args: argparse.Namespace) -> bool:
     """Whether the input is read by :func:`ordered_events` (JSON Lines, orjson, no ``--map``)."""
-    return (
-        not args.profile
-        and _format_of(args) == "jsonl"
-        and not column_map(args.map)
-        and _orjson_loads is not None
-    )
+    return not args.profile and _reads_fast(_format_of(args), column_map(args.map))
+
+
+def _reads_fast(fmt: str, columns: Mapping[str, str] | None) -> bool:
+    return fmt == "jsonl" and not columns and _orjson_loads is not None
 
 
 def _histories(
@@ -746,28 +748,59 @@ def _histories(
         size = os.path.getsize(args.events) if os.path.exists(args.events) else 0
         if size >= args.progress_above:
             progress = progress_bar(size, sys.stderr)
-    columns = column_map(args.map)
-    if _fast_reading(args):
+    return ticket_histories(
+        args.events,
+        fmt=fmt,
+        columns=column_map(args.map),
+        skip_bad=args.skip_bad,
+        counts=counts,
+        progress=progress,
+        chunk=args.sort_chunk,
+        defer_checks=defer_checks,
+    )
+
+
+def ticket_histories(
+    path: str,
+    *,
+    fmt: str = "jsonl",
+    columns: Mapping[str, str] | None = None,
+    skip_bad: bool,
+    counts: dict[str, int],
+    progress: Callable[[int], None] | None = None,
+    chunk: int = 50_000,
+    defer_checks: bool = False,
+) -> Iterator[list[Event]]:
+    """Each ticket's events of an export of events in any order, as every command reads them.
+
+    The events are grouped by ticket in bounded memory (the external sort,
+    ``chunk`` lines at a time: :func:`ordered_events` for JSON Lines read by
+    orjson without a column map, else :func:`reference_ordered_events`) and
+    put in time order within a ticket (``in_time_order``). Bad lines raise
+    an ``InputError`` naming the line, or with ``skip_bad`` are counted in
+    ``counts`` (``bad``, ``first_bad``). ``defer_checks``: see
+    :func:`ordered_events`.
+    """
+    if _reads_fast(fmt, columns):
         ordered = ordered_events(
-            args.events,
-            skip_bad=args.skip_bad,
+            path,
+            skip_bad=skip_bad,
             counts=counts,
             progress=progress,
-            chunk=args.sort_chunk,
+            chunk=chunk,
             defer_checks=defer_checks,
         )
     else:
         ordered = reference_ordered_events(
-            args.events,
+            path,
             fmt=fmt,
             columns=columns,
-            skip_bad=args.skip_bad,
+            skip_bad=skip_bad,
             counts=counts,
             progress=progress,
-            chunk=args.sort_chunk,
+            chunk=chunk,
         )
-    # A ticket's events in time order; events at the same instant keep their input order.
-    return (sorted(events, key=_at) for events in group_by_ticket(ordered))
+    return map(in_time_order, group_by_ticket(ordered))
 
 
 def reference_ordered_events(
@@ -1135,10 +1168,6 @@ def _data_of_pair(pair: tuple[Event, dict[str, Any]]) -> dict[str, Any]:
     return pair[1]
 
 
-def _at(event: Event) -> datetime:
-    return event.at
-
-
 def _imported(args: argparse.Namespace, counts: dict[str, int], stream: bool) -> Iterator[Any]:
     """Histories of a ticket system's export, read through an import profile.
 
@@ -1215,14 +1244,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             else:
                 held.seek(0)
                 shutil.copyfileobj(held, out)
-    tickets, bad = counts.get("tickets", 0), counts.get("bad", 0)
-    if args.skip_bad or bad:
-        first = f", the first at line {counts['first_bad']}" if "first_bad" in counts else ""
-        print(f"itsm-core: {args.events}: skipped {bad} bad line(s){first}", file=sys.stderr)
-    if bad and not tickets:
-        print(f"itsm-core: {args.events}: no good line, nothing to report", file=sys.stderr)
-        return EXIT_INVALID
-    return EXIT_OK
+    return tell_skipped(args.events, counts, args.skip_bad, counts.get("tickets", 0), sys.stderr)
 
 
 def _evaluate(

@@ -1,7 +1,9 @@
 """``itsm-core stats``: one service-desk figure at a time, by agent, group, type... and period.
 
-Reads an export of events (JSON Lines or CSV, grouped by ticket) and a desk
-document (its calendar measures business time) and prints one metric:
+Reads an export of events (JSON Lines or CSV, in any order: grouped by ticket
+as the report groups them) and a desk document (its calendar measures business
+time; its lifecycles check each ticket's history, as the report checks them)
+and prints one metric:
 
 * counts: ``arrived``, ``handled``, ``resolved``, ``reopened``, ``reassigned_away``;
 * business times: ``first_response``, ``resolution``, ``on_hold`` (count,
@@ -9,6 +11,9 @@ document (its calendar measures business time) and prints one metric:
 * ``csat`` (surveys, answers, CSAT, response rate), ``fcr`` (first-contact
   resolution), ``arrivals`` (by ``--axis``) and ``backlog`` (open tickets by
   age at ``--now``).
+
+A ticket whose history its lifecycle refuses is left out of the figures and
+named on stderr; with ``--skip-bad`` the bad lines skipped are counted there.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any, TextIO
 
@@ -24,15 +30,16 @@ import pendulum
 
 from itsm_core.calendar import CalendarLike
 from itsm_core.cli._common import (
-    EXIT_OK,
     InputError,
     add_event_input,
     column_map,
-    group_by_ticket,
     parse_instant,
     read_desk,
-    read_events,
+    tell_skipped,
 )
+from itsm_core.cli.report import _HISTORY_INDEX, ticket_histories
+from itsm_core.errors import InvalidValueError, ItsmError
+from itsm_core.lifecycle import History
 from itsm_core.metrics import (
     AXES,
     COUNTS,
@@ -70,7 +77,7 @@ def _duration(value: timedelta | None) -> str:
 
 
 def _rows(
-    args: argparse.Namespace, histories: list[list[Event]], calendar: CalendarLike
+    args: argparse.Namespace, histories: Sequence[Sequence[Event]], calendar: CalendarLike
 ) -> Iterator[dict[str, Any]]:
     by, metric, period = args.by, args.metric, args.period
     if metric in COUNTS or metric in TIMES:
@@ -155,11 +162,28 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         )
     fmt = args.input_format or ("csv" if args.events.endswith(".csv") else "jsonl")
     counts: dict[str, int] = {}
-    events = read_events(
+    histories: list[History] = []
+    for events in ticket_histories(
         args.events, fmt=fmt, columns=column_map(args.map), skip_bad=args.skip_bad, counts=counts
-    )
-    histories = list(group_by_ticket(events))
-    rows = list(_rows(args, histories, calendar))
+    ):
+        try:
+            histories.append(desk.history(events))
+        except ItsmError as exc:  # as the report refuses it: named, left out of the figures
+            print(
+                f"itsm-core: {args.events}: left out of the figures: ticket "
+                f"{events[0].ticket_id}: {exc}",
+                file=sys.stderr,
+            )
+    try:
+        rows = list(_rows(args, histories, calendar))
+    except InvalidValueError as exc:  # a fact the metric refuses: named by its ticket
+        found = _HISTORY_INDEX.match(str(exc))
+        if found is None:  # pragma: no cover - the metrics name the history of every fact
+            raise
+        ticket = histories[int(found[1])].ticket_id
+        raise InputError(
+            f"{args.events}: ticket {ticket}", _HISTORY_INDEX.sub("events", str(exc), count=1)
+        ) from None
     columns: list[str] = []
     for row in rows:
         columns.extend(c for c in row if c not in columns)
@@ -178,7 +202,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         for row in rows:
             cells = (str(row.get(c, "")).ljust(widths[c]) for c in columns)
             print("  ".join(cells).rstrip(), file=out)
-    return EXIT_OK
+    return tell_skipped(args.events, counts, args.skip_bad, len(histories), sys.stderr)
 
 
 def add_parser(commands: Any) -> None:
@@ -186,7 +210,7 @@ def add_parser(commands: Any) -> None:
     stats = commands.add_parser(
         "stats", help="one figure of an export of events, by agent, group, type... and period"
     )
-    stats.add_argument("events", help="events as JSON Lines or CSV, grouped by ticket")
+    stats.add_argument("events", help="events as JSON Lines or CSV, in any order")
     add_event_input(stats)
     stats.add_argument("--metric", choices=STATS_METRICS, default="resolution")
     stats.add_argument("--by", choices=DIMENSIONS, default="all")

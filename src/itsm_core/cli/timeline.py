@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any, TextIO
 
 import pendulum
@@ -13,11 +14,12 @@ from itsm_core.cli._common import (
     InputError,
     add_event_input,
     column_map,
+    in_time_order,
     parse_instant,
     read_desk,
     read_events,
+    tell_skipped,
 )
-from itsm_core.lifecycle import History
 from itsm_core.sla import SlaStatus
 
 __all__ = ["add_parser", "run"]
@@ -43,7 +45,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     now = parse_instant(args.now, "--now") if args.now else pendulum.now("UTC")
     fmt = args.input_format or ("csv" if args.events.endswith(".csv") else "jsonl")
     counts: dict[str, int] = {}
-    history = [
+    events = in_time_order(
         e
         for e in read_events(
             args.events,
@@ -53,10 +55,11 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             counts=counts,
         )
         if e.ticket_id == args.ticket_id
-    ]
-    if not history:
+    )
+    tell_skipped(args.events, counts, args.skip_bad, 1, sys.stderr)
+    if not events:
         raise InputError(args.events, f"no events of ticket {args.ticket_id!r}")
-    desk_status = desk.status(History(history), now)
+    desk_status = desk.status(desk.history(events), now)  # checked as the report checks it
     if desk_status.sla is None:
         raise InputError(args.config, f"no SLA policy applies to ticket {args.ticket_id!r}")
     status = desk_status.sla
