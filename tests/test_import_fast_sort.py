@@ -102,18 +102,24 @@ def _outcome(items: Any) -> tuple[dict[str, Any], tuple[Any, ...]]:
     return found, counts
 
 
-#: Each example imports a few tickets twice: a tenth of the profile's examples.
-@settings(max_examples=max(10, settings().max_examples // 10))
-@given(st.data())
-def test_an_export_sorted_through_temporary_files_imports_as_the_whole_export_in_memory(
-    data: st.DataObject,
-) -> None:
+def _drawn_rows(data: st.DataObject) -> tuple[list[str], list[dict[str, str]]]:
+    """One to three tickets of the shared sample, and their rows in a drawn order."""
     by_ticket = _tickets()
     chosen = data.draw(
         st.lists(st.sampled_from(sorted(by_ticket)), min_size=1, max_size=3, unique=True),
         label="tickets",
     )
     rows = data.draw(st.permutations([row for t in chosen for row in by_ticket[t]]), label="order")
+    return chosen, rows
+
+
+#: Each example imports a few tickets twice: a tenth of the profile's examples.
+@settings(max_examples=max(10, settings().max_examples // 10))
+@given(st.data())
+def test_an_export_sorted_through_temporary_files_imports_as_the_whole_export_in_memory(
+    data: st.DataObject,
+) -> None:
+    chosen, rows = _drawn_rows(data)
     if data.draw(st.booleans(), label="a row without a ticket id"):
         rows.insert(0, {**rows[0], "number": "?"})
     chunk = data.draw(st.integers(min_value=1, max_value=8), label="chunk")
@@ -142,12 +148,7 @@ def test_numbered_rows_sorted_through_temporary_files_keep_the_export_row_number
 ) -> None:
     # A refused ticket names the row of the export where it broke, however the sort
     # moved the rows: CSV cells and rows as dicts, numbered, import as the export whole.
-    by_ticket = _tickets()
-    chosen = data.draw(
-        st.lists(st.sampled_from(sorted(by_ticket)), min_size=1, max_size=3, unique=True),
-        label="tickets",
-    )
-    rows = data.draw(st.permutations([row for t in chosen for row in by_ticket[t]]), label="order")
+    _, rows = _drawn_rows(data)
     for place in data.draw(st.lists(st.integers(0, len(rows) - 1), max_size=2), label="bad"):
         rows[place] = {**rows[place], "incident_state": "Parked"}  # no state of the profile
     if data.draw(st.booleans(), label="a row without a ticket id"):
