@@ -212,6 +212,9 @@ def test_an_export_in_any_order_is_written_in_ticket_order_naming_its_own_rows(
     link.symlink_to(new)
     assert main(["import", str(_mini(tmp_path)), str(export), "-o", str(link)]) == 2
     assert link.is_symlink()  # written through, as open() writes
+    assert main(["import", str(_mini(tmp_path)), str(export), "-o", str(export)]) == 2
+    assert "-o: expected another file than the export itself" in capsys.readouterr().err
+    assert export.read_text().startswith("number,")  # untouched
     missing = tmp_path / "no" / "such.jsonl"
     assert main(["import", str(_mini(tmp_path)), str(export), "-o", str(missing)]) == 2
     assert f"-o: no such directory: {missing.parent}" in capsys.readouterr().err

@@ -342,6 +342,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         final = Path(args.output).resolve() if args.output else None
         if final is not None and not final.parent.is_dir():
             raise InputError("-o", f"no such directory: {final.parent}")
+        if final is not None and final == Path(args.export).resolve():
+            raise InputError("-o", "expected another file than the export itself")
         # a regular file (or a new one) is replaced whole; a device or a pipe is written to
         beside = final is not None and (final.is_file() or not final.exists())
         spool = tempfile.NamedTemporaryFile(  # noqa: SIM115 - replaced or removed below

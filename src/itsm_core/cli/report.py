@@ -30,8 +30,6 @@ import pendulum
 from itsm_core._time import iso_in
 from itsm_core.calendar import CalendarLike
 from itsm_core.cli._common import (
-    EXIT_INVALID,
-    EXIT_OK,
     InputError,
     OutOfOrder,
     add_event_input,
@@ -715,12 +713,8 @@ def _run_dask(args: argparse.Namespace, desk: Desk, now: datetime, out: TextIO) 
         skip_bad=args.skip_bad,
     )
     _summary(total.compliance, total.tickets, total.bad_lines, args.format, out)
-    if args.skip_bad or total.bad_lines:
-        print(f"itsm-core: {args.events}: skipped {total.bad_lines} bad line(s)", file=sys.stderr)
-    if total.bad_lines and not total.tickets:
-        print(f"itsm-core: {args.events}: no good line, nothing to report", file=sys.stderr)
-        return EXIT_INVALID
-    return EXIT_OK
+    bad = {"bad": total.bad_lines}
+    return tell_skipped(args.events, bad, args.skip_bad, total.tickets, sys.stderr)
 
 
 def _format_of(args: argparse.Namespace) -> str:
