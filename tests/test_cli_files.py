@@ -104,6 +104,18 @@ def test_calendar_answers_what_if_questions() -> None:
     )
     elapsed = cli("calendar", DESK, "--elapsed", "2026-03-06T16:00+03:00", "2026-03-11T10:00+03:00")
     assert elapsed.stdout.strip() == "9h"
+    # business time in hours, never "1d" (24 business hours are three days of this desk)
+    week = ("--elapsed", "2026-03-02T09:00+03:00", "2026-03-11T09:00+03:00")
+    assert run("calendar", DESK, *week)[1].strip() == "47h"
+    # what an SLA target may say: business days keeping the time, the end of one, wall time
+    start = "2026-03-06T15:00+03:00"  # a Friday that closes at 16:00; Monday is a holiday
+    for duration, due in [
+        ("2bd", "2026-03-11T15:00:00+03:00"),
+        ("eod", "2026-03-06T16:00:00+03:00"),
+        ("1bd eod", "2026-03-10T17:00:00+03:00"),
+        ("24h wall", "2026-03-07T15:00:00+03:00"),
+    ]:
+        assert run("calendar", DESK, "--add", start, duration)[1].strip() == due
     assert run("calendar", DESK, "--is-open", "2026-03-10T10:00+03:00")[1].strip() == "open"
     assert (
         run("calendar", DESK, "--calendar", "vendor", "--is-open", "2026-03-10T09:30+03:00")[
@@ -121,7 +133,12 @@ def test_calendar_answers_what_if_questions() -> None:
             "--is-open: expected an ISO 8601 instant with an offset",
         ),
         (["--is-open", "tomorrow"], "got 'tomorrow'"),
-        (["--add", "2026-03-10T10:00+03:00", "eight"], "--add DURATION: expected a duration"),
+        (
+            ["--add", "2026-03-10T10:00+03:00", "eight"],
+            "--add DURATION: expected a business duration such as",
+        ),
+        (["--add", "2026-03-10T10:00+03:00", "1d"], "expected no days in a business duration"),
+        (["--add", "9997-12-31T10:00+03:00", "30d wall"], "--add: expected an answer within"),
         (
             ["--calendar", "moon", "--is-open", "2026-03-10T10:00+03:00"],
             "expected a calendar of the desk (support, vendor), got 'moon'",

@@ -10,6 +10,7 @@ import json
 import marshal
 import operator
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -31,6 +32,7 @@ __all__ = [
     "EXIT_ERROR",
     "EXIT_INVALID",
     "EXIT_OK",
+    "HISTORY_INDEX",
     "InputError",
     "OutOfOrder",
     "Progress",
@@ -57,6 +59,10 @@ __all__ = [
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_INVALID = 2
+
+#: The start of the path a metric's error names (``histories[3][7].rating``): the place
+#: of the history in the list the metric was given, for a command to name its ticket.
+HISTORY_INDEX = re.compile(r"^histories\[(\d+)\]")
 
 _orjson_loads: Callable[[str], Any] | None
 try:  # the ``fast`` extra: orjson parses a line several times faster than the stdlib

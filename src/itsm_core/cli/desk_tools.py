@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any, TextIO
 
-from itsm_core.calendar import CalendarLike
+from itsm_core._time import from_us, to_us
+from itsm_core.calendar import MAX_INSTANT_US, MIN_INSTANT_US, CalendarLike
 from itsm_core.cli._common import EXIT_OK, InputError, parse_instant, read_desk
 from itsm_core.lifecycle import default_lifecycles
-from itsm_core.serialization import Desk, format_duration, parse_duration
+from itsm_core.serialization import Desk, format_business_duration, parse_sla_duration
+from itsm_core.sla import BusinessDuration
 
 __all__ = ["add_parsers"]
 
@@ -45,12 +47,20 @@ def _cmd_calendar(args: argparse.Namespace, out: TextIO) -> int:
     calendar = _calendar_of(desk, args.calendar, f"{args.desk}: --calendar")
     if args.add:
         start = parse_instant(args.add[0], "--add START")
-        duration = parse_duration(args.add[1], "--add DURATION")
-        print(calendar.add(start, duration).isoformat(), file=out)
+        # what an SLA target says: business time, business days, the end of one, wall time
+        duration = parse_sla_duration(args.add[1], "--add DURATION")
+        if isinstance(duration, BusinessDuration):
+            due = calendar.add(start, duration.value)
+        else:
+            due_us = duration.due_us(calendar, to_us(start))
+            if not MIN_INSTANT_US <= due_us < MAX_INSTANT_US:
+                raise InputError("--add", "expected an answer within 0002-01-01 to 9997-12-31 UTC")
+            due = from_us(due_us, calendar.timezone)
+        print(due.isoformat(), file=out)
     elif args.elapsed:
         a = parse_instant(args.elapsed[0], "--elapsed A")
         b = parse_instant(args.elapsed[1], "--elapsed B")
-        print(format_duration(calendar.elapsed(a, b)), file=out)
+        print(format_business_duration(calendar.elapsed(a, b)), file=out)
     else:
         at = parse_instant(args.is_open, "--is-open")
         print("open" if calendar.is_open(at) else "closed", file=out)

@@ -30,6 +30,7 @@ import pendulum
 from itsm_core._time import iso_in
 from itsm_core.calendar import CalendarLike
 from itsm_core.cli._common import (
+    HISTORY_INDEX,
     InputError,
     OutOfOrder,
     add_event_input,
@@ -69,7 +70,7 @@ from itsm_core.serialization import (
     EVENT_TAG,
     decode_event,
     decode_event_row,
-    format_duration,
+    format_business_duration,
 )
 from itsm_core.serialization._converter import event_decoder
 from itsm_core.sla import SlaStatus
@@ -189,12 +190,12 @@ _DURATION_TEXTS: dict[int, str] = {}
 
 
 def _duration_text(us: int) -> str:
-    """``format_duration`` of ``us`` microseconds, remembered per value."""
+    """``format_business_duration`` of ``us`` microseconds, remembered per value."""
     text = _DURATION_TEXTS.get(us)
     if text is None:
         if len(_DURATION_TEXTS) >= 65_536:
             _DURATION_TEXTS.clear()
-        text = _DURATION_TEXTS[us] = format_duration(timedelta(microseconds=us))
+        text = _DURATION_TEXTS[us] = format_business_duration(timedelta(microseconds=us))
     return text
 
 
@@ -454,7 +455,7 @@ class AnalyticsFold:
                 try:
                     self._figures([history])
                 except InvalidValueError as exc:
-                    reason = _HISTORY_INDEX.sub("events", str(exc), count=1)
+                    reason = HISTORY_INDEX.sub("events", str(exc), count=1)
                     self._left_out.append((history[0].ticket_id, reason))
                 else:
                     counted.append(history)
@@ -504,10 +505,6 @@ class AnalyticsFold:
         )
 
 
-#: The start of the path an error of a metric names (``histories[3][7].rating``).
-_HISTORY_INDEX = re.compile(r"^histories\[(\d+)\]")
-
-
 def _fcr_terms(definition: FcrDefinition) -> list[str]:
     terms = []
     if definition.first_line:
@@ -518,7 +515,8 @@ def _fcr_terms(definition: FcrDefinition) -> list[str]:
     if definition.no_reopen:
         terms.append("never reopened")
     if definition.within is not None:
-        terms.append(f"within {format_duration(definition.within)} business time of opening")
+        within = format_business_duration(definition.within)
+        terms.append(f"within {within} business time of opening")
     return terms or ["every resolved ticket"]
 
 
@@ -531,7 +529,7 @@ def _workload(stats: Stats, by: str) -> dict[str, dict[str, Any]]:
             "handled": tally.handled,
             "resolved": tally.resolved,
             "reopened": tally.reopened,
-            "median_resolution": None if median is None else format_duration(median),
+            "median_resolution": None if median is None else format_business_duration(median),
             "median_resolution_seconds": None if median is None else _seconds(median),
         }
     return found

@@ -28,8 +28,10 @@ from typing import Any, TextIO
 
 import pendulum
 
+from itsm_core._time import td_to_us
 from itsm_core.calendar import CalendarLike
 from itsm_core.cli._common import (
+    HISTORY_INDEX,
     InputError,
     add_event_input,
     column_map,
@@ -37,7 +39,7 @@ from itsm_core.cli._common import (
     read_desk,
     tell_skipped,
 )
-from itsm_core.cli.report import _HISTORY_INDEX, ticket_histories
+from itsm_core.cli.report import ticket_histories
 from itsm_core.errors import InvalidValueError, ItsmError
 from itsm_core.lifecycle import History
 from itsm_core.metrics import (
@@ -54,7 +56,7 @@ from itsm_core.metrics import (
     Satisfaction,
     Stats,
 )
-from itsm_core.serialization import format_duration, parse_duration
+from itsm_core.serialization import format_business_duration, parse_duration
 from itsm_core.ticket import Event
 
 __all__ = ["STATS_METRICS", "add_parser", "run"]
@@ -73,7 +75,14 @@ def _percent(value: float | None) -> str:
 
 
 def _duration(value: timedelta | None) -> str:
-    return "" if value is None else format_duration(value)
+    return "" if value is None else format_business_duration(value)
+
+
+def _to_the_second(value: timedelta | None) -> timedelta | None:
+    """A mean as people read it: to the nearest second (half up)."""
+    if value is None:
+        return None
+    return timedelta(seconds=(td_to_us(value) + 500_000) // 1_000_000)
 
 
 def _rows(
@@ -93,7 +102,7 @@ def _rows(
                     by: key.value,
                     "count": tally.count(metric),
                     "median": _duration(tally.median(metric)),
-                    "mean": _duration(tally.mean(metric)),
+                    "mean": _duration(_to_the_second(tally.mean(metric))),
                     "p90": _duration(tally.p90(metric)),
                     "total": _duration(tally.total(metric)),
                 }
@@ -177,12 +186,12 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     try:
         rows = list(_rows(args, histories, calendar))
     except InvalidValueError as exc:  # a fact the metric refuses: named by its ticket
-        found = _HISTORY_INDEX.match(str(exc))
+        found = HISTORY_INDEX.match(str(exc))
         if found is None:  # pragma: no cover - the metrics name the history of every fact
             raise
         ticket = histories[int(found[1])].ticket_id
         raise InputError(
-            f"{args.events}: ticket {ticket}", _HISTORY_INDEX.sub("events", str(exc), count=1)
+            f"{args.events}: ticket {ticket}", HISTORY_INDEX.sub("events", str(exc), count=1)
         ) from None
     columns: list[str] = []
     for row in rows:

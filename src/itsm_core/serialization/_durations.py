@@ -21,6 +21,7 @@ __all__ = [
     "DURATION_PATTERN",
     "SLA_DURATION_EXPECTED",
     "SLA_DURATION_PATTERN",
+    "format_business_duration",
     "format_duration",
     "format_sla_duration",
     "parse_duration",
@@ -216,11 +217,24 @@ def format_sla_duration(value: SlaDuration | timedelta) -> str:
             return f"{duration.days}bd"
         return f"{duration.days}bd eod" if duration.days else "eod"
     if isinstance(duration, WallDuration):
-        return f"{_in_hours(duration.value)} wall"
-    return _in_hours(duration.value)
+        return f"{format_business_duration(duration.value)} wall"
+    return format_business_duration(duration.value)
 
 
-def _in_hours(value: timedelta) -> str:
+def format_business_duration(value: timedelta) -> str:
+    """Business time as the reports write it: in hours at most, never in days.
+
+    A day of business time is not 24 hours (an 8x5 day is 8), so a ``d``
+    would mislead; :func:`format_duration` otherwise. What the reports, the
+    statistics and ``itsm-core calendar --elapsed`` write of business time, and
+    what :func:`parse_duration` reads back.
+
+    >>> from datetime import timedelta
+    >>> format_business_duration(timedelta(days=1, minutes=108))
+    '25h48m'
+    >>> [format_business_duration(timedelta(minutes=m)) for m in (53, -1800)]
+    ['53m', '-30h']
+    """
     us = td_to_us(value)
     hours, rest = divmod(abs(us), US_PER_HOUR)
     if not hours:
