@@ -63,16 +63,21 @@ def test_streaming_an_input_in_ticket_order_gives_the_sort_or_says_it_was_not(
         entries.insert(data.draw(st.integers(0, len(entries) - 1)), entries.pop())
     expected = list(sorted_entries(entries, chunk))
     assert expected == [n for _, n in sorted(entries, key=lambda item: item[0])]
-    handed: list[int] = []
-    try:
-        for found in sorted_entries(entries, chunk, stream=True):
-            handed.append(found)
-    except OutOfOrder:
-        assert entries != sorted(entries, key=lambda item: item[0])
-        assert len(handed) >= chunk  # only once the first chunk was handed on
-        assert handed == [n for _, n in entries[: len(handed)]]
-    else:
-        assert handed == expected
+    places = sorted(enumerate(entries), key=lambda item: item[1][0])
+    numbered_expected = [(i, n) for i, (_, n) in places]
+    assert list(sorted_entries(entries, chunk, numbered=True)) == numbered_expected
+    for numbered in (False, True):
+        handed: list[Any] = []
+        try:
+            for found in sorted_entries(entries, chunk, stream=True, numbered=numbered):
+                handed.append(found)
+        except OutOfOrder:
+            assert entries != sorted(entries, key=lambda item: item[0])
+            assert len(handed) >= chunk  # only once the first chunk was handed on
+            as_read = list(enumerate(n for _, n in entries))[: len(handed)]
+            assert handed == (as_read if numbered else [n for _, n in as_read])
+        else:
+            assert handed == (numbered_expected if numbered else expected)
 
 
 @functools.cache
