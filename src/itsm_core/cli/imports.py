@@ -251,19 +251,13 @@ def _sorted_csv(
         if header is not None and all(name in header for name in wanted):
             split, loads = _SEPARATOR, marshal.loads
             held_rows = _held_rows(lines, header, wanted, column)
-            if numbered:  # the place of a held row is its number among the rows, from 0
-                for place, held in sorted_entries(
-                    held_rows, chunk, _SPILL_BLOCK, stream=stream, numbered=True
-                ):
-                    cells = held.split(split) if isinstance(held, str) else loads(held)
-                    yield place + 1, cells if generic is None else dict(zip(wanted, cells))  # noqa: B905
-                return
-            for held in sorted_entries(held_rows, chunk, _SPILL_BLOCK, stream=stream):
+            # the place of a held row is its number among the export's rows, from 0
+            for place, held in sorted_entries(
+                held_rows, chunk, _SPILL_BLOCK, stream=stream, numbered=True
+            ):
                 cells = held.split(split) if isinstance(held, str) else loads(held)
-                if generic is None:
-                    yield cells
-                else:
-                    yield dict(zip(wanted, cells))  # noqa: B905 - one cell per wanted column
+                row = cells if generic is None else dict(zip(wanted, cells))  # noqa: B905
+                yield (place + 1, row) if numbered else row
             return
     if generic is None:  # pragma: no cover - sorted_cells read this header a moment before
         raise InputError(str(file), "the header changed while the export was read")
@@ -345,11 +339,11 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         if final is not None and final == Path(args.export).resolve():
             raise InputError("-o", "expected another file than the export itself")
         # a regular file (or a new one) is replaced whole; a device or a pipe is written to
-        beside = final is not None and (final.is_file() or not final.exists())
+        replaced = final if final is not None and (final.is_file() or not final.exists()) else None
         spool = tempfile.NamedTemporaryFile(  # noqa: SIM115 - replaced or removed below
             "w+",
             encoding="utf-8",
-            dir=final.parent if beside and final is not None else None,
+            dir=None if replaced is None else replaced.parent,
             prefix=".itsm-import-",
             delete=False,
         )
@@ -361,16 +355,16 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
                     spool.seek(0)
                     spool.truncate()
                     histories, refused, counts = _written(items(False), spool)
-                if not beside:
+                if replaced is None:
                     spool.seek(0)
                     if final is None:
                         shutil.copyfileobj(spool, out)
                     else:
                         with final.open("w", encoding="utf-8") as sink:
                             shutil.copyfileobj(spool, sink)
-            if beside and final is not None:
-                os.chmod(spool.name, _mode_of(final))
-                os.replace(spool.name, final)
+            if replaced is not None:
+                os.chmod(spool.name, _mode_of(replaced))
+                os.replace(spool.name, replaced)
         finally:
             Path(spool.name).unlink(missing_ok=True)
     err = sys.stderr

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from itsm_core.cli._common import InputError, decode_lines, read_events
+from itsm_core.cli._common import InputError, decode_lines, in_time_order, read_events
 from itsm_core.desk import Desk
 from itsm_core.errors import ItsmError
 from itsm_core.lifecycle import History
@@ -111,9 +111,8 @@ def _evaluate_events(
     tickets = _by_ticket(events)
     statuses = []
     for ticket_id, found in tickets.items():
-        found.sort(key=lambda e: e.at)
         try:
-            status = desk.clocks(History(found), now)
+            status = desk.clocks(History(in_time_order(found)), now)
         except ItsmError as exc:
             raise InputError(where, f"ticket {ticket_id!r}: {exc}") from None
         if status is not None:

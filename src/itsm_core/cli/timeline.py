@@ -56,6 +56,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         )
         if e.ticket_id == args.ticket_id
     )
+    # one ticket asked: an input without its events is the error below, not "no good line"
     tell_skipped(args.events, counts, args.skip_bad, 1, sys.stderr)
     if not events:
         raise InputError(args.events, f"no events of ticket {args.ticket_id!r}")
